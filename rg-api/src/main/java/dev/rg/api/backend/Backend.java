@@ -1,0 +1,48 @@
+package dev.rg.api.backend;
+
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+
+/**
+ * A live backend: it owns memory (host or device) and, for CPU backends, worker threads. Weights are loaded
+ * once with {@link #loadWeight}; activations and state are {@link #allocate allocated} on it and stay there;
+ * {@link #upload} and {@link #download} are the only host/device transfers of tensor data.
+ */
+public interface Backend extends AutoCloseable {
+    /** The provider name. */
+    String name();
+
+    /** What runs natively (see {@link Capabilities} for the per-op fallback). */
+    Capabilities capabilities();
+
+    /** The kernels, operating on this backend's tensors. */
+    Kernels kernels();
+
+    /**
+     * Makes a weight usable by the kernels. CPU backends may return a zero-copy view of {@code w} (for example
+     * of a memory-mapped file); device backends copy it to the device once.
+     *
+     * @throws IllegalArgumentException if the weight's format is not in {@link Capabilities#weightFormats()}
+     *                                  and the weight is used by MATMUL/EMBED, or is not dense otherwise
+     */
+    Weight loadWeight(HostWeight w);
+
+    /** A zero-filled float32 tensor of {@code rows x cols}. */
+    Tensor allocate(int rows, int cols);
+
+    /** Copies {@code src} (exactly {@code dst.size()} floats) into {@code dst}. */
+    void upload(float[] src, Tensor dst);
+
+    /** Copies {@code src} into {@code dst} (at least {@code src.size()} floats). */
+    void download(Tensor src, float[] dst);
+
+    /** Worker threads the backend computes with. */
+    default int threads() {
+        return 1;
+    }
+
+    /** Releases threads and memory. Tensors and weights of this backend are invalid afterwards. */
+    @Override
+    void close();
+}

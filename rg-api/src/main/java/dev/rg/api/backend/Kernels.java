@@ -1,0 +1,90 @@
+package dev.rg.api.backend;
+
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+
+/**
+ * The kernel operations of the Griffin forward pass. All tensors belong to the backend that provides these
+ * kernels; activations and state are float32 row-major matrices whose rows are tokens (see {@link SeqBatch}).
+ * Only token ids, positions, sampled ids and the requested logits cross between host and device.
+ *
+ * <p>Exact semantics are those of the reference backend, which every backend is tested against by the
+ * conformance kit. Output tensors never alias inputs unless a method says so.
+ */
+public interface Kernels {
+
+    /** {@code out[r] = table[ids[r]] * scale}. {@code table} is {@code [V, H]} and {@code out} {@code [ids.length, H]}. */
+    void embed(int[] ids, Weight table, float scale, Tensor out);
+
+    /**
+     * {@code out = x @ w^T + bias}: {@code x [N, in]}, {@code w [out, in]} in any weight format,
+     * {@code bias [out]} or {@code null}, {@code out [N, out]}. Accumulates in float32 (or wider).
+     */
+    void matmul(Tensor x, Weight w, Weight bias, Tensor out);
+
+    /** RMSNorm with a zero-centred scale: {@code out = x / sqrt(mean(x^2) + eps) * (1 + w)}, row-wise. */
+    void rmsNorm(Tensor x, Weight scale, float eps, Tensor out);
+
+    /** Tanh-approximated GELU, elementwise. {@code out} may be {@code x}. */
+    void gelu(Tensor x, Tensor out);
+
+    /** {@code out = gelu(gate) * up}, elementwise. {@code out} may alias {@code gate} or {@code up}. */
+    void geluMul(Tensor gate, Tensor up, Tensor out);
+
+    /** {@code out = a * b}, elementwise. {@code out} may alias an input. */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    /** {@code out = a + b}, elementwise. {@code out} may alias an input. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /**
+     * Causal depthwise convolution with bias over time, per sequence, continuing from {@code state}:
+     * {@code out[t,c] = bias[c] + sum_k kernel[c,0,k] * x[t-(K-1)+k, c]} where inputs before this call come from
+     * {@code state} ({@code [batch, (K-1)*C]}, oldest first, zeros for a fresh sequence). Afterwards
+     * {@code state} holds the last K-1 inputs. {@code kernel} is {@code [C, 1, K]}.
+     */
+    void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out);
+
+    /**
+     * The RG-LRU over time, per sequence: block-diagonal input and recurrent gates, {@code log_a = -8 *
+     * sigmoid(gate_a) * softplus(Λ)}, {@code h = a*h + sqrt(1-a^2) * (x*gate_x)} with a reset (a = 0, multiplier
+     * 1) at position 0. {@code state} ({@code [batch, R]}, float32) carries h between calls; {@code out} receives
+     * h at every step.
+     */
+    void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out);
+
+    /**
+     * Rotary embedding in place on the first {@code rotaryDim} dims of every head of {@code x}
+     * ({@code [N, heads*headDim]}), NeoX pairing (j, j + rotaryDim/2), angle {@code position * theta^(-2j/rotaryDim)}
+     * computed in float32.
+     */
+    void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta);
+
+    /**
+     * Local multi-query attention with DeepMind window semantics: the query at position t attends the keys of
+     * positions max(0, t-W) .. t, taken from this call's {@code k, v} or, for positions before the call, from
+     * the caches ({@code [batch, W*kvHeads*headDim]}, position p in slot {@code p % W}). Scores are scaled by
+     * {@code headDim^-0.5}. Afterwards the caches hold the keys/values of the last W positions.
+     * {@code q, out [N, heads*headDim]}, {@code k, v [N, kvHeads*headDim]}.
+     */
+    void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
+            Tensor valueCache, Tensor out);
+
+    /** {@code x = cap * tanh(x / cap)} in place. */
+    void softCap(Tensor x, float cap);
+
+    /** Copies {@code rows} rows from {@code src} starting at {@code srcRow} to {@code dst} at {@code dstRow}. */
+    void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows);
+
+    /** Index of the largest value of each row (lowest index on ties) into {@code dst[row]}. */
+    void argmax(Tensor x, int[] dst);
+
+    /**
+     * The {@code k} largest values of each row, in descending order (lowest index first on ties), into
+     * {@code ids[row*k ..]} and {@code values[row*k ..]}.
+     */
+    void topK(Tensor x, int k, int[] ids, float[] values);
+
+    /** Sets every element of {@code t} to {@code value}. */
+    void fill(Tensor t, float value);
+}

@@ -1,0 +1,59 @@
+package dev.rg.conformance;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.core.model.LoadOptions;
+import dev.rg.core.runtime.BackendRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The single entry point of the conformance kit: every op against the reference backend, then every model
+ * fixture in {@code shared/fixtures/model}. Used by {@code rg check} and by {@link BackendConformanceTest}.
+ */
+public final class ConformanceKit {
+    private ConformanceKit() {}
+
+    /** Op checks of the named backend. */
+    public static List<CheckResult> ops(String backend, int threads) {
+        try (Backend b = BackendRegistry.select(backend).create(new BackendOptions(threads, Map.of()))) {
+            return new OpConformance(b).run();
+        }
+    }
+
+    /** Fixture checks of the named backend, optionally with the linear layers converted to {@code format}. */
+    public static List<CheckResult> fixtures(String backend, int threads, Path modelFixtures) {
+        LoadOptions options = LoadOptions.defaults().withBackend(backend).withThreads(threads);
+        FixtureConformance fc = new FixtureConformance(options);
+        List<CheckResult> out = new ArrayList<>();
+        for (Path dir : fixtureDirs(modelFixtures)) {
+            out.addAll(fc.check(dir));
+        }
+        return out;
+    }
+
+    /** The model fixture directories (each with config.json and golden.json), sorted. */
+    public static List<Path> fixtureDirs(Path modelFixtures) {
+        try (Stream<Path> s = Files.list(modelFixtures)) {
+            return s.filter(p -> Files.exists(p.resolve("golden.json")) && Files.exists(p.resolve("config.json")))
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list fixtures in " + modelFixtures, e);
+        }
+    }
+
+    /** The shared fixture root: {@code -Drg.shared}, {@code RG_SHARED}, else {@code ../shared} next to the checkout. */
+    public static Path sharedDir() {
+        String p = System.getProperty("rg.shared");
+        if (p == null) {
+            p = System.getenv("RG_SHARED");
+        }
+        return Path.of(p == null ? "../shared" : p).toAbsolutePath().normalize();
+    }
+}

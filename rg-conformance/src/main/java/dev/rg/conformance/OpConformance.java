@@ -1,0 +1,301 @@
+package dev.rg.conformance;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.Op;
+import dev.rg.api.backend.RgLruWeights;
+import dev.rg.api.backend.SeqBatch;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+import dev.rg.core.reference.ReferenceBackend;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Checks every kernel of a backend against the reference kernels on seeded random inputs (Gaussian,
+ * never zeros or ones), with sizes that exercise vector tails (odd widths) and state carried across calls
+ * (prefill then decode, batches at different positions, prompts longer than the window).
+ */
+public final class OpConformance {
+    private final Backend tested;
+    private final Backend reference = new ReferenceBackend();
+    private final Arena arena = Arena.ofConfined();
+    private final SplittableRandom random = new SplittableRandom(20261122);
+    private final List<CheckResult> results = new ArrayList<>();
+
+    public OpConformance(Backend tested) {
+        this.tested = tested;
+    }
+
+    /** Runs every check and returns the results (the backend is not closed). */
+    public List<CheckResult> run() {
+        try {
+            for (String format : formats()) {
+                matmul(format, 1, 67, 37);
+                matmul(format, 5, 256, 96);
+                matmul(format, 17, 130, 64);
+                embed(format);
+            }
+            rmsNorm();
+            elementwise();
+            conv1d();
+            rgLru();
+            rope();
+            attention(8, 11, new int[] {0, 5}, 9);
+            attention(16, 3, new int[] {0, 40}, 20);
+            softCapAndSelection();
+        } finally {
+            arena.close();
+        }
+        return results;
+    }
+
+    /** Formats the backend claims natively plus f32 (the others would only test the fallback). */
+    private List<String> formats() {
+        List<String> out = new ArrayList<>();
+        for (WeightFormat f : WeightFormats.all().values()) {
+            if (tested.capabilities().supports(Op.MATMUL, f.name()) && f.canQuantize()) {
+                out.add(f.name());
+            }
+        }
+        return out;
+    }
+
+    private float[] gaussian(int n, double std) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            double u = 1.0 - random.nextDouble();
+            a[i] = (float) (std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble()));
+        }
+        return a;
+    }
+
+    private HostWeight weight(String name, WeightFormat format, float[] values, long... dims) {
+        Shape shape = Shape.of(dims);
+        int cols = Math.toIntExact(shape.lastDim());
+        return format.quantize(name, shape, (row, dst) -> System.arraycopy(values, Math.toIntExact(row * cols), dst, 0, cols),
+                arena);
+    }
+
+    private HostWeight dense(String name, float[] values, long... dims) {
+        return weight(name, WeightFormats.f32(), values, dims);
+    }
+
+    /** The same tensor on both backends. */
+    private record Both(Tensor t, Tensor r) {}
+
+    private Both both(float[] values, int rows, int cols) {
+        Tensor t = tested.allocate(rows, cols);
+        Tensor r = reference.allocate(rows, cols);
+        tested.upload(values, t);
+        reference.upload(values, r);
+        return new Both(t, r);
+    }
+
+    private void compare(String name, Both b, Tolerance tol) {
+        float[] got = new float[(int) b.t().size()];
+        float[] want = new float[(int) b.r().size()];
+        tested.download(b.t(), got);
+        reference.download(b.r(), want);
+        results.add(tol.compare(name, got, want, want.length));
+    }
+
+    private void matmul(String format, int n, int in, int out) {
+        WeightFormat f = WeightFormats.byName(format);
+        HostWeight w = weight("w", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
+        HostWeight bias = dense("b", gaussian(out, 0.1), out);
+        Weight tw = tested.loadWeight(w);
+        Weight tb = tested.loadWeight(bias);
+        Both x = both(gaussian(n * in, 1.0), n, in);
+        Both y = both(new float[n * out], n, out);
+        tested.kernels().matmul(x.t(), tw, tb, y.t());
+        reference.kernels().matmul(x.r(), w, bias, y.r());
+        compare("matmul " + format + " " + n + "x" + in + " -> " + out, y, Tolerance.KERNEL);
+        tested.kernels().matmul(x.t(), tw, null, y.t());
+        reference.kernels().matmul(x.r(), w, null, y.r());
+        compare("matmul " + format + " " + n + "x" + in + " -> " + out + " without bias", y, Tolerance.KERNEL);
+    }
+
+    private void embed(String format) {
+        int vocab = 50;
+        int h = 72;
+        HostWeight table = weight("table", WeightFormats.byName(format), gaussian(vocab * h, 1.0), vocab, h);
+        Weight tt = tested.loadWeight(table);
+        int[] ids = {3, 49, 0, 17, 17};
+        Both out = both(new float[ids.length * h], ids.length, h);
+        tested.kernels().embed(ids, tt, 8.0f, out.t());
+        reference.kernels().embed(ids, table, 8.0f, out.r());
+        compare("embed " + format, out, Tolerance.KERNEL);
+    }
+
+    private void rmsNorm() {
+        for (WeightFormat f : List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16())) {
+            int h = 83;
+            HostWeight scale = weight("norm", f, gaussian(h, 0.3), h);
+            Weight ts = tested.loadWeight(scale);
+            Both x = both(gaussian(4 * h, 3.0), 4, h);
+            Both y = both(new float[4 * h], 4, h);
+            tested.kernels().rmsNorm(x.t(), ts, 1e-6f, y.t());
+            reference.kernels().rmsNorm(x.r(), scale, 1e-6f, y.r());
+            compare("rmsNorm " + f.name() + " scale", y, Tolerance.KERNEL);
+        }
+    }
+
+    private void elementwise() {
+        int rows = 3;
+        int cols = 101;
+        Both a = both(gaussian(rows * cols, 2.0), rows, cols);
+        Both b = both(gaussian(rows * cols, 2.0), rows, cols);
+        Both o = both(new float[rows * cols], rows, cols);
+        tested.kernels().gelu(a.t(), o.t());
+        reference.kernels().gelu(a.r(), o.r());
+        compare("gelu (tanh)", o, Tolerance.KERNEL);
+        tested.kernels().geluMul(a.t(), b.t(), o.t());
+        reference.kernels().geluMul(a.r(), b.r(), o.r());
+        compare("geluMul", o, Tolerance.KERNEL);
+        tested.kernels().mul(a.t(), b.t(), o.t());
+        reference.kernels().mul(a.r(), b.r(), o.r());
+        compare("mul", o, Tolerance.KERNEL);
+        tested.kernels().add(a.t(), b.t(), o.t());
+        reference.kernels().add(a.r(), b.r(), o.r());
+        compare("add", o, Tolerance.KERNEL);
+        tested.kernels().add(a.t(), b.t(), a.t());
+        reference.kernels().add(a.r(), b.r(), a.r());
+        compare("add in place", a, Tolerance.KERNEL);
+    }
+
+    private void conv1d() {
+        int c = 37;
+        int k = 4;
+        HostWeight w = dense("conv", gaussian(c * k, 0.5), c, 1, k);
+        HostWeight bias = dense("conv bias", gaussian(c, 0.1), c);
+        Weight tw = tested.loadWeight(w);
+        Weight tb = tested.loadWeight(bias);
+        int batch = 2;
+        Both state = both(new float[batch * (k - 1) * c], batch, (k - 1) * c);
+        int[][] calls = {{0, 0, 5}, {5, 5, 1}, {6, 6, 2}, {8, 8, 1}};
+        for (int[] call : calls) {
+            int len = call[2];
+            SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
+            Both x = both(gaussian(batch * len * c, 1.0), batch * len, c);
+            Both y = both(new float[batch * len * c], batch * len, c);
+            tested.kernels().conv1d(x.t(), seq, tw, tb, state.t(), y.t());
+            reference.kernels().conv1d(x.r(), seq, w, bias, state.r(), y.r());
+            compare("conv1d " + len + " tokens at " + call[0], y, Tolerance.KERNEL);
+            compare("conv1d state after " + len + " tokens at " + call[0], state, Tolerance.KERNEL);
+        }
+    }
+
+    private void rgLru() {
+        int blocks = 3;
+        int bw = 24;
+        int r = blocks * bw;
+        HostWeight wIn = dense("input gate", gaussian(blocks * bw * bw, 1.0 / Math.sqrt(bw)), blocks, bw, bw);
+        HostWeight bIn = dense("input gate bias", gaussian(r, 0.1), blocks, bw);
+        HostWeight wRec = dense("recurrent gate", gaussian(blocks * bw * bw, 1.0 / Math.sqrt(bw)), blocks, bw, bw);
+        HostWeight bRec = dense("recurrent gate bias", gaussian(r, 0.1), blocks, bw);
+        float[] lambda = gaussian(r, 1.0);
+        for (int i = 0; i < r; i++) {
+            lambda[i] += 2.0f;
+        }
+        lambda[0] = 25f; // exercises softplus' linear branch (x > 20)
+        HostWeight param = dense("recurrent param", lambda, r);
+        RgLruWeights ref = new RgLruWeights(wIn, bIn, wRec, bRec, param, blocks);
+        RgLruWeights tst = new RgLruWeights(tested.loadWeight(wIn), tested.loadWeight(bIn), tested.loadWeight(wRec),
+                tested.loadWeight(bRec), tested.loadWeight(param), blocks);
+        int batch = 2;
+        Both state = both(gaussian(batch * r, 1.0), batch, r);
+        int[][] calls = {{0, 3, 6}, {6, 9, 1}, {7, 10, 3}, {10, 13, 1}};
+        for (int[] call : calls) {
+            int len = call[2];
+            SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
+            Both x = both(gaussian(batch * len * r, 1.0), batch * len, r);
+            Both y = both(new float[batch * len * r], batch * len, r);
+            tested.kernels().rgLru(x.t(), seq, tst, state.t(), y.t());
+            reference.kernels().rgLru(x.r(), seq, ref, state.r(), y.r());
+            compare("rgLru " + len + " tokens at " + Arrays.toString(seq.startPositions()), y, Tolerance.KERNEL);
+            compare("rgLru state after " + len + " tokens", state, Tolerance.KERNEL);
+        }
+    }
+
+    private void rope() {
+        int heads = 3;
+        int hd = 16;
+        SeqBatch seq = new SeqBatch(2, 3, new int[] {0, 3000});
+        Both x = both(gaussian(6 * heads * hd, 1.0), 6, heads * hd);
+        tested.kernels().rope(x.t(), seq, heads, hd, hd / 2, 10000f);
+        reference.kernels().rope(x.r(), seq, heads, hd, hd / 2, 10000f);
+        compare("rope (half rotary, positions up to 3002)", x, new Tolerance(1e-4, 1e-4));
+    }
+
+    private void attention(int window, int prefill, int[] starts, int decodeSteps) {
+        int heads = 4;
+        int hd = 16;
+        int kvHeads = 1;
+        AttentionSpec spec = new AttentionSpec(heads, kvHeads, hd, window);
+        int batch = starts.length;
+        Both kc = both(gaussian(batch * spec.cacheCols(), 1.0), batch, spec.cacheCols());
+        Both vc = both(gaussian(batch * spec.cacheCols(), 1.0), batch, spec.cacheCols());
+        int[] pos = starts.clone();
+        String tag = "attention W=" + window + " batch " + batch;
+        for (int step = 0; step <= decodeSteps; step++) {
+            int len = step == 0 ? prefill : 1;
+            SeqBatch seq = new SeqBatch(batch, len, pos);
+            int n = batch * len;
+            Both q = both(gaussian(n * heads * hd, 1.0), n, heads * hd);
+            Both k = both(gaussian(n * kvHeads * hd, 1.0), n, kvHeads * hd);
+            Both v = both(gaussian(n * kvHeads * hd, 1.0), n, kvHeads * hd);
+            Both o = both(new float[n * heads * hd], n, heads * hd);
+            tested.kernels().localAttention(q.t(), k.t(), v.t(), seq, spec, kc.t(), vc.t(), o.t());
+            reference.kernels().localAttention(q.r(), k.r(), v.r(), seq, spec, kc.r(), vc.r(), o.r());
+            String what = step == 0 ? " prefill " + len + " at " + Arrays.toString(pos) : " decode at " + Arrays.toString(pos);
+            compare(tag + what, o, Tolerance.KERNEL);
+            compare(tag + what + " key cache", kc, Tolerance.KERNEL);
+            compare(tag + what + " value cache", vc, Tolerance.KERNEL);
+            for (int b = 0; b < batch; b++) {
+                pos[b] += len;
+            }
+        }
+    }
+
+    private void softCapAndSelection() {
+        int rows = 3;
+        int cols = 1003;
+        float[] values = gaussian(rows * cols, 20.0);
+        values[5] = values[7] = 1000f; // a tie: the lowest index wins
+        Both x = both(values, rows, cols);
+        tested.kernels().softCap(x.t(), 30f);
+        reference.kernels().softCap(x.r(), 30f);
+        compare("softCap 30", x, Tolerance.KERNEL);
+        int[] got = new int[rows];
+        int[] want = new int[rows];
+        tested.kernels().argmax(x.t(), got);
+        reference.kernels().argmax(x.r(), want);
+        results.add(new CheckResult("argmax", Arrays.equals(got, want), Arrays.equals(got, want) ? 0 : 1, "exact",
+                Arrays.toString(got) + " vs " + Arrays.toString(want)));
+        int k = 40;
+        int[] ids = new int[rows * k];
+        int[] wantIds = new int[rows * k];
+        float[] vals = new float[rows * k];
+        float[] wantVals = new float[rows * k];
+        tested.kernels().topK(x.t(), k, ids, vals);
+        reference.kernels().topK(x.r(), k, wantIds, wantVals);
+        results.add(new CheckResult("topK 40", Arrays.equals(ids, wantIds), Arrays.equals(ids, wantIds) ? 0 : 1, "exact ids",
+                ""));
+        results.add(Tolerance.KERNEL.compare("topK 40 values", vals, wantVals, vals.length));
+        Both rowsCopy = both(gaussian(4 * 9, 1.0), 4, 9);
+        tested.kernels().copyRows(x.t(), 1, x.t(), 0, 1);
+        reference.kernels().copyRows(x.r(), 1, x.r(), 0, 1);
+        compare("copyRows", x, Tolerance.KERNEL);
+        tested.kernels().fill(rowsCopy.t(), -0.75f);
+        reference.kernels().fill(rowsCopy.r(), -0.75f);
+        compare("fill", rowsCopy, Tolerance.KERNEL);
+    }
+}

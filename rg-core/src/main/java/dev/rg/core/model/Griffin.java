@@ -1,0 +1,150 @@
+package dev.rg.core.model;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.KernelArgs;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.backend.SeqBatch;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.config.ModelConfig;
+
+/**
+ * The Griffin forward pass (spec §3-6) over backend kernels. Weights, activations and state stay on the
+ * backend; a call takes token ids and returns logits that are still on the backend.
+ *
+ * <p>Window semantics are DeepMind's: the query at position t sees keys t-W..t, in prefill and decode alike.
+ * A call may continue a sequence (chunked prefill, multi-turn chat): the state carries everything.
+ *
+ * <p>A model may be shared by threads; each thread uses its own {@link ModelState}.
+ */
+public final class Griffin {
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Kernels k;
+    private final ModelWeights weights;
+    private final AttentionSpec attention;
+    private final float embedScale;
+
+    public Griffin(ModelConfig config, Backend backend, Kernels kernels, ModelWeights weights) {
+        this.config = config;
+        this.backend = backend;
+        this.k = kernels;
+        this.weights = weights;
+        this.attention = new AttentionSpec(config.heads(), config.kvHeads(), config.headDim(), config.window());
+        this.embedScale = config.embeddingScale();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    /** A fresh state for {@code batch} sequences at position 0. */
+    public ModelState newState(int batch) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        }
+        return new ModelState(backend, config, attention, batch);
+    }
+
+    /**
+     * Feeds {@code length} tokens of each of the state's sequences ({@code ids[b*length + t]}) and advances the
+     * state.
+     *
+     * @return the logits selected by {@code outputs} (soft-capped, on the backend, valid until the next call on
+     *         this state), or null for {@link Outputs#NONE}
+     */
+    public Tensor forward(ModelState state, int[] ids, int length, Outputs outputs, LayerObserver observer) {
+        int batch = state.batch();
+        if (length < 1) {
+            throw new IllegalArgumentException("empty input: at least one token per sequence is needed");
+        }
+        if (ids.length != batch * length) {
+            throw new IllegalArgumentException(ids.length + " token ids for " + batch + " sequences of " + length);
+        }
+        KernelArgs.ids(ids, config.vocabSize());
+        SeqBatch seq = new SeqBatch(batch, length, state.positions());
+        Workspace ws = state.workspaces().forRows(seq.rows());
+        k.embed(ids, weights.embedding(), embedScale, ws.x);
+        for (int l = 0; l < config.layers(); l++) {
+            LayerWeights lw = weights.layers().get(l);
+            k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
+            if (lw.recurrent() != null) {
+                recurrent(lw.recurrent(), seq, ws, state, l);
+            } else {
+                attention(lw.attention(), seq, ws, state, l);
+            }
+            k.add(ws.x, ws.block, ws.x);
+            k.rmsNorm(ws.x, lw.channelNorm(), config.rmsNormEps(), ws.normed);
+            mlp(lw.mlp(), ws);
+            k.add(ws.x, ws.block, ws.x);
+            if (observer != null) {
+                observer.afterLayer(l, ws.x);
+            }
+        }
+        state.advance(length);
+        return switch (outputs) {
+            case NONE -> null;
+            case LAST -> head(state, ws.x, batch, length);
+            case ALL -> head(state, ws.x, seq.rows(), 1);
+        };
+    }
+
+    /** Feeds tokens without an observer. */
+    public Tensor forward(ModelState state, int[] ids, int length, Outputs outputs) {
+        return forward(state, ids, length, outputs, null);
+    }
+
+    private void recurrent(LayerWeights.Recurrent w, SeqBatch seq, Workspace ws, ModelState state, int l) {
+        // §5: y = gelu(linear_y(x)); x = rg_lru(conv1d(linear_x(x))); out = linear_out(x * y)
+        k.matmul(ws.normed, w.linearY(), w.linearYBias(), ws.y);
+        k.gelu(ws.y, ws.y);
+        k.matmul(ws.normed, w.linearX(), w.linearXBias(), ws.xb);
+        k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
+        k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
+        k.mul(ws.xb, ws.y, ws.xb);
+        k.matmul(ws.xb, w.linearOut(), w.linearOutBias(), ws.block);
+    }
+
+    private void attention(LayerWeights.Attention w, SeqBatch seq, Workspace ws, ModelState state, int l) {
+        // §6: MQA with half-rotary RoPE over a window of W+1 keys
+        k.matmul(ws.normed, w.q(), w.qBias(), ws.q);
+        k.matmul(ws.normed, w.k(), w.kBias(), ws.k);
+        k.matmul(ws.normed, w.v(), w.vBias(), ws.v);
+        k.rope(ws.q, seq, config.heads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
+        k.rope(ws.k, seq, config.kvHeads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
+        k.localAttention(ws.q, ws.k, ws.v, seq, attention, state.keys(l), state.values(l), ws.attn);
+        k.matmul(ws.attn, w.o(), w.oBias(), ws.block);
+    }
+
+    private void mlp(LayerWeights.Mlp w, Workspace ws) {
+        // §4: down(gelu(gate(x)) * up(x))
+        k.matmul(ws.normed, w.gate(), w.gateBias(), ws.gate);
+        k.matmul(ws.normed, w.up(), w.upBias(), ws.up);
+        k.geluMul(ws.gate, ws.up, ws.gate);
+        k.matmul(ws.gate, w.down(), w.downBias(), ws.block);
+    }
+
+    /** Final norm, tied LM head and soft cap over every {@code stride}-th row ending each group. */
+    private Tensor head(ModelState state, Tensor x, int rows, int stride) {
+        Workspaces.HeadBuffers hb = state.workspaces().head(rows);
+        if (stride == 1) {
+            k.copyRows(x, 0, hb.in(), 0, rows);
+        } else {
+            for (int b = 0; b < rows; b++) {
+                k.copyRows(x, b * stride + stride - 1, hb.in(), b, 1);
+            }
+        }
+        k.rmsNorm(hb.in(), weights.finalNorm(), config.rmsNormEps(), hb.normed());
+        k.matmul(hb.normed(), weights.embedding(), null, hb.logits());
+        k.softCap(hb.logits(), config.logitsSoftCap());
+        return hb.logits();
+    }
+}

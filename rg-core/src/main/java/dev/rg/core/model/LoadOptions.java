@@ -1,0 +1,43 @@
+package dev.rg.core.model;
+
+import java.util.Map;
+
+/**
+ * How to load a model.
+ *
+ * @param backend      backend name, or {@code "auto"} (also read from {@code -Drg.backend} / {@code RG_BACKEND})
+ * @param threads      worker threads (0 = one per core)
+ * @param format       weight format for the linear layers ({@code null} = as stored in the checkpoint)
+ * @param quantizeHead whether the tied embedding / LM head is converted too
+ * @param settings     backend-specific settings
+ */
+public record LoadOptions(String backend, int threads, String format, boolean quantizeHead, Map<String, String> settings) {
+    public LoadOptions {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        }
+        settings = Map.copyOf(settings);
+    }
+
+    /** Automatic backend, all cores, weights as stored. */
+    public static LoadOptions defaults() {
+        return new LoadOptions("auto", 0, null, false, Map.of());
+    }
+
+    public LoadOptions withBackend(String name) {
+        return new LoadOptions(name, threads, format, quantizeHead, settings);
+    }
+
+    public LoadOptions withThreads(int n) {
+        return new LoadOptions(backend, n, format, quantizeHead, settings);
+    }
+
+    public LoadOptions withFormat(String f, boolean head) {
+        return new LoadOptions(backend, threads, f, head, settings);
+    }
+
+    /** Threads to use: {@link #threads()} or the number of cores. */
+    public int effectiveThreads() {
+        return threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+    }
+}

@@ -1,0 +1,150 @@
+package dev.rg.core.model;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.backend.BackendProvider;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.core.config.ConfigReader;
+import dev.rg.core.config.ModelConfig;
+import dev.rg.core.runtime.BackendRegistry;
+import dev.rg.core.safetensors.Checkpoint;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A loaded model: the {@link Griffin} on its backend plus what keeps it alive (file mappings, converted
+ * weights, the backend). Thread-safe for concurrent generation with separate {@link ModelState}s when the
+ * backend is (every rg backend is). Close it to release memory and threads.
+ */
+public final class Model implements AutoCloseable {
+    private final Griffin griffin;
+    private final Path dir;
+    private final Checkpoint checkpoint;
+    private final Arena arena;
+    private final Map<String, String> formats;
+    private final int hostOnly;
+
+    private Model(Griffin griffin, Path dir, Checkpoint checkpoint, Arena arena, Map<String, String> formats, int hostOnly) {
+        this.griffin = griffin;
+        this.dir = dir;
+        this.checkpoint = checkpoint;
+        this.arena = arena;
+        this.formats = Map.copyOf(formats);
+        this.hostOnly = hostOnly;
+    }
+
+    /** Loads a Hugging Face RecurrentGemma directory (config.json + safetensors). */
+    public static Model load(Path dir, LoadOptions options, LoadProgress progress) {
+        ModelConfig config = ConfigReader.read(dir);
+        WeightFormat target = options.format() == null ? null : WeightFormats.byName(options.format());
+        Backend backend = createBackend(options);
+        Arena arena = Arena.ofShared();
+        Checkpoint checkpoint = null;
+        try {
+            Checkpoint ck = Checkpoint.open(dir, b -> progress.update("check", b, -1));
+            checkpoint = ck;
+            CheckpointWeights source = new CheckpointWeights(ck, config);
+            ModelAssembler asm = new ModelAssembler(config, backend, target, options.quantizeHead(), arena, progress);
+            Griffin g = asm.assemble(source::read);
+            return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount());
+        } catch (RuntimeException e) {
+            backend.close();
+            if (checkpoint != null) {
+                checkpoint.close();
+            }
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Loads with default progress (none). */
+    public static Model load(Path dir, LoadOptions options) {
+        return load(dir, options, LoadProgress.NONE);
+    }
+
+    /**
+     * A model of the given architecture with seeded random weights (for benchmarks and tests: no download).
+     * Linear layers are generated in {@code format} (or bf16 when null), small weights in f32.
+     */
+    public static Model random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress) {
+        WeightFormat target = WeightFormats.byName(format == null ? "bf16" : format);
+        Backend backend = createBackend(options);
+        Arena arena = Arena.ofShared();
+        try {
+            ModelAssembler asm = new ModelAssembler(config, backend, null, false, arena, progress);
+            RandomWeights source = new RandomWeights(config, target, options.quantizeHead(), seed, arena);
+            Griffin g = asm.assemble(source::create);
+            return new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount());
+        } catch (RuntimeException e) {
+            backend.close();
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static Backend createBackend(LoadOptions options) {
+        BackendProvider provider = BackendRegistry.select(options.backend());
+        return provider.create(new BackendOptions(options.effectiveThreads(), options.settings()));
+    }
+
+    public Griffin griffin() {
+        return griffin;
+    }
+
+    public ModelConfig config() {
+        return griffin.config();
+    }
+
+    public Backend backend() {
+        return griffin.backend();
+    }
+
+    /** The directory it was loaded from, or null for a generated model. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Weight format of every tensor. */
+    public Map<String, String> formats() {
+        return formats;
+    }
+
+    /** Number of tensors per format, e.g. {@code {bf16=112}}. */
+    public Map<String, Integer> formatCounts() {
+        Map<String, Integer> m = new TreeMap<>();
+        formats.values().forEach(f -> m.merge(f, 1, Integer::sum));
+        return m;
+    }
+
+    /** The format of the linear layers (what people call the model's format), e.g. {@code nf4}. */
+    public String linearFormat() {
+        return formats.getOrDefault(WeightNames.layer(0) + "mlp_block.up_proj.weight", "?");
+    }
+
+    /** Weights that run on the reference fallback because the backend has no kernel for their format. */
+    public int hostOnlyWeights() {
+        return hostOnly;
+    }
+
+    /** Weight bytes read per decoded token. */
+    public long weightBytesPerToken() {
+        return griffin.weights().bytesPerToken();
+    }
+
+    /** A fresh state for {@code batch} sequences. */
+    public ModelState newState(int batch) {
+        return griffin.newState(batch);
+    }
+
+    @Override
+    public void close() {
+        griffin.backend().close();
+        if (checkpoint != null) {
+            checkpoint.close();
+        }
+        arena.close();
+    }
+}

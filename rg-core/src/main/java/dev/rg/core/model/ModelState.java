@@ -1,0 +1,139 @@
+package dev.rg.core.model;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.Backend;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.config.BlockType;
+import dev.rg.core.config.ModelConfig;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The fixed-size state of {@code batch} sequences, resident on the backend: per recurrent layer the conv1d
+ * history ({@code (K-1) x R}) and the float32 RG-LRU state ({@code R}); per attention layer a key and a value
+ * ring of W slots. Its size never depends on how many tokens were processed. Not thread-safe: one state
+ * belongs to one generation at a time.
+ */
+public final class ModelState implements AutoCloseable {
+    private final Backend backend;
+    private final int batch;
+    private final int[] positions;
+    private final Tensor[] conv;
+    private final Tensor[] lru;
+    private final Tensor[] keys;
+    private final Tensor[] values;
+    private final Workspaces workspaces;
+
+    ModelState(Backend backend, ModelConfig config, AttentionSpec spec, int batch) {
+        this.backend = backend;
+        this.batch = batch;
+        this.positions = new int[batch];
+        int layers = config.layers();
+        conv = new Tensor[layers];
+        lru = new Tensor[layers];
+        keys = new Tensor[layers];
+        values = new Tensor[layers];
+        for (int l = 0; l < layers; l++) {
+            if (config.blockType(l) == BlockType.RECURRENT) {
+                conv[l] = backend.allocate(batch, (config.convWidth() - 1) * config.lruWidth());
+                lru[l] = backend.allocate(batch, config.lruWidth());
+            } else {
+                keys[l] = backend.allocate(batch, spec.cacheCols());
+                values[l] = backend.allocate(batch, spec.cacheCols());
+            }
+        }
+        workspaces = new Workspaces(backend, config);
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    /** The absolute position the next token of sequence {@code b} will take (= tokens seen so far). */
+    public int position(int b) {
+        return positions[b];
+    }
+
+    /** Positions of every sequence. */
+    public int[] positions() {
+        return positions.clone();
+    }
+
+    void advance(int tokens) {
+        for (int b = 0; b < batch; b++) {
+            positions[b] = Math.addExact(positions[b], tokens);
+        }
+    }
+
+    /** Forgets everything: every sequence starts again at position 0 with zero state. */
+    public void reset() {
+        Arrays.fill(positions, 0);
+        for (Tensor t : all()) {
+            backend.kernels().fill(t, 0f);
+        }
+    }
+
+    /**
+     * Copies sequence {@code from} of {@code src} into slot {@code to} of this state (same model), e.g. to
+     * decode together sequences that were prefilled separately.
+     */
+    public void copySequence(ModelState src, int from, int to) {
+        List<Tensor> mine = all();
+        List<Tensor> theirs = src.all();
+        for (int i = 0; i < mine.size(); i++) {
+            backend.kernels().copyRows(theirs.get(i), from, mine.get(i), to, 1);
+        }
+        positions[to] = src.positions[from];
+    }
+
+    Tensor conv(int layer) {
+        return conv[layer];
+    }
+
+    Tensor lru(int layer) {
+        return lru[layer];
+    }
+
+    Tensor keys(int layer) {
+        return keys[layer];
+    }
+
+    Tensor values(int layer) {
+        return values[layer];
+    }
+
+    Workspaces workspaces() {
+        return workspaces;
+    }
+
+    /** The state tensors (for inspection and tests: their number and sizes are fixed). */
+    public List<Tensor> all() {
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor[] group : List.of(conv, lru, keys, values)) {
+            for (Tensor t : group) {
+                if (t != null) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Bytes of state (float32). */
+    public long stateBytes() {
+        long n = 0;
+        for (Tensor t : all()) {
+            n += t.size() * 4;
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor t : all()) {
+            t.close();
+        }
+        workspaces.close();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.rg.core.model;
+
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import dev.rg.core.config.ModelConfig;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded random weights of a model's real shapes, scaled like the HF initialisation (spec §9) so activations
+ * stay in a realistic range. Used by {@code rg bench --preset} and by tests.
+ */
+final class RandomWeights {
+    private final ModelConfig config;
+    private final WeightFormat linearFormat;
+    private final boolean headInFormat;
+    private final long seed;
+    private final Arena arena;
+
+    RandomWeights(ModelConfig config, WeightFormat linearFormat, boolean headInFormat, long seed, Arena arena) {
+        this.config = config;
+        this.linearFormat = linearFormat;
+        this.headInFormat = headInFormat;
+        this.seed = seed;
+        this.arena = arena;
+    }
+
+    HostWeight create(String name, Shape shape) {
+        boolean linear = WeightNames.isLinear(name);
+        boolean embedding = name.equals(WeightNames.EMBEDDING);
+        WeightFormat format = linear || (embedding && headInFormat) ? linearFormat
+                : embedding ? WeightFormats.bf16() : WeightFormats.f32();
+        double std = std(name, shape);
+        double mean = name.endsWith("recurrent_param") ? 1.0 : 0.0;
+        SplittableRandom base = new SplittableRandom(seed ^ name.hashCode());
+        long rowSeed = base.nextLong();
+        return format.quantize(name, shape, (row, dst) -> {
+            SplittableRandom r = new SplittableRandom(rowSeed + row * 0x9E3779B97F4A7C15L);
+            for (int i = 0; i < dst.length; i++) {
+                dst[i] = (float) (mean + std * gaussian(r));
+            }
+        }, arena);
+    }
+
+    private double std(String name, Shape shape) {
+        if (name.endsWith("norm.weight")) {
+            return 0.1;
+        }
+        if (name.endsWith(".bias") || name.endsWith("recurrent_param")) {
+            return 0.05;
+        }
+        if (name.equals(WeightNames.EMBEDDING)) {
+            return Math.sqrt(1.0 / config.hiddenSize());
+        }
+        return Math.sqrt(1.0 / shape.lastDim());
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        // Box-Muller: SplittableRandom has no nextGaussian in every JDK profile we target
+        double u = 1.0 - r.nextDouble();
+        double v = r.nextDouble();
+        return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+}

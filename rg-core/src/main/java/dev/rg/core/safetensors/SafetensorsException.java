@@ -1,0 +1,14 @@
+package dev.rg.core.safetensors;
+
+/** A safetensors file (or index) is malformed; the message names the file and, where known, the tensor. */
+public class SafetensorsException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public SafetensorsException(String message) {
+        super(message);
+    }
+
+    public SafetensorsException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
