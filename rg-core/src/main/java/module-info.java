@@ -12,7 +12,7 @@ module dev.rg.core {
     exports dev.rg.core.safetensors;
     exports dev.rg.core.model;
     exports dev.rg.core.tokenizer;
-//    exports dev.rg.core.generate;
+    exports dev.rg.core.generate;
     exports dev.rg.core.runtime;
     exports dev.rg.core.reference;
 

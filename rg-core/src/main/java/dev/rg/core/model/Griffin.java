@@ -42,6 +42,11 @@ public final class Griffin {
         return backend;
     }
 
+    /** The kernels the model runs on (the backend's, with per-op fallbacks where it lacks one). */
+    public Kernels kernels() {
+        return k;
+    }
+
     public ModelWeights weights() {
         return weights;
     }

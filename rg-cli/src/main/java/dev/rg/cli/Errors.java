@@ -1,0 +1,24 @@
+package dev.rg.cli;
+
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
+
+/** Turns an exception into the one line a user reads. */
+final class Errors {
+    private Errors() {}
+
+    static String describe(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof UncheckedIOException || t.getMessage() == null) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof NoSuchFileException n) {
+            return "no such file: " + n.getFile();
+        }
+        if (t instanceof OutOfMemoryError) {
+            return "out of memory (" + t.getMessage() + "); raise -Xmx via RG_JAVA_OPTS or use a smaller --format";
+        }
+        String msg = t.getMessage();
+        return msg == null ? t.getClass().getSimpleName() : msg;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.rg.cli;
+
+import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.Model;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that loads a model. */
+final class ModelOptions {
+    @Option(names = {"-m", "--model"}, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.model). Default: the embedded austen-6m model.")
+    Path model;
+
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "Backend: auto (highest-priority available), reference, vector, cuda, ... (also -Drg.backend / RG_BACKEND). Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", defaultValue = "0",
+            description = "Worker threads for CPU backends (0 = one per core).")
+    int threads;
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "Convert the linear layers at load: f32, bf16, f16, int8, nf4 (default: as stored).")
+    String format;
+
+    @Option(names = "--quantize-head", description = "Also convert the tied embedding / LM head to --format.")
+    boolean quantizeHead;
+
+    /** The model directory: --model, else the embedded default. */
+    Path modelDir() {
+        Path dir = model != null ? model : EmbeddedModel.dir();
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--model " + dir + ": not a directory");
+        }
+        return dir;
+    }
+
+    LoadOptions loadOptions() {
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        }
+        return new LoadOptions(backend, threads, format, quantizeHead, Map.of());
+    }
+
+    Model load() {
+        Path dir = modelDir();
+        try (TerminalProgress progress = new TerminalProgress("loading " + dir.getFileName())) {
+            return Model.load(dir, loadOptions(), progress);
+        }
+    }
+}

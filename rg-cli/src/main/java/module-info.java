@@ -1,0 +1,13 @@
+/** The {@code rg} command line. Backends and formats are found on the module path at run time. */
+module dev.rg.cli {
+    requires dev.rg.core;
+    requires dev.rg.conformance;
+    requires info.picocli;
+    requires com.fasterxml.jackson.databind;
+
+    opens dev.rg.cli to info.picocli;
+
+    uses dev.rg.api.backend.BackendProvider;
+    uses dev.rg.api.format.WeightFormat;
+    uses dev.rg.api.format.CheckpointAdapter;
+}

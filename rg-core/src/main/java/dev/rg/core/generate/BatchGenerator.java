@@ -1,0 +1,133 @@
+package dev.rg.core.generate;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
+import dev.rg.core.model.Outputs;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Generates continuations of several prompts together: each prompt is prefilled on its own (they may differ
+ * in length), then all sequences advance in one batched decode step per token, so the weights are read once
+ * per step for the whole batch. A finished sequence keeps its slot (fed its last token) until all are done.
+ */
+public final class BatchGenerator {
+    private final Model model;
+    private final GemmaTokenizer tokenizer;
+
+    /** @param tokenizer may be null (then results have no text) */
+    public BatchGenerator(Model model, GemmaTokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Generates for every prompt (token ids, BOS included); results in prompt order. */
+    public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config) {
+        int batch = prompts.size();
+        if (batch == 0) {
+            throw new IllegalArgumentException("no prompts");
+        }
+        int vocab = model.config().vocabSize();
+        Backend backend = model.backend();
+        Set<Integer> stopIds = new HashSet<>(config.stopIds());
+        if (config.stopOnEos()) {
+            stopIds.add(model.config().eosId());
+            if (tokenizer != null) {
+                tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
+            }
+        }
+        int[] first = new int[batch];
+        long[] prefillNanos = new long[batch];
+        Sampler[] samplers = new Sampler[batch];
+        BitSet[] seen = new BitSet[batch];
+        float[] row = new float[vocab];
+        try (ModelState state = model.newState(batch)) {
+            for (int b = 0; b < batch; b++) {
+                int[] p = prompts.get(b);
+                if (p.length == 0) {
+                    throw new IllegalArgumentException("prompt " + b + " is empty");
+                }
+                seen[b] = new BitSet(vocab);
+                for (int id : p) {
+                    if (id >= 0 && id < vocab) {
+                        seen[b].set(id);
+                    }
+                }
+                samplers[b] = new Sampler(config.sampling().isGreedy() ? SamplingParams.greedy()
+                        : new SamplingParams(config.sampling().temperature(), config.sampling().topK(), config.sampling().topP(),
+                                config.sampling().minP(), config.sampling().repetitionPenalty(), config.sampling().seed() + b),
+                        seen[b], vocab);
+                long t0 = System.nanoTime();
+                try (ModelState one = model.newState(1)) {
+                    Tensor logits = model.griffin().forward(one, p, p.length, Outputs.LAST);
+                    backend.download(logits, row);
+                    state.copySequence(one, 0, b);
+                }
+                first[b] = samplers[b].sample(row, 0);
+                prefillNanos[b] = System.nanoTime() - t0;
+            }
+            int[][] tokens = new int[batch][config.maxNewTokens()];
+            int[] counts = new int[batch];
+            StopReason[] reasons = new StopReason[batch];
+            int[] next = first.clone();
+            float[] logits = new float[batch * vocab];
+            long t0 = System.nanoTime();
+            for (int step = 0; ; step++) {
+                boolean allDone = true;
+                for (int b = 0; b < batch; b++) {
+                    if (reasons[b] != null) {
+                        continue;
+                    }
+                    tokens[b][counts[b]++] = next[b];
+                    seen[b].set(next[b]);
+                    if (stopIds.contains(next[b])) {
+                        reasons[b] = StopReason.STOP_TOKEN;
+                    } else if (counts[b] == config.maxNewTokens()) {
+                        reasons[b] = StopReason.MAX_TOKENS;
+                    } else {
+                        allDone = false;
+                    }
+                }
+                if (allDone) {
+                    break;
+                }
+                Tensor out = model.griffin().forward(state, next, 1, Outputs.LAST);
+                backend.download(out, logits);
+                for (int b = 0; b < batch; b++) {
+                    if (reasons[b] == null) {
+                        next[b] = samplers[b].sample(logits, b * vocab);
+                    }
+                }
+            }
+            long decode = System.nanoTime() - t0;
+            List<GenerationResult> results = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                int[] ids = Arrays.copyOf(tokens[b], counts[b]);
+                String text = tokenizer == null ? "" : textOf(ids, stopIds, config.stopStrings(), reasons, b);
+                results.add(new GenerationResult(prompts.get(b).length, ids, text, reasons[b], prefillNanos[b], decode));
+            }
+            return results;
+        }
+    }
+
+    private String textOf(int[] ids, Set<Integer> stopIds, List<String> stopStrings, StopReason[] reasons, int b) {
+        int n = ids.length;
+        if (n > 0 && stopIds.contains(ids[n - 1])) {
+            n--;
+        }
+        StopStrings stops = new StopStrings(stopStrings);
+        String text = stops.push(tokenizer.decode(Arrays.copyOf(ids, n)));
+        if (stops.stopped()) {
+            reasons[b] = StopReason.STOP_STRING;
+            return text;
+        }
+        return text + stops.flush();
+    }
+}

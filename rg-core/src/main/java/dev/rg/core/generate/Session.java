@@ -1,0 +1,218 @@
+package dev.rg.core.generate;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
+import dev.rg.core.model.Outputs;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import dev.rg.core.tokenizer.StreamingDecoder;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * One conversation or text continuation over a model's fixed-size state: {@link #feed feed} tokens (a
+ * prompt, a chat turn), then {@link #generate} streams new ones. Further feeds continue the same sequence,
+ * so a chat never re-encodes its history. Memory does not grow with the number of tokens processed beyond
+ * the returned text. Sessions are independent: many may share one {@link Model} from different threads; one
+ * session is used by one thread at a time.
+ */
+public final class Session implements AutoCloseable {
+    private final Model model;
+    private final GemmaTokenizer tokenizer;
+    private final ModelState state;
+    private final Backend backend;
+    private final int vocab;
+    private final float[] logitsRow;
+    private final int[] argmax = new int[1];
+    private final int[] one = new int[1];
+    /** Tokens of the context so far, for the repetition penalty (fixed size: one bit per vocabulary entry). */
+    private final BitSet seen;
+    private Tensor lastLogits;
+    /** The last chosen token, not yet fed (it is fed first by the next {@link #feed} or decode step). */
+    private int pending = -1;
+
+    /** @param tokenizer may be null for an ids-only session */
+    public Session(Model model, GemmaTokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.state = model.newState(1);
+        this.backend = model.backend();
+        this.vocab = model.config().vocabSize();
+        this.logitsRow = new float[vocab];
+        this.seen = new BitSet(vocab);
+    }
+
+    /** Tokens processed so far (the next token's position). */
+    public int position() {
+        return state.position(0) + (pending >= 0 ? 1 : 0);
+    }
+
+    /** The last generated token if it has not been fed through the model yet (it will be, first, by the next feed), else -1. */
+    public int pendingToken() {
+        return pending;
+    }
+
+    /** Starts over at position 0. */
+    public void reset() {
+        state.reset();
+        seen.clear();
+        lastLogits = null;
+        pending = -1;
+    }
+
+    /** The tokenizer, or null. */
+    public GemmaTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /**
+     * Feeds tokens (after the pending last generated token, if any); the logits of the last one are kept
+     * for the next {@link #generate}.
+     *
+     * @return nanoseconds spent
+     */
+    public long feed(int[] ids) {
+        if (ids.length == 0 && pending < 0) {
+            throw new IllegalArgumentException("empty prompt: at least one token is needed");
+        }
+        int[] all = ids;
+        if (pending >= 0) {
+            all = new int[ids.length + 1];
+            all[0] = pending;
+            System.arraycopy(ids, 0, all, 1, ids.length);
+        }
+        for (int id : ids) {
+            if (id >= 0 && id < vocab) {
+                seen.set(id);
+            }
+        }
+        long t0 = System.nanoTime();
+        lastLogits = model.griffin().forward(state, all, all.length, Outputs.LAST);
+        pending = -1;
+        return System.nanoTime() - t0;
+    }
+
+    /** Logits (soft-capped) of the last fed token, downloaded. */
+    public float[] lastLogits() {
+        requireLogits();
+        float[] out = new float[vocab];
+        backend.download(lastLogits, out);
+        return out;
+    }
+
+    private void requireLogits() {
+        if (lastLogits == null || pending >= 0) {
+            if (pending >= 0) {
+                step(pending);
+                pending = -1;
+                return;
+            }
+            throw new IllegalStateException("nothing fed yet: feed a prompt first");
+        }
+    }
+
+    private void step(int token) {
+        one[0] = token;
+        lastLogits = model.griffin().forward(state, one, 1, Outputs.LAST);
+    }
+
+    /** Encodes {@code prompt} with BOS, resets, feeds it and generates. */
+    public GenerationResult generate(String prompt, GenerationConfig config, TextSink sink) {
+        int[] ids = encodeWithBos(prompt);
+        reset();
+        long prefill = feed(ids);
+        GenerationResult r = generate(config, sink);
+        return new GenerationResult(ids.length, r.tokens(), r.text(), r.reason(), prefill, r.decodeNanos());
+    }
+
+    /** {@code [BOS] + encode(text)}; rejects an empty prompt. */
+    public int[] encodeWithBos(String text) {
+        if (tokenizer == null) {
+            throw new IllegalStateException("this session has no tokenizer");
+        }
+        if (text.isEmpty()) {
+            throw new IllegalArgumentException("empty prompt: give some text to continue");
+        }
+        int[] body = tokenizer.encode(text);
+        int[] ids = new int[body.length + 1];
+        ids[0] = model.config().bosId();
+        System.arraycopy(body, 0, ids, 1, body.length);
+        return ids;
+    }
+
+    /** Generates from the current state (after {@link #feed}). */
+    public GenerationResult generate(GenerationConfig config, TextSink sink) {
+        requireLogits();
+        Set<Integer> stopIds = new HashSet<>(config.stopIds());
+        if (config.stopOnEos()) {
+            stopIds.add(model.config().eosId());
+            if (tokenizer != null) {
+                tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
+            }
+        }
+        Sampler sampler = config.sampling().isGreedy() ? null : new Sampler(config.sampling(), seen, vocab);
+        StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
+        StopStrings stops = new StopStrings(config.stopStrings());
+        StringBuilder text = new StringBuilder();
+        int[] tokens = new int[Math.min(config.maxNewTokens(), 1024)];
+        int count = 0;
+        StopReason reason = StopReason.MAX_TOKENS;
+        long t0 = System.nanoTime();
+        for (int n = 0; n < config.maxNewTokens(); n++) {
+            if (n > 0) {
+                step(pending);
+                pending = -1;
+            }
+            int token = choose(sampler);
+            if (count == tokens.length) {
+                tokens = Arrays.copyOf(tokens, count * 2);
+            }
+            tokens[count++] = token;
+            pending = token;
+            seen.set(token);
+            if (stopIds.contains(token)) {
+                reason = StopReason.STOP_TOKEN;
+                break;
+            }
+            if (decoder != null) {
+                String piece = stops.push(decoder.feed(token));
+                text.append(piece);
+                if (!piece.isEmpty() && !sink.accept(piece)) {
+                    reason = StopReason.CANCELLED;
+                    break;
+                }
+                if (stops.stopped()) {
+                    reason = StopReason.STOP_STRING;
+                    break;
+                }
+            }
+        }
+        if (decoder != null && reason != StopReason.CANCELLED && reason != StopReason.STOP_STRING) {
+            String tail = stops.push(decoder.flush()) + stops.flush();
+            text.append(tail);
+            if (!tail.isEmpty()) {
+                sink.accept(tail);
+            }
+        }
+        long decode = System.nanoTime() - t0;
+        return new GenerationResult(0, Arrays.copyOf(tokens, count), text.toString(), reason, 0, decode);
+    }
+
+    private int choose(Sampler sampler) {
+        if (sampler == null) {
+            model.griffin().kernels().argmax(lastLogits, argmax);
+            return argmax[0];
+        }
+        backend.download(lastLogits, logitsRow);
+        return sampler.sample(logitsRow, 0);
+    }
+
+    /** Releases the state. */
+    @Override
+    public void close() {
+        state.close();
+    }
+}
