@@ -7,7 +7,7 @@ module dev.rg.core {
     requires transitive dev.rg.api;
     requires com.fasterxml.jackson.databind;
 
-//    exports dev.rg.core;
+    exports dev.rg.core;
     exports dev.rg.core.config;
     exports dev.rg.core.safetensors;
     exports dev.rg.core.model;

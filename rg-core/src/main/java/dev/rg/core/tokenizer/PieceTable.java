@@ -9,6 +9,7 @@ final class PieceTable {
     private final String[] keys;
     private final int[] ids;
     private final int mask;
+    private final int shift;
     private final int maxLength;
 
     /** A table of {@code pieces[id]} for every id where {@code include[id]}. */
@@ -25,11 +26,12 @@ final class PieceTable {
         keys = new String[capacity];
         ids = new int[capacity];
         mask = capacity - 1;
+        shift = 32 - Integer.numberOfTrailingZeros(capacity);
         maxLength = longest;
         for (int id = 0; id < pieces.length; id++) {
             if (include[id]) {
                 String key = pieces[id];
-                int slot = spread(key.hashCode()) & mask;
+                int slot = slotOf(key.hashCode());
                 while (keys[slot] != null && !keys[slot].equals(key)) {
                     slot = (slot + 1) & mask;
                 }
@@ -51,7 +53,7 @@ final class PieceTable {
         for (int i = from; i < to; i++) {
             h = 31 * h + text.charAt(i); // String.hashCode over the range
         }
-        int slot = spread(h) & mask;
+        int slot = slotOf(h);
         while (true) {
             String key = keys[slot];
             if (key == null) {
@@ -64,7 +66,11 @@ final class PieceTable {
         }
     }
 
-    private static int spread(int h) {
-        return h ^ (h >>> 16);
+    /**
+     * Fibonacci hashing: hash codes of short pieces are small and close together ({@code 31*c1+c2}), which
+     * would form long runs of occupied slots under linear probing if the low bits were used directly.
+     */
+    private int slotOf(int h) {
+        return (h * 0x9E3779B9) >>> shift;
     }
 }

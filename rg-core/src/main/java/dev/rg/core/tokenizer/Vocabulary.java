@@ -110,12 +110,6 @@ final class Vocabulary {
         return idOfByte[b];
     }
 
-    /** The id of a mergeable (NORMAL/USER_DEFINED/UNUSED) piece, or -1. */
-    int mergeableId(String piece) {
-        Integer id = mergeable.get(piece);
-        return id == null ? -1 : id;
-    }
-
     /** SentencePiece's {@code PieceToId}: reserved pieces first, then mergeable ones, else the unknown id. */
     int pieceToId(String piece) {
         Integer id = reserved.get(piece);

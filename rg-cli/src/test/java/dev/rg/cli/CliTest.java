@@ -1,0 +1,70 @@
+package dev.rg.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands end to end, in process (the launcher itself is exercised by .ci/run). */
+class CliTest {
+    private static final Path SHARED = Path.of(System.getProperty("rg.shared", "../../shared")).toAbsolutePath().normalize();
+    private static final String AUSTEN = SHARED.resolve("models/austen-6m").toString();
+
+    /** Runs rg, capturing stderr; stdout goes to the real stdout (the commands write there directly). */
+    private static int rg(ByteArrayOutputStream err, String... args) {
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return Main.run(args);
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void forwardWritesLogitsThatMatchTheFixture(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("f.json");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = rg(err, "forward", "--model", SHARED.resolve("fixtures/model/tiny-f32").toString(), "--backend", "reference",
+                "--ids", "2,17,300,41", "--generate", "3", "--out", out.toString());
+        assertEquals(0, code, err.toString());
+        JsonNode j = new ObjectMapper().readTree(out.toFile());
+        assertEquals(4, j.get("prefill_logits").size());
+        assertEquals(512, j.get("prefill_logits").get(0).size());
+        assertEquals(3, j.get("decode_logits").size());
+        assertEquals(3, j.get("generated_ids").size());
+    }
+
+    @Test
+    void badInputGivesAOneLineErrorAndExitCode2() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend", "reference", "--prompt", ""));
+        assertTrue(err.toString().startsWith("rg: error: --prompt is empty"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend", "reference", "--prompt", "Hi", "--temperature", "-1"));
+        assertTrue(err.toString().contains("temperature must be"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", "/nonexistent/dir", "--prompt", "Hi"));
+        assertTrue(err.toString().contains("/nonexistent/dir"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend", "warp-drive", "--prompt", "Hi"));
+        assertTrue(err.toString().contains("unknown backend 'warp-drive'"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "forward", "--model", AUSTEN, "--backend", "reference", "--ids", "2,99999", "--out", "/tmp/x.json"));
+        assertTrue(err.toString().contains("99999"), err.toString());
+    }
+
+    @Test
+    void lonelySurrogatesAreReplacedNotCrashing() {
+        assertEquals("a\uFFFDb", Prompts.clean("a\uD800b", "--prompt"));
+        assertEquals("\uD83D\uDE00", Prompts.clean("\uD83D\uDE00", "--prompt"));
+        assertEquals("x\uFFFD", Prompts.clean("x\uDC00", "--prompt"));
+    }
+}
