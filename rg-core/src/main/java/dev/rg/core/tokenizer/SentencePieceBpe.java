@@ -87,7 +87,8 @@ final class SentencePieceBpe implements Encoder {
             int r = queue.topRight();
             int size = queue.topSize();
             queue.pop();
-            // Stale entry: one side was merged away, or one side grew since the pair was pushed.
+            // Stale entry: one side was merged away, or one side grew since the pair was pushed. SentencePiece
+            // compares byte lengths; char lengths detect the same thing, since a symbol only ever grows.
             if (symbols.isEmpty(l) || symbols.isEmpty(r) || symbols.length(l) + symbols.length(r) != size) {
                 continue;
             }
