@@ -23,4 +23,5 @@ module dev.rg.core {
     uses dev.rg.api.format.CheckpointAdapter;
 
     provides dev.rg.api.backend.BackendProvider with dev.rg.core.reference.ReferenceBackendProvider;
+    provides dev.rg.api.format.CheckpointAdapter with dev.rg.core.model.RgCheckpointAdapter;
 }

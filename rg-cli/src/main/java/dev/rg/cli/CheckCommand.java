@@ -30,9 +30,10 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<CheckResult> results = new ArrayList<>(ConformanceKit.ops(backend, threads));
-        Path models = (fixtures != null ? fixtures : ConformanceKit.sharedDir()).resolve("fixtures/model");
+        Path shared = fixtures != null ? fixtures : ConformanceKit.sharedDir();
+        Path models = shared.resolve("fixtures/model");
         if (Files.isDirectory(models)) {
-            results.addAll(ConformanceKit.fixtures(backend, threads, models));
+            results.addAll(ConformanceKit.fixtures(backend, threads, shared));
         } else {
             System.err.println("rg: note: no model fixtures at " + models + "; checked the ops only");
         }

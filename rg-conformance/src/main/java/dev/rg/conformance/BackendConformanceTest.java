@@ -36,9 +36,9 @@ public abstract class BackendConformanceTest {
 
     @TestFactory
     Stream<DynamicTest> fixtures() {
-        Path models = ConformanceKit.sharedDir().resolve("fixtures/model");
-        assertTrue(Files.isDirectory(models), "model fixtures not found at " + models + " (set -Drg.shared)");
-        return dynamic(ConformanceKit.fixtures(backend(), threads(), models));
+        Path shared = ConformanceKit.sharedDir();
+        assertTrue(Files.isDirectory(shared.resolve("fixtures/model")), "model fixtures not found in " + shared + " (set -Drg.shared)");
+        return dynamic(ConformanceKit.fixtures(backend(), threads(), shared));
     }
 
     private static Stream<DynamicTest> dynamic(List<CheckResult> results) {

@@ -27,13 +27,21 @@ public final class ConformanceKit {
         }
     }
 
-    /** Fixture checks of the named backend, optionally with the linear layers converted to {@code format}. */
-    public static List<CheckResult> fixtures(String backend, int threads, Path modelFixtures) {
+    /**
+     * Fixture checks of the named backend: every model in {@code shared/fixtures/model} and the bitsandbytes
+     * checkpoints in {@code shared/fixtures/bnb} (loaded as they are, NF4 with and without double quantisation).
+     */
+    public static List<CheckResult> fixtures(String backend, int threads, Path shared) {
         LoadOptions options = LoadOptions.defaults().withBackend(backend).withThreads(threads);
         FixtureConformance fc = new FixtureConformance(options);
         List<CheckResult> out = new ArrayList<>();
-        for (Path dir : fixtureDirs(modelFixtures)) {
-            out.addAll(fc.check(dir));
+        for (String group : List.of("fixtures/model", "fixtures/bnb")) {
+            Path dir = shared.resolve(group);
+            if (Files.isDirectory(dir)) {
+                for (Path fixture : fixtureDirs(dir)) {
+                    out.addAll(fc.check(fixture));
+                }
+            }
         }
         return out;
     }

@@ -38,9 +38,17 @@ public record GoldenFixture(String name, Path dir, int[][] inputIds, String sema
         }
         JsonNode ids = root.get("input_ids");
         boolean batched = ids.get(0).isArray() && ids.size() > 1;
-        JsonNode sems = root.get("semantics");
-        String sem = sems.has("deepmind") ? "deepmind" : "hf";
-        JsonNode g = sems.get(sem);
+        String sem;
+        JsonNode g;
+        if (root.has("deepmind_dequant_f32")) {
+            // bitsandbytes fixtures: DeepMind semantics on the exactly dequantised f32 weights
+            sem = "deepmind";
+            g = root.get("deepmind_dequant_f32");
+        } else {
+            JsonNode sems = root.get("semantics");
+            sem = sems.has("deepmind") ? "deepmind" : "hf";
+            g = sems.get(sem);
+        }
         int[][] input = batched ? ints2(ids) : new int[][] {ints(ids.get(0).isArray() ? ids.get(0) : ids)};
         int[][] gen = batched ? ints2(g.get("generated_ids")) : new int[][] {ints(g.get("generated_ids"))};
         float[][] pre = batched ? floats2(g.get("prefill_logits")) : new float[][] {floats(g.get("prefill_logits"))};

@@ -28,8 +28,7 @@ import java.util.function.BiFunction;
 final class ModelAssembler {
     private final ModelConfig config;
     private final Backend backend;
-    private final WeightFormat target;
-    private final boolean quantizeHead;
+    private final WeightConversion conversion;
     private final Arena arena;
     private final LoadProgress progress;
     private final Map<Weight, HostWeight> hostOf = new IdentityHashMap<>();
@@ -40,8 +39,7 @@ final class ModelAssembler {
             LoadProgress progress) {
         this.config = config;
         this.backend = backend;
-        this.target = target;
-        this.quantizeHead = quantizeHead;
+        this.conversion = new WeightConversion(target, quantizeHead);
         this.arena = arena;
         this.progress = progress;
     }
@@ -62,7 +60,7 @@ final class ModelAssembler {
                         + " but the config needs " + e.getValue());
             }
             hw.format().validate(hw);
-            loaded.put(e.getKey(), place(convert(hw)));
+            loaded.put(e.getKey(), place(conversion.apply(hw, arena)));
             done += e.getValue().elementCount();
             progress.update("load", done, total);
         }
@@ -77,14 +75,6 @@ final class ModelAssembler {
     /** Weights left on the host because the backend has no kernel for their format. */
     int hostOnlyCount() {
         return hostOnly.size();
-    }
-
-    private HostWeight convert(HostWeight hw) {
-        boolean eligible = WeightNames.isLinear(hw.name()) || (quantizeHead && hw.name().equals(WeightNames.EMBEDDING));
-        if (target == null || !eligible || hw.format() == target || hw.format().name().equals(target.name())) {
-            return hw;
-        }
-        return target.quantize(hw.name(), hw.shape(), (row, dst) -> hw.format().dequantizeRow(hw, row, dst, 0), arena);
     }
 
     private Weight place(HostWeight hw) {
