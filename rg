@@ -16,8 +16,8 @@ needs_build() {
 if needs_build; then
   command -v mvn >/dev/null || { echo "rg: Maven is needed to build rg on first use (apt-get install maven)" >&2; exit 1; }
   echo "rg: building (first run or sources changed; this takes a minute)..." >&2
-  (cd "$RG_HOME" && JAVA_HOME="$JDK" mvn -q -B -o -DskipTests install >/tmp/rg-build.$$.log 2>&1 \
-    || (cd "$RG_HOME" && JAVA_HOME="$JDK" mvn -q -B -DskipTests install >/tmp/rg-build.$$.log 2>&1)) \
+  (cd "$RG_HOME" && JAVA_HOME="$JDK" mvn -q -B -o -DskipTests package >/tmp/rg-build.$$.log 2>&1 \
+    || (cd "$RG_HOME" && JAVA_HOME="$JDK" mvn -q -B -DskipTests package >/tmp/rg-build.$$.log 2>&1)) \
     || { echo "rg: build failed; log: /tmp/rg-build.$$.log" >&2; tail -n 30 /tmp/rg-build.$$.log >&2; exit 1; }
   rm -f /tmp/rg-build.$$.log
   touch "$STAMP"
