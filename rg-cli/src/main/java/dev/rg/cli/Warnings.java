@@ -11,8 +11,7 @@ final class Warnings {
             System.err.println("rg: warning: backend '" + m.backend().name() + "' has no kernel for format "
                     + m.linearFormat() + "; " + m.hostOnlyWeights() + " weights run on the slow reference fallback");
         }
-        String w = System.getProperty("rg.vector.warning");
-        if (w != null) {
+        for (String w : m.backend().warnings()) {
             System.err.println("rg: warning: " + w);
         }
     }

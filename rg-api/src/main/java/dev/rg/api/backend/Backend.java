@@ -37,6 +37,14 @@ public interface Backend extends AutoCloseable {
     /** Copies {@code src} into {@code dst} (at least {@code src.size()} floats). */
     void download(Tensor src, float[] dst);
 
+    /**
+     * Problems found by the backend's start-up self-check that do not stop it but make it much slower than it
+     * should be (e.g. the Vector API running without C2 intrinsics). Front ends show them to the user.
+     */
+    default java.util.List<String> warnings() {
+        return java.util.List.of();
+    }
+
     /** Worker threads the backend computes with. */
     default int threads() {
         return 1;
