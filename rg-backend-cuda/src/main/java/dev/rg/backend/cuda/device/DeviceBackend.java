@@ -1,0 +1,171 @@
+package dev.rg.backend.cuda.device;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.Capabilities;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A {@link Backend} whose tensors and weights live in device memory behind a {@link KernelLauncher}. The CUDA
+ * backend is this over the CUDA driver; the tests run the very same class over OpenCL. Weights are uploaded once
+ * by {@link #loadWeight}; activations and state are allocated on the device and never leave it except through
+ * {@link #download} (and the ids of argmax/top-k).
+ */
+public class DeviceBackend implements Backend {
+    private final String name;
+    private final KernelLauncher launcher;
+    private final Capabilities capabilities;
+    private final DeviceKernels kernels;
+
+    protected DeviceBackend(String name, KernelLauncher launcher) {
+        this.name = Objects.requireNonNull(name);
+        this.launcher = Objects.requireNonNull(launcher);
+        this.capabilities = Capabilities.allOps(WeightCodec.supportedFormats());
+        this.kernels = new DeviceKernels(this);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** The launcher every kernel of this backend goes through. */
+    public KernelLauncher launcher() {
+        return launcher;
+    }
+
+    @Override
+    public Weight loadWeight(HostWeight w) {
+        WeightFormat format = w.format();
+        WeightCodec codec = WeightCodec.of(format).orElseThrow(() -> new IllegalArgumentException("weight '" + w.name()
+                + "' is in format " + format.name() + ", which the " + name + " backend has no kernel for (it runs "
+                + capabilities.weightFormats() + ")"));
+        format.validate(w);
+        if (w.shape().elementCount() == 0) {
+            throw new IllegalArgumentException("weight '" + w.name() + "' is empty: " + w.shape());
+        }
+        DeviceBuffer data = null;
+        DeviceBuffer aux = null;
+        DeviceBuffer book = null;
+        try {
+            data = upload(w.part(WeightFormat.DATA));
+            if (codec.auxPart() != null) {
+                aux = upload(w.part(codec.auxPart()));
+            }
+            if (codec.codebook() != null) {
+                book = upload(MemorySegment.ofArray(codec.codebook()));
+            }
+        } catch (RuntimeException e) {
+            for (DeviceBuffer b : new DeviceBuffer[] {data, aux, book}) {
+                if (b != null) {
+                    launcher.free(b);
+                }
+            }
+            throw e;
+        }
+        checkWeightBytes(w, codec, data, aux);
+        return new DeviceWeight(this, w.name(), w.shape(), format, w.byteSize(), codec, data, aux, book);
+    }
+
+    /** The uploaded parts must hold what the kernels will read (the format's validate() said so; this says it again). */
+    private static void checkWeightBytes(HostWeight w, WeightCodec c, DeviceBuffer data, DeviceBuffer aux) {
+        long n = w.shape().elementCount();
+        long rows = w.shape().rows();
+        long cols = w.shape().lastDim();
+        long needData = switch (c.fmt()) {
+            case WeightCodec.F32 -> n * 4;
+            case WeightCodec.BF16, WeightCodec.F16 -> n * 2;
+            case WeightCodec.I8 -> n;
+            default -> (n + 1) / 2;
+        };
+        long needAux = switch (c.fmt()) {
+            case WeightCodec.I8 -> rows * ((cols + c.blockSize() - 1) / c.blockSize()) * (c.auxFmt() == WeightCodec.F16 ? 2 : 4);
+            case WeightCodec.Q4 -> (n + c.blockSize() - 1) / c.blockSize() * 4;
+            default -> 0;
+        };
+        if (data.bytes() < needData || (needAux > 0 && (aux == null || aux.bytes() < needAux))) {
+            throw new IllegalArgumentException("weight '" + w.name() + "' " + w.shape() + " in " + w.format().name()
+                    + ": parts too small for the kernels (data " + data.bytes() + " of " + needData + " bytes, scales "
+                    + (aux == null ? 0 : aux.bytes()) + " of " + needAux + ")");
+        }
+    }
+
+    private DeviceBuffer upload(MemorySegment part) {
+        DeviceBuffer b = launcher.allocate(Math.max(16, part.byteSize()));
+        launcher.write(part, b, 0);
+        return b;
+    }
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("negative tensor size " + rows + "x" + cols);
+        }
+        long bytes = Math.multiplyExact((long) rows * cols, 4L);
+        DeviceBuffer b = launcher.allocate(Math.max(16, bytes));
+        launcher.fill32(b, 0);
+        return new DeviceTensor(this, rows, cols, b);
+    }
+
+    @Override
+    public void upload(float[] src, Tensor dst) {
+        DeviceTensor t = tensor(dst);
+        if (src.length != t.size()) {
+            throw new IllegalArgumentException("upload of " + src.length + " floats into a tensor of " + t.size());
+        }
+        launcher.write(MemorySegment.ofArray(src), t.buffer(), 0);
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst) {
+        DeviceTensor t = tensor(src);
+        if (dst.length < t.size()) {
+            throw new IllegalArgumentException("download of a tensor of " + t.size() + " floats into " + dst.length);
+        }
+        launcher.read(t.buffer(), 0, MemorySegment.ofArray(dst).asSlice(0, t.bytes()));
+    }
+
+    /** Casts to a tensor of this backend, with a clear error otherwise. */
+    DeviceTensor tensor(Tensor t) {
+        if (t instanceof DeviceTensor d && d.owner() == this) {
+            return d;
+        }
+        throw new IllegalArgumentException("expected a tensor of the " + name + " backend but got "
+                + (t == null ? "null" : t.getClass().getName() + " " + t));
+    }
+
+    /** Casts to a weight of this backend, with a clear error otherwise. */
+    DeviceWeight weight(Weight w) {
+        if (w instanceof DeviceWeight d && d.owner() == this) {
+            return d;
+        }
+        throw new IllegalArgumentException("weight '" + (w == null ? "null" : w.name()) + "' was not loaded on the " + name
+                + " backend (" + (w == null ? "null" : w.getClass().getName()) + ")");
+    }
+
+    @Override
+    public void close() {
+        kernels.close();
+        launcher.close();
+    }
+
+    @Override
+    public String toString() {
+        return name + " on " + launcher.device();
+    }
+}

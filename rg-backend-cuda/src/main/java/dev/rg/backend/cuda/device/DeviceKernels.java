@@ -1,0 +1,449 @@
+package dev.rg.backend.cuda.device;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.KernelArgs;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.backend.RgLruWeights;
+import dev.rg.api.backend.SeqBatch;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The launch logic of every kernel, shared by the CUDA backend and its OpenCL test double: shape checks (the
+ * SPI's {@link KernelArgs}, plus the limits of the kernels), grid and block sizes, and argument lists. Only the
+ * {@link KernelLauncher} underneath differs, so a run on OpenCL exercises exactly what the CUDA backend launches.
+ *
+ * <p>What crosses the host/device boundary per call: token ids ({@link #embed}), start positions (uploaded once
+ * per distinct batch, i.e. once per forward step, and reused by every later op of that step), rotary inverse
+ * frequencies (once per (rotaryDim, theta)), and the ids/values that {@link #argmax}/{@link #topK} return.
+ */
+public final class DeviceKernels implements Kernels, AutoCloseable {
+    /** Activation rows above which a matmul uses the tiled prefill kernel instead of the matvec. */
+    public static final int MATVEC_MAX_ROWS = 8;
+    /** Rows a matvec launch handles at once (MV_MAXN in the kernels). */
+    static final int MATVEC_ROWS_PER_PASS = 4;
+    /** Weight rows per matvec block (MV_ROWS) and its threads (MV_THREADS). */
+    static final int MATVEC_ROWS_PER_BLOCK = 8;
+    static final int MATVEC_THREADS = 256;
+    static final int TILE = 64;
+    static final int CONV_MAX_WIDTH = 8;
+    static final int LRU_MAX_BLOCK_WIDTH = 1024;
+    static final int ATTENTION_THREADS = 128;
+    static final int ATTENTION_MAX_HEAD_DIM = 512;
+    static final int ELEMENTWISE_BLOCKS = 4096;
+
+    private final DeviceBackend backend;
+    private final KernelLauncher l;
+    private final Map<Long, DeviceBuffer> inverseFrequencies = new HashMap<>();
+    private DeviceBuffer dummy;
+    private DeviceBuffer idBuffer;
+    private DeviceBuffer startBuffer;
+    private int[] startsOnDevice;
+    private DeviceBuffer outInts;
+    private DeviceBuffer outFloats;
+
+    DeviceKernels(DeviceBackend backend) {
+        this.backend = backend;
+        this.l = backend.launcher();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private DeviceTensor t(Tensor t) {
+        return backend.tensor(t);
+    }
+
+    private DeviceWeight w(Weight w) {
+        return backend.weight(w);
+    }
+
+    /** A dense weight (small ops take only f32/bf16/f16). */
+    private DeviceWeight dense(Weight w, String what) {
+        DeviceWeight d = w(w);
+        if (!d.codec().dense()) {
+            throw new IllegalArgumentException(what + " '" + w.name() + "' must be dense (f32, bf16, f16) but is "
+                    + w.format().name());
+        }
+        return d;
+    }
+
+    private Span dummy() {
+        if (dummy == null || dummy.isFreed()) {
+            dummy = l.allocate(16);
+            l.fill32(dummy, 0);
+        }
+        return new Span(dummy, 16);
+    }
+
+    /** A scratch buffer of at least {@code bytes}, reallocated when too small. */
+    private DeviceBuffer grow(DeviceBuffer b, long bytes) {
+        if (b != null && !b.isFreed() && b.bytes() >= bytes) {
+            return b;
+        }
+        if (b != null) {
+            l.free(b);
+        }
+        return l.allocate(Math.max(256, Long.highestOneBit(Math.max(1, bytes - 1)) << 1));
+    }
+
+    private Span ids(int[] ids) {
+        idBuffer = grow(idBuffer, ids.length * 4L);
+        l.write(MemorySegment.ofArray(ids), idBuffer, 0);
+        return new Span(idBuffer, ids.length * 4L);
+    }
+
+    /** The batch's start positions on the device, uploaded only when they differ from the last ones. */
+    private Span starts(SeqBatch seq) {
+        int[] s = seq.startPositions();
+        if (startBuffer == null || startBuffer.isFreed() || !Arrays.equals(s, startsOnDevice) || startBuffer.bytes() < s.length * 4L) {
+            startBuffer = grow(startBuffer, s.length * 4L);
+            l.write(MemorySegment.ofArray(s), startBuffer, 0);
+            startsOnDevice = s;
+        }
+        return new Span(startBuffer, s.length * 4L);
+    }
+
+    private static long floats(long n) {
+        return n * 4;
+    }
+
+    private static int ceil(long a, long b) {
+        return Math.toIntExact((a + b - 1) / b);
+    }
+
+    // ------------------------------------------------------------------ kernels
+
+    @Override
+    public void embed(int[] ids, Weight table, float scale, Tensor out) {
+        synchronized (l) {
+            DeviceWeight tw = w(table);
+            KernelArgs.ids(ids, tw.rows());
+            KernelArgs.shape("embedding output", out, ids.length, tw.cols());
+            DeviceTensor o = t(out);
+            if (ids.length == 0 || tw.cols() == 0) {
+                return;
+            }
+            WeightCodec c = tw.codec();
+            long n = (long) ids.length * tw.cols();
+            l.launch(Kernel.EMBED, Launch.gridStride(n, 256, ELEMENTWISE_BLOCKS), ids(ids), ids.length, tw.cols(), c.fmt(),
+                    tw.data(), tw.aux(), c.auxFmt(), tw.codebook(), c.blockSize(), scale, o.span());
+        }
+    }
+
+    @Override
+    public void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
+        synchronized (l) {
+            KernelArgs.matmul(x, w, bias, out);
+            DeviceTensor xt = t(x);
+            DeviceTensor ot = t(out);
+            DeviceWeight dw = w(w);
+            DeviceWeight db = bias == null ? null : dense(bias, "matmul bias");
+            int n = x.rows();
+            int in = x.cols();
+            int outDim = w.rows();
+            if (n == 0 || outDim == 0) {
+                return;
+            }
+            Span b = db == null ? dummy() : db.data();
+            int bFmt = db == null ? 0 : db.codec().fmt();
+            int hasBias = db == null ? 0 : 1;
+            WeightCodec c = dw.codec();
+            if (n <= MATVEC_MAX_ROWS) {
+                Launch g = new Launch(ceil(outDim, MATVEC_ROWS_PER_BLOCK), 1, MATVEC_THREADS);
+                for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
+                    int rows = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
+                    switch (c.fmt()) {
+                        case WeightCodec.F32 -> l.launch(Kernel.MATVEC_F32, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
+                                bFmt, hasBias, ot.span());
+                        case WeightCodec.BF16 -> l.launch(Kernel.MATVEC_BF16, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
+                                bFmt, hasBias, ot.span());
+                        case WeightCodec.F16 -> l.launch(Kernel.MATVEC_F16, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
+                                bFmt, hasBias, ot.span());
+                        case WeightCodec.I8 -> l.launch(Kernel.MATVEC_I8, g, xt.span(), row0, rows, in, outDim, dw.data(),
+                                dw.aux(), c.auxFmt(), c.blockSize(), b, bFmt, hasBias, ot.span());
+                        case WeightCodec.Q4 -> l.launch(Kernel.MATVEC_Q4, g, xt.span(), row0, rows, in, outDim, dw.data(),
+                                dw.aux(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
+                        default -> throw new IllegalStateException("format code " + c.fmt());
+                    }
+                }
+            } else {
+                l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
+                        c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
+            }
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
+        synchronized (l) {
+            KernelArgs.sameShape("rmsNorm", x, out);
+            KernelArgs.elements("rmsNorm scale", scale, x.cols());
+            DeviceWeight s = dense(scale, "rmsNorm scale");
+            if (x.rows() == 0) {
+                return;
+            }
+            l.launch(Kernel.RMSNORM, new Launch(x.rows(), 1, 256), t(x).span(), x.cols(), s.data(), s.codec().fmt(), eps,
+                    t(out).span());
+        }
+    }
+
+    private void elementwise(Kernel k, long n, Object... args) {
+        if (n > 0) {
+            l.launch(k, Launch.gridStride(n, 256, ELEMENTWISE_BLOCKS), args);
+        }
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        synchronized (l) {
+            KernelArgs.sameShape("gelu", x, out);
+            elementwise(Kernel.GELU_KERNEL, x.size(), t(x).span(), x.size(), t(out).span());
+        }
+    }
+
+    @Override
+    public void geluMul(Tensor gate, Tensor up, Tensor out) {
+        synchronized (l) {
+            KernelArgs.sameShape("geluMul", gate, up);
+            KernelArgs.sameShape("geluMul", gate, out);
+            elementwise(Kernel.GELU_MUL, gate.size(), t(gate).span(), t(up).span(), gate.size(), t(out).span());
+        }
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        synchronized (l) {
+            KernelArgs.sameShape("mul", a, b);
+            KernelArgs.sameShape("mul", a, out);
+            elementwise(Kernel.MUL, a.size(), t(a).span(), t(b).span(), a.size(), t(out).span());
+        }
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        synchronized (l) {
+            KernelArgs.sameShape("add", a, b);
+            KernelArgs.sameShape("add", a, out);
+            elementwise(Kernel.ADD, a.size(), t(a).span(), t(b).span(), a.size(), t(out).span());
+        }
+    }
+
+    @Override
+    public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
+        synchronized (l) {
+            KernelArgs.rows(seq, x);
+            KernelArgs.sameShape("conv1d", x, out);
+            int c = x.cols();
+            int k = Math.toIntExact(kernel.shape().lastDim());
+            KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
+            KernelArgs.elements("conv1d bias", bias, c);
+            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+            if (k < 1 || k > CONV_MAX_WIDTH) {
+                throw new IllegalArgumentException("conv1d: width " + k + " outside 1.." + CONV_MAX_WIDTH + " (the kernel keeps"
+                        + " the history in registers)");
+            }
+            DeviceWeight kw = dense(kernel, "conv1d kernel");
+            DeviceWeight bw = dense(bias, "conv1d bias");
+            if (c == 0) {
+                return;
+            }
+            l.launch(Kernel.CONV1D, Launch.cover((long) seq.batch() * c, 256), t(x).span(), seq.batch(), seq.length(), c, k,
+                    kw.data(), kw.codec().fmt(), bw.data(), bw.codec().fmt(), t(state).span(), t(out).span());
+        }
+    }
+
+    @Override
+    public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
+        synchronized (l) {
+            KernelArgs.rows(seq, x);
+            KernelArgs.sameShape("rgLru", x, out);
+            int width = weights.width();
+            int blocks = weights.blocks();
+            int bw = weights.blockWidth();
+            if (x.cols() != width || bw * blocks != width) {
+                throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
+                        + " in " + blocks + " blocks");
+            }
+            KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
+            KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
+            KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
+            KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
+            KernelArgs.shape("rgLru state", state, seq.batch(), width);
+            if (bw > LRU_MAX_BLOCK_WIDTH) {
+                throw new IllegalArgumentException("rgLru: block width " + bw + " above " + LRU_MAX_BLOCK_WIDTH
+                        + " (one thread per channel of a gate block)");
+            }
+            DeviceWeight wIn = dense(weights.inputGateWeight(), "input gate weight");
+            DeviceWeight bIn = dense(weights.inputGateBias(), "input gate bias");
+            DeviceWeight wRec = dense(weights.recurrentGateWeight(), "recurrent gate weight");
+            DeviceWeight bRec = dense(weights.recurrentGateBias(), "recurrent gate bias");
+            DeviceWeight lam = dense(weights.recurrentParam(), "recurrent param");
+            if (width == 0) {
+                return;
+            }
+            int block = (bw + 31) / 32 * 32;
+            l.launch(Kernel.RGLRU, new Launch(blocks, seq.batch(), block), t(x).span(), starts(seq), seq.length(), width, bw,
+                    wIn.data(), wIn.codec().fmt(), bIn.data(), bIn.codec().fmt(), wRec.data(), wRec.codec().fmt(),
+                    bRec.data(), bRec.codec().fmt(), lam.data(), lam.codec().fmt(), t(state).span(), t(out).span());
+        }
+    }
+
+    /** inv_freq[j] = 1 / theta^(2j / rotaryDim) in float32, rounded exactly as the reference does. */
+    static float[] inverseFrequencies(int rotaryDim, float theta) {
+        float[] f = new float[rotaryDim / 2];
+        for (int j = 0; j < f.length; j++) {
+            float exponent = (float) (2 * j) / rotaryDim;
+            f[j] = (float) (1.0 / (float) Math.pow(theta, exponent));
+        }
+        return f;
+    }
+
+    @Override
+    public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
+        synchronized (l) {
+            KernelArgs.rows(seq, x);
+            if (heads < 1 || headDim < 1 || x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim
+                    || rotaryDim < 0) {
+                throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
+                        + ", rotary dims " + rotaryDim);
+            }
+            int half = rotaryDim / 2;
+            if (half == 0 || x.rows() == 0) {
+                return;
+            }
+            long key = ((long) rotaryDim << 32) | (Float.floatToRawIntBits(theta) & 0xFFFFFFFFL);
+            DeviceBuffer freq = inverseFrequencies.get(key);
+            if (freq == null || freq.isFreed()) {
+                freq = l.allocate(half * 4L);
+                l.write(MemorySegment.ofArray(inverseFrequencies(rotaryDim, theta)), freq, 0);
+                inverseFrequencies.put(key, freq);
+            }
+            l.launch(Kernel.ROPE, Launch.cover((long) x.rows() * heads * half, 256), t(x).span(), starts(seq), x.rows(),
+                    seq.length(), heads, headDim, half, new Span(freq, half * 4L));
+        }
+    }
+
+    @Override
+    public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
+            Tensor valueCache, Tensor out) {
+        synchronized (l) {
+            int n = seq.rows();
+            int hd = spec.headDim();
+            int kvCols = spec.kvHeads() * hd;
+            KernelArgs.shape("attention query", q, n, spec.heads() * hd);
+            KernelArgs.shape("attention output", out, n, spec.heads() * hd);
+            KernelArgs.shape("attention key", k, n, kvCols);
+            KernelArgs.shape("attention value", v, n, kvCols);
+            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
+            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+            if (hd > ATTENTION_MAX_HEAD_DIM) {
+                throw new IllegalArgumentException("localAttention: head dim " + hd + " above " + ATTENTION_MAX_HEAD_DIM);
+            }
+            Span st = starts(seq);
+            DeviceTensor kt = t(k);
+            DeviceTensor vt = t(v);
+            DeviceTensor kc = t(keyCache);
+            DeviceTensor vc = t(valueCache);
+            l.launch(Kernel.ATTENTION, new Launch(n, spec.heads(), ATTENTION_THREADS), t(q).span(), kt.span(), vt.span(), st,
+                    seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), (float) (1.0 / Math.sqrt(hd)), kc.span(),
+                    vc.span(), t(out).span());
+            long keep = Math.min(seq.length(), spec.window());
+            elementwise(Kernel.KV_UPDATE, seq.batch() * keep * kvCols, kt.span(), vt.span(), st, seq.batch(), seq.length(),
+                    spec.window(), kvCols, kc.span(), vc.span());
+        }
+    }
+
+    @Override
+    public void softCap(Tensor x, float cap) {
+        synchronized (l) {
+            elementwise(Kernel.SOFTCAP, x.size(), t(x).span(), x.size(), cap);
+        }
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
+        synchronized (l) {
+            if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || (long) srcRow + rows > src.rows()
+                    || (long) dstRow + rows > dst.rows()) {
+                throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
+                        + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
+            }
+            long row = floats(src.cols());
+            l.copy(t(src).buffer(), srcRow * row, t(dst).buffer(), dstRow * row, rows * row);
+        }
+    }
+
+    @Override
+    public void argmax(Tensor x, int[] dst) {
+        synchronized (l) {
+            DeviceTensor xt = t(x);
+            if (dst.length < x.rows()) {
+                throw new IllegalArgumentException("argmax: " + x.rows() + " rows into an array of " + dst.length);
+            }
+            if (x.rows() == 0) {
+                return;
+            }
+            if (x.cols() == 0) {
+                Arrays.fill(dst, 0, x.rows(), 0);
+                return;
+            }
+            outInts = grow(outInts, x.rows() * 4L);
+            l.launch(Kernel.ARGMAX, new Launch(x.rows(), 1, 256), xt.span(), x.cols(), new Span(outInts, x.rows() * 4L));
+            l.read(outInts, 0, MemorySegment.ofArray(dst).asSlice(0, x.rows() * 4L));
+        }
+    }
+
+    @Override
+    public void topK(Tensor x, int k, int[] ids, float[] values) {
+        synchronized (l) {
+            DeviceTensor xt = t(x);
+            int cols = x.cols();
+            if (k < 1 || k > cols) {
+                throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
+            }
+            long n = (long) x.rows() * k;
+            if (ids.length < n || values.length < n) {
+                throw new IllegalArgumentException("topK: " + x.rows() + " rows x " + k + " into arrays of " + ids.length
+                        + " ids and " + values.length + " values");
+            }
+            if (n == 0) {
+                return;
+            }
+            outInts = grow(outInts, n * 4);
+            outFloats = grow(outFloats, n * 4);
+            l.launch(Kernel.TOPK, new Launch(x.rows(), 1, 256), xt.span(), cols, k, new Span(outInts, n * 4),
+                    new Span(outFloats, n * 4));
+            l.read(outInts, 0, MemorySegment.ofArray(ids).asSlice(0, n * 4));
+            l.read(outFloats, 0, MemorySegment.ofArray(values).asSlice(0, n * 4));
+        }
+    }
+
+    @Override
+    public void fill(Tensor tensor, float value) {
+        synchronized (l) {
+            elementwise(Kernel.FILL, tensor.size(), t(tensor).span(), tensor.size(), value);
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (l) {
+            if (l.isClosed()) {
+                return;
+            }
+            for (DeviceBuffer b : inverseFrequencies.values()) {
+                l.free(b);
+            }
+            inverseFrequencies.clear();
+            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats}) {
+                if (b != null) {
+                    l.free(b);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.rg.backend.cuda.device;
+
+import java.util.Locale;
+
+/**
+ * Every kernel of {@code rg_kernels.cu} with its parameter list, so that a launch is checked against the kernel's
+ * signature before it reaches a driver (a wrong argument count or kind is a Java exception, not a device fault).
+ * Kinds: {@code P} a device pointer, {@code I} a 32-bit int, {@code L} a 64-bit int, {@code F} a float32. The tests
+ * compare these with the {@code .entry} parameter lists of the shipped PTX.
+ */
+public enum Kernel {
+    MATVEC_F32("PIIIIPPIIP"),
+    MATVEC_BF16("PIIIIPPIIP"),
+    MATVEC_F16("PIIIIPPIIP"),
+    MATVEC_I8("PIIIIPPIIPIIP"),
+    MATVEC_Q4("PIIIIPPPIPIIP"),
+    MATMUL_TILED("PIIIIPPIPIPIIP"),
+    EMBED("PIIIPPIPIFP"),
+    RMSNORM("PIPIFP"),
+    GELU_KERNEL("PLP"),
+    GELU_MUL("PPLP"),
+    MUL("PPLP"),
+    ADD("PPLP"),
+    SOFTCAP("PLF"),
+    FILL("PLF"),
+    CONV1D("PIIIIPIPIPP"),
+    RGLRU("PPIIIPIPIPIPIPIPP"),
+    ROPE("PPIIIIIP"),
+    ATTENTION("PPPPIIIIIFPPP"),
+    KV_UPDATE("PPPIIIIPP"),
+    ARGMAX("PIP"),
+    TOPK("PIIPP");
+
+    private final String signature;
+
+    Kernel(String signature) {
+        this.signature = signature;
+    }
+
+    /** The kernel's name in the PTX / OpenCL program, e.g. {@code rg_matvec_bf16}. */
+    public String symbol() {
+        return "rg_" + name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parameter kinds, one letter per parameter (see the class comment). */
+    public String signature() {
+        return signature;
+    }
+}

@@ -1,0 +1,237 @@
+package dev.rg.backend.cuda.device;
+
+import dev.rg.api.format.DenseFormat;
+import dev.rg.api.format.FormatLayout;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * How the device kernels read a weight format, decided from the format's {@link FormatLayout} (the SPI's
+ * description of its bytes), so that quantised formats from plugins ({@code rg-quant}'s {@code int8} and
+ * {@code nf4}) run natively without this module depending on them at compile time:
+ * <ul>
+ *   <li>dense {@code f32}, {@code bf16}, {@code f16}: always;</li>
+ *   <li>{@code int8}-like: 8-bit symmetric codes, one f16 or f32 scale per block of B elements of a row (any B);</li>
+ *   <li>4-bit code-book formats in the bitsandbytes layout (NF4, FP4): codes over the flattened tensor, the even
+ *       element in the high nibble, one f32 absmax per block of B elements (blocks may cross rows); the 16-entry
+ *       code book is read from the format itself by dequantising a probe weight.</li>
+ * </ul>
+ * A quantised format is accepted only if a self-test passes: a small weight with random codes and scales,
+ * dequantised by the format's own reference {@link WeightFormat#dequantizeRow} and by {@link #decode} (the Java
+ * twin of the kernels' {@code rg_weight}), must agree bit for bit.
+ *
+ * @param fmt       kernel format code ({@link #F32} .. {@link #Q4}), as {@code RG_FMT_*} in rg_port.h
+ * @param auxFmt    format of the scale part: {@link #F16} or {@link #F32} (int8), {@link #F32} (q4), else -1
+ * @param blockSize elements per scale, 0 for dense
+ * @param auxPart   name of the scale part, null for dense
+ * @param codebook  the 16 code values of a 4-bit format, else null
+ */
+public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, float[] codebook) {
+    public static final int F32 = 0;
+    public static final int BF16 = 1;
+    public static final int F16 = 2;
+    public static final int I8 = 3;
+    public static final int Q4 = 4;
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final Map<String, Optional<WeightCodec>> CACHE = new ConcurrentHashMap<>();
+
+    /** Whether the format is one of the dense ones (allowed for every op). */
+    public boolean dense() {
+        return fmt <= F16;
+    }
+
+    /** Bytes of one element of a dense format. */
+    public int denseBytes() {
+        return fmt == F32 ? 4 : 2;
+    }
+
+    /** The codec of {@code format}, or empty when no kernel reads it. */
+    public static Optional<WeightCodec> of(WeightFormat format) {
+        if (format instanceof DenseFormat d) {
+            return Optional.of(dense(d));
+        }
+        return CACHE.computeIfAbsent(format.name() + "#" + System.identityHashCode(format), k -> detect(format));
+    }
+
+    /** Names of every discovered format that a kernel reads (the dense ones always). */
+    public static Set<String> supportedFormats() {
+        Set<String> out = new TreeSet<>(List.of("f32", "bf16", "f16"));
+        for (WeightFormat f : WeightFormats.all().values()) {
+            if (of(f).isPresent()) {
+                out.add(f.name());
+            }
+        }
+        return out;
+    }
+
+    private static WeightCodec dense(DenseFormat d) {
+        int code = d instanceof DenseFormat.F32Format ? F32 : d instanceof DenseFormat.BF16Format ? BF16 : F16;
+        return new WeightCodec(code, -1, 0, null, null);
+    }
+
+    private static Optional<WeightCodec> detect(WeightFormat f) {
+        try {
+            FormatLayout l = f.layout();
+            if (l == null || l.blockSize() <= 0 || l.scalePart() == null || l.nestedScales()
+                    || !new HashSet<>(l.parts()).equals(Set.of(WeightFormat.DATA, l.scalePart())) || l.parts().size() != 2) {
+                return Optional.empty();
+            }
+            String encoding = l.elementEncoding() == null ? "" : l.elementEncoding().toLowerCase(Locale.ROOT);
+            String packing = l.packing() == null ? "" : l.packing().toLowerCase(Locale.ROOT);
+            WeightCodec candidate = null;
+            if (l.bitsPerElement() == 8 && !l.blocksSpanRows() && encoding.contains("int8")
+                    && (l.scaleType() == FormatLayout.ScaleType.F16 || l.scaleType() == FormatLayout.ScaleType.F32)) {
+                candidate = new WeightCodec(I8, l.scaleType() == FormatLayout.ScaleType.F16 ? F16 : F32, l.blockSize(),
+                        l.scalePart(), null);
+            } else if (l.bitsPerElement() == 4 && l.blocksSpanRows() && l.scaleType() == FormatLayout.ScaleType.F32
+                    && packing.contains("high nibble")) {
+                float[] book = codebookOf(f, l);
+                if (book != null) {
+                    candidate = new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), book);
+                }
+            }
+            if (candidate == null || !candidate.selfTest(f)) {
+                return Optional.empty();
+            }
+            return Optional.of(candidate);
+        } catch (RuntimeException e) {
+            return Optional.empty(); // a format we cannot probe is simply not accelerated
+        }
+    }
+
+    /** The 16 code values: dequantise codes 0..15 (packed high nibble first) with a block scale of 1. */
+    private static float[] codebookOf(WeightFormat f, FormatLayout l) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(8);
+            for (int i = 0; i < 8; i++) {
+                data.set(ValueLayout.JAVA_BYTE, i, (byte) ((2 * i) << 4 | (2 * i + 1)));
+            }
+            long blocks = (16 + l.blockSize() - 1) / l.blockSize();
+            MemorySegment absmax = arena.allocate(blocks * 4);
+            for (long b = 0; b < blocks; b++) {
+                absmax.set(F32_LE, b * 4, 1.0f);
+            }
+            HostWeight w = new HostWeight("codebook probe", Shape.of(16), f,
+                    Map.of(WeightFormat.DATA, data, l.scalePart(), absmax), Map.of());
+            f.validate(w);
+            float[] book = new float[16];
+            f.dequantizeRow(w, 0, book, 0);
+            return book;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Random codes and scales through the format's reference dequantisation and through {@link #decode}. */
+    private boolean selfTest(WeightFormat f) {
+        SplittableRandom random = new SplittableRandom(7);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int[] shape : new int[][] {{3, 40}, {2, 3 * Math.max(1, blockSize) + 5}, {5, 7}}) {
+                int rows = shape[0];
+                int cols = shape[1];
+                long n = (long) rows * cols;
+                MemorySegment data;
+                MemorySegment scales;
+                if (fmt == I8) {
+                    data = arena.allocate(n);
+                    for (long i = 0; i < n; i++) {
+                        data.set(ValueLayout.JAVA_BYTE, i, (byte) (random.nextInt(255) - 127));
+                    }
+                    long count = rows * ((cols + blockSize - 1L) / blockSize);
+                    scales = arena.allocate(count * (auxFmt == F16 ? 2 : 4));
+                    for (long i = 0; i < count; i++) {
+                        float s = (float) (0.001 + random.nextDouble());
+                        if (auxFmt == F16) {
+                            scales.set(I16_LE, i * 2, Float.floatToFloat16(s));
+                        } else {
+                            scales.set(F32_LE, i * 4, s);
+                        }
+                    }
+                } else {
+                    data = arena.allocate((n + 1) / 2);
+                    for (long i = 0; i < data.byteSize(); i++) {
+                        data.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                    }
+                    long count = (n + blockSize - 1) / blockSize;
+                    scales = arena.allocate(count * 4);
+                    for (long i = 0; i < count; i++) {
+                        scales.set(F32_LE, i * 4, (float) (0.001 + 3 * random.nextDouble()));
+                    }
+                }
+                HostWeight w = new HostWeight("self-test", Shape.matrix(rows, cols), f,
+                        Map.of(WeightFormat.DATA, data, auxPart, scales), Map.of());
+                f.validate(w);
+                float[] want = new float[cols];
+                for (int r = 0; r < rows; r++) {
+                    f.dequantizeRow(w, r, want, 0);
+                    for (int c = 0; c < cols; c++) {
+                        if (Float.floatToRawIntBits(want[c]) != Float.floatToRawIntBits(decode(w, r, c))) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Element (r, c) of {@code w} exactly as the kernels' {@code rg_weight} computes it. */
+    public float decode(HostWeight w, long r, long c) {
+        long cols = w.shape().lastDim();
+        MemorySegment data = w.part(WeightFormat.DATA);
+        return switch (fmt) {
+            case F32 -> data.get(F32_LE, (r * cols + c) * 4);
+            case BF16 -> Float.intBitsToFloat((data.get(I16_LE, (r * cols + c) * 2) & 0xFFFF) << 16);
+            case F16 -> Float.float16ToFloat(data.get(I16_LE, (r * cols + c) * 2));
+            case I8 -> {
+                long blocks = (cols + blockSize - 1) / blockSize;
+                long si = r * blocks + c / blockSize;
+                MemorySegment s = w.part(auxPart);
+                float scale = auxFmt == F16 ? Float.float16ToFloat(s.get(I16_LE, si * 2)) : s.get(F32_LE, si * 4);
+                yield (float) data.get(ValueLayout.JAVA_BYTE, r * cols + c) * scale;
+            }
+            case Q4 -> {
+                long i = r * cols + c;
+                int b = data.get(ValueLayout.JAVA_BYTE, i >>> 1) & 0xFF;
+                int code = (i & 1) != 0 ? b & 15 : b >>> 4;
+                yield codebook[code] * w.part(auxPart).get(F32_LE, (i / blockSize) * 4);
+            }
+            default -> throw new IllegalStateException("format code " + fmt);
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WeightCodec c && c.fmt == fmt && c.auxFmt == auxFmt && c.blockSize == blockSize
+                && java.util.Objects.equals(c.auxPart, auxPart) && Arrays.equals(c.codebook, codebook);
+    }
+
+    @Override
+    public int hashCode() {
+        return fmt * 31 + blockSize;
+    }
+
+    @Override
+    public String toString() {
+        return "WeightCodec[fmt=" + fmt + ", auxFmt=" + auxFmt + ", blockSize=" + blockSize + ", auxPart=" + auxPart
+                + (codebook == null ? "" : ", codebook=" + Arrays.toString(codebook)) + "]";
+    }
+}
