@@ -39,7 +39,9 @@ public final class KernelArgs {
             throw new IllegalArgumentException("matmul: input has " + x.cols() + " columns but weight '" + w.name()
                     + "' " + w.shape() + " expects " + w.cols());
         }
-        shape("matmul output for '" + w.name() + "'", out, x.rows(), w.rows());
+        if (out.rows() != x.rows() || out.cols() != w.rows()) { // checked first: the message is built only on failure
+            shape("matmul output for '" + w.name() + "'", out, x.rows(), w.rows());
+        }
         if (bias != null) {
             elements("matmul bias", bias, w.rows());
         }

@@ -1,0 +1,98 @@
+package dev.rg.backend.vector;
+
+import static dev.rg.backend.vector.Simd.F;
+import static dev.rg.backend.vector.Simd.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * IEEE binary16 weights read in place. The exact f16 conversion takes a dozen integer ops per vector
+ * ({@link DenseWeights#f16}); inlined eight times into a register tile it overflows C2's inlining budget (the
+ * vectors then get boxed), so each group of four weight rows is first converted into this thread's scratch (one
+ * small loop, L1-resident for the model's widths) and then multiplied like float32 rows. f16 checkpoints are
+ * rare for this model; this path favours exactness and no allocation over the last bit of speed.
+ */
+final class F16RowDot extends RowDot {
+
+    @Override
+    int preparedSize(int n, int k) {
+        return 0;
+    }
+
+    @Override
+    float[] prepare(float[] x, int n, int k, float[] scratch) {
+        return x;
+    }
+
+    @Override
+    int scratchSize(int k) {
+        return 4 * k;
+    }
+
+    @Override
+    void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
+        int k = w.cols();
+        DenseWeights.toFloats(w.data(), DenseWeights.F16, row * k, dst, off, k);
+    }
+
+    @Override
+    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] wt) {
+        MemorySegment s = w.data();
+        int k = w.cols();
+        int outCols = w.rows();
+        int kv = k / L * L;
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, 4 * k);
+            for (int i = 0; i < n; i++) {
+                tile1x4(wt, k, x, i * k, kv, out, i * outCols + j);
+            }
+        }
+        for (; j < j1; j++) {
+            DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, k);
+            for (int i = 0; i < n; i++) {
+                out[i * outCols + j] = dot1(wt, 0, x, i * k, k, kv);
+            }
+        }
+    }
+
+    private static float dot1(float[] wt, int wb, float[] x, int xb, int k, int kv) {
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < kv; c += L) {
+            a = FloatVector.fromArray(F, wt, wb + c).fma(FloatVector.fromArray(F, x, xb + c), a);
+        }
+        float sum = a.reduceLanes(VectorOperators.ADD);
+        for (int c = kv; c < k; c++) {
+            sum += wt[wb + c] * x[xb + c];
+        }
+        return sum;
+    }
+
+    private static float tail(float[] wt, int wb, float[] x, int xb, int k, int kv) {
+        float sum = 0f;
+        for (int c = kv; c < k; c++) {
+            sum += wt[wb + c] * x[xb + c];
+        }
+        return sum;
+    }
+
+    private static void tile1x4(float[] wt, int k, float[] x, int xb, int kv, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int c = 0; c < kv; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xb + c);
+            a0 = FloatVector.fromArray(F, wt, c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, wt, k + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, wt, 2 * k + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, wt, 3 * k + c).fma(xv, a3);
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(wt, 0, x, xb, k, kv);
+        out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(wt, k, x, xb, k, kv);
+        out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(wt, 2 * k, x, xb, k, kv);
+        out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(wt, 3 * k, x, xb, k, kv);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.rg.backend.vector;
+
+import static dev.rg.backend.vector.Simd.F;
+import static dev.rg.backend.vector.Simd.L;
+import static dev.rg.backend.vector.Simd.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * float32 weights read in place from their segment. Activations are used as they are. Register tiles as in
+ * {@link Bf16RowDot}: 1 x 4 for decode rows, 4 x 4 for batches.
+ */
+final class F32RowDot extends RowDot {
+
+    @Override
+    int preparedSize(int n, int k) {
+        return 0;
+    }
+
+    @Override
+    float[] prepare(float[] x, int n, int k, float[] scratch) {
+        return x;
+    }
+
+    @Override
+    void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
+        int k = w.cols();
+        DenseWeights.toFloats(w.data(), DenseWeights.F32, row * k, dst, off, k);
+    }
+
+    @Override
+    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] scratch) {
+        MemorySegment s = w.data();
+        int k = w.cols();
+        int outCols = w.rows();
+        long rowBytes = 4L * k;
+        int kv = k / L * L;
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            long r = j * rowBytes;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                tile4x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j, outCols);
+            }
+            for (; i < n; i++) {
+                tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j);
+            }
+        }
+        for (; j < j1; j++) {
+            long r = j * rowBytes;
+            for (int i = 0; i < n; i++) {
+                out[i * outCols + j] = dot1(s, r, x, i * k, k, kv);
+            }
+        }
+    }
+
+    private static float tail(MemorySegment s, long r, float[] x, int xb, int k, int kv) {
+        float sum = 0f;
+        for (int c = kv; c < k; c++) {
+            sum += x[xb + c] * s.get(DenseWeights.F32_LE, r + 4L * c);
+        }
+        return sum;
+    }
+
+    private static float dot1(MemorySegment s, long r, float[] x, int xb, int k, int kv) {
+        FloatVector a = FloatVector.zero(F);
+        for (int c = 0; c < kv; c += L) {
+            a = FloatVector.fromMemorySegment(F, s, r + 4L * c, LE).fma(FloatVector.fromArray(F, x, xb + c), a);
+        }
+        return a.reduceLanes(VectorOperators.ADD) + tail(s, r, x, xb, k, kv);
+    }
+
+    private static void tile1x4(MemorySegment s, long r0, long rb, float[] x, int xb, int k, int kv, float[] out, int o) {
+        long r1 = r0 + rb;
+        long r2 = r1 + rb;
+        long r3 = r2 + rb;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int c = 0; c < kv; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xb + c);
+            long off = 4L * c;
+            a0 = FloatVector.fromMemorySegment(F, s, r0 + off, LE).fma(xv, a0);
+            a1 = FloatVector.fromMemorySegment(F, s, r1 + off, LE).fma(xv, a1);
+            a2 = FloatVector.fromMemorySegment(F, s, r2 + off, LE).fma(xv, a2);
+            a3 = FloatVector.fromMemorySegment(F, s, r3 + off, LE).fma(xv, a3);
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb, k, kv);
+        out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(s, r1, x, xb, k, kv);
+        out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(s, r2, x, xb, k, kv);
+        out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(s, r3, x, xb, k, kv);
+    }
+
+    private static void tile4x4(MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv, float[] out, int o,
+            int outCols) {
+        long r1 = r0 + rb;
+        long r2 = r1 + rb;
+        long r3 = r2 + rb;
+        int xb1 = xb0 + k;
+        int xb2 = xb1 + k;
+        int xb3 = xb2 + k;
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c03 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c13 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c22 = c00;
+        FloatVector c23 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c32 = c00;
+        FloatVector c33 = c00;
+        for (int c = 0; c < kv; c += L) {
+            long off = 4L * c;
+            FloatVector w0 = FloatVector.fromMemorySegment(F, s, r0 + off, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(F, s, r1 + off, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(F, s, r2 + off, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(F, s, r3 + off, LE);
+            FloatVector xv = FloatVector.fromArray(F, x, xb0 + c);
+            c00 = w0.fma(xv, c00);
+            c01 = w1.fma(xv, c01);
+            c02 = w2.fma(xv, c02);
+            c03 = w3.fma(xv, c03);
+            xv = FloatVector.fromArray(F, x, xb1 + c);
+            c10 = w0.fma(xv, c10);
+            c11 = w1.fma(xv, c11);
+            c12 = w2.fma(xv, c12);
+            c13 = w3.fma(xv, c13);
+            xv = FloatVector.fromArray(F, x, xb2 + c);
+            c20 = w0.fma(xv, c20);
+            c21 = w1.fma(xv, c21);
+            c22 = w2.fma(xv, c22);
+            c23 = w3.fma(xv, c23);
+            xv = FloatVector.fromArray(F, x, xb3 + c);
+            c30 = w0.fma(xv, c30);
+            c31 = w1.fma(xv, c31);
+            c32 = w2.fma(xv, c32);
+            c33 = w3.fma(xv, c33);
+        }
+        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
+        long r1b = r0 + rb;
+        long r2b = r1b + rb;
+        long r3b = r2b + rb;
+        out[o] = c00.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb0, k, kv);
+        out[o + 1] = c01.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb0, k, kv);
+        out[o + 2] = c02.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb0, k, kv);
+        out[o + 3] = c03.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb0, k, kv);
+        int q = o + outCols;
+        out[q] = c10.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb1, k, kv);
+        out[q + 1] = c11.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb1, k, kv);
+        out[q + 2] = c12.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb1, k, kv);
+        out[q + 3] = c13.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb1, k, kv);
+        q += outCols;
+        out[q] = c20.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb2, k, kv);
+        out[q + 1] = c21.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb2, k, kv);
+        out[q + 2] = c22.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb2, k, kv);
+        out[q + 3] = c23.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb2, k, kv);
+        q += outCols;
+        out[q] = c30.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb3, k, kv);
+        out[q + 1] = c31.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb3, k, kv);
+        out[q + 2] = c32.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb3, k, kv);
+        out[q + 3] = c33.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb3, k, kv);
+    }
+}

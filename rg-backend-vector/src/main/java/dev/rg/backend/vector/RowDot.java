@@ -1,0 +1,48 @@
+package dev.rg.backend.vector;
+
+/**
+ * The per-format inner kernel of {@link Matmul} and of the embedding lookup. A weight format plugs into the
+ * backend by one subclass (registered in {@link RowDots}); the threading, chunking and bias handling of
+ * {@link Matmul} stay the same for every format.
+ *
+ * <p>A matmul call first lets the kernel {@link #prepare} the activations once (for example de-interleave
+ * them to match packed weight lanes, or quantise them for an integer dot product), then calls {@link #dot}
+ * on disjoint ranges of weight rows from several threads. Implementations must be stateless (they are shared)
+ * and must not allocate in {@code dot}.
+ */
+abstract class RowDot {
+
+    /** Floats of scratch {@link #prepare} needs for {@code n} rows of {@code k} columns. */
+    int preparedSize(int n, int k) {
+        return Math.multiplyExact(n, k);
+    }
+
+    /**
+     * Puts {@code n} rows of {@code k} activations into the layout {@link #dot} reads.
+     *
+     * @return {@code x} itself, or {@code scratch} (of at least {@link #preparedSize} floats) filled
+     */
+    abstract float[] prepare(float[] x, int n, int k, float[] scratch);
+
+    /**
+     * {@code out[i * w.rows() + j] = sum_c x[i][c] * w[j][c]} for every activation row {@code i < n} and weight
+     * row {@code j} in {@code [j0, j1)}, accumulating in float32.
+     *
+     * @param xp      activations as returned by {@link #prepare}
+     * @param scratch this thread's own scratch of at least {@link #scratchSize} floats
+     */
+    abstract void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch);
+
+    /** Floats of per-thread scratch {@link #dot} needs for rows of {@code k} columns (e.g. a dequantised tile). */
+    int scratchSize(int k) {
+        return 0;
+    }
+
+    /** Weight row {@code row} as floats into {@code dst[off .. off + w.cols())} (the embedding lookup). */
+    abstract void dequantizeRow(VectorWeight w, long row, float[] dst, int off);
+
+    /** Weight rows per register tile: chunk boundaries given to {@link #dot} are multiples of it where possible. */
+    int tileRows() {
+        return 4;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.rg.backend.vector;
+
+import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.backend.Capabilities;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.tensor.HostTensor;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+
+/**
+ * A live vector backend: host tensors ({@code float[]}), weights used in place from their segments, and one
+ * fixed {@link WorkerPool} of {@code threads - 1} daemon threads (the calling thread is the other one).
+ *
+ * <p>Settings ({@link BackendOptions#settings()}): {@code spin-us} (default 50), how long idle workers spin
+ * before parking; {@code chunk-kb} (default 64), the least work per parallel unit in KB of weights times rows
+ * (smaller work runs on the caller alone).
+ */
+public final class VectorBackend implements Backend {
+    /** Default least work per parallel unit. */
+    static final long DEFAULT_MIN_CHUNK_BYTES = 64 << 10;
+    /** Default idle spin of the workers. */
+    static final long DEFAULT_SPIN_NANOS = 50_000;
+
+    private final WorkerPool pool;
+    private final VectorKernels kernels;
+    private final Capabilities capabilities;
+
+    VectorBackend(BackendOptions options) {
+        Map<String, String> settings = options.settings();
+        long spin = setting(settings, "spin-us", DEFAULT_SPIN_NANOS / 1000) * 1000;
+        long chunk = setting(settings, "chunk-kb", DEFAULT_MIN_CHUNK_BYTES >> 10) << 10;
+        this.pool = new WorkerPool(options.threads(), spin, "rg-vector");
+        this.kernels = new VectorKernels(this, pool, chunk);
+        this.capabilities = VectorBackendProvider.CAPABILITIES;
+    }
+
+    private static long setting(Map<String, String> settings, String key, long dflt) {
+        String v = settings.get(key);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("vector backend setting " + key + "=" + v + " is not a non-negative integer");
+        }
+    }
+
+    @Override
+    public String name() {
+        return VectorBackendProvider.NAME;
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /**
+     * Zero-copy: the weight keeps the host weight's segment (a memory-mapped checkpoint slice stays mapped, bf16 is
+     * read straight from it). One exception: a segment confined to its creating thread cannot be read by the
+     * workers, so it is copied once into an automatic off-heap arena (checkpoints are mapped in shared arenas and
+     * never take this path).
+     *
+     * @throws IllegalArgumentException for a format this backend has no kernel for
+     */
+    @Override
+    public Weight loadWeight(HostWeight w) {
+        String format = w.format().name();
+        RowDot dot = RowDots.forFormat(format);
+        int dense = DenseWeights.code(format);
+        if (dot == null && dense < 0) {
+            throw new IllegalArgumentException("the vector backend cannot run weight '" + w.name() + "' in format '"
+                    + format + "'; it runs " + new java.util.TreeSet<>(RowDots.formats()));
+        }
+        w.format().validate(w);
+        return new VectorWeight(w, shareable(w.part(WeightFormat.DATA)), dot, dense);
+    }
+
+    private MemorySegment shareable(MemorySegment s) {
+        // any thread other than the owner of a confined segment will do for the accessibility test
+        Thread worker = pool.anyWorker();
+        if (worker == null || s.isAccessibleBy(worker)) {
+            return s;
+        }
+        MemorySegment copy = Arena.ofAuto().allocate(s.byteSize(), 64);
+        copy.copyFrom(s);
+        return copy;
+    }
+
+    /** The loaded form of {@code w}: itself if loaded here, else loaded now (allocates; the model always passes loaded weights). */
+    VectorWeight adopt(Weight w) {
+        if (w instanceof VectorWeight v) {
+            return v;
+        }
+        if (w instanceof HostWeight h) {
+            return (VectorWeight) loadWeight(h);
+        }
+        throw new IllegalArgumentException("weight '" + w.name() + "' belongs to another backend: " + w.getClass().getName());
+    }
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        return new HostTensor(rows, cols);
+    }
+
+    @Override
+    public void upload(float[] src, Tensor dst) {
+        float[] d = HostTensor.of(dst).data();
+        if (src.length != d.length) {
+            throw new IllegalArgumentException("upload of " + src.length + " floats into a tensor of " + d.length);
+        }
+        System.arraycopy(src, 0, d, 0, d.length);
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst) {
+        float[] s = HostTensor.of(src).data();
+        if (dst.length < s.length) {
+            throw new IllegalArgumentException("download of a tensor of " + s.length + " floats into " + dst.length);
+        }
+        System.arraycopy(s, 0, dst, 0, s.length);
+    }
+
+    @Override
+    public int threads() {
+        return pool.threads();
+    }
+
+    /** The worker pool (benchmarks and tests). */
+    WorkerPool pool() {
+        return pool;
+    }
+
+    /** Thread ids of the worker threads (not the caller), for allocation accounting. */
+    long[] workerThreadIds() {
+        return pool.workerThreadIds();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    @Override
+    public String toString() {
+        return "VectorBackend[" + pool.threads() + " threads, " + Simd.describe() + "]";
+    }
+}

@@ -1,0 +1,100 @@
+package dev.rg.backend.vector;
+
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight loaded on the vector backend: a zero-copy view of the host weight's segment (usually a slice of
+ * the memory-mapped checkpoint) plus the kernel that runs its format, resolved once at load time so that a
+ * kernel call looks nothing up and allocates nothing (sizes are cached: {@link HostWeight#byteSize()} iterates
+ * a map).
+ */
+final class VectorWeight implements Weight {
+    private final HostWeight host;
+    private final MemorySegment data;
+    private final RowDot dot;
+    private final int denseCode;
+    private final int rows;
+    private final int cols;
+    private final long elements;
+    private final long byteSize;
+
+    /**
+     * @param host      the weight as given to {@code loadWeight} (its parts and parameters, for quantised formats)
+     * @param data      the {@link WeightFormat#DATA} part the kernels read (the host's, or a shareable copy of it)
+     * @param dot       the matmul/embedding kernel of the format, or null
+     * @param denseCode {@link DenseWeights} format code, or -1 for a non-dense format
+     */
+    VectorWeight(HostWeight host, MemorySegment data, RowDot dot, int denseCode) {
+        this.host = host;
+        this.data = data;
+        this.dot = dot;
+        this.denseCode = denseCode;
+        Shape shape = host.shape();
+        this.elements = shape.elementCount();
+        this.cols = Math.toIntExact(shape.lastDim());
+        this.rows = Math.toIntExact(shape.rows());
+        this.byteSize = host.byteSize();
+    }
+
+    HostWeight host() {
+        return host;
+    }
+
+    /** The element data, little-endian. */
+    MemorySegment data() {
+        return data;
+    }
+
+    /** The matmul/embedding kernel of the format. */
+    RowDot dot() {
+        return dot;
+    }
+
+    /** {@link DenseWeights} code, or -1. */
+    int denseCode() {
+        return denseCode;
+    }
+
+    long elements() {
+        return elements;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public String name() {
+        return host.name();
+    }
+
+    @Override
+    public Shape shape() {
+        return host.shape();
+    }
+
+    @Override
+    public WeightFormat format() {
+        return host.format();
+    }
+
+    @Override
+    public long byteSize() {
+        return byteSize;
+    }
+
+    @Override
+    public String toString() {
+        return "VectorWeight[" + name() + " " + shape() + " " + format().name() + "]";
+    }
+}

@@ -1,0 +1,254 @@
+package dev.rg.backend.vector;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.backend.RgLruWeights;
+import dev.rg.api.backend.SeqBatch;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostTensor;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The decode hot path allocates nothing per token: every kernel of a Griffin decode step (a recurrent block,
+ * an attention block, both MLPs, the LM head, soft cap, argmax, top-k) runs repeatedly after warm-up while
+ * {@link com.sun.management.ThreadMXBean#getThreadAllocatedBytes} counts the bytes allocated by the calling
+ * thread and by every worker thread.
+ *
+ * <p>Bound: {@value #BOUND_BYTES} bytes in all for {@value #STEPS} steps (bf16, f16 and f32 weights in turn; about
+ * 40 kernel calls each, 24000 calls). One object per call anywhere on the path (a boxed vector, a lambda, an iterator, a message string)
+ * would be at least 16 bytes x 24000 calls = 384 KB, twenty times the bound; the slack covers the
+ * measurement itself (the MXBean returns arrays) and a rare safepoint/JIT housekeeping object. The parallel
+ * kernels are forced onto the workers ({@code chunk-kb=0}) so that the worker side is exercised too.
+ */
+class DecodeAllocationTest {
+    static final int ROUNDS = 200;
+    static final int STEPS = 3 * ROUNDS;
+    static final long BOUND_BYTES = 16 * 1024;
+    private static final int H = 128;
+    private static final int MLP = 256;
+    private static final int HEADS = 4;
+    private static final int HD = 32;
+    private static final int WINDOW = 32;
+    private static final int VOCAB = 500;
+
+    @Test
+    void decodeStepsAllocateNothing() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        mx.setThreadAllocatedMemoryEnabled(true);
+        try (Arena arena = Arena.ofShared();
+                VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0", "spin-us", "20")))) {
+            // one model per dense format, stepped in turn (as a model with mixed formats would be)
+            Step[] steps = {new Step(b, new TestWeights(arena, 7), WeightFormats.bf16()),
+                new Step(b, new TestWeights(arena, 8), WeightFormats.f16()),
+                new Step(b, new TestWeights(arena, 9), WeightFormats.f32())};
+            int warmup = 5000;
+            SeqBatch[] seqs = new SeqBatch[warmup + 3 * ROUNDS];
+            for (int i = 0; i < seqs.length; i++) {
+                seqs[i] = SeqBatch.single(i, 1);
+            }
+            int pos = 0;
+            for (; pos < warmup; pos++) {
+                for (Step step : steps) {
+                    step.run(seqs[pos], pos);
+                }
+            }
+            long[] workers = b.workerThreadIds();
+            long self = Thread.currentThread().threadId();
+            long best = Long.MAX_VALUE;
+            StringBuilder windows = new StringBuilder();
+            // up to three windows: a late JIT recompilation in one is not the steady state
+            for (int window = 0; window < 3 && best > BOUND_BYTES; window++) {
+                long callerBefore = mx.getThreadAllocatedBytes(self);
+                long workersBefore = sum(mx.getThreadAllocatedBytes(workers));
+                for (int i = 0; i < ROUNDS; i++, pos++) {
+                    for (Step step : steps) {
+                        step.run(seqs[pos], pos);
+                    }
+                }
+                long caller = mx.getThreadAllocatedBytes(self) - callerBefore;
+                long worker = sum(mx.getThreadAllocatedBytes(workers)) - workersBefore;
+                windows.append(String.format("[caller %d B, workers %d B] ", caller, worker));
+                best = Math.min(best, caller + worker);
+            }
+            System.out.println("decode allocation over " + 3 * ROUNDS + " steps: " + windows);
+            assertTrue(best <= BOUND_BYTES, "decode steps allocated " + best + " bytes (bound " + BOUND_BYTES + "): " + windows);
+        }
+    }
+
+    /** The batched (prefill) matmul tiles too: 8 rows, several K blocks, on the workers. */
+    @Test
+    void batchedMatmulAllocatesNothing() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        mx.setThreadAllocatedMemoryEnabled(true);
+        try (Arena arena = Arena.ofShared();
+                VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0", "spin-us", "20")))) {
+            TestWeights t = new TestWeights(arena, 8);
+            Kernels k = b.kernels();
+            Weight[] ws = {b.loadWeight(t.random("bf16", WeightFormats.bf16(), 0.02, 64, 2100)),
+                b.loadWeight(t.random("f32", WeightFormats.f32(), 0.02, 64, 2100)),
+                b.loadWeight(t.random("f16", WeightFormats.f16(), 0.02, 64, 2100))};
+            Weight bias = b.loadWeight(t.random("bias", WeightFormats.bf16(), 0.1, 64));
+            HostTensor x = t.tensor(8, 2100, 1.0);
+            HostTensor out = new HostTensor(8, 64);
+            for (int i = 0; i < 6000; i++) {
+                k.matmul(x, ws[i % 3], bias, out);
+            }
+            long[] workers = b.workerThreadIds();
+            long self = Thread.currentThread().threadId();
+            long best = Long.MAX_VALUE;
+            for (int window = 0; window < 3 && best > BOUND_BYTES; window++) {
+                long before = mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers));
+                for (int i = 0; i < 1500; i++) {
+                    k.matmul(x, ws[i % 3], bias, out);
+                }
+                best = Math.min(best, mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers)) - before);
+            }
+            System.out.println("batched matmul allocation over 1500 calls: " + best + " B");
+            assertTrue(best <= BOUND_BYTES, "batched matmuls allocated " + best + " bytes");
+        }
+    }
+
+    private static long sum(long[] a) {
+        long s = 0;
+        for (long v : a) {
+            s += v;
+        }
+        return s;
+    }
+
+    /** The kernels of one decode step of a small Griffin (one recurrent and one attention layer, then the head). */
+    static final class Step {
+        final Kernels k;
+        final Weight embed;
+        final Weight norm;
+        final Weight linY;
+        final Weight linYb;
+        final Weight linX;
+        final Weight linXb;
+        final Weight conv;
+        final Weight convB;
+        final RgLruWeights lru;
+        final Weight linOut;
+        final Weight linOutB;
+        final Weight q;
+        final Weight kw;
+        final Weight v;
+        final Weight o;
+        final Weight oB;
+        final Weight gate;
+        final Weight gateB;
+        final Weight up;
+        final Weight upB;
+        final Weight down;
+        final Weight downB;
+        final HostTensor x = new HostTensor(1, H);
+        final HostTensor normed = new HostTensor(1, H);
+        final HostTensor block = new HostTensor(1, H);
+        final HostTensor y = new HostTensor(1, H);
+        final HostTensor xb = new HostTensor(1, H);
+        final HostTensor convOut = new HostTensor(1, H);
+        final HostTensor convState = new HostTensor(1, 3 * H);
+        final HostTensor lruState = new HostTensor(1, H);
+        final HostTensor qs = new HostTensor(1, HEADS * HD);
+        final HostTensor ks = new HostTensor(1, HD);
+        final HostTensor vs = new HostTensor(1, HD);
+        final HostTensor attn = new HostTensor(1, HEADS * HD);
+        final HostTensor keyCache = new HostTensor(1, WINDOW * HD);
+        final HostTensor valueCache = new HostTensor(1, WINDOW * HD);
+        final HostTensor g = new HostTensor(1, MLP);
+        final HostTensor u = new HostTensor(1, MLP);
+        final HostTensor logits = new HostTensor(1, VOCAB);
+        final AttentionSpec spec = new AttentionSpec(HEADS, 1, HD, WINDOW);
+        final int[] ids = new int[1];
+        final int[] argmax = new int[1];
+        final int[] topIds = new int[40];
+        final float[] topValues = new float[40];
+
+        Step(VectorBackend b, TestWeights t, WeightFormat f) {
+            k = b.kernels();
+            WeightFormat f32 = WeightFormats.f32();
+            embed = b.loadWeight(t.random("embed", f, 1.0, VOCAB, H));
+            norm = b.loadWeight(t.random("norm", f, 0.1, H));
+            linY = b.loadWeight(t.random("linY", f, 0.06, H, H));
+            linYb = b.loadWeight(t.random("linYb", f, 0.1, H));
+            linX = b.loadWeight(t.random("linX", f, 0.06, H, H));
+            linXb = b.loadWeight(t.random("linXb", f, 0.1, H));
+            conv = b.loadWeight(t.random("conv", f, 0.3, H, 1, 4));
+            convB = b.loadWeight(t.random("convB", f, 0.1, H));
+            lru = new RgLruWeights(b.loadWeight(t.random("wIn", f, 0.1, HEADS, H / HEADS, H / HEADS)),
+                    b.loadWeight(t.random("bIn", f, 0.1, HEADS, H / HEADS)),
+                    b.loadWeight(t.random("wRec", f, 0.1, HEADS, H / HEADS, H / HEADS)),
+                    b.loadWeight(t.random("bRec", f, 0.1, HEADS, H / HEADS)),
+                    b.loadWeight(t.random("lambda", f32, 1.0, H)), HEADS);
+            linOut = b.loadWeight(t.random("linOut", f, 0.06, H, H));
+            linOutB = b.loadWeight(t.random("linOutB", f, 0.1, H));
+            q = b.loadWeight(t.random("q", f, 0.06, HEADS * HD, H));
+            kw = b.loadWeight(t.random("k", f, 0.06, HD, H));
+            v = b.loadWeight(t.random("v", f, 0.06, HD, H));
+            o = b.loadWeight(t.random("o", f, 0.06, H, HEADS * HD));
+            oB = b.loadWeight(t.random("oB", f, 0.1, H));
+            gate = b.loadWeight(t.random("gate", f, 0.06, MLP, H));
+            gateB = b.loadWeight(t.random("gateB", f, 0.1, MLP));
+            up = b.loadWeight(t.random("up", f, 0.06, MLP, H));
+            upB = b.loadWeight(t.random("upB", f, 0.1, MLP));
+            down = b.loadWeight(t.random("down", f, 0.04, H, MLP));
+            downB = b.loadWeight(t.random("downB", f, 0.1, H));
+        }
+
+        void run(SeqBatch seq, int pos) {
+            ids[0] = pos % VOCAB;
+            k.embed(ids, embed, 16f, x);
+            // recurrent block
+            k.rmsNorm(x, norm, 1e-6f, normed);
+            k.matmul(normed, linY, linYb, y);
+            k.gelu(y, y);
+            k.matmul(normed, linX, linXb, xb);
+            k.conv1d(xb, seq, conv, convB, convState, convOut);
+            k.rgLru(convOut, seq, lru, lruState, xb);
+            k.mul(xb, y, xb);
+            k.matmul(xb, linOut, linOutB, block);
+            k.add(x, block, x);
+            mlp();
+            // attention block
+            k.rmsNorm(x, norm, 1e-6f, normed);
+            k.matmul(normed, q, null, qs);
+            k.matmul(normed, kw, null, ks);
+            k.matmul(normed, v, null, vs);
+            k.rope(qs, seq, HEADS, HD, HD / 2, 10000f);
+            k.rope(ks, seq, 1, HD, HD / 2, 10000f);
+            k.localAttention(qs, ks, vs, seq, spec, keyCache, valueCache, attn);
+            k.matmul(attn, o, oB, block);
+            k.add(x, block, x);
+            mlp();
+            // head
+            k.rmsNorm(x, norm, 1e-6f, normed);
+            k.matmul(normed, embed, null, logits);
+            k.softCap(logits, 30f);
+            k.argmax(logits, argmax);
+            k.topK(logits, 40, topIds, topValues);
+            k.copyRows(x, 0, block, 0, 1);
+            if (pos % 1000 == 999) {
+                k.fill(lruState, 0f); // keep the values bounded over thousands of steps
+            }
+        }
+
+        private void mlp() {
+            k.rmsNorm(x, norm, 1e-6f, normed);
+            k.matmul(normed, gate, gateB, g);
+            k.matmul(normed, up, upB, u);
+            k.geluMul(g, u, g);
+            k.matmul(g, down, downB, block);
+            k.add(x, block, x);
+            // keep the residual stream bounded over thousands of steps
+            k.rmsNorm(x, norm, 1e-6f, x);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+package dev.rg.backend.vector;
+
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostTensor;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Quick, JMH-free throughput measurement for tuning (not a test, no assertions). Run with the test class path:
+ * {@code java --add-modules jdk.incubator.vector -cp ... dev.rg.backend.vector.VectorBench THREADS WHAT RUNS}, WHAT one
+ * of {@code decode}, {@code prefill}, {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}.
+ *
+ * <p>Decode figures stream each matrix from DRAM: a pass cycles through enough copies of the matrix to exceed the
+ * last-level cache (a single 39 MB matrix would otherwise be served from L3 after the first pass), and right
+ * before each pass a plain vector read of as many bytes measures the limit under the same machine load (the
+ * machine is shared: absolute numbers move by tens of percent between runs). Figures are best / median /
+ * worst over the runs.
+ */
+public final class VectorBench {
+    private static final long COPY_BYTES = 1536L << 20; // bytes cycled through per decode pass, well above L3
+    private static MemorySegment readBuffer;
+    private static final float[] SINK = new float[64];
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        String what = args.length > 1 ? args[1] : "all";
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 9;
+        System.out.println("threads " + threads + ", " + Simd.describe() + ", "
+                + VectorSupport.check().orElse("Vector API intrinsified"));
+        try (Arena arena = Arena.ofShared();
+                VectorBackend b = (VectorBackend) new VectorBackendProvider().create(new BackendOptions(threads, Map.of()))) {
+            if (what.equals("all") || what.equals("read") || what.equals("decode")) {
+                readBuffer = arena.allocate(COPY_BYTES, 64);
+                readBuffer.fill((byte) 1);
+            }
+            if (what.equals("all") || what.equals("read")) {
+                double[] gbs = new double[runs];
+                readPass(b, COPY_BYTES);
+                for (int run = 0; run < runs; run++) {
+                    gbs[run] = readPass(b, COPY_BYTES);
+                }
+                report("plain vector read of 1.5 GB off-heap", gbs, "GB/s");
+            }
+            if (what.equals("all") || what.equals("decode")) {
+                matvec(arena, b, 7680, 2560, runs);
+                matvec(arena, b, 2560, 7680, runs);
+                matvec(arena, b, 256000, 2560, Math.min(runs, 7));
+            }
+            if (what.equals("all") || what.equals("prefill")) {
+                Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(2560, 2560), WeightFormats.bf16(),
+                        randomBf16(arena, 2560L * 2560, 5)));
+                timeMatmul(b, w, 128, runs, "bf16 matmul 128 x [2560 x 2560] (prefill)");
+            }
+            if (what.equals("prefill-f32")) {
+                MemorySegment bf = randomBf16(arena, 2560L * 2560, 5);
+                MemorySegment f = arena.allocate(4L * 2560 * 2560, 64);
+                for (long i = 0; i < 2560L * 2560; i++) {
+                    f.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i,
+                            Float.intBitsToFloat((bf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i) & 0xFFFF) << 16));
+                }
+                Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(2560, 2560), WeightFormats.f32(), f));
+                timeMatmul(b, w, 128, runs, "f32 matmul 128 x [2560 x 2560] (prefill)");
+            }
+            if (what.equals("l2")) {
+                cacheResident(arena, b, runs);
+            }
+            if (what.equals("pool")) {
+                WorkerPool.Task noop = (u, worker) -> SINK[worker * 16 % 64] += u;
+                for (int units : new int[] {2, 8}) {
+                    double[] us = new double[runs];
+                    for (int run = 0; run < runs; run++) {
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < 100_000; i++) {
+                            b.pool().run(noop, units);
+                        }
+                        us[run] = (System.nanoTime() - t0) / 1e5 / 1e3;
+                    }
+                    report("one dispatch of " + units + " empty units, back to back (higher = worse)", us, "us");
+                }
+            }
+        }
+    }
+
+    static MemorySegment randomBf16(Arena arena, long elements, long seed) {
+        MemorySegment s = arena.allocate(elements * 2, 64);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (long i = 0; i < elements; i++) {
+            // a bf16 in roughly [-0.06, 0.06]: sign, exponent 118..122, random mantissa
+            int e = 118 + r.nextInt(5);
+            int bits = (r.nextBoolean() ? 0x8000 : 0) | (e << 7) | r.nextInt(128);
+            s.set(ValueLayout.JAVA_SHORT_UNALIGNED, i * 2, (short) bits);
+        }
+        return s;
+    }
+
+    private static List<Weight> copies(Arena arena, VectorBackend b, int rows, int cols) {
+        long bytes = 2L * rows * cols;
+        int n = (int) Math.max(1, Math.min(64, COPY_BYTES / bytes));
+        MemorySegment first = randomBf16(arena, (long) rows * cols, 1);
+        List<Weight> ws = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            MemorySegment s = i == 0 ? first : arena.allocate(bytes, 64).copyFrom(first);
+            ws.add(b.loadWeight(HostWeight.dense("w" + i, Shape.matrix(rows, cols), WeightFormats.bf16(), s)));
+        }
+        return ws;
+    }
+
+    private static void matvec(Arena arena, VectorBackend b, int rows, int cols, int runs) {
+        List<Weight> ws = copies(arena, b, rows, cols);
+        HostTensor x = new HostTensor(1, cols);
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < cols; i++) {
+            x.data()[i] = (float) r.nextGaussian();
+        }
+        HostTensor out = new HostTensor(1, rows);
+        long bytes = 2L * rows * cols;
+        for (int i = 0; i < Math.max(200, ws.size()) && (i < ws.size() || bytes < (64 << 20)); i++) {
+            b.kernels().matmul(x, ws.get(i % ws.size()), null, out); // compile, and touch every copy
+        }
+        double[] gbs = new double[runs];
+        double[] reads = new double[runs];
+        double[] ratio = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            reads[run] = readPass(b, bytes * ws.size());
+            long t0 = System.nanoTime();
+            for (Weight w : ws) {
+                b.kernels().matmul(x, w, null, out);
+            }
+            gbs[run] = (double) bytes * ws.size() / (System.nanoTime() - t0);
+            ratio[run] = gbs[run] / reads[run];
+        }
+        report(String.format("bf16 matvec 1 x [%d x %d] (%.1f MB, %d copies cycled)", rows, cols, bytes / 1e6, ws.size()), gbs,
+                "GB/s");
+        report("   plain vector read of as many bytes just before each run", reads, "GB/s");
+        report("   matvec / read, per run", ratio, "");
+    }
+
+    private static void timeMatmul(VectorBackend b, Weight w, int n, int runs, String what) {
+        int rows = w.rows();
+        int cols = w.cols();
+        HostTensor x = new HostTensor(n, cols);
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < x.data().length; i++) {
+            x.data()[i] = (float) r.nextGaussian();
+        }
+        HostTensor out = new HostTensor(n, rows);
+        for (int i = 0; i < 20; i++) {
+            b.kernels().matmul(x, w, null, out);
+        }
+        double flops = 2.0 * n * rows * cols;
+        double[] g = new double[runs];
+        double[] cpu = new double[runs];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (int run = 0; run < runs; run++) {
+            long c0 = mx.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            b.kernels().matmul(x, w, null, out);
+            g[run] = flops / (System.nanoTime() - t0);
+            cpu[run] = flops / (mx.getCurrentThreadCpuTime() - c0);
+        }
+        report(what, g, "GFLOP/s");
+        if (b.threads() == 1) {
+            report("   per CPU-second of the calling thread", cpu, "GFLOP/s");
+        }
+    }
+
+    /** A 1 MB matrix (L2-resident) repeated: the kernel's compute speed in bytes of bf16 per second. */
+    private static void cacheResident(Arena arena, VectorBackend b, int runs) {
+        int rows = 256;
+        int cols = 2048;
+        Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(rows, cols), WeightFormats.bf16(),
+                randomBf16(arena, (long) rows * cols, 9)));
+        HostTensor x = new HostTensor(1, cols);
+        HostTensor out = new HostTensor(1, rows);
+        for (int i = 0; i < 20000; i++) {
+            b.kernels().matmul(x, w, null, out);
+        }
+        double[] g = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 2000; i++) {
+                b.kernels().matmul(x, w, null, out);
+            }
+            g[run] = 2000.0 * 2 * rows * cols / (System.nanoTime() - t0);
+        }
+        report("bf16 matvec 1 x [256 x 2048] (1 MB, L2-resident), repeated", g, "GB/s");
+        MemorySegment s = arena.allocate(1 << 20, 64);
+        for (int run = 0; run < runs; run++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 2000; i++) {
+                SINK[0] += sum(s, 0, 1 << 20);
+            }
+            g[run] = 2000.0 * (1 << 20) / (System.nanoTime() - t0);
+        }
+        report("plain vector read of 1 MB (L2-resident), repeated", g, "GB/s");
+    }
+
+    /** A plain vector sum over {@code bytes} of the 1.5 GB off-heap buffer on the backend's pool: the read limit now. */
+    private static double readPass(VectorBackend b, long bytes) {
+        MemorySegment s = readBuffer;
+        long len = Math.min(bytes, s.byteSize());
+        int units = (int) Math.max(b.threads() * 8L, len / (4 << 20));
+        long per = len / units / 256 * 256;
+        WorkerPool.Task task = (u, worker) -> SINK[worker * 16 % 64] += sum(s, u * per, per);
+        long t0 = System.nanoTime();
+        b.pool().run(task, units);
+        return (double) per * units / (System.nanoTime() - t0);
+    }
+
+    private static float sum(MemorySegment s, long from, long len) {
+        FloatVector a0 = FloatVector.zero(Simd.F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int step = Simd.F.vectorByteSize();
+        for (long o = from, end = from + len; o <= end - 4L * step; o += 4L * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(Simd.F, s, o, Simd.LE));
+            a1 = a1.add(FloatVector.fromMemorySegment(Simd.F, s, o + step, Simd.LE));
+            a2 = a2.add(FloatVector.fromMemorySegment(Simd.F, s, o + 2L * step, Simd.LE));
+            a3 = a3.add(FloatVector.fromMemorySegment(Simd.F, s, o + 3L * step, Simd.LE));
+        }
+        return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void report(String what, double[] v, String unit) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        System.out.printf("%-72s best %7.2f  median %7.2f  worst %7.2f %s (%d runs)%n", what, s[s.length - 1], s[s.length / 2],
+                s[0], unit, s.length);
+    }
+}

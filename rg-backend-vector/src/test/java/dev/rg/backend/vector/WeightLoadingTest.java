@@ -1,0 +1,179 @@
+package dev.rg.backend.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostTensor;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Shape;
+import dev.rg.api.tensor.Weight;
+import dev.rg.conformance.CheckResult;
+import dev.rg.conformance.Tolerance;
+import dev.rg.core.reference.ReferenceKernels;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Zero-copy loading from mapped files at arbitrary offsets, format validation, confined segments, long offsets. */
+class WeightLoadingTest {
+    private final ReferenceKernels ref = new ReferenceKernels();
+
+    private static void check(String what, float[] got, float[] want) {
+        CheckResult r = Tolerance.KERNEL.compare(what, got, want, want.length);
+        assertTrue(r.passed(), r.toString());
+    }
+
+    @Test
+    void bf16IsReadInPlaceFromAMappedFileAtAnOddOffset(@TempDir Path dir) throws IOException {
+        int rows = 45;
+        int cols = 77;
+        long offset = 6; // not a multiple of 4 or of a vector: every weight load is unaligned
+        Path file = dir.resolve("w.bin");
+        try (Arena tmp = Arena.ofConfined()) {
+            TestWeights t = new TestWeights(tmp, 3);
+            HostWeight src = t.random("src", WeightFormats.bf16(), 0.2, rows, cols);
+            byte[] bytes = new byte[(int) (offset + src.byteSize() + 10)];
+            MemorySegment.copy(src.part(WeightFormat.DATA), ValueLayout.JAVA_BYTE, 0, bytes, (int) offset, (int) src.byteSize());
+            Files.write(file, bytes);
+        }
+        try (Arena arena = Arena.ofShared();
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+                VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0")))) {
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MemorySegment slice = mapped.asSlice(offset, 2L * rows * cols);
+            HostWeight w = HostWeight.dense("mapped", Shape.matrix(rows, cols), WeightFormats.bf16(), slice);
+            VectorWeight vw = (VectorWeight) b.loadWeight(w);
+            assertEquals(slice.address(), vw.data().address(), "the loaded weight reads the mapped bytes, no copy");
+            assertEquals(slice.byteSize(), vw.data().byteSize());
+            TestWeights t = new TestWeights(arena, 4);
+            for (int n : new int[] {1, 6}) {
+                HostTensor x = t.tensor(n, cols, 1.0);
+                HostTensor got = new HostTensor(n, rows);
+                HostTensor want = new HostTensor(n, rows);
+                b.kernels().matmul(x, vw, null, got);
+                ref.matmul(x, w, null, want);
+                check("mapped bf16 matmul n=" + n, got.data(), want.data());
+            }
+            int[] ids = {44, 0, 13};
+            HostTensor got = new HostTensor(3, cols);
+            HostTensor want = new HostTensor(3, cols);
+            b.kernels().embed(ids, vw, 2f, got);
+            ref.embed(ids, w, 2f, want);
+            check("mapped bf16 embed", got.data(), want.data());
+        }
+    }
+
+    @Test
+    void aConfinedSegmentIsCopiedOnceSoThatWorkersCanReadIt() {
+        try (Arena confined = Arena.ofConfined();
+                VectorBackend b = new VectorBackend(new BackendOptions(3, Map.of("chunk-kb", "0")))) {
+            TestWeights t = new TestWeights(confined, 5);
+            HostWeight w = t.random("w", WeightFormats.bf16(), 0.1, 64, 96);
+            VectorWeight vw = (VectorWeight) b.loadWeight(w);
+            assertNotEquals(w.part(WeightFormat.DATA).address(), vw.data().address());
+            HostTensor x = t.tensor(3, 96, 1.0);
+            HostTensor got = new HostTensor(3, 64);
+            HostTensor want = new HostTensor(3, 64);
+            b.kernels().matmul(x, vw, null, got);
+            ref.matmul(x, w, null, want);
+            check("confined bf16 matmul", got.data(), want.data());
+        }
+    }
+
+    @Test
+    void aFormatWithoutAKernelIsRejected() {
+        WeightFormat int8 = WeightFormats.find("int8").orElse(null);
+        assumeTrue(int8 != null, "rg-quant's int8 format is on the test class path");
+        try (Arena arena = Arena.ofConfined(); VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of()))) {
+            TestWeights t = new TestWeights(arena, 6);
+            HostWeight w = t.random("layer.weight", int8, 0.1, 8, 64);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadWeight(w));
+            assertTrue(e.getMessage().contains("layer.weight") && e.getMessage().contains("int8")
+                    && e.getMessage().contains("bf16"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aMalformedWeightIsRejected() {
+        try (Arena arena = Arena.ofConfined(); VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of()))) {
+            HostWeight w = HostWeight.dense("short", Shape.matrix(4, 4), WeightFormats.bf16(), arena.allocate(30));
+            RuntimeException e = assertThrows(RuntimeException.class, () -> b.loadWeight(w));
+            assertTrue(e.getMessage().contains("short"), e.getMessage());
+        }
+    }
+
+    /**
+     * A bf16 table of 2.1 GB (more than 2^31 bytes) in a sparse file: only its last rows hold data, so the test
+     * touches a few pages. Rows past the 2 GB mark must be found by the long offset arithmetic.
+     */
+    @Test
+    void offsetsPastTwoGigabytesAreLong(@TempDir Path dir) throws IOException {
+        int cols = 4096;
+        int rows = 262_400; // 2 * 4096 * 262400 = 2.149e9 bytes > 2^31
+        long bytes = 2L * cols * rows;
+        assertTrue(bytes > Integer.MAX_VALUE);
+        Path file = dir.resolve("big.bin");
+        int tail = 8;
+        float[] expected = new float[tail * cols];
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(bytes);
+            ByteBuffer buf = ByteBuffer.allocate(tail * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < tail * cols; i++) {
+                short bf = dev.rg.api.format.Floats.floatToBf16((float) Math.sin(i * 0.37));
+                buf.putShort(bf);
+                expected[i] = dev.rg.api.format.Floats.bf16ToFloat(bf);
+            }
+            buf.flip();
+            raf.getChannel().write(buf, bytes - (long) tail * cols * 2);
+        } catch (IOException e) {
+            assumeTrue(false, "cannot create a sparse 2 GB file here: " + e);
+        }
+        try (Arena arena = Arena.ofShared();
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+                VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of()))) {
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes, arena);
+            HostWeight w = HostWeight.dense("big", Shape.matrix(rows, cols), WeightFormats.bf16(), mapped);
+            VectorWeight vw = (VectorWeight) b.loadWeight(w);
+            int[] ids = {rows - 1, rows - tail};
+            HostTensor got = new HostTensor(2, cols);
+            b.kernels().embed(ids, vw, 1f, got);
+            for (int c = 0; c < cols; c++) {
+                assertEquals(expected[(tail - 1) * cols + c], got.data()[c]);
+                assertEquals(expected[c], got.data()[cols + c]);
+            }
+            // the matmul kernel on the last rows only (a full pass would read 2 GB)
+            float[] x = new float[cols];
+            for (int c = 0; c < cols; c++) {
+                x[c] = (float) Math.cos(c);
+            }
+            float[] out = new float[rows];
+            RowDot dot = vw.dot();
+            float[] xp = dot.prepare(x, 1, cols, new float[dot.preparedSize(1, cols)]);
+            dot.dot(vw, xp, 1, rows - tail, rows, out, new float[dot.scratchSize(cols)]);
+            for (int r = 0; r < tail; r++) {
+                double want = 0;
+                for (int c = 0; c < cols; c++) {
+                    want += (double) x[c] * expected[r * cols + c];
+                }
+                assertEquals(want, out[rows - tail + r], 1e-3, "row " + (rows - tail + r));
+            }
+        }
+    }
+}
