@@ -1,0 +1,444 @@
+package dev.rg.backend.tornado;
+
+import dev.rg.api.backend.AttentionSpec;
+import dev.rg.api.backend.KernelArgs;
+import dev.rg.api.backend.Kernels;
+import dev.rg.api.backend.RgLruWeights;
+import dev.rg.api.backend.SeqBatch;
+import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
+import dev.rg.backend.tornado.DeviceSession.Graph;
+import dev.rg.backend.tornado.kernels.RgKernels;
+
+/**
+ * The {@link Kernels} of the tornado backend: argument checks (the same as every backend's, see
+ * {@link KernelArgs}), then the parameters of one device kernel and its launch. Every method runs on the device;
+ * only token ids, positions, small parameters and the argmax/topK results cross to or from the host.
+ */
+final class TornadoKernels implements Kernels {
+    private final TornadoBackend backend;
+    private final DeviceSession dev;
+
+    TornadoKernels(TornadoBackend backend, DeviceSession dev) {
+        this.backend = backend;
+        this.dev = dev;
+    }
+
+    private int off(Tensor t) {
+        return backend.tensor(t).offset();
+    }
+
+    private DeviceWeight weight(Weight w) {
+        return backend.weight(w);
+    }
+
+    /** The float32 copy of a small dense weight (norm scales, biases, conv, gates). */
+    private int small(Weight w) {
+        DeviceWeight d = weight(w);
+        if (d.sfOff() < 0) {
+            throw new IllegalArgumentException("weight '" + w.name() + "' (" + w.format().name() + ", " + w.shape()
+                    + ") is used by a small op but has no float32 copy on the device (dense weights up to "
+                    + DeviceSession.SMALL_MAX + " elements have one)");
+        }
+        return d.sfOff();
+    }
+
+    private static void positions(Graph g, SeqBatch seq) {
+        if (seq.batch() > RgKernels.P_SIZE - RgKernels.P_LIST) {
+            throw new IllegalArgumentException("the tornado backend runs batches of at most "
+                    + (RgKernels.P_SIZE - RgKernels.P_LIST) + " sequences, got " + seq.batch());
+        }
+        for (int s = 0; s < seq.batch(); s++) {
+            g.p.set(RgKernels.P_LIST + s, seq.start(s));
+        }
+    }
+
+    @Override
+    public void embed(int[] ids, Weight table, float scale, Tensor out) {
+        synchronized (dev) {
+            DeviceWeight t = weight(table);
+            KernelArgs.ids(ids, t.rows());
+            KernelArgs.shape("embedding output", out, ids.length, t.cols());
+            int cols = t.cols();
+            int o = off(out);
+            dev.ensureBuilt();
+            Graph g = dev.embedGraph(Math.max(0, t.group()));
+            int chunk = RgKernels.P_SIZE - RgKernels.P_LIST;
+            for (int r0 = 0; r0 < ids.length; r0 += chunk) {
+                int rows = Math.min(chunk, ids.length - r0);
+                g.p.set(0, rows);
+                g.p.set(1, cols);
+                g.p.set(2, o + r0 * cols);
+                g.p.set(3, t.fmt());
+                g.p.set(4, t.off());
+                g.p.set(5, t.sOff());
+                for (int r = 0; r < rows; r++) {
+                    g.p.set(RgKernels.P_LIST + r, ids[r0 + r]);
+                }
+                g.f.set(0, scale);
+                dev.run(g, (long) rows * cols);
+            }
+        }
+    }
+
+    @Override
+    public void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.matmul(x, w, bias, out);
+            DeviceWeight d = weight(w);
+            int biasOff = bias == null ? -1 : small(bias);
+            int xo = off(x);
+            int yo = off(out);
+            if (x.rows() == 0 || w.rows() == 0) {
+                return;
+            }
+            dev.ensureBuilt();
+            Graph g = dev.matmulGraph(Math.max(0, d.group()));
+            g.p.set(0, x.rows());
+            g.p.set(1, x.cols());
+            g.p.set(2, w.rows());
+            g.p.set(3, xo);
+            g.p.set(4, yo);
+            g.p.set(5, d.fmt());
+            g.p.set(6, d.off());
+            g.p.set(7, d.sOff());
+            g.p.set(8, biasOff);
+            dev.runGroups(g, w.rows());
+        }
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.sameShape("rmsNorm", x, out);
+            KernelArgs.elements("rmsNorm scale", scale, x.cols());
+            int s = small(scale);
+            int xo = off(x);
+            int oo = off(out);
+            if (x.rows() == 0) {
+                return;
+            }
+            dev.ensureBuilt();
+            Graph g = dev.rms;
+            g.p.set(0, x.cols());
+            g.p.set(1, xo);
+            g.p.set(2, oo);
+            g.p.set(3, s);
+            g.f.set(0, eps);
+            dev.runGroups(g, x.rows());
+        }
+    }
+
+    private void elementwise(int op, Tensor a, Tensor b, Tensor out, float value) {
+        int ao = off(a);
+        int bo = b == null ? ao : off(b);
+        int oo = off(out);
+        long n = out.size();
+        if (n == 0) {
+            return;
+        }
+        dev.ensureBuilt();
+        Graph g = dev.ew;
+        g.p.set(0, op);
+        g.p.set(1, Math.toIntExact(n));
+        g.p.set(2, ao);
+        g.p.set(3, bo);
+        g.p.set(4, oo);
+        g.f.set(0, value);
+        dev.run(g, n);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.sameShape("gelu", x, out);
+            elementwise(RgKernels.EW_GELU, x, null, out, 0);
+        }
+    }
+
+    @Override
+    public void geluMul(Tensor gate, Tensor up, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.sameShape("geluMul", gate, up);
+            KernelArgs.sameShape("geluMul", gate, out);
+            elementwise(RgKernels.EW_GELU_MUL, gate, up, out, 0);
+        }
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.sameShape("mul", a, b);
+            KernelArgs.sameShape("mul", a, out);
+            elementwise(RgKernels.EW_MUL, a, b, out, 0);
+        }
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.sameShape("add", a, b);
+            KernelArgs.sameShape("add", a, out);
+            elementwise(RgKernels.EW_ADD, a, b, out, 0);
+        }
+    }
+
+    @Override
+    public void softCap(Tensor x, float cap) {
+        synchronized (dev) {
+            elementwise(RgKernels.EW_SOFTCAP, x, null, x, cap);
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        synchronized (dev) {
+            elementwise(RgKernels.EW_FILL, t, null, t, value);
+        }
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
+        synchronized (dev) {
+            if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || srcRow + rows > src.rows()
+                    || dstRow + rows > dst.rows()) {
+                throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
+                        + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
+            }
+            long n = (long) rows * src.cols();
+            if (n == 0) {
+                return;
+            }
+            int from = off(src) + srcRow * src.cols();
+            int to = off(dst) + dstRow * dst.cols();
+            boolean overlap = from < to + n && to < from + n && from != to;
+            if (!overlap) {
+                copy(from, to, n);
+            } else {
+                int tmp = dev.scratch(n);
+                from = off(src) + srcRow * src.cols(); // offsets are stable across a rebuild
+                try {
+                    copy(from, tmp, n);
+                    copy(tmp, to, n);
+                } finally {
+                    dev.free(tmp, n);
+                }
+            }
+        }
+    }
+
+    private void copy(int from, int to, long n) {
+        dev.ensureBuilt();
+        Graph g = dev.ew;
+        g.p.set(0, RgKernels.EW_COPY);
+        g.p.set(1, Math.toIntExact(n));
+        g.p.set(2, from);
+        g.p.set(3, from);
+        g.p.set(4, to);
+        dev.run(g, n);
+    }
+
+    @Override
+    public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.rows(seq, x);
+            KernelArgs.sameShape("conv1d", x, out);
+            int c = x.cols();
+            int k = Math.toIntExact(kernel.shape().lastDim());
+            KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
+            KernelArgs.elements("conv1d bias", bias, c);
+            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+            int ko = small(kernel);
+            int bo = small(bias);
+            int xo = off(x);
+            int oo = off(out);
+            int so = off(state);
+            dev.ensureBuilt();
+            Graph g = dev.conv;
+            g.p.set(0, seq.batch());
+            g.p.set(1, seq.length());
+            g.p.set(2, c);
+            g.p.set(3, k);
+            g.p.set(4, xo);
+            g.p.set(5, oo);
+            g.p.set(6, so);
+            g.p.set(7, ko);
+            g.p.set(8, bo);
+            dev.run(g, (long) seq.batch() * c);
+        }
+    }
+
+    @Override
+    public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
+        synchronized (dev) {
+            KernelArgs.rows(seq, x);
+            KernelArgs.sameShape("rgLru", x, out);
+            int width = weights.width();
+            int blocks = weights.blocks();
+            int bw = weights.blockWidth();
+            if (x.cols() != width || bw * blocks != width) {
+                throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
+                        + " in " + blocks + " blocks");
+            }
+            KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
+            KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
+            KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
+            KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
+            KernelArgs.shape("rgLru state", state, seq.batch(), width);
+            long n = (long) seq.rows() * width;
+            int coef = dev.scratch(n);
+            int in = dev.scratch(n);
+            try {
+                dev.ensureBuilt();
+                Graph g = dev.lru;
+                g.p.set(0, seq.batch());
+                g.p.set(1, seq.length());
+                g.p.set(2, width);
+                g.p.set(3, blocks);
+                g.p.set(4, bw);
+                g.p.set(5, off(x));
+                g.p.set(6, coef);
+                g.p.set(7, in);
+                g.p.set(8, small(weights.inputGateWeight()));
+                g.p.set(9, small(weights.inputGateBias()));
+                g.p.set(10, small(weights.recurrentGateWeight()));
+                g.p.set(11, small(weights.recurrentGateBias()));
+                g.p.set(12, small(weights.recurrentParam()));
+                g.p.set(13, off(out));
+                g.p.set(14, off(state));
+                positions(g, seq);
+                dev.run(g, n, (long) seq.batch() * width);
+            } finally {
+                dev.free(in, n);
+                dev.free(coef, n);
+            }
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
+        synchronized (dev) {
+            KernelArgs.rows(seq, x);
+            if (x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim) {
+                throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
+                        + ", rotary dims " + rotaryDim);
+            }
+            int half = rotaryDim / 2;
+            if (half > RgKernels.F_SIZE) {
+                throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
+                        + 2 * RgKernels.F_SIZE);
+            }
+            if (half == 0 || x.rows() == 0) {
+                return;
+            }
+            int xo = off(x);
+            dev.ensureBuilt();
+            Graph g = dev.rope;
+            g.p.set(0, x.rows());
+            g.p.set(1, seq.length());
+            g.p.set(2, heads);
+            g.p.set(3, headDim);
+            g.p.set(4, half);
+            g.p.set(5, xo);
+            positions(g, seq);
+            for (int j = 0; j < half; j++) {
+                // inv_freq[j] = 1 / theta^(2j / rotaryDim), in float32 as the reference (and torch) compute it
+                float exponent = (float) (2 * j) / rotaryDim;
+                g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
+            }
+            dev.run(g, (long) x.rows() * heads * half);
+        }
+    }
+
+    @Override
+    public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
+            Tensor valueCache, Tensor out) {
+        synchronized (dev) {
+            int n = seq.rows();
+            int hd = spec.headDim();
+            int kvCols = spec.kvHeads() * hd;
+            KernelArgs.shape("attention query", q, n, spec.heads() * hd);
+            KernelArgs.shape("attention output", out, n, spec.heads() * hd);
+            KernelArgs.shape("attention key", k, n, kvCols);
+            KernelArgs.shape("attention value", v, n, kvCols);
+            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
+            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+            if (hd > RgKernels.MAX_HEAD_DIM) {
+                throw new IllegalArgumentException("attention: head dimension " + hd + " above the tornado backend's limit "
+                        + RgKernels.MAX_HEAD_DIM);
+            }
+            dev.ensureBuilt();
+            Graph g = dev.attn;
+            g.p.set(0, spec.heads());
+            g.p.set(1, spec.kvHeads());
+            g.p.set(2, hd);
+            g.p.set(3, spec.window());
+            g.p.set(4, seq.length());
+            g.p.set(5, off(q));
+            g.p.set(6, off(k));
+            g.p.set(7, off(v));
+            g.p.set(8, off(out));
+            g.p.set(9, off(keyCache));
+            g.p.set(10, off(valueCache));
+            g.p.set(11, spec.cacheCols());
+            g.p.set(12, seq.batch());
+            positions(g, seq);
+            g.f.set(0, (float) (1.0 / Math.sqrt(hd)));
+            long cached = (long) seq.batch() * Math.min(seq.length(), spec.window()) * kvCols;
+            dev.run(g, (long) n * spec.heads() * dev.local(), cached);
+        }
+    }
+
+    @Override
+    public void argmax(Tensor x, int[] dst) {
+        synchronized (dev) {
+            int cols = x.cols();
+            int xo = off(x);
+            if (x.rows() == 0) {
+                return;
+            }
+            if (cols == 0) {
+                throw new IllegalArgumentException("argmax of rows without columns");
+            }
+            dev.ensureBuilt();
+            Graph g = dev.argmax;
+            for (int r0 = 0; r0 < x.rows(); r0 += DeviceSession.RESULTS) {
+                int rows = Math.min(DeviceSession.RESULTS, x.rows() - r0);
+                g.p.set(0, cols);
+                g.p.set(1, xo + r0 * cols);
+                dev.runGroups(g, rows);
+                for (int r = 0; r < rows; r++) {
+                    dst[r0 + r] = dev.resultIds.get(r);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void topK(Tensor x, int k, int[] ids, float[] values) {
+        synchronized (dev) {
+            int cols = x.cols();
+            if (k < 1 || k > cols) {
+                throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
+            }
+            if (k > DeviceSession.RESULTS) {
+                throw new IllegalArgumentException("topK: k=" + k + " above the tornado backend's limit " + DeviceSession.RESULTS);
+            }
+            int xo = off(x);
+            dev.ensureBuilt();
+            Graph g = dev.topK;
+            int perLaunch = DeviceSession.RESULTS / k;
+            for (int r0 = 0; r0 < x.rows(); r0 += perLaunch) {
+                int rows = Math.min(perLaunch, x.rows() - r0);
+                g.p.set(0, cols);
+                g.p.set(1, xo + r0 * cols);
+                g.p.set(2, k);
+                dev.runGroups(g, rows);
+                for (int i = 0; i < rows * k; i++) {
+                    ids[r0 * k + i] = dev.resultIds.get(i);
+                    values[r0 * k + i] = dev.resultValues.get(i);
+                }
+            }
+        }
+    }
+}

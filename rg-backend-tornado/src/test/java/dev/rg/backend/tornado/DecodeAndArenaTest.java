@@ -1,0 +1,66 @@
+package dev.rg.backend.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rg.api.backend.Availability;
+import dev.rg.api.format.Floats;
+import dev.rg.backend.tornado.kernels.RgKernels;
+import org.junit.jupiter.api.Test;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/** Host-side checks of the pieces that need no device: the 16-bit decoders, the arena allocator, the probe. */
+class DecodeAndArenaTest {
+    private static final FloatArray LUT = FloatArray.fromArray(WeightEncoding.lut());
+
+    @Test
+    void bf16DecodeIsExactForEveryFiniteValue() {
+        for (int b = 0; b < 65536; b++) {
+            float want = Floats.bf16ToFloat((short) b);
+            float got = RgKernels.bf16(LUT, b);
+            if (Float.isNaN(want)) {
+                assertTrue(Float.isInfinite(got), "NaN bits " + Integer.toHexString(b) + " decode as infinity");
+            } else {
+                assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), "bf16 bits " + Integer.toHexString(b));
+            }
+        }
+    }
+
+    @Test
+    void f16DecodeIsExactForEveryFiniteValue() {
+        for (int b = 0; b < 65536; b++) {
+            float want = Floats.f16ToFloat((short) b);
+            if (!Float.isFinite(want)) {
+                continue; // never in a valid weight or int8 scale
+            }
+            assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(RgKernels.f16(LUT, b)),
+                    "f16 bits " + Integer.toHexString(b));
+        }
+    }
+
+    @Test
+    void arenaAllocatorReusesAndCoalesces() {
+        ArenaAllocator a = new ArenaAllocator(1024);
+        int x = a.allocate(100);
+        int y = a.allocate(200);
+        int z = a.allocate(300);
+        assertEquals(0, x);
+        assertEquals(112, y);
+        assertEquals(320, z);
+        assertEquals(-1, a.allocate(500));
+        a.free(y, 200);
+        a.free(x, 100);
+        assertEquals(0, a.allocate(300)); // the two freed neighbours merged
+        a.grow(4096);
+        assertEquals(624, a.allocate(3000));
+        assertEquals(3632, a.highWater());
+    }
+
+    @Test
+    void probeSaysWhyOrWhat() {
+        Availability a = new TornadoBackendProvider().probe();
+        assertTrue(!a.reason().isBlank());
+        // the test JVM runs with TornadoVM's flags and an OpenCL driver (see the pom): the probe must agree
+        assertTrue(a.available(), a.reason());
+    }
+}
