@@ -16,6 +16,7 @@ module dev.rg.api {
     uses dev.rg.api.format.WeightFormat;
     uses dev.rg.api.format.CheckpointAdapter;
     uses dev.rg.api.backend.BackendProvider;
+    uses dev.rg.api.backend.MemoryReader;
 
     provides dev.rg.api.format.WeightFormat with
             dev.rg.api.format.DenseFormat.F32Format,

@@ -19,6 +19,7 @@ module dev.rg.core {
     opens dev.rg.core.config to com.fasterxml.jackson.databind;
 
     uses dev.rg.api.backend.BackendProvider;
+    uses dev.rg.api.backend.MemoryReader;
     uses dev.rg.api.format.WeightFormat;
     uses dev.rg.api.format.CheckpointAdapter;
 

@@ -105,7 +105,8 @@ final class BenchCommand implements Callable<Integer> {
                 o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
                 o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
                 o.put("weight_bytes_per_token", bytes).put("decode_weight_gb_per_s", decodeGbs);
-                o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS());
+                o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
+                        .put("read_probe", probe.reader());
                 o.put("decode_percent_of_bandwidth", 100 * decodeGbs / bandwidth);
                 o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
                 Output.write(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o) + "\n");
@@ -113,8 +114,8 @@ final class BenchCommand implements Callable<Integer> {
                 PrintStream out = Output.out();
                 out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | batch %d | weights %.3f GB/token%n", what,
                         m.backend().name(), m.linearFormat(), t, batch, bytes / 1e9);
-                out.printf(Locale.ROOT, "memory read probe (%d threads): best %.1f GB/s, median %.1f GB/s%n", t, bandwidth,
-                        probe.medianGbPerS());
+                out.printf(Locale.ROOT, "memory read probe (%s, %d threads): best %.1f GB/s, median %.1f GB/s%n", probe.reader(), t,
+                        bandwidth, probe.medianGbPerS());
                 out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
                 if (prompt > 0) {
                     out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + prompt, r.prefill().min(), r.prefill().median(),
