@@ -42,8 +42,12 @@ final class EndToEndBenchmark {
 
     Result run(int prompt, int generate, int batch, int repetitions, Runnable afterEach) {
         // warm-up: JIT compilation of every kernel at both sizes
-        measurePrefill(Math.min(prompt, 16));
-        measureDecode(Math.max(2, Math.min(generate, 8)), batch);
+        if (prompt > 0) {
+            measurePrefill(Math.min(prompt, 16));
+        }
+        if (generate > 0) {
+            measureDecode(Math.max(2, Math.min(generate, 8)), batch);
+        }
         double[] pre = new double[repetitions];
         double[] dec = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
