@@ -5,10 +5,13 @@
 module dev.rg.backend.vector {
     // transitive: the public VectorBackend and VectorBackendProvider expose SPI types
     requires transitive dev.rg.api;
+    // the quantised layouts (int8, nf4, fp4) run natively here
+    requires dev.rg.quant;
     requires jdk.incubator.vector;
     requires java.management;
 
     exports dev.rg.backend.vector;
 
     provides dev.rg.api.backend.BackendProvider with dev.rg.backend.vector.VectorBackendProvider;
+    provides dev.rg.api.backend.MemoryReader with dev.rg.backend.vector.VectorMemoryReader;
 }

@@ -96,7 +96,12 @@ final class DenseWeights {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    /** Converts {@code count} elements from {@code index} into {@code dst[off ..]}. */
+    /**
+     * Converts {@code count} elements from {@code index} into {@code dst[off ..]}. The conversions are written out in
+     * each loop rather than calling {@link #bf16}/{@link #f16}: a vector passed to or returned from a helper that C2
+     * does not inline is boxed (an allocation per vector), and whether a 78-byte helper like {@code f16} is inlined
+     * depends on how hot its call site is in the profile of the moment (which the mix of formats in use changes).
+     */
     static void toFloats(MemorySegment s, int code, long index, float[] dst, int off, int count) {
         int c = 0;
         int bound = count - L;
@@ -108,12 +113,20 @@ final class DenseWeights {
             }
             case BF16 -> {
                 for (; c <= bound; c += L) {
-                    bf16(widen(s, (index + c) * 2)).intoArray(dst, off + c);
+                    ((IntVector) ShortVector.fromMemorySegment(S, s, (index + c) * 2, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
                 }
             }
             default -> {
                 for (; c <= bound; c += L) {
-                    f16(widen(s, (index + c) * 2).and(0xFFFF)).intoArray(dst, off + c);
+                    // f16(h) written out, see the method's comment
+                    IntVector h = ((IntVector) ShortVector.fromMemorySegment(S, s, (index + c) * 2, LE)
+                            .convertShape(VectorOperators.S2I, I, 0)).and(0xFFFF);
+                    IntVector mag = h.and(0x7FFF);
+                    IntVector shifted = mag.lanewise(VectorOperators.LSHL, 13);
+                    IntVector bits = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+                    bits = bits.blend(shifted.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+                    bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, off + c);
                 }
             }
         }

@@ -1,12 +1,17 @@
 package dev.rg.backend.vector;
 
 import static dev.rg.backend.vector.Simd.F;
+import static dev.rg.backend.vector.Simd.I;
 import static dev.rg.backend.vector.Simd.L;
+import static dev.rg.backend.vector.Simd.LE;
+import static dev.rg.backend.vector.Simd.S;
 
 import dev.rg.api.backend.RgLruWeights;
 import dev.rg.api.backend.SeqBatch;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -18,6 +23,11 @@ import jdk.incubator.vector.VectorOperators;
  * vector, read in place from its segment and widened once, feeds four rows. Then it runs the scan over time
  * per sequence, vectorised over the block's channels, with exp/log1p/sqrt as lane-wise operators and the
  * reference's order of float operations.
+ *
+ * <p>The gate weights are widened in the loops themselves, not by a {@link DenseWeights} helper returning a vector:
+ * whether C2 inlines such a helper depends on the profile (with several dense formats in use it may compile the
+ * helper on its own first and then refuse to inline it), and a vector returned by a helper that is not inlined is
+ * boxed: an allocation per weight vector. The format tests are loop-invariant (C2 unswitches them).
  */
 final class RgLru implements WorkerPool.Task {
     private final WorkerPool pool;
@@ -132,8 +142,44 @@ final class RgLru implements WorkerPool.Task {
             long wi = (long) base * bw + j;
             for (int i = 0; i < bw; i++, wi += bw) {
                 FloatVector xi = FloatVector.broadcast(F, x[xb + i]);
-                ax = DenseWeights.load(si, ci, wi).fma(xi, ax);
-                aa = DenseWeights.load(sr, cr, wi).fma(xi, aa);
+                FloatVector vi;
+                if (ci == DenseWeights.F32) {
+                    vi = FloatVector.fromMemorySegment(F, si, wi * 4, LE);
+                } else {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, si, wi * 2, LE)
+                            .convertShape(VectorOperators.S2I, I, 0);
+                    if (ci == DenseWeights.BF16) {
+                        vi = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    } else {
+                        // DenseWeights.f16, written out
+                        h = h.and(0xFFFF);
+                        IntVector mag = h.and(0x7FFF);
+                        IntVector sh = mag.lanewise(VectorOperators.LSHL, 13);
+                        IntVector bits = sh.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                                .blend(sh.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+                        vi = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    }
+                }
+                FloatVector vr;
+                if (cr == DenseWeights.F32) {
+                    vr = FloatVector.fromMemorySegment(F, sr, wi * 4, LE);
+                } else {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, sr, wi * 2, LE)
+                            .convertShape(VectorOperators.S2I, I, 0);
+                    if (cr == DenseWeights.BF16) {
+                        vr = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    } else {
+                        // DenseWeights.f16, written out
+                        h = h.and(0xFFFF);
+                        IntVector mag = h.and(0x7FFF);
+                        IntVector sh = mag.lanewise(VectorOperators.LSHL, 13);
+                        IntVector bits = sh.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                                .blend(sh.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+                        vr = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    }
+                }
+                ax = vi.fma(xi, ax);
+                aa = vr.fma(xi, aa);
             }
             ax.intoArray(gateX, row * bw + j);
             aa.intoArray(gateA, row * bw + j);
@@ -164,8 +210,42 @@ final class RgLru implements WorkerPool.Task {
             FloatVector aa3 = ba;
             long wi = (long) base * bw + j;
             for (int i = 0; i < bw; i++, wi += bw) {
-                FloatVector vi = DenseWeights.load(si, ci, wi);
-                FloatVector vr = DenseWeights.load(sr, cr, wi);
+                FloatVector vi;
+                if (ci == DenseWeights.F32) {
+                    vi = FloatVector.fromMemorySegment(F, si, wi * 4, LE);
+                } else {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, si, wi * 2, LE)
+                            .convertShape(VectorOperators.S2I, I, 0);
+                    if (ci == DenseWeights.BF16) {
+                        vi = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    } else {
+                        // DenseWeights.f16, written out
+                        h = h.and(0xFFFF);
+                        IntVector mag = h.and(0x7FFF);
+                        IntVector sh = mag.lanewise(VectorOperators.LSHL, 13);
+                        IntVector bits = sh.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                                .blend(sh.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+                        vi = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    }
+                }
+                FloatVector vr;
+                if (cr == DenseWeights.F32) {
+                    vr = FloatVector.fromMemorySegment(F, sr, wi * 4, LE);
+                } else {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(S, sr, wi * 2, LE)
+                            .convertShape(VectorOperators.S2I, I, 0);
+                    if (cr == DenseWeights.BF16) {
+                        vr = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    } else {
+                        // DenseWeights.f16, written out
+                        h = h.and(0xFFFF);
+                        IntVector mag = h.and(0x7FFF);
+                        IntVector sh = mag.lanewise(VectorOperators.LSHL, 13);
+                        IntVector bits = sh.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                                .blend(sh.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+                        vr = bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                    }
+                }
                 FloatVector e0 = FloatVector.broadcast(F, x[x0 + i]);
                 FloatVector e1 = FloatVector.broadcast(F, x[x1 + i]);
                 FloatVector e2 = FloatVector.broadcast(F, x[x2 + i]);

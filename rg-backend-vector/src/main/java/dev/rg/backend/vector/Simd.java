@@ -1,6 +1,7 @@
 package dev.rg.backend.vector;
 
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,6 +24,15 @@ final class Simd {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Float lanes per vector. */
     static final int L = F.length();
+    /**
+     * Bytes of a quarter of the shape: {@code L} int8 weights (or {@code 2 L} packed 4-bit codes) that widen to one
+     * float (or int) vector. A 128-bit float shape has no 32-bit byte species; then this is the 64-bit one and
+     * {@link #BYTE_LANES} is false (the quantised kernels take their portable path).
+     */
+    static final VectorSpecies<Byte> B = F.vectorBitSize() >= 256
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : ByteVector.SPECIES_64;
+    /** Whether {@link #B} has exactly {@link #L} lanes, as the vectorised int8/4-bit kernels need. */
+    static final boolean BYTE_LANES = B.length() == L;
     /** Weights and activations in segments are little-endian. */
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 

@@ -11,6 +11,9 @@ import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import dev.rg.quant.FourBitFormat;
+import dev.rg.quant.Int8Format;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +33,7 @@ public final class VectorBackend implements Backend {
     private final WorkerPool pool;
     private final VectorKernels kernels;
     private final Capabilities capabilities;
+    private final List<String> warnings;
 
     VectorBackend(BackendOptions options) {
         Map<String, String> settings = options.settings();
@@ -38,6 +42,7 @@ public final class VectorBackend implements Backend {
         this.pool = new WorkerPool(options.threads(), spin, "rg-vector");
         this.kernels = new VectorKernels(this, pool, chunk);
         this.capabilities = VectorBackendProvider.CAPABILITIES;
+        this.warnings = VectorSupport.check().map(List::of).orElse(List.of());
     }
 
     private static long setting(Map<String, String> settings, String key, long dflt) {
@@ -72,24 +77,52 @@ public final class VectorBackend implements Backend {
     }
 
     /**
-     * Zero-copy: the weight keeps the host weight's segment (a memory-mapped checkpoint slice stays mapped, bf16 is
-     * read straight from it). One exception: a segment confined to its creating thread cannot be read by the
-     * workers, so it is copied once into an automatic off-heap arena (checkpoints are mapped in shared arenas and
-     * never take this path).
+     * The start-up self-check ({@link VectorSupport#check()}): empty, or one line saying why the Vector API will not
+     * be compiled to SIMD instructions in this JVM (the provider's probe reason carries the same text).
+     */
+    @Override
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /**
+     * Zero-copy: the weight keeps the host weight's segments (a memory-mapped checkpoint slice stays mapped; bf16,
+     * int8 and the 4-bit codes are read straight from it). Two exceptions:
+     * <ul>
+     *   <li>a segment confined to its creating thread cannot be read by the workers, so it is copied once into an
+     *       automatic off-heap arena (checkpoints are mapped in shared arenas and never take this path);</li>
+     *   <li>{@code nf4-dq} and {@code fp4-dq} weights are converted once, here, with
+     *       {@link FourBitFormat#toSingleQuantized}: the packed codes stay in place and the effective float32 absmax
+     *       of every block (identical dequantised bits) is computed into an automatic arena, 4 bytes per 64 weights;
+     *       the kernels are then those of {@code nf4}/{@code fp4} and never touch the nested codes.</li>
+     * </ul>
      *
      * @throws IllegalArgumentException for a format this backend has no kernel for
      */
     @Override
     public Weight loadWeight(HostWeight w) {
         String format = w.format().name();
-        RowDot dot = RowDots.forFormat(format);
         int dense = DenseWeights.code(format);
+        RowDot dot = RowDots.forWeight(format, Math.toIntExact(w.shape().lastDim()));
+        boolean int8 = dot instanceof Int8RowDot;
+        boolean fourBit = dot instanceof Nf4RowDot;
+        // a format object that merely reuses a name is not the layout the kernel reads
+        if ((int8 && !(w.format() instanceof Int8Format f && f.blockSize() == Int8RowDot.BLOCK))
+                || (fourBit && !(w.format() instanceof FourBitFormat))) {
+            dot = null;
+        }
         if (dot == null && dense < 0) {
             throw new IllegalArgumentException("the vector backend cannot run weight '" + w.name() + "' in format '"
                     + format + "'; it runs " + new java.util.TreeSet<>(RowDots.formats()));
         }
         w.format().validate(w);
-        return new VectorWeight(w, shareable(w.part(WeightFormat.DATA)), dot, dense);
+        if (dense >= 0) {
+            return new VectorWeight(w, shareable(w.part(WeightFormat.DATA)), dot, dense);
+        }
+        HostWeight kernelView = fourBit ? FourBitFormat.toSingleQuantized(w, Arena.ofAuto()) : w;
+        MemorySegment data = shareable(kernelView.part(WeightFormat.DATA));
+        MemorySegment scales = shareable(kernelView.part(int8 ? Int8Format.SCALE : FourBitFormat.ABSMAX));
+        return new VectorWeight(w, data, scales, dot, -1, data.byteSize() + scales.byteSize());
     }
 
     private MemorySegment shareable(MemorySegment s) {

@@ -6,10 +6,14 @@ import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
+import dev.rg.api.format.WeightFormats;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The JDK Vector API backend: SIMD kernels on all cores, weights read in place (f32, bf16, f16). Priority 100.
+ * The JDK Vector API backend: SIMD kernels on all cores, weights read in place (f32, bf16, f16, and the quantised
+ * int8, nf4, fp4, nf4-dq, fp4-dq). Priority 100.
  *
  * <p>This class touches no {@code jdk.incubator.vector} type, so it loads (and {@link #probe()} answers) even
  * when the module is missing, e.g. on the class path without {@code --add-modules jdk.incubator.vector}.
@@ -19,8 +23,23 @@ public final class VectorBackendProvider implements BackendProvider {
     public static final String NAME = "vector";
     /** The incubator module the kernels need. */
     static final String MODULE = "jdk.incubator.vector";
-    /** Every op natively, for the formats with a {@link RowDot}. */
-    static final Capabilities CAPABILITIES = Capabilities.allOps(Set.of("f32", "bf16", "f16"));
+    /** The dense formats, always run natively. */
+    static final List<String> DENSE_FORMATS = List.of("f32", "bf16", "f16");
+    /** The quantised formats with a kernel here, claimed when their format plugins (rg-quant) are discovered. */
+    static final List<String> QUANTIZED_FORMATS = List.of("int8", "nf4", "nf4-dq", "fp4", "fp4-dq");
+    /** Every op natively (MATMUL and EMBED included), for the formats with a {@link RowDot}. */
+    static final Capabilities CAPABILITIES = Capabilities.allOps(weightFormats());
+
+    /** Names only: this class must not touch a Vector API type (nor {@link RowDots}, which creates kernels). */
+    private static Set<String> weightFormats() {
+        Set<String> formats = new TreeSet<>(DENSE_FORMATS);
+        for (String f : QUANTIZED_FORMATS) {
+            if (WeightFormats.find(f).isPresent()) {
+                formats.add(f);
+            }
+        }
+        return formats;
+    }
 
     private volatile Availability probed;
 
@@ -31,7 +50,8 @@ public final class VectorBackendProvider implements BackendProvider {
 
     @Override
     public String description() {
-        return "JDK Vector API (SIMD), multi-threaded CPU kernels; f32/bf16/f16 weights read in place from the mapped checkpoint";
+        return "JDK Vector API (SIMD), multi-threaded CPU kernels; f32/bf16/f16/int8/nf4/fp4 weights read in place from the"
+                + " mapped checkpoint";
     }
 
     @Override

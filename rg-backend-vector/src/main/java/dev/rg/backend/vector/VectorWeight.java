@@ -11,10 +11,15 @@ import java.lang.foreign.MemorySegment;
  * the memory-mapped checkpoint) plus the kernel that runs its format, resolved once at load time so that a
  * kernel call looks nothing up and allocates nothing (sizes are cached: {@link HostWeight#byteSize()} iterates
  * a map).
+ *
+ * <p>Quantised formats also carry their second part, {@link #scales()}: the f16 block scales of {@code int8}, or
+ * the f32 block absmax of the 4-bit formats (for {@code nf4-dq}/{@code fp4-dq} the effective absmax computed once
+ * at load, see {@link VectorBackend#loadWeight}). {@link #byteSize()} counts the bytes the kernels read.
  */
 final class VectorWeight implements Weight {
     private final HostWeight host;
     private final MemorySegment data;
+    private final MemorySegment scales;
     private final RowDot dot;
     private final int denseCode;
     private final int rows;
@@ -23,21 +28,34 @@ final class VectorWeight implements Weight {
     private final long byteSize;
 
     /**
+     * A dense weight.
+     *
      * @param host      the weight as given to {@code loadWeight} (its parts and parameters, for quantised formats)
      * @param data      the {@link WeightFormat#DATA} part the kernels read (the host's, or a shareable copy of it)
      * @param dot       the matmul/embedding kernel of the format, or null
      * @param denseCode {@link DenseWeights} format code, or -1 for a non-dense format
      */
     VectorWeight(HostWeight host, MemorySegment data, RowDot dot, int denseCode) {
+        this(host, data, null, dot, denseCode, host.byteSize());
+    }
+
+    /**
+     * A weight of any format.
+     *
+     * @param scales   the block scales the kernel reads (quantised formats), or null
+     * @param byteSize bytes the kernels read per pass over the weight
+     */
+    VectorWeight(HostWeight host, MemorySegment data, MemorySegment scales, RowDot dot, int denseCode, long byteSize) {
         this.host = host;
         this.data = data;
+        this.scales = scales;
         this.dot = dot;
         this.denseCode = denseCode;
         Shape shape = host.shape();
         this.elements = shape.elementCount();
         this.cols = Math.toIntExact(shape.lastDim());
         this.rows = Math.toIntExact(shape.rows());
-        this.byteSize = host.byteSize();
+        this.byteSize = byteSize;
     }
 
     HostWeight host() {
@@ -47,6 +65,11 @@ final class VectorWeight implements Weight {
     /** The element data, little-endian. */
     MemorySegment data() {
         return data;
+    }
+
+    /** The block scales of a quantised format (little-endian), or null for a dense one. */
+    MemorySegment scales() {
+        return scales;
     }
 
     /** The matmul/embedding kernel of the format. */

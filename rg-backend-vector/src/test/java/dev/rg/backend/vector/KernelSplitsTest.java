@@ -33,6 +33,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KernelSplitsTest {
     private static final Tolerance TOL = Tolerance.KERNEL;
     private static final List<WeightFormat> FORMATS = List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16());
+    /** The quantised formats (rg-quant is a dependency of the backend, so they are always discovered). */
+    private static final List<WeightFormat> QUANTIZED = List.of(WeightFormats.byName("int8"), WeightFormats.byName("nf4"),
+            WeightFormats.byName("nf4-dq"), WeightFormats.byName("fp4"), WeightFormats.byName("fp4-dq"));
+    /** Every format a matmul or an embedding runs. */
+    private static final List<WeightFormat> MATMUL_FORMATS = java.util.stream.Stream.concat(FORMATS.stream(),
+            QUANTIZED.stream()).toList();
     private final Kernels ref = new ReferenceKernels();
     private Arena arena;
     private TestWeights t;
@@ -68,7 +74,7 @@ class KernelSplitsTest {
         int[] outs = {1, 3, 4, 5, 7, 8, 13, 37};
         int[] ns = {1, 2, 3, 4, 5, 8, 9};
         try (VectorBackend b = backend(threads)) {
-            for (WeightFormat f : FORMATS) {
+            for (WeightFormat f : MATMUL_FORMATS) {
                 for (int in : ins) {
                     for (int out : outs) {
                         HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
@@ -98,7 +104,7 @@ class KernelSplitsTest {
     void prefillSizedMatmulSplits(int threads) {
         try (VectorBackend b = backend(threads)) {
             // 2100 columns: several K blocks of the 4 x 4 path (1024 elements each) plus a scalar tail
-            for (WeightFormat f : FORMATS) {
+            for (WeightFormat f : MATMUL_FORMATS) {
                 HostWeight w = t.random("w", f, 0.02, 23, 2100);
                 Weight vw = b.loadWeight(w);
                 HostTensor x = t.tensor(9, 2100, 1.0);
@@ -108,7 +114,7 @@ class KernelSplitsTest {
                 ref.matmul(x, w, null, want);
                 check("matmul 9x2100->23 " + f.name(), got.data(), want.data());
             }
-            for (WeightFormat f : FORMATS) {
+            for (WeightFormat f : MATMUL_FORMATS) {
                 HostWeight w = t.random("w", f, 0.05, 203, 288);
                 Weight vw = b.loadWeight(w);
                 HostTensor x = t.tensor(38, 288, 1.0);
@@ -142,6 +148,86 @@ class KernelSplitsTest {
                     ref.rmsNorm(x, scale, 1e-6f, wn);
                     check("rmsNorm " + f.name() + " h=" + h, gn.data(), wn.data());
                 }
+            }
+        }
+    }
+
+    /**
+     * The quantised kernels on the shapes they special-case: int8 rows with a partial last 32-block; 4-bit rows of
+     * whole 64-blocks (the vectorised kernel), rows whose blocks cross row ends (the general kernel), K blocks of the
+     * batched path (2112 = 2 x 1024 + 64); decode (1 row) and batches of every remainder mod 4, out rows of every
+     * remainder mod 4 (the 4-row tiles and the single-row tails), on 1-3 threads with ragged units.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void quantizedMatmulShapes(int threads) {
+        int[] ins = {32, 48, 64, 96, 128, 160, 192, 320, 2112};
+        int[] outs = {1, 4, 5, 7, 13, 37};
+        int[] ns = {1, 2, 3, 4, 5, 9};
+        try (VectorBackend b = backend(threads)) {
+            for (WeightFormat f : QUANTIZED) {
+                for (int in : ins) {
+                    for (int out : outs) {
+                        HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
+                        Weight vw = b.loadWeight(w);
+                        for (int n : ns) {
+                            HostTensor x = t.tensor(n, in, 1.0);
+                            HostTensor got = new HostTensor(n, out);
+                            HostTensor want = new HostTensor(n, out);
+                            b.kernels().matmul(x, vw, null, got);
+                            ref.matmul(x, w, null, want);
+                            check("matmul " + f.name() + " " + n + "x" + in + "->" + out + " threads " + threads, got.data(),
+                                    want.data());
+                        }
+                    }
+                }
+                for (int h : new int[] {1, 7, 33, 64, 96, 130, 256}) {
+                    HostWeight table = t.random("table", f, 1.0, 11, h);
+                    int[] ids = {10, 0, 3, 3, 7};
+                    HostTensor got = new HostTensor(ids.length, h);
+                    HostTensor want = new HostTensor(ids.length, h);
+                    b.kernels().embed(ids, b.loadWeight(table), 6.9375f, got);
+                    ref.embed(ids, table, 6.9375f, want);
+                    assertArrayEquals(want.data(), got.data(), "embed " + f.name() + " h=" + h + " dequantises exactly");
+                }
+            }
+        }
+    }
+
+    /** The 4-bit kernels decode every code of both code books, in both nibbles, with 64-blocks of distinct absmax. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nf4", "fp4"})
+    void everyFourBitCodeInBothNibbles(String format) {
+        WeightFormat f = WeightFormats.byName(format);
+        int rows = 9;
+        int cols = 256;
+        float[] v = new float[rows * cols];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        for (int i = 0; i < v.length; i++) {
+            // block b spans a distinct magnitude; values sweep the whole range so every code appears
+            double scale = 0.01 * (1 + (i / 64) % 7);
+            v[i] = (float) (scale * (2 * r.nextDouble() - 1));
+        }
+        try (VectorBackend b = backend(2)) {
+            HostWeight w = t.weight("codes", f, v, rows, cols);
+            Weight vw = b.loadWeight(w);
+            for (int n : new int[] {1, 4}) {
+                HostTensor x = t.tensor(n, cols, 1.0);
+                HostTensor got = new HostTensor(n, rows);
+                HostTensor want = new HostTensor(n, rows);
+                b.kernels().matmul(x, vw, null, got);
+                ref.matmul(x, w, null, want);
+                check(format + " codes n=" + n, got.data(), want.data());
+            }
+            // one-hot activations read single weights back: exact dequantisation of every element
+            for (int c = 0; c < cols; c += 37) {
+                float[] one = new float[cols];
+                one[c] = 1f;
+                HostTensor got = new HostTensor(1, rows);
+                HostTensor want = new HostTensor(1, rows);
+                b.kernels().matmul(new HostTensor(1, cols, one), vw, null, got);
+                ref.matmul(new HostTensor(1, cols, one), w, null, want);
+                assertArrayEquals(want.data(), got.data(), format + " column " + c);
             }
         }
     }

@@ -22,7 +22,10 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Quick, JMH-free throughput measurement for tuning (not a test, no assertions). Run with the test class path:
  * {@code java --add-modules jdk.incubator.vector -cp ... dev.rg.backend.vector.VectorBench THREADS WHAT RUNS}, WHAT one
- * of {@code decode}, {@code prefill}, {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}.
+ * of {@code decode}, {@code prefill}, {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}, or for
+ * the quantised formats {@code decode-FORMAT} (FORMAT {@code bf16}, {@code int8}, {@code nf4}, {@code fp4}; the
+ * three 2B shapes), {@code l2-q} (a cache-resident matrix in each format: the kernels' compute rate in weights/s) and
+ * {@code prefill-q} (128 x [2560 x 2560] in each format).
  *
  * <p>Decode figures stream each matrix from DRAM: a pass cycles through enough copies of the matrix to exceed the
  * last-level cache (a single 39 MB matrix would otherwise be served from L3 after the first pass), and right
@@ -43,7 +46,7 @@ public final class VectorBench {
                 + VectorSupport.check().orElse("Vector API intrinsified"));
         try (Arena arena = Arena.ofShared();
                 VectorBackend b = (VectorBackend) new VectorBackendProvider().create(new BackendOptions(threads, Map.of()))) {
-            if (what.equals("all") || what.equals("read") || what.equals("decode")) {
+            if (what.equals("all") || what.equals("read") || what.startsWith("decode")) {
                 readBuffer = arena.allocate(COPY_BYTES, 64);
                 readBuffer.fill((byte) 1);
             }
@@ -59,6 +62,24 @@ public final class VectorBench {
                 matvec(arena, b, 7680, 2560, runs);
                 matvec(arena, b, 2560, 7680, runs);
                 matvec(arena, b, 256000, 2560, Math.min(runs, 7));
+            }
+            if (what.startsWith("decode-")) {
+                for (String format : what.substring("decode-".length()).split(",")) {
+                    matvec(arena, b, format, 7680, 2560, runs);
+                    matvec(arena, b, format, 2560, 7680, runs);
+                    matvec(arena, b, format, 256000, 2560, Math.min(runs, 5));
+                }
+            }
+            if (what.equals("l2-q")) {
+                for (String format : new String[] {"bf16", "int8", "nf4"}) {
+                    cacheResident(arena, b, format, runs);
+                }
+            }
+            if (what.equals("prefill-q")) {
+                for (String format : new String[] {"bf16", "int8", "nf4"}) {
+                    Weight w = b.loadWeight(random(arena, format, 2560, 2560, 5));
+                    timeMatmul(b, w, 128, runs, format + " matmul 128 x [2560 x 2560] (prefill)");
+                }
             }
             if (what.equals("all") || what.equals("prefill")) {
                 Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(2560, 2560), WeightFormats.bf16(),
@@ -105,6 +126,127 @@ public final class VectorBench {
             s.set(ValueLayout.JAVA_SHORT_UNALIGNED, i * 2, (short) bits);
         }
         return s;
+    }
+
+    /**
+     * A random weight in {@code format} built from random parts (quantising 655 M weights would take minutes): bf16
+     * as {@link #randomBf16}; int8 codes uniform in -127..127 with f16 scales in [0.5, 1) x 2^-10; 4-bit codes
+     * uniform with f32 absmax in [0.01, 0.1).
+     */
+    static HostWeight random(Arena arena, String format, int rows, int cols, long seed) {
+        long n = (long) rows * cols;
+        Shape shape = Shape.matrix(rows, cols);
+        SplittableRandom r = new SplittableRandom(seed);
+        switch (format) {
+            case "bf16" -> {
+                return HostWeight.dense("w", shape, WeightFormats.bf16(), randomBf16(arena, n, seed));
+            }
+            case "int8" -> {
+                MemorySegment d = arena.allocate(n, 64);
+                for (long i = 0; i < n; i++) {
+                    d.set(ValueLayout.JAVA_BYTE, i, (byte) (r.nextInt(255) - 127));
+                }
+                long scales = (long) rows * ((cols + 31) / 32);
+                MemorySegment s = arena.allocate(2 * scales, 64);
+                for (long i = 0; i < scales; i++) {
+                    s.set(DenseWeights.I16_LE, 2 * i, Float.floatToFloat16((float) ((0.5 + 0.5 * r.nextDouble()) / 1024)));
+                }
+                return new HostWeight("w", shape, WeightFormats.byName("int8"), Map.of("data", d, "scale", s), Map.of());
+            }
+            default -> {
+                MemorySegment d = arena.allocate((n + 1) / 2, 64);
+                for (long i = 0; i < (n + 1) / 2; i++) {
+                    d.set(ValueLayout.JAVA_BYTE, i, (byte) r.nextInt(256));
+                }
+                long blocks = (n + 63) / 64;
+                MemorySegment s = arena.allocate(4 * blocks, 64);
+                for (long i = 0; i < blocks; i++) {
+                    s.set(DenseWeights.F32_LE, 4 * i, (float) (0.01 + 0.09 * r.nextDouble()));
+                }
+                return new HostWeight("w", shape, WeightFormats.byName(format), Map.of("data", d, "absmax", s), Map.of());
+            }
+        }
+    }
+
+    /** Copies of a random weight, as many as make {@link #COPY_BYTES} (at most 64). */
+    private static List<Weight> copies(Arena arena, VectorBackend b, String format, int rows, int cols) {
+        HostWeight first = random(arena, format, rows, cols, 1);
+        long bytes = first.byteSize();
+        int n = (int) Math.max(1, Math.min(64, COPY_BYTES / bytes));
+        List<Weight> ws = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            HostWeight h = first;
+            if (i > 0) {
+                Map<String, MemorySegment> parts = new java.util.HashMap<>();
+                for (var e : first.parts().entrySet()) {
+                    parts.put(e.getKey(), arena.allocate(e.getValue().byteSize(), 64).copyFrom(e.getValue()));
+                }
+                h = new HostWeight("w" + i, first.shape(), first.format(), parts, first.params());
+            }
+            ws.add(b.loadWeight(h));
+        }
+        return ws;
+    }
+
+    /** Decode matvec of one format, cycling through copies (DRAM), with the plain read of as many bytes before each run. */
+    private static void matvec(Arena arena, VectorBackend b, String format, int rows, int cols, int runs) {
+        List<Weight> ws = copies(arena, b, format, rows, cols);
+        HostTensor x = new HostTensor(1, cols);
+        SplittableRandom r = new SplittableRandom(3);
+        for (int i = 0; i < cols; i++) {
+            x.data()[i] = (float) r.nextGaussian();
+        }
+        HostTensor out = new HostTensor(1, rows);
+        long bytes = ws.get(0).byteSize();
+        for (int i = 0; i < Math.max(200, ws.size()) && (i < ws.size() || bytes < (64 << 20)); i++) {
+            b.kernels().matmul(x, ws.get(i % ws.size()), null, out);
+        }
+        double[] gbs = new double[runs];
+        double[] gw = new double[runs];
+        double[] reads = new double[runs];
+        double[] ratio = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            reads[run] = readPass(b, bytes * ws.size());
+            long t0 = System.nanoTime();
+            for (Weight w : ws) {
+                b.kernels().matmul(x, w, null, out);
+            }
+            long dt = System.nanoTime() - t0;
+            gbs[run] = (double) bytes * ws.size() / dt;
+            gw[run] = (double) rows * cols * ws.size() / dt;
+            ratio[run] = gbs[run] / reads[run];
+        }
+        report(String.format("%s matvec 1 x [%d x %d] (%.1f MB, %d copies cycled)", format, rows, cols, bytes / 1e6, ws.size()),
+                gbs, "GB/s");
+        report("   the same in weights", gw, "G weights/s");
+        report("   plain vector read of as many bytes just before each run", reads, "GB/s");
+        report("   matvec / read, per run", ratio, "");
+    }
+
+    /** A matrix of about 1 MB of weights x 2048 columns, repeated from L2: the kernel's compute rate. */
+    private static void cacheResident(Arena arena, VectorBackend b, String format, int runs) {
+        int cols = 2048;
+        int rows = format.equals("bf16") ? 256 : format.equals("int8") ? 512 : 1024;
+        Weight w = b.loadWeight(random(arena, format, rows, cols, 9));
+        HostTensor x = new HostTensor(1, cols);
+        HostTensor out = new HostTensor(1, rows);
+        for (int i = 0; i < 20000; i++) {
+            b.kernels().matmul(x, w, null, out);
+        }
+        double[] g = new double[runs];
+        double[] gb = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 2000; i++) {
+                b.kernels().matmul(x, w, null, out);
+            }
+            long dt = System.nanoTime() - t0;
+            g[run] = 2000.0 * rows * cols / dt;
+            gb[run] = 2000.0 * w.byteSize() / dt;
+        }
+        report(String.format("%s matvec 1 x [%d x %d] (%.2f MB, L2-resident), repeated", format, rows, cols, w.byteSize() / 1e6),
+                g, "G weights/s");
+        report("   the same in bytes", gb, "GB/s");
     }
 
     private static List<Weight> copies(Arena arena, VectorBackend b, int rows, int cols) {

@@ -99,14 +99,106 @@ class WeightLoadingTest {
 
     @Test
     void aFormatWithoutAKernelIsRejected() {
-        WeightFormat int8 = WeightFormats.find("int8").orElse(null);
-        assumeTrue(int8 != null, "rg-quant's int8 format is on the test class path");
+        // int8-b64-f32: a variant of the int8 layout that rg-quant defines for its measurements but does not register
+        WeightFormat unknown = new WeightFormat() {
+            @Override
+            public String name() {
+                return "int8-b64-f32";
+            }
+
+            @Override
+            public dev.rg.api.format.FormatLayout layout() {
+                return WeightFormats.byName("int8").layout();
+            }
+
+            @Override
+            public void validate(HostWeight w) {}
+
+            @Override
+            public void dequantizeRow(HostWeight w, long row, float[] dst, int offset) {}
+
+            @Override
+            public HostWeight quantize(String name, Shape shape, dev.rg.api.format.RowSource source, Arena arena) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public long byteSize(Shape shape) {
+                return shape.elementCount();
+            }
+        };
         try (Arena arena = Arena.ofConfined(); VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of()))) {
-            TestWeights t = new TestWeights(arena, 6);
-            HostWeight w = t.random("layer.weight", int8, 0.1, 8, 64);
+            HostWeight w = new HostWeight("layer.weight", Shape.matrix(8, 64), unknown,
+                    Map.of(WeightFormat.DATA, arena.allocate(512)), Map.of());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadWeight(w));
-            assertTrue(e.getMessage().contains("layer.weight") && e.getMessage().contains("int8")
-                    && e.getMessage().contains("bf16"), e.getMessage());
+            assertTrue(e.getMessage().contains("layer.weight") && e.getMessage().contains("int8-b64-f32")
+                    && e.getMessage().contains("bf16") && e.getMessage().contains("nf4"), e.getMessage());
+            // a format that only borrows a kernel's name is not run by that kernel
+            HostWeight impostor = new HostWeight("named.int8", Shape.matrix(8, 64), new NamedAs(unknown, "int8"),
+                    Map.of(WeightFormat.DATA, arena.allocate(512)), Map.of());
+            assertThrows(IllegalArgumentException.class, () -> b.loadWeight(impostor));
+        }
+    }
+
+    /** {@code f} under another name. */
+    private record NamedAs(WeightFormat f, String name) implements WeightFormat {
+        @Override
+        public dev.rg.api.format.FormatLayout layout() {
+            return f.layout();
+        }
+
+        @Override
+        public void validate(HostWeight w) {}
+
+        @Override
+        public void dequantizeRow(HostWeight w, long row, float[] dst, int offset) {}
+
+        @Override
+        public HostWeight quantize(String n, Shape shape, dev.rg.api.format.RowSource source, Arena arena) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long byteSize(Shape shape) {
+            return f.byteSize(shape);
+        }
+    }
+
+    /**
+     * Quantised weights are read in place too: int8 data and scales, 4-bit codes and absmax keep their addresses;
+     * a double-quantised weight keeps its codes and gets its effective absmax computed once at load (4 bytes per
+     * 64 weights), and then runs like the single-quantised format.
+     */
+    @Test
+    void quantizedWeightsAreReadInPlaceAndDoubleQuantizationIsResolvedAtLoad() {
+        try (Arena arena = Arena.ofShared(); VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0")))) {
+            TestWeights t = new TestWeights(arena, 12);
+            for (String name : new String[] {"int8", "nf4", "fp4", "nf4-dq", "fp4-dq"}) {
+                HostWeight w = t.random("w." + name, WeightFormats.byName(name), 0.1, 40, 320);
+                VectorWeight vw = (VectorWeight) b.loadWeight(w);
+                assertEquals(name, vw.format().name(), "the loaded weight keeps its format");
+                assertEquals(w.part(WeightFormat.DATA).address(), vw.data().address(), name + " codes read in place");
+                if (name.endsWith("-dq")) {
+                    assertEquals(4L * (40 * 320 / 64), vw.scales().byteSize(), "one f32 absmax per block");
+                    float[] eff = dev.rg.quant.FourBitFormat.effectiveAbsmax(w);
+                    for (int i = 0; i < eff.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(eff[i]),
+                                Float.floatToRawIntBits(vw.scales().get(DenseWeights.F32_LE, 4L * i)));
+                    }
+                } else {
+                    String scales = name.equals("int8") ? dev.rg.quant.Int8Format.SCALE : dev.rg.quant.FourBitFormat.ABSMAX;
+                    assertEquals(w.part(scales).address(), vw.scales().address(), name + " scales read in place");
+                }
+                assertEquals(vw.data().byteSize() + vw.scales().byteSize(), vw.byteSize(), "bytes the kernels read");
+                for (int n : new int[] {1, 6}) {
+                    HostTensor x = t.tensor(n, 320, 1.0);
+                    HostTensor got = new HostTensor(n, 40);
+                    HostTensor want = new HostTensor(n, 40);
+                    b.kernels().matmul(x, vw, null, got);
+                    ref.matmul(x, w, null, want);
+                    check(name + " matmul n=" + n, got.data(), want.data());
+                }
+            }
         }
     }
 

@@ -1,0 +1,250 @@
+package dev.rg.backend.vector;
+
+import static dev.rg.backend.vector.Simd.B;
+import static dev.rg.backend.vector.Simd.F;
+import static dev.rg.backend.vector.Simd.I;
+import static dev.rg.backend.vector.Simd.L;
+import static dev.rg.backend.vector.Simd.LE;
+import static dev.rg.backend.vector.Simd.S;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * {@code int8} weights ({@code dev.rg.quant.Int8Format}: signed bytes, one float16 scale per 32 elements of a row,
+ * every row starts a new block) read in place from their two parts.
+ *
+ * <p>Decode: per block of 32 and per weight row, {@code 32 / L} loads of {@code L} bytes, each widened to a float
+ * vector ({@code B2F}: a sign extension and an int-to-float conversion) and fused-multiply-added with the
+ * activations into the block's partial sum; the partial sum is then multiplied by the block's scale once
+ * ({@code acc = fma(partial, scale, acc)}: one op per 32 weights instead of one per vector). Four weight rows at a
+ * time share every activation load (as {@link Bf16RowDot}). The float16 scale is converted by the scalar
+ * {@code Float.float16ToFloat} intrinsic and broadcast. A row's last block, when partial ({@code cols % 32 != 0}),
+ * is summed in scalar code with the exact dequantised weights.
+ *
+ * <p>Exactness: {@code q * scale} is exact in float32 (8-bit times 11-bit significands), so the only differences
+ * from the reference (float32 weights, double accumulation) are float32 rounding of the sums: well inside the
+ * kernel tolerance. An integer dot product on activations quantised to int8 per call would do less work per weight
+ * but changes results by about 1e-3 relative, beyond the conformance tolerance; it is not offered.
+ *
+ * <p>Batches and prefill: {@link QuantRowDot}, with {@link #dequantize} producing {@code q * scale} exactly.
+ */
+final class Int8RowDot extends QuantRowDot {
+    /** Elements per scale. */
+    static final int BLOCK = 32;
+    private static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+
+    @Override
+    int preparedSize(int n, int k) {
+        return 0;
+    }
+
+    @Override
+    float[] prepare(float[] x, int n, int k, float[] scratch) {
+        return x;
+    }
+
+    @Override
+    boolean direct() {
+        return Simd.BYTE_LANES;
+    }
+
+    static int blocksPerRow(int k) {
+        return (k + BLOCK - 1) / BLOCK;
+    }
+
+    /** The scale at byte offset {@code off} of the scale part. */
+    private static float scale(MemorySegment sc, long off) {
+        return Float.float16ToFloat(sc.get(DenseWeights.I16_LE, off));
+    }
+
+    /**
+     * The embedding lookup: one row per token, scalar. It runs once per token, so it may stay in C1 (which runs the
+     * Vector API as objects, allocating) for thousands of tokens before C2 compiles it; scalar code allocates nothing
+     * in any tier, and a 2560-wide row takes a few microseconds.
+     */
+    @Override
+    void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
+        MemorySegment d = w.data();
+        MemorySegment sc = w.scales();
+        int k = w.cols();
+        long db = row * k;
+        long sb = 2L * row * blocksPerRow(k);
+        for (int c0 = 0, b = 0; c0 < k; c0 += BLOCK, b++) {
+            float s = scale(sc, sb + 2L * b);
+            int end = Math.min(k, c0 + BLOCK);
+            for (int c = c0; c < end; c++) {
+                dst[off + c] = d.get(I8, db + c) * s;
+            }
+        }
+    }
+
+    @Override
+    void dequantize(VectorWeight w, int j, int rows, int c0, int len, float[] wt, int ws) {
+        int k = w.cols();
+        for (int r = 0; r < rows; r++) {
+            dequantizeRange(w.data(), w.scales(), j + r, k, c0, len, wt, r * ws);
+        }
+    }
+
+    /** Columns {@code [c0, c0 + len)} of row {@code row} ({@code c0} a multiple of 32) into {@code dst[off ..]}. */
+    private static void dequantizeRange(MemorySegment d, MemorySegment sc, long row, int k, int c0, int len, float[] dst,
+            int off) {
+        long db = row * k + c0;
+        long sb = 2L * (row * blocksPerRow(k) + c0 / BLOCK);
+        int c = 0;
+        if (Simd.BYTE_LANES) {
+            // block-indexed, offsets linear in the loop variable (C2 hoists the bounds checks)
+            int full = len / BLOCK;
+            for (int b = 0; b < full; b++) {
+                FloatVector s = FloatVector.broadcast(F, scale(sc, sb + 2L * b));
+                long cb = db + (long) b * BLOCK;
+                int o = off + b * BLOCK;
+                ((FloatVector) ByteVector.fromMemorySegment(B, d, cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, o);
+                ((FloatVector) ByteVector.fromMemorySegment(B, d, cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, o + L);
+                if (L == 8) {
+                    ((FloatVector) ByteVector.fromMemorySegment(B, d, cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, o + 16);
+                    ((FloatVector) ByteVector.fromMemorySegment(B, d, cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, o + 24);
+                }
+            }
+            c = full * BLOCK;
+        }
+        for (; c < len; c++) {
+            dst[off + c] = d.get(I8, db + c) * scale(sc, sb + 2L * (c / BLOCK));
+        }
+    }
+
+    @Override
+    void decode(VectorWeight w, float[] x, int j0, int j1, float[] out, float[] sf) {
+        MemorySegment d = w.data();
+        MemorySegment sc = w.scales();
+        int k = w.cols();
+        int nb = blocksPerRow(k);
+        int kb = k / BLOCK;
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            // the four rows' scales are consecutive: converted by vectors into (L1-resident) scratch, so that the
+            // block loop broadcasts each from memory instead of converting it there
+            scales(sc, (long) j * nb, sf, 4 * nb);
+            rows4(d, (long) j * k, k, sf, nb, x, kb, out, j);
+        }
+        for (; j < j1; j++) {
+            scales(sc, (long) j * nb, sf, nb);
+            out[j] = row1(d, (long) j * k, sf, x, k, kb);
+        }
+    }
+
+    /**
+     * {@code count} float16 scales from scale index {@code first} into {@code dst[0 ..]}, exactly. The scales are
+     * finite (validated at load), so the conversion is the magnitude shifted into float position times 2^112 (exact for
+     * normals and subnormals) with the sign put back: five vector ops per {@code L} scales. Written out here rather
+     * than calling {@link DenseWeights}: a vector passed to or returned from a helper that C2 does not inline is boxed.
+     */
+    private static void scales(MemorySegment sc, long first, float[] dst, int count) {
+        int c = 0;
+        for (; c + L <= count; c += L) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, sc, 2 * (first + c), LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, c);
+        }
+        for (; c < count; c++) {
+            dst[c] = scale(sc, 2 * (first + c));
+        }
+    }
+
+    /** The scalar sum over the partial last block (from block {@code kb}) of a row; {@code s} is the row's scale. */
+    private static float tail(MemorySegment d, long r, float s, float[] x, int k, int kb) {
+        float sum = 0f;
+        for (int c = kb * BLOCK; c < k; c++) {
+            sum += x[c] * (d.get(I8, r + c) * s);
+        }
+        return sum;
+    }
+
+    private static float row1(MemorySegment d, long r, float[] sf, float[] x, int k, int kb) {
+        FloatVector a = FloatVector.zero(F);
+        for (int b = 0; b < kb; b++) {
+            int c = b * BLOCK;
+            long cb = (long) b * BLOCK;
+            FloatVector p = ((FloatVector) ByteVector.fromMemorySegment(B, d, r + cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, c));
+            p = ((FloatVector) ByteVector.fromMemorySegment(B, d, r + cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, c + L), p);
+            if (L == 8) {
+                p = ((FloatVector) ByteVector.fromMemorySegment(B, d, r + cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, c + 16), p);
+                p = ((FloatVector) ByteVector.fromMemorySegment(B, d, r + cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, c + 24), p);
+            }
+            a = p.fma(FloatVector.broadcast(F, sf[b]), a);
+        }
+        float sum = a.reduceLanes(VectorOperators.ADD);
+        return kb * BLOCK == k ? sum : sum + tail(d, r, sf[kb], x, k, kb);
+    }
+
+    /**
+     * Four rows from data offset {@code r0} ({@code k} bytes apart), their scales in {@code sf} ({@code nb} apart),
+     * into {@code out[o .. o + 4)}. The loop runs over block indices so that every offset is linear in the loop
+     * variable (C2 then hoists all bounds checks out of the loop).
+     */
+    private static void rows4(MemorySegment d, long r0, int k, float[] sf, int nb, float[] x, int kb, float[] out, int o) {
+        long r1 = r0 + k;
+        long r2 = r1 + k;
+        long r3 = r2 + k;
+        int s1 = nb;
+        int s2 = 2 * nb;
+        int s3 = 3 * nb;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        for (int b = 0; b < kb; b++) {
+            int c = b * BLOCK;
+            long cb = (long) b * BLOCK; // long arithmetic from the loop variable: what C2's long range checks recognise
+            FloatVector xv = FloatVector.fromArray(F, x, c);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r0 + cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r1 + cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r2 + cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r3 + cb, LE).convertShape(VectorOperators.B2F, F, 0)).mul(xv);
+            // the block's other vectors written out (L is a constant: the L == 8 part folds away on 512-bit shapes);
+            // an inner loop here would keep C2 from removing the segment bounds checks of this one
+            xv = FloatVector.fromArray(F, x, c + L);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r0 + cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r1 + cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p1);
+            p2 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r2 + cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p2);
+            p3 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r3 + cb + L, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p3);
+            if (L == 8) {
+                xv = FloatVector.fromArray(F, x, c + 16);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r0 + cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r1 + cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p1);
+                p2 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r2 + cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p2);
+                p3 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r3 + cb + 16, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p3);
+                xv = FloatVector.fromArray(F, x, c + 24);
+                p0 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r0 + cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p0);
+                p1 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r1 + cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p1);
+                p2 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r2 + cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p2);
+                p3 = ((FloatVector) ByteVector.fromMemorySegment(B, d, r3 + cb + 24, LE).convertShape(VectorOperators.B2F, F, 0)).fma(xv, p3);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, sf[b]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, sf[s1 + b]), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, sf[s2 + b]), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, sf[s3 + b]), a3);
+        }
+        float t0 = a0.reduceLanes(VectorOperators.ADD);
+        float t1 = a1.reduceLanes(VectorOperators.ADD);
+        float t2 = a2.reduceLanes(VectorOperators.ADD);
+        float t3 = a3.reduceLanes(VectorOperators.ADD);
+        if (kb * BLOCK != k) {
+            t0 += tail(d, r0, sf[kb], x, k, kb);
+            t1 += tail(d, r1, sf[s1 + kb], x, k, kb);
+            t2 += tail(d, r2, sf[s2 + kb], x, k, kb);
+            t3 += tail(d, r3, sf[s3 + kb], x, k, kb);
+        }
+        out[o] = t0;
+        out[o + 1] = t1;
+        out[o + 2] = t2;
+        out[o + 3] = t3;
+    }
+}
