@@ -11,10 +11,18 @@
 
 /* ------------------------------------------------------------------ weights */
 
-/* Threads per block of the row-per-32-threads matvec kernels, rows per block, activation rows per pass. */
+/*
+ * Decode matvecs: one 32-thread group (warp) per weight row, MV_ROWS rows per block, up to MV_MAXN activation rows
+ * per pass, so a batch of up to MV_MAXN sequences reads every weight once. Each thread keeps MV_UNROLL 16-byte weight
+ * loads in flight (issued before any arithmetic), which is what keeps HBM busy when a grid has only a few hundred
+ * blocks. Activations are read as 16-byte vectors too: lanes read consecutive 16-byte pieces, so one warp-wide load
+ * touches 4 cache lines instead of the 8 that a scalar read strided by the chunk width did (that L1 traffic, 8 scalar
+ * loads per 16 weight bytes, was what held the first version to 0.8-1.4 TB/s on an H200).
+ */
 #define MV_THREADS 256
 #define MV_ROWS 8
-#define MV_MAXN 4
+#define MV_MAXN 8
+#define MV_UNROLL 4
 
 /*
  * Element (r, k) of a weight in any supported format:
@@ -39,17 +47,24 @@ RG_DEVICE float rg_weight(int fmt, const RG_GLOBAL rg_u8* w, const RG_GLOBAL rg_
     return rg_dense(w, fmt, (rg_i64) r * in + k);
 }
 
-/* acc[m] += sum_j wv[j] * x[xRow0 + m][k + j] for the first n activation rows. */
-RG_DEVICE void rg_mv_fma(float* acc, const float* wv, int cnt, const RG_GLOBAL float* x, int xRow0, int in, int n, int k) {
-#pragma unroll
+/* acc[m] += (w0..w3) . x[xRow0 + m][k .. k+3] for m < n; x read as one 16-byte vector (k and in multiples of 4). */
+RG_DEVICE void rg_mv_fma4(float* acc, float w0, float w1, float w2, float w3, const RG_GLOBAL float* x, int xRow0,
+        int in, int n, int k) {
+    RG_UNROLL
     for (int m = 0; m < MV_MAXN; m++) {
         if (m < n) {
-            const RG_GLOBAL float* xr = x + (rg_i64) (xRow0 + m) * in + k;
-            float s = acc[m];
-            for (int j = 0; j < cnt; j++) {
-                s = RG_FMA(wv[j], xr[j], s);
-            }
-            acc[m] = s;
+            rg_f32x4 xv = *(const RG_GLOBAL rg_f32x4*) (x + (rg_i64) (xRow0 + m) * in + k);
+            acc[m] = RG_FMA(w3, xv.w, RG_FMA(w2, xv.z, RG_FMA(w1, xv.y, RG_FMA(w0, xv.x, acc[m]))));
+        }
+    }
+}
+
+/* acc[m] += w * x[xRow0 + m][k] for m < n (the scalar tail of rows whose width is not a multiple of the chunk). */
+RG_DEVICE void rg_mv_fma1(float* acc, float w, const RG_GLOBAL float* x, int xRow0, int in, int n, int k) {
+    RG_UNROLL
+    for (int m = 0; m < MV_MAXN; m++) {
+        if (m < n) {
+            acc[m] = RG_FMA(w, x[(rg_i64) (xRow0 + m) * in + k], acc[m]);
         }
     }
 }
@@ -58,10 +73,15 @@ RG_DEVICE void rg_mv_fma(float* acc, const float* wv, int cnt, const RG_GLOBAL f
 RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, const RG_GLOBAL rg_u8* bias, int biasFmt,
         int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
     int lane = RG_TID & 31;
-#pragma unroll
+    RG_UNROLL
     for (int m = 0; m < MV_MAXN; m++) {
+#ifdef RG_CUDA
+        if (m >= n) {
+            break; /* n is uniform; only the OpenCL reduction (it has barriers) must run for every m */
+        }
+#endif
         float s = rg_sum32(acc[m], red);
-        if (lane == 0 && row < outDim && m < n) {
+        if (m < n && lane == 0 && row < outDim) {
             if (hasBias) {
                 s += rg_dense(bias, biasFmt, row);
             }
@@ -76,49 +96,62 @@ RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, co
     int row = RG_BID * MV_ROWS + (RG_TID >> 5);                          \
     int r = row < outDim ? row : outDim - 1;                             \
     float acc[MV_MAXN];                                                  \
+    RG_UNROLL                                                            \
     for (int m = 0; m < MV_MAXN; m++) {                                  \
         acc[m] = 0.0f;                                                   \
     }
 
 /*
- * Decode matvec, float32 weights: out[xRow0+m][row] = x[xRow0+m] . w[row] (+ bias) for m < n <= MV_MAXN.
- * One 32-thread group per weight row, 16-byte loads (4 weights), grid = ceil(outDim / MV_ROWS).
+ * The chunk loop shared by every matvec: thread `lane` takes chunks lane, lane+32, ...; MV_UNROLL loads are issued
+ * before their arithmetic. Out-of-range chunks of the last round load a valid chunk again and skip the arithmetic.
+ * BODY(q, c) consumes chunk c held in q.
  */
+#define RG_MV_CHUNKS(wr, chunks, BODY)                                                   \
+    for (int c0 = lane; c0 < (chunks); c0 += 32 * MV_UNROLL) {                           \
+        rg_u32x4 qv[MV_UNROLL];                                                          \
+        RG_UNROLL                                                                        \
+        for (int u = 0; u < MV_UNROLL; u++) {                                            \
+            int cu = c0 + 32 * u;                                                        \
+            qv[u] = ((const RG_GLOBAL rg_u32x4*) (wr))[cu < (chunks) ? cu : (chunks) - 1]; \
+        }                                                                                \
+        RG_UNROLL                                                                        \
+        for (int u = 0; u < MV_UNROLL; u++) {                                            \
+            int c = c0 + 32 * u;                                                         \
+            if (c < (chunks)) {                                                          \
+                BODY(qv[u], c)                                                           \
+            }                                                                            \
+        }                                                                                \
+    }
+
+/*
+ * Decode matvec, float32 weights: out[xRow0+m][row] = x[xRow0+m] . w[row] (+ bias) for m < n <= MV_MAXN.
+ * 4 weights per 16-byte load; grid = ceil(outDim / MV_ROWS).
+ */
+#define RG_MV_F32_BODY(q, c) \
+    rg_mv_fma4(acc, RG_AS_FLOAT((q).x), RG_AS_FLOAT((q).y), RG_AS_FLOAT((q).z), RG_AS_FLOAT((q).w), x, xRow0, in, n, (c) << 2);
+
 RG_KERNEL rg_matvec_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
         int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_PROLOGUE
     const RG_GLOBAL float* wr = w + (rg_i64) r * in;
-    int chunks = (in & 3) == 0 ? in >> 2 : 0; /* 16-byte loads only when every row starts aligned */
-    /* unrolled so that each thread has several 16-byte loads in flight (decode grids are small) */
-    RG_UNROLL4
-    for (int c = lane; c < chunks; c += 32) {
-        rg_u32x4 q = ((const RG_GLOBAL rg_u32x4*) wr)[c];
-        float wv[4];
-        wv[0] = RG_AS_FLOAT(q.x);
-        wv[1] = RG_AS_FLOAT(q.y);
-        wv[2] = RG_AS_FLOAT(q.z);
-        wv[3] = RG_AS_FLOAT(q.w);
-        rg_mv_fma(acc, wv, 4, x, xRow0, in, n, c << 2);
-    }
+    int chunks = (in & 3) == 0 ? in >> 2 : 0; /* vector loads only when every row starts aligned */
+    RG_MV_CHUNKS(wr, chunks, RG_MV_F32_BODY)
     for (int k = (chunks << 2) + lane; k < in; k += 32) {
-        float wv[1];
-        wv[0] = wr[k];
-        rg_mv_fma(acc, wv, 1, x, xRow0, in, n, k);
+        rg_mv_fma1(acc, wr[k], x, xRow0, in, n, k);
     }
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
-/* Unpacks 8 16-bit floats of a 16-byte chunk (little-endian: the low half of each word first). */
-#define RG_UNPACK8(q, wv, CVT)            \
-    wv[0] = CVT((q).x & 0xffffu);         \
-    wv[1] = CVT((q).x >> 16);             \
-    wv[2] = CVT((q).y & 0xffffu);         \
-    wv[3] = CVT((q).y >> 16);             \
-    wv[4] = CVT((q).z & 0xffffu);         \
-    wv[5] = CVT((q).z >> 16);             \
-    wv[6] = CVT((q).w & 0xffffu);         \
-    wv[7] = CVT((q).w >> 16);
+/* bf16 -> f32 of the low and the high half of a little-endian word: a shift or a mask, no conversion. */
+#define RG_BF16_LO(u) RG_AS_FLOAT((u) << 16)
+#define RG_BF16_HI(u) RG_AS_FLOAT((u) & 0xffff0000u)
+
+#define RG_MV_BF16_BODY(q, c)                                                                                  \
+    rg_mv_fma4(acc, RG_BF16_LO((q).x), RG_BF16_HI((q).x), RG_BF16_LO((q).y), RG_BF16_HI((q).y), x, xRow0, in, n, \
+            (c) << 3);                                                                                         \
+    rg_mv_fma4(acc, RG_BF16_LO((q).z), RG_BF16_HI((q).z), RG_BF16_LO((q).w), RG_BF16_HI((q).w), x, xRow0, in, n, \
+            ((c) << 3) + 4);
 
 /* Decode matvec, bfloat16 weights (8 per 16-byte load). */
 RG_KERNEL rg_matvec_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
@@ -127,21 +160,18 @@ RG_KERNEL rg_matvec_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n,
     RG_MV_PROLOGUE
     const RG_GLOBAL rg_u16* wr = w + (rg_i64) r * in;
     int chunks = (in & 7) == 0 ? in >> 3 : 0;
-    /* unrolled so that each thread has several 16-byte loads in flight (decode grids are small) */
-    RG_UNROLL4
-    for (int c = lane; c < chunks; c += 32) {
-        rg_u32x4 q = ((const RG_GLOBAL rg_u32x4*) wr)[c];
-        float wv[8];
-        RG_UNPACK8(q, wv, rg_bf16)
-        rg_mv_fma(acc, wv, 8, x, xRow0, in, n, c << 3);
-    }
+    RG_MV_CHUNKS(wr, chunks, RG_MV_BF16_BODY)
     for (int k = (chunks << 3) + lane; k < in; k += 32) {
-        float wv[1];
-        wv[0] = rg_bf16(wr[k]);
-        rg_mv_fma(acc, wv, 1, x, xRow0, in, n, k);
+        rg_mv_fma1(acc, rg_bf16(wr[k]), x, xRow0, in, n, k);
     }
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
+
+#define RG_MV_F16_BODY(q, c)                                                                                      \
+    rg_mv_fma4(acc, rg_f16((q).x & 0xffffu), rg_f16((q).x >> 16), rg_f16((q).y & 0xffffu), rg_f16((q).y >> 16), x, \
+            xRow0, in, n, (c) << 3);                                                                              \
+    rg_mv_fma4(acc, rg_f16((q).z & 0xffffu), rg_f16((q).z >> 16), rg_f16((q).w & 0xffffu), rg_f16((q).w >> 16), x, \
+            xRow0, in, n, ((c) << 3) + 4);
 
 /* Decode matvec, IEEE binary16 weights (8 per 16-byte load). */
 RG_KERNEL rg_matvec_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
@@ -150,24 +180,29 @@ RG_KERNEL rg_matvec_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, 
     RG_MV_PROLOGUE
     const RG_GLOBAL rg_u16* wr = w + (rg_i64) r * in;
     int chunks = (in & 7) == 0 ? in >> 3 : 0;
-    /* unrolled so that each thread has several 16-byte loads in flight (decode grids are small) */
-    RG_UNROLL4
-    for (int c = lane; c < chunks; c += 32) {
-        rg_u32x4 q = ((const RG_GLOBAL rg_u32x4*) wr)[c];
-        float wv[8];
-        RG_UNPACK8(q, wv, rg_f16)
-        rg_mv_fma(acc, wv, 8, x, xRow0, in, n, c << 3);
-    }
+    RG_MV_CHUNKS(wr, chunks, RG_MV_F16_BODY)
     for (int k = (chunks << 3) + lane; k < in; k += 32) {
-        float wv[1];
-        wv[0] = rg_f16(wr[k]);
-        rg_mv_fma(acc, wv, 1, x, xRow0, in, n, k);
+        rg_mv_fma1(acc, rg_f16(wr[k]), x, xRow0, in, n, k);
     }
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
 /* Sign-extends byte b (0..3) of a 32-bit word. */
 #define RG_SBYTE(word, b) ((float) (((int) ((word) << (24 - 8 * (b)))) >> 24))
+
+/* The 4 int8 weights of one word, scaled, against x[.][k .. k+3]. */
+#define RG_I8_WORD(word, s, k) \
+    rg_mv_fma4(acc, RG_SBYTE(word, 0) * (s), RG_SBYTE(word, 1) * (s), RG_SBYTE(word, 2) * (s), RG_SBYTE(word, 3) * (s), \
+            x, xRow0, in, n, k);
+
+#define RG_MV_I8_BODY(q, c)                                             \
+    {                                                                    \
+        float s = rg_dense(scales, scaleFmt, srow + ((c) << 4) / blockSize); \
+        RG_I8_WORD((q).x, s, (c) << 4)                                   \
+        RG_I8_WORD((q).y, s, ((c) << 4) + 4)                             \
+        RG_I8_WORD((q).z, s, ((c) << 4) + 8)                             \
+        RG_I8_WORD((q).w, s, ((c) << 4) + 12)                            \
+    }
 
 /*
  * Decode matvec, blockwise symmetric int8: w = q * scale[row][k / blockSize] (scales f16 or f32: scaleFmt).
@@ -181,42 +216,29 @@ RG_KERNEL rg_matvec_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, i
     const RG_GLOBAL rg_u8* wr = w + (rg_i64) r * in;
     rg_i64 srow = (rg_i64) r * ((in + blockSize - 1) / blockSize);
     int chunks = ((in & 15) == 0 && (blockSize & 15) == 0) ? in >> 4 : 0;
-    /* unrolled so that each thread has several 16-byte loads in flight (decode grids are small) */
-    RG_UNROLL4
-    for (int c = lane; c < chunks; c += 32) {
-        rg_u32x4 q = ((const RG_GLOBAL rg_u32x4*) wr)[c];
-        float s = rg_dense(scales, scaleFmt, srow + (c << 4) / blockSize);
-        float wv[16];
-        wv[0] = RG_SBYTE(q.x, 0) * s;
-        wv[1] = RG_SBYTE(q.x, 1) * s;
-        wv[2] = RG_SBYTE(q.x, 2) * s;
-        wv[3] = RG_SBYTE(q.x, 3) * s;
-        wv[4] = RG_SBYTE(q.y, 0) * s;
-        wv[5] = RG_SBYTE(q.y, 1) * s;
-        wv[6] = RG_SBYTE(q.y, 2) * s;
-        wv[7] = RG_SBYTE(q.y, 3) * s;
-        wv[8] = RG_SBYTE(q.z, 0) * s;
-        wv[9] = RG_SBYTE(q.z, 1) * s;
-        wv[10] = RG_SBYTE(q.z, 2) * s;
-        wv[11] = RG_SBYTE(q.z, 3) * s;
-        wv[12] = RG_SBYTE(q.w, 0) * s;
-        wv[13] = RG_SBYTE(q.w, 1) * s;
-        wv[14] = RG_SBYTE(q.w, 2) * s;
-        wv[15] = RG_SBYTE(q.w, 3) * s;
-        rg_mv_fma(acc, wv, 16, x, xRow0, in, n, c << 4);
-    }
+    RG_MV_CHUNKS(wr, chunks, RG_MV_I8_BODY)
     for (int k = (chunks << 4) + lane; k < in; k += 32) {
-        float wv[1];
-        wv[0] = (float) ((const RG_GLOBAL rg_i8*) wr)[k] * rg_dense(scales, scaleFmt, srow + k / blockSize);
-        rg_mv_fma(acc, wv, 1, x, xRow0, in, n, k);
+        rg_mv_fma1(acc, (float) ((const RG_GLOBAL rg_i8*) wr)[k] * rg_dense(scales, scaleFmt, srow + k / blockSize), x,
+                xRow0, in, n, k);
     }
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
-/* The two 4-bit codes of byte b (0..3) of a word: even element in the high nibble. */
-#define RG_Q4PAIR(wv, o, word, b, cb, s)                      \
-    wv[(o)] = cb[((word) >> (8 * (b) + 4)) & 15u] * (s);      \
-    wv[(o) + 1] = cb[((word) >> (8 * (b))) & 15u] * (s);
+/* The 8 4-bit weights of one word (even element in the high nibble of each byte) against x[.][k .. k+7]. */
+#define RG_Q4_WORD(word, s, k)                                                                                 \
+    rg_mv_fma4(acc, cb[((word) >> 4) & 15u] * (s), cb[(word) & 15u] * (s), cb[((word) >> 12) & 15u] * (s),     \
+            cb[((word) >> 8) & 15u] * (s), x, xRow0, in, n, k);                                                \
+    rg_mv_fma4(acc, cb[((word) >> 20) & 15u] * (s), cb[((word) >> 16) & 15u] * (s), cb[((word) >> 28) & 15u] * (s), \
+            cb[((word) >> 24) & 15u] * (s), x, xRow0, in, n, (k) + 4);
+
+#define RG_MV_Q4_BODY(q, c)                                  \
+    {                                                         \
+        float s = absmax[(first + ((c) << 5)) / blockSize];   \
+        RG_Q4_WORD((q).x, s, (c) << 5)                        \
+        RG_Q4_WORD((q).y, s, ((c) << 5) + 8)                  \
+        RG_Q4_WORD((q).z, s, ((c) << 5) + 16)                 \
+        RG_Q4_WORD((q).w, s, ((c) << 5) + 24)                 \
+    }
 
 /*
  * Decode matvec, 4-bit code-book formats (bitsandbytes NF4/FP4 layout): codes over the flattened tensor, one float32
@@ -236,34 +258,10 @@ RG_KERNEL rg_matvec_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, i
     rg_i64 first = (rg_i64) r * in;
     int chunks = ((in & 31) == 0 && (blockSize & 31) == 0) ? in >> 5 : 0;
     const RG_GLOBAL rg_u8* wr = w + (first >> 1);
-    /* unrolled so that each thread has several 16-byte loads in flight (decode grids are small) */
-    RG_UNROLL4
-    for (int c = lane; c < chunks; c += 32) {
-        rg_u32x4 q = ((const RG_GLOBAL rg_u32x4*) wr)[c];
-        float s = absmax[(first + (c << 5)) / blockSize];
-        float wv[32];
-        RG_Q4PAIR(wv, 0, q.x, 0, cb, s)
-        RG_Q4PAIR(wv, 2, q.x, 1, cb, s)
-        RG_Q4PAIR(wv, 4, q.x, 2, cb, s)
-        RG_Q4PAIR(wv, 6, q.x, 3, cb, s)
-        RG_Q4PAIR(wv, 8, q.y, 0, cb, s)
-        RG_Q4PAIR(wv, 10, q.y, 1, cb, s)
-        RG_Q4PAIR(wv, 12, q.y, 2, cb, s)
-        RG_Q4PAIR(wv, 14, q.y, 3, cb, s)
-        RG_Q4PAIR(wv, 16, q.z, 0, cb, s)
-        RG_Q4PAIR(wv, 18, q.z, 1, cb, s)
-        RG_Q4PAIR(wv, 20, q.z, 2, cb, s)
-        RG_Q4PAIR(wv, 22, q.z, 3, cb, s)
-        RG_Q4PAIR(wv, 24, q.w, 0, cb, s)
-        RG_Q4PAIR(wv, 26, q.w, 1, cb, s)
-        RG_Q4PAIR(wv, 28, q.w, 2, cb, s)
-        RG_Q4PAIR(wv, 30, q.w, 3, cb, s)
-        rg_mv_fma(acc, wv, 32, x, xRow0, in, n, c << 5);
-    }
+    RG_MV_CHUNKS(wr, chunks, RG_MV_Q4_BODY)
     for (int k = (chunks << 5) + lane; k < in; k += 32) {
-        float wv[1];
-        wv[0] = rg_weight(RG_FMT_Q4, w, (const RG_GLOBAL rg_u8*) absmax, RG_FMT_F32, cb, in, blockSize, r, k);
-        rg_mv_fma(acc, wv, 1, x, xRow0, in, n, k);
+        rg_mv_fma1(acc, rg_weight(RG_FMT_Q4, w, (const RG_GLOBAL rg_u8*) absmax, RG_FMT_F32, cb, in, blockSize, r, k),
+                x, xRow0, in, n, k);
     }
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
@@ -341,6 +339,216 @@ RG_KERNEL rg_matmul_tiled(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, i
                     s += rg_dense(bias, biasFmt, gc);
                 }
                 out[(rg_i64) gr * outDim + gc] = s;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ tensor cores */
+
+/*
+ * bf16 weights on tensor cores, exactly enough for rg's tolerance: the weights are bf16 already (exact), and each
+ * float32 activation is split into two bf16 numbers, hi = bf16(x) and lo = bf16(x - hi), so that w * x is computed
+ * as w * hi + w * lo by two mma instructions with float32 accumulation. hi + lo carries 16 significant bits of x
+ * (relative error <= 2^-17), where plain bf16 activations would carry 8 (2^-9, a 1e-3 error in the logits).
+ *
+ * mma.sync.m16n8k16 (sm_80+), row.col: A = 16 weight rows x 16 k (row-major, as W is stored), B = 16 k x 8 tokens
+ * (column-major, as x is stored), C = 16 x 8 float32, i.e. out transposed. Fragments (lane = 4 * group + tig):
+ *   a0 = A[group][2 tig .. +1], a1 = A[group + 8][2 tig ..], a2 = A[group][2 tig + 8 ..], a3 = A[group + 8][2 tig + 8 ..]
+ *   b0 = B[2 tig .. +1][group], b1 = B[2 tig + 8 .. +1][group]
+ *   c0, c1 = C[group][2 tig .. +1], c2, c3 = C[group + 8][2 tig .. +1]
+ * On OpenCL (the CPU check) the instruction is emulated with exactly these layouts through local memory, so the
+ * conformance kit on PoCL checks the tiling, the fragment indexing and the hi/lo split of this kernel.
+ */
+#define MMA_BM 128
+#define MMA_BN 64
+#define MMA_BK 32
+#define MMA_PAD 40 /* halves per staged row: 80 bytes, so the 8 rows a fragment load touches fall in distinct banks */
+#define MMA_THREADS 256
+
+/* float32 -> the nearest bfloat16, as the high 16 bits of a float32 (round to nearest even; inf stays inf). */
+RG_DEVICE rg_u32 rg_bf16_bits(float f) {
+    rg_u32 u = RG_AS_UINT(f);
+    return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+}
+
+#ifdef RG_CUDA
+#define MMA_SCRATCH 1
+RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3, rg_u32 b0, rg_u32 b1, RG_LOCAL float* scratch) {
+    (void) scratch;
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#else
+/* 16 x 16 A and 16 x 8 B floats per warp */
+#define MMA_SCRATCH (8 * 384)
+RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3, rg_u32 b0, rg_u32 b1, RG_LOCAL float* scratch) {
+    int lane = RG_TID & 31;
+    int g = lane >> 2;
+    int q = lane & 3;
+    RG_LOCAL float* as = scratch + (RG_TID >> 5) * 384;
+    RG_LOCAL float* bs = as + 256;
+    as[g * 16 + 2 * q] = RG_AS_FLOAT(a0 << 16);
+    as[g * 16 + 2 * q + 1] = RG_AS_FLOAT(a0 & 0xffff0000u);
+    as[(g + 8) * 16 + 2 * q] = RG_AS_FLOAT(a1 << 16);
+    as[(g + 8) * 16 + 2 * q + 1] = RG_AS_FLOAT(a1 & 0xffff0000u);
+    as[g * 16 + 2 * q + 8] = RG_AS_FLOAT(a2 << 16);
+    as[g * 16 + 2 * q + 9] = RG_AS_FLOAT(a2 & 0xffff0000u);
+    as[(g + 8) * 16 + 2 * q + 8] = RG_AS_FLOAT(a3 << 16);
+    as[(g + 8) * 16 + 2 * q + 9] = RG_AS_FLOAT(a3 & 0xffff0000u);
+    bs[(2 * q) * 8 + g] = RG_AS_FLOAT(b0 << 16);
+    bs[(2 * q + 1) * 8 + g] = RG_AS_FLOAT(b0 & 0xffff0000u);
+    bs[(2 * q + 8) * 8 + g] = RG_AS_FLOAT(b1 << 16);
+    bs[(2 * q + 9) * 8 + g] = RG_AS_FLOAT(b1 & 0xffff0000u);
+    RG_SYNC();
+    for (int k = 0; k < 16; k++) {
+        c[0] = RG_FMA(as[g * 16 + k], bs[k * 8 + 2 * q], c[0]);
+        c[1] = RG_FMA(as[g * 16 + k], bs[k * 8 + 2 * q + 1], c[1]);
+        c[2] = RG_FMA(as[(g + 8) * 16 + k], bs[k * 8 + 2 * q], c[2]);
+        c[3] = RG_FMA(as[(g + 8) * 16 + k], bs[k * 8 + 2 * q + 1], c[3]);
+    }
+    RG_SYNC();
+}
+#endif
+
+/* A 32-bit word of two staged halves (the even one in the low bits), from a u16 array of shared memory. */
+#define MMA_WORD(arr, row, col) (*(RG_LOCAL rg_u32*) &(arr)[(row) * MMA_PAD + (col)])
+
+/*
+ * out[n, outDim] = x[n, in] @ w^T (+ bias) for bf16 w on tensor cores. Grid (ceil(outDim / 128), ceil(n / 64)),
+ * 256 threads = 8 warps as 4 (weight rows) x 2 (tokens), each warp a 32 x 32 tile of 2 x 4 mma tiles. Each 32-deep
+ * k step stages 128 weight rows and 64 activation rows (split into hi/lo bf16) in shared memory; the next step's
+ * global loads are issued into registers before this step's mma work, so their latency hides behind it.
+ * Requires in % 8 == 0 (16-byte weight loads); any n, outDim.
+ */
+RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim,
+        const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
+        RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED rg_u16 ws[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
+    RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
+    RG_SHARED float scratch[MMA_SCRATCH];
+    int t = RG_TID;
+    int lane = t & 31;
+    int warp = t >> 5;
+    int g = lane >> 2;
+    int q = lane & 3;
+    int wm = (warp & 3) * 32;
+    int wn = (warp >> 2) * 32;
+    int m0 = RG_BID * MMA_BM;
+    int n0 = RG_BID_Y * MMA_BN;
+    float acc[2][4][4];
+    RG_UNROLL
+    for (int i = 0; i < 2; i++) {
+        RG_UNROLL
+        for (int j = 0; j < 4; j++) {
+            RG_UNROLL
+            for (int e = 0; e < 4; e++) {
+                acc[i][j][e] = 0.0f;
+            }
+        }
+    }
+    /* this thread's share of a k step: weight chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) and
+       activation pieces t and t + 256 (token = e / 8, 4 floats at (e % 8) * 4) */
+    rg_u32x4 wreg[2];
+    rg_f32x4 xreg[2];
+    for (int k0 = 0; k0 < in; k0 += MMA_BK) {
+        RG_UNROLL
+        for (int h = 0; h < 2; h++) {
+            int e = t + h * MMA_THREADS;
+            int row = m0 + e / 4;
+            int kk = k0 + (e % 4) * 8;
+            if (row < outDim && kk < in) {
+                wreg[h] = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + kk);
+            } else {
+                wreg[h].x = 0u;
+                wreg[h].y = 0u;
+                wreg[h].z = 0u;
+                wreg[h].w = 0u;
+            }
+            int tok = n0 + e / 8;
+            int kx = k0 + (e % 8) * 4;
+            if (tok < n && kx < in) {
+                xreg[h] = *(const RG_GLOBAL rg_f32x4*) (x + (rg_i64) tok * in + kx);
+            } else {
+                xreg[h].x = 0.0f;
+                xreg[h].y = 0.0f;
+                xreg[h].z = 0.0f;
+                xreg[h].w = 0.0f;
+            }
+        }
+        RG_SYNC();
+        RG_UNROLL
+        for (int h = 0; h < 2; h++) {
+            int e = t + h * MMA_THREADS;
+            RG_LOCAL rg_u32* wd = (RG_LOCAL rg_u32*) &ws[(e / 4) * MMA_PAD + (e % 4) * 8];
+            wd[0] = wreg[h].x;
+            wd[1] = wreg[h].y;
+            wd[2] = wreg[h].z;
+            wd[3] = wreg[h].w;
+            float v[4];
+            v[0] = xreg[h].x;
+            v[1] = xreg[h].y;
+            v[2] = xreg[h].z;
+            v[3] = xreg[h].w;
+            rg_u32 hi[4];
+            rg_u32 lo[4];
+            RG_UNROLL
+            for (int i = 0; i < 4; i++) {
+                hi[i] = rg_bf16_bits(v[i]);
+                lo[i] = rg_bf16_bits(v[i] - RG_AS_FLOAT(hi[i]));
+            }
+            int base = (e / 8) * MMA_PAD + (e % 8) * 4;
+            RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &xh[base];
+            RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &xl[base];
+            hd[0] = (hi[0] >> 16) | hi[1];
+            hd[1] = (hi[2] >> 16) | hi[3];
+            ld[0] = (lo[0] >> 16) | lo[1];
+            ld[1] = (lo[2] >> 16) | lo[3];
+        }
+        RG_SYNC();
+        RG_UNROLL
+        for (int ks = 0; ks < MMA_BK; ks += 16) {
+            rg_u32 a[2][4];
+            RG_UNROLL
+            for (int mt = 0; mt < 2; mt++) {
+                int r = wm + mt * 16 + g;
+                a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
+                a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
+                a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
+                a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
+            }
+            RG_UNROLL
+            for (int nt = 0; nt < 4; nt++) {
+                int c = wn + nt * 8 + g;
+                rg_u32 bh0 = MMA_WORD(xh, c, ks + 2 * q);
+                rg_u32 bh1 = MMA_WORD(xh, c, ks + 2 * q + 8);
+                rg_u32 bl0 = MMA_WORD(xl, c, ks + 2 * q);
+                rg_u32 bl1 = MMA_WORD(xl, c, ks + 2 * q + 8);
+                RG_UNROLL
+                for (int mt = 0; mt < 2; mt++) {
+                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bl0, bl1, scratch);
+                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bh0, bh1, scratch);
+                }
+            }
+        }
+    }
+    RG_UNROLL
+    for (int mt = 0; mt < 2; mt++) {
+        RG_UNROLL
+        for (int nt = 0; nt < 4; nt++) {
+            RG_UNROLL
+            for (int e = 0; e < 4; e++) {
+                int row = m0 + wm + mt * 16 + g + (e >> 1) * 8;
+                int tok = n0 + wn + nt * 8 + 2 * q + (e & 1);
+                if (row < outDim && tok < n) {
+                    float v = acc[mt][nt][e];
+                    if (hasBias) {
+                        v += rg_dense(bias, biasFmt, row);
+                    }
+                    out[(rg_i64) tok * outDim + row] = v;
+                }
             }
         }
     }
@@ -487,45 +695,106 @@ RG_KERNEL rg_conv1d(const RG_GLOBAL float* RG_RESTRICT x, int batch, int len, in
 }
 
 #define RG_LRU_MAXBW 1024
+/* Floats of shared memory that stage activation rows for the gate kernel (rows x block width; 32 KB). */
+#define RG_LRU_STAGE 8192
+/* Most activation rows one gate block handles (the host passes rows <= min(RG_LRU_MAXROWS, RG_LRU_STAGE / bw)). */
+#define RG_LRU_MAXROWS 16
 
 /*
- * The RG-LRU over all of the call's tokens in ONE launch. Grid (blocks, batch): one block of threads per
- * diagonal gate block and sequence, one thread per channel of the block (blockDim = bw rounded up to 32). Time
- * runs inside: at each step the block stages x's gate-block slice in shared memory, every thread computes its
- * channel's input and recurrent gates (x @ W[h], W is [in, out]) and advances its h, which stays in a register.
+ * The RG-LRU's two block-diagonal gates for every row of the call, spread over the whole GPU (the first version
+ * computed them inside the loop over time on one block per gate block: 10 SMs for the 2B model, 82 us per layer).
+ * gate_g[row][h*bw + j] = sum_i x[row][h*bw + i] * W_g[h][i][j] (W is [in, out], as HF stores it), split over
+ * `parts` slices of i so that a decode step (one row) still fills the GPU; each slice writes its partial sums to
+ * partial[((part * rows + row) * 2 + g) * width + h*bw + j], which rg_lru_scan adds up.
+ * Grid (blocks * parts, ceil(rows / rowsPer)), blockDim = bw rounded up to 32: thread j owns output channel j of
+ * gate block h; the block stages rowsPer rows of its x slice in shared memory and reads each weight once for all
+ * of them (coalesced across j).
  */
-RG_KERNEL rg_rglru(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int* RG_RESTRICT starts, int len, int width,
-        int bw, const RG_GLOBAL rg_u8* RG_RESTRICT wIn, int wInFmt, const RG_GLOBAL rg_u8* RG_RESTRICT bIn, int bInFmt,
-        const RG_GLOBAL rg_u8* RG_RESTRICT wRec, int wRecFmt, const RG_GLOBAL rg_u8* RG_RESTRICT bRec, int bRecFmt,
-        const RG_GLOBAL rg_u8* RG_RESTRICT lambda, int lambdaFmt, RG_GLOBAL float* RG_RESTRICT state,
-        RG_GLOBAL float* RG_RESTRICT out) {
-    RG_SHARED float xs[RG_LRU_MAXBW];
-    int blk = RG_BID;
-    int s = RG_BID_Y;
+RG_KERNEL rg_lru_gates(const RG_GLOBAL float* RG_RESTRICT x, int rows, int width, int bw, int parts, int rowsPer,
+        const RG_GLOBAL rg_u8* RG_RESTRICT wIn, int wInFmt, const RG_GLOBAL rg_u8* RG_RESTRICT wRec, int wRecFmt,
+        RG_GLOBAL float* RG_RESTRICT partial) {
+    RG_SHARED float xs[RG_LRU_STAGE];
+    int h = RG_BID / parts;
+    int part = RG_BID % parts;
+    int row0 = RG_BID_Y * rowsPer;
+    int nr = rows - row0 < rowsPer ? rows - row0 : rowsPer;
+    int per = (bw + parts - 1) / parts;
+    int i0 = part * per;
+    int i1 = i0 + per < bw ? i0 + per : bw;
+    int span = i1 > i0 ? i1 - i0 : 0;
     int j = RG_TID;
     int live = j < bw;
     int jj = live ? j : 0;
-    int ch = blk * bw + jj;
+    for (int e = RG_TID; e < nr * span; e += RG_BDIM) {
+        int rr = e / span;
+        int ii = e % span;
+        xs[rr * span + ii] = x[(rg_i64) (row0 + rr) * width + (rg_i64) h * bw + i0 + ii];
+    }
+    RG_SYNC();
+    float gx[RG_LRU_MAXROWS];
+    float ga[RG_LRU_MAXROWS];
+    RG_UNROLL
+    for (int rr = 0; rr < RG_LRU_MAXROWS; rr++) {
+        gx[rr] = 0.0f;
+        ga[rr] = 0.0f;
+    }
+    rg_i64 wBase = (rg_i64) h * bw * bw + jj;
+    for (int ii = 0; ii < span; ii++) {
+        rg_i64 at = wBase + (rg_i64) (i0 + ii) * bw;
+        float wx = rg_dense(wIn, wInFmt, at);
+        float wa = rg_dense(wRec, wRecFmt, at);
+        RG_UNROLL
+        for (int rr = 0; rr < RG_LRU_MAXROWS; rr++) {
+            if (rr < nr) {
+                float xi = xs[rr * span + ii];
+                gx[rr] = RG_FMA(xi, wx, gx[rr]);
+                ga[rr] = RG_FMA(xi, wa, ga[rr]);
+            }
+        }
+    }
+    if (live) {
+        RG_UNROLL
+        for (int rr = 0; rr < RG_LRU_MAXROWS; rr++) {
+            if (rr < nr) {
+                rg_i64 o = (((rg_i64) part * rows + row0 + rr) * 2) * width + (rg_i64) h * bw + j;
+                partial[o] = gx[rr];
+                partial[o + width] = ga[rr];
+            }
+        }
+    }
+}
+
+/*
+ * The RG-LRU scan over the call's tokens, one thread per (sequence, channel): adds the gate partial sums of
+ * rg_lru_gates and the biases, then h_t = a_t * h_{t-1} + sqrt(1 - a_t^2) * (x_t * gate_x) with
+ * a_t = exp(-8 * gate_a * softplus(lambda)) (computed in log space), reset (h = x_t * gate_x) at position 0.
+ * The state h stays in a register across the call; it is read and written once.
+ */
+RG_KERNEL rg_lru_scan(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int* RG_RESTRICT starts, int batch, int len,
+        int width, int parts, const RG_GLOBAL float* RG_RESTRICT partial, const RG_GLOBAL rg_u8* RG_RESTRICT bIn,
+        int bInFmt, const RG_GLOBAL rg_u8* RG_RESTRICT bRec, int bRecFmt, const RG_GLOBAL rg_u8* RG_RESTRICT lambda,
+        int lambdaFmt, RG_GLOBAL float* RG_RESTRICT state, RG_GLOBAL float* RG_RESTRICT out) {
+    int i = RG_BID * RG_BDIM + RG_TID;
+    if (i >= batch * width) {
+        return;
+    }
+    int s = i / width;
+    int ch = i % width;
+    int rows = batch * len;
     float lam = rg_dense(lambda, lambdaFmt, ch);
     float sp = lam > 20.0f ? lam : RG_LOG1P(RG_EXP(lam));
     float bx = rg_dense(bIn, bInFmt, ch);
     float ba = rg_dense(bRec, bRecFmt, ch);
     float h = state[(rg_i64) s * width + ch];
     int start = starts[s];
-    rg_i64 wBase = (rg_i64) blk * bw * bw + jj;
     for (int t = 0; t < len; t++) {
         rg_i64 row = (rg_i64) s * len + t;
-        RG_SYNC();
-        for (int i = j; i < bw; i += RG_BDIM) {
-            xs[i] = x[row * width + (rg_i64) blk * bw + i];
-        }
-        RG_SYNC();
         float gx = bx;
         float ga = ba;
-        for (int i = 0; i < bw; i++) {
-            float xi = xs[i];
-            gx = RG_FMA(xi, rg_dense(wIn, wInFmt, wBase + (rg_i64) i * bw), gx);
-            ga = RG_FMA(xi, rg_dense(wRec, wRecFmt, wBase + (rg_i64) i * bw), ga);
+        for (int p = 0; p < parts; p++) {
+            rg_i64 o = (((rg_i64) p * rows + row) * 2) * width + ch;
+            gx += partial[o];
+            ga += partial[o + width];
         }
         float gateX = 1.0f / (1.0f + RG_EXP(-gx));
         float gateA = 1.0f / (1.0f + RG_EXP(-ga));
@@ -534,14 +803,36 @@ RG_KERNEL rg_rglru(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int* RG
         float a2 = RG_EXP(2.0f * logA);
         int reset = start + t == 0;
         float mult = reset ? 1.0f : RG_SQRT(1.0f - a2);
-        float xn = xs[jj] * gateX * mult;
+        float xn = x[row * width + ch] * gateX * mult;
         h = reset ? xn : a * h + xn;
-        if (live) {
-            out[row * width + ch] = h;
-        }
+        out[row * width + ch] = h;
     }
-    if (live) {
-        state[(rg_i64) s * width + ch] = h;
+    state[(rg_i64) s * width + ch] = h;
+}
+
+/*
+ * The device's read bandwidth probe for `rg bench`: every thread sums its grid-stride share of 16-byte words of
+ * buf (MV_UNROLL loads in flight, as the matvecs) and one value per block is written so nothing is optimised away.
+ */
+RG_KERNEL rg_read_probe(const RG_GLOBAL rg_u32x4* RG_RESTRICT buf, rg_i64 words, RG_GLOBAL rg_u32* RG_RESTRICT sink) {
+    RG_SHARED float red[256];
+    rg_u32 acc = 0u;
+    rg_i64 stride = (rg_i64) RG_GDIM * RG_BDIM;
+    rg_i64 i = (rg_i64) RG_BID * RG_BDIM + RG_TID;
+    for (; i + 3 * stride < words; i += 4 * stride) {
+        rg_u32x4 a = buf[i];
+        rg_u32x4 b = buf[i + stride];
+        rg_u32x4 c = buf[i + 2 * stride];
+        rg_u32x4 d = buf[i + 3 * stride];
+        acc += (a.x ^ b.y) + (c.z ^ d.w) + (a.w ^ b.x) + (c.y ^ d.z) + (a.y ^ a.z) + (b.z ^ b.w) + (c.x ^ c.w) + (d.x ^ d.y);
+    }
+    for (; i < words; i += stride) {
+        rg_u32x4 a = buf[i];
+        acc += a.x ^ a.y ^ a.z ^ a.w;
+    }
+    float v = rg_block_sum((float) (acc & 0xffffu), red);
+    if (RG_TID == 0) {
+        sink[RG_BID] = (rg_u32) v;
     }
 }
 

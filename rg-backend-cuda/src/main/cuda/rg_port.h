@@ -38,6 +38,10 @@ typedef ushort rg_u16;
 typedef uint rg_u32;
 typedef long rg_i64;
 typedef uint4 rg_u32x4;
+typedef float4 rg_f32x4;
+/* no unrolling on the CPU check: PoCL compiles each kernel per work-group size, and unrolled loops around barriers
+   (the reductions, the emulated mma) make that compile take minutes */
+#define RG_UNROLL
 #define RG_AS_FLOAT(u) as_float((uint) (u))
 #define RG_AS_UINT(f) as_uint(f)
 #define RG_EXP(x) exp(x)
@@ -73,6 +77,8 @@ typedef unsigned short rg_u16;
 typedef unsigned int rg_u32;
 typedef long long rg_i64;
 typedef uint4 rg_u32x4;
+typedef float4 rg_f32x4;
+#define RG_UNROLL _Pragma("unroll")
 #define RG_AS_FLOAT(u) __uint_as_float((unsigned int) (u))
 #define RG_AS_UINT(f) __float_as_uint(f)
 #define RG_EXP(x) expf(x)

@@ -41,12 +41,16 @@ public final class OpConformance {
                 matmul(format, 1, 67, 37);
                 matmul(format, 5, 256, 96);
                 matmul(format, 17, 130, 64);
+                matmul(format, 12, 96, 40); // a decode batch of 12: more rows than one pass of a GPU matvec holds
+                matmul(format, 70, 264, 200); // prefill-sized, with partial tiles in every dimension (tensor-core path)
                 embed(format);
             }
             rmsNorm();
             elementwise();
             conv1d();
-            rgLru();
+            rgLru(3, 24, new int[][] {{0, 3, 6}, {6, 9, 1}, {7, 10, 3}, {10, 13, 1}, {13, 16, 12}});
+            // wider gate blocks: device backends split the gates' inner dimension over blocks for short calls
+            rgLru(2, 64, new int[][] {{0, 0, 1}, {1, 1, 20}, {21, 21, 1}});
             rope();
             attention(8, 11, new int[] {0, 5}, 9);
             attention(16, 3, new int[] {0, 40}, 20);
@@ -193,9 +197,8 @@ public final class OpConformance {
         }
     }
 
-    private void rgLru() {
-        int blocks = 3;
-        int bw = 24;
+    /** {@code calls}: {start of sequence 0, start of sequence 1, tokens}, applied in turn to one state. */
+    private void rgLru(int blocks, int bw, int[][] calls) {
         int r = blocks * bw;
         HostWeight wIn = dense("input gate", gaussian(blocks * bw * bw, 1.0 / Math.sqrt(bw)), blocks, bw, bw);
         HostWeight bIn = dense("input gate bias", gaussian(r, 0.1), blocks, bw);
@@ -212,7 +215,6 @@ public final class OpConformance {
                 tested.loadWeight(bRec), tested.loadWeight(param), blocks);
         int batch = 2;
         Both state = both(gaussian(batch * r, 1.0), batch, r);
-        int[][] calls = {{0, 3, 6}, {6, 9, 1}, {7, 10, 3}, {10, 13, 1}};
         for (int[] call : calls) {
             int len = call[2];
             SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
@@ -220,8 +222,9 @@ public final class OpConformance {
             Both y = both(new float[batch * len * r], batch * len, r);
             tested.kernels().rgLru(x.t(), seq, tst, state.t(), y.t());
             reference.kernels().rgLru(x.r(), seq, ref, state.r(), y.r());
-            compare("rgLru " + len + " tokens at " + Arrays.toString(seq.startPositions()), y, Tolerance.KERNEL);
-            compare("rgLru state after " + len + " tokens", state, Tolerance.KERNEL);
+            String what = "rgLru " + blocks + "x" + bw + ", " + len + " tokens at " + Arrays.toString(seq.startPositions());
+            compare(what, y, Tolerance.KERNEL);
+            compare(what + ": state", state, Tolerance.KERNEL);
         }
     }
 

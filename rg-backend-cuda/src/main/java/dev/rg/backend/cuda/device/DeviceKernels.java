@@ -22,16 +22,34 @@ import java.util.Map;
  * frequencies (once per (rotaryDim, theta)), and the ids/values that {@link #argmax}/{@link #topK} return.
  */
 public final class DeviceKernels implements Kernels, AutoCloseable {
-    /** Activation rows above which a matmul uses the tiled prefill kernel instead of the matvec. */
-    public static final int MATVEC_MAX_ROWS = 8;
+    /**
+     * Activation rows above which a matmul uses the tiled prefill kernel instead of the matvec: up to this many rows
+     * (a decode batch of 16) the matvec reads every weight once per {@value #MATVEC_ROWS_PER_PASS} rows, which is
+     * cheaper than the tiled kernel's float32 arithmetic until the batch is large enough to be compute-bound.
+     */
+    public static final int MATVEC_MAX_ROWS = 16;
     /** Rows a matvec launch handles at once (MV_MAXN in the kernels). */
-    static final int MATVEC_ROWS_PER_PASS = 4;
+    static final int MATVEC_ROWS_PER_PASS = 8;
     /** Weight rows per matvec block (MV_ROWS) and its threads (MV_THREADS). */
     static final int MATVEC_ROWS_PER_BLOCK = 8;
     static final int MATVEC_THREADS = 256;
     static final int TILE = 64;
+    /** Weight rows and tokens per block of the tensor-core matmul (MMA_BM, MMA_BN). */
+    static final int MMA_ROWS = 128;
+    static final int MMA_TOKENS = 64;
+    /**
+     * bf16 matmuls of more than {@link #MATVEC_MAX_ROWS} rows run on tensor cores (split hi/lo activations, see
+     * rg_matmul_mma_bf16); {@code -Drg.cuda.tensorCores=false} sends them to the float32 tiled kernel instead, for
+     * comparisons.
+     */
+    static final boolean TENSOR_CORES = !"false".equals(System.getProperty("rg.cuda.tensorCores"));
     static final int CONV_MAX_WIDTH = 8;
     static final int LRU_MAX_BLOCK_WIDTH = 1024;
+    /** Shared-memory floats that stage the gate kernel's activation rows, and the most rows it takes (RG_LRU_*). */
+    static final int LRU_STAGE_FLOATS = 8192;
+    static final int LRU_MAX_ROWS = 16;
+    /** Calls with at most this many rows split the gates' inner dimension over several blocks (decode). */
+    static final int LRU_SPLIT_MAX_ROWS = 16;
     static final int ATTENTION_THREADS = 128;
     static final int ATTENTION_MAX_HEAD_DIM = 512;
     static final int ELEMENTWISE_BLOCKS = 4096;
@@ -45,6 +63,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     private int[] startsOnDevice;
     private DeviceBuffer outInts;
     private DeviceBuffer outFloats;
+    private DeviceBuffer lruPartial;
 
     DeviceKernels(DeviceBackend backend) {
         this.backend = backend;
@@ -170,6 +189,9 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                         default -> throw new IllegalStateException("format code " + c.fmt());
                     }
                 }
+            } else if (c.fmt() == WeightCodec.BF16 && in % 8 == 0 && TENSOR_CORES) {
+                l.launch(Kernel.MATMUL_MMA_BF16, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
+                        outDim, dw.data(), b, bFmt, hasBias, ot.span());
             } else {
                 l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
                         c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
@@ -285,10 +307,20 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             if (width == 0) {
                 return;
             }
-            int block = (bw + 31) / 32 * 32;
-            l.launch(Kernel.RGLRU, new Launch(blocks, seq.batch(), block), t(x).span(), starts(seq), seq.length(), width, bw,
-                    wIn.data(), wIn.codec().fmt(), bIn.data(), bIn.codec().fmt(), wRec.data(), wRec.codec().fmt(),
-                    bRec.data(), bRec.codec().fmt(), lam.data(), lam.codec().fmt(), t(state).span(), t(out).span());
+            // gates first, on the whole GPU (split over the inner dimension when the call has few rows), then the
+            // scan, parallel over sequences x channels
+            int rows = x.rows();
+            int parts = rows <= LRU_SPLIT_MAX_ROWS ? Math.max(1, Math.min(16, bw / 16)) : 1;
+            int span = ceil(bw, parts);
+            int rowsPer = Math.max(1, Math.min(LRU_MAX_ROWS, LRU_STAGE_FLOATS / span));
+            long partialBytes = floats((long) parts * rows * 2 * width);
+            lruPartial = grow(lruPartial, partialBytes);
+            Span partial = new Span(lruPartial, partialBytes);
+            l.launch(Kernel.LRU_GATES, new Launch(blocks * parts, ceil(rows, rowsPer), (bw + 31) / 32 * 32), t(x).span(), rows,
+                    width, bw, parts, rowsPer, wIn.data(), wIn.codec().fmt(), wRec.data(), wRec.codec().fmt(), partial);
+            l.launch(Kernel.LRU_SCAN, Launch.cover((long) seq.batch() * width, 256), t(x).span(), starts(seq), seq.batch(),
+                    seq.length(), width, parts, partial, bIn.data(), bIn.codec().fmt(), bRec.data(), bRec.codec().fmt(),
+                    lam.data(), lam.codec().fmt(), t(state).span(), t(out).span());
         }
     }
 
@@ -439,7 +471,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                 l.free(b);
             }
             inverseFrequencies.clear();
-            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats}) {
+            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats, lruPartial}) {
                 if (b != null) {
                     l.free(b);
                 }
