@@ -10,6 +10,9 @@ import dev.rg.core.runtime.MemoryReadProbe;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -43,11 +46,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "0", paramLabel = "N", description = "Threads (0 = all cores).")
     int threads;
 
-    @Option(names = {"-b", "--batch"}, defaultValue = "1", paramLabel = "B", description = "Sequences decoded together.")
-    int batch;
+    @Option(names = {"-b", "--batch"}, defaultValue = "1", split = ",", paramLabel = "B",
+            description = "Sequences decoded together; a list (1,8,64) measures each on the same model.")
+    int[] batches;
 
-    @Option(names = {"-p", "--prompt-tokens"}, defaultValue = "128", paramLabel = "P", description = "Prefill length (0 = skip).")
-    int prompt;
+    @Option(names = {"-p", "--prompt-tokens"}, defaultValue = "128", split = ",", paramLabel = "P",
+            description = "Prefill length (0 = skip); a list (128,1024) measures each on the same model.")
+    int[] prompts;
 
     @Option(names = {"-n", "--gen-tokens"}, defaultValue = "64", paramLabel = "N", description = "Decode steps (0 = skip).")
     int generate;
@@ -58,16 +63,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mb", defaultValue = "1024", paramLabel = "MB", description = "Size of the memory-read probe buffer.")
     int probeMb;
 
-    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    @Option(names = "--json", description = "Print one JSON object instead of the table (an array of them when -p or -b is a list).")
     boolean json;
 
     @Override
     public Integer call() throws IOException {
-        if (batch < 1 || prompt < 0 || generate < 0 || repetitions < 1 || probeMb < 1 || (prompt == 0 && generate == 0)) {
+        boolean prefill = Arrays.stream(prompts).anyMatch(p -> p > 0);
+        if (Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(prompts).anyMatch(p -> p < 0) || generate < 0
+                || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0)) {
             throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1");
         }
         LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead, Map.of());
-        PrintStream err = System.err;
         String what;
         Model m;
         try (TerminalProgress progress = new TerminalProgress("preparing")) {
@@ -82,55 +88,112 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (m) {
             Warnings.print(m);
-            int t = m.backend().threads();
-            MemoryReadProbe.Result probe = MemoryReadProbe.measure((long) probeMb << 20, t, 5);
-            double[] probeSamples = new double[repetitions];
-            EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, repetitions, new Runnable() {
-                int i;
-
-                @Override
-                public void run() {
-                    // re-measure between repetitions: the limit moves with the other tenants of the machine
-                    probeSamples[i++] = MemoryReadProbe.measure((long) probeMb << 20, t, 2).bestGbPerS();
-                }
-            });
-            double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
-            long bytes = m.weightBytesPerToken();
-            double decodeGbs = r.decode().median() / batch * bytes / 1e9;
-            if (json) {
-                ObjectNode o = new ObjectMapper().createObjectNode();
-                o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat()).put("threads", t)
-                        .put("batch", batch).put("prompt_tokens", prompt).put("gen_tokens", generate).put("repetitions", repetitions);
-                o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
-                o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
-                o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
-                o.put("weight_bytes_per_token", bytes).put("decode_weight_gb_per_s", decodeGbs);
-                o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
-                        .put("read_probe", probe.reader());
-                o.put("decode_percent_of_bandwidth", 100 * decodeGbs / bandwidth);
-                o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
-                Output.write(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o) + "\n");
+            // one configuration per list entry, all on this one model (building a 2B/9B model is the slow part); a single
+            // -p and -b keep the original combined measurement and output
+            List<int[]> configs = new ArrayList<>();
+            if (prompts.length == 1 && batches.length == 1) {
+                configs.add(new int[] {prompts[0], generate, batches[0]});
             } else {
-                PrintStream out = Output.out();
-                out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | batch %d | weights %.3f GB/token%n", what,
-                        m.backend().name(), m.linearFormat(), t, batch, bytes / 1e9);
-                out.printf(Locale.ROOT, "memory read probe (%s, %d threads): best %.1f GB/s, median %.1f GB/s%n", probe.reader(), t,
-                        bandwidth, probe.medianGbPerS());
-                out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
-                if (prompt > 0) {
-                    out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + prompt, r.prefill().min(), r.prefill().median(),
-                            r.prefill().max());
+                for (int p : prompts) {
+                    if (p > 0) {
+                        configs.add(new int[] {p, 0, 1});
+                    }
                 }
-                if (generate > 0) {
-                    out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth)%n",
-                            "tg" + generate + (batch > 1 ? "x" + batch : ""), r.decode().min(), r.decode().median(), r.decode().max(),
-                            decodeGbs, 100 * decodeGbs / bandwidth);
+                for (int b : batches) {
+                    if (generate > 0) {
+                        configs.add(new int[] {0, generate, b});
+                    }
                 }
-                out.flush();
             }
-            err.flush();
+            List<ObjectNode> results = new ArrayList<>();
+            for (int[] c : configs) {
+                results.add(measure(m, what, c[0], c[1], c[2]));
+            }
+            if (json) {
+                ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                Object out = results.size() == 1 ? results.get(0) : mapper.createArrayNode().addAll(results);
+                Output.write(mapper.writeValueAsString(out) + "\n");
+            } else {
+                printTable(results);
+            }
+            System.err.flush();
         }
         return 0;
+    }
+
+    /** One configuration: prefill of {@code prompt} tokens and/or {@code generate} decode steps of a batch. */
+    private ObjectNode measure(Model m, String what, int prompt, int generate, int batch) {
+        int t = m.backend().threads();
+        long probeBytes = (long) probeMb << 20;
+        // the limit decode is compared with: the backend's own memory when it has one (a GPU's), else the host's
+        boolean device = m.backend().measureReadBandwidth(probeBytes).isPresent();
+        MemoryReadProbe.Result probe = device ? deviceProbe(m, probeBytes) : MemoryReadProbe.measure(probeBytes, t, 5);
+        double[] probeSamples = new double[repetitions];
+        EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, repetitions, new Runnable() {
+            int i;
+
+            @Override
+            public void run() {
+                // re-measure between repetitions: the limit moves with the other tenants of the machine
+                probeSamples[i++] = device ? m.backend().measureReadBandwidth(probeBytes).orElse(0)
+                        : MemoryReadProbe.measure(probeBytes, t, 2).bestGbPerS();
+            }
+        });
+        double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
+        long bytes = m.weightBytesPerToken();
+        double decodeGbs = r.decode().median() / batch * bytes / 1e9;
+        ObjectNode o = new ObjectMapper().createObjectNode();
+        o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat()).put("threads", t)
+                .put("batch", batch).put("prompt_tokens", prompt).put("gen_tokens", generate).put("repetitions", repetitions);
+        o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
+        o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
+        o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
+        o.put("weight_bytes_per_token", bytes).put("decode_weight_gb_per_s", decodeGbs);
+        o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
+                .put("read_probe", probe.reader());
+        o.put("decode_percent_of_bandwidth", 100 * decodeGbs / bandwidth);
+        o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
+        return o;
+    }
+
+    private void printTable(List<ObjectNode> results) {
+        PrintStream out = Output.out();
+        ObjectNode first = results.get(0);
+        out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | weights %.3f GB/token%n", first.get("model").asText(),
+                first.get("backend").asText(), first.get("format").asText(), first.get("threads").asInt(),
+                first.get("weight_bytes_per_token").asLong() / 1e9);
+        out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.get("read_probe").asText(),
+                first.get("measured_read_gb_per_s").asDouble(), first.get("measured_read_gb_per_s_median").asDouble());
+        out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
+        for (ObjectNode o : results) {
+            if (o.get("prompt_tokens").asInt() > 0) {
+                double[] v = triple(o, "prefill_tokens_per_s_min_median_max");
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + o.get("prompt_tokens").asInt(), v[0], v[1], v[2]);
+            }
+            if (o.get("gen_tokens").asInt() > 0) {
+                double[] v = triple(o, "decode_tokens_per_s_min_median_max");
+                int b = o.get("batch").asInt();
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth)%n",
+                        "tg" + o.get("gen_tokens").asInt() + (b > 1 ? "x" + b : ""), v[0], v[1], v[2],
+                        o.get("decode_weight_gb_per_s").asDouble(), o.get("decode_percent_of_bandwidth").asDouble());
+            }
+        }
+        out.flush();
+    }
+
+    private static double[] triple(ObjectNode o, String field) {
+        double[] v = (double[]) ((com.fasterxml.jackson.databind.node.POJONode) o.get(field)).getPojo();
+        return v;
+    }
+
+    /** Five device read measurements as a probe result (best and median), named after the backend. */
+    private static MemoryReadProbe.Result deviceProbe(Model m, long bytes) {
+        double[] s = new double[5];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = m.backend().measureReadBandwidth(bytes).orElse(0);
+        }
+        java.util.Arrays.sort(s);
+        return new MemoryReadProbe.Result(s[s.length - 1], s[s.length / 2], bytes, 0, m.backend().name() + "-device-read");
     }
 
     private static double max(double[] xs) {

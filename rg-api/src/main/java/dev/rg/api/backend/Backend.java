@@ -45,6 +45,16 @@ public interface Backend extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /**
+     * Measures, now, how fast this backend reads the memory its weights live in, in GB/s (10^9 bytes per second),
+     * over a buffer of about {@code bytes}: the limit that benchmarks compare decode speed with. Empty (the default)
+     * for backends whose weights are in host memory, where the host's memory-read probe is that limit; a device
+     * backend measures its own memory, which the host probe cannot see.
+     */
+    default java.util.OptionalDouble measureReadBandwidth(long bytes) {
+        return java.util.OptionalDouble.empty();
+    }
+
     /** Worker threads the backend computes with. */
     default int threads() {
         return 1;
