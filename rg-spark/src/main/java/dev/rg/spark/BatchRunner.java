@@ -22,13 +22,17 @@ final class BatchRunner {
         this.config = spec.generationConfig();
     }
 
-    /** @param prompts the prompt values (String or byte[]); @param seeds one sampling seed per prompt */
-    List<Outcome> run(List<Object> prompts, long[] seeds) {
+    /**
+     * @param prompts   the prompt values (String or byte[])
+     * @param validUtf8 per prompt, whether its bytes in Spark were UTF-8 (see {@link PromptCheck#check})
+     * @param seeds     one sampling seed per prompt
+     */
+    List<Outcome> run(List<Object> prompts, boolean[] validUtf8, long[] seeds) {
         Outcome[] out = new Outcome[prompts.size()];
         List<int[]> ids = new ArrayList<>();
         List<Integer> slots = new ArrayList<>();
         for (int i = 0; i < out.length; i++) {
-            PromptCheck.Checked c = PromptCheck.check(rg, prompts.get(i), spec.maxPromptTokens());
+            PromptCheck.Checked c = PromptCheck.check(rg, prompts.get(i), validUtf8[i], spec.maxPromptTokens());
             if (c.error() != null) {
                 out[i] = c.error();
             } else {

@@ -18,12 +18,18 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final GenerateSpec spec;
     private final int promptIndex;
     private final int keyIndex;
+    private final int width;
 
-    /** @param keyIndex the key column's index, or -1 to derive seeds from the prompt */
-    PartitionGenerator(GenerateSpec spec, int promptIndex, int keyIndex) {
+    /**
+     * @param keyIndex the key column's index, or -1 to derive seeds from the prompt
+     * @param width    the caller's columns; a string prompt is followed by one more, is_valid_utf8(prompt),
+     *                 which is not passed on
+     */
+    PartitionGenerator(GenerateSpec spec, int promptIndex, int keyIndex, int width) {
         this.spec = spec;
         this.promptIndex = promptIndex;
         this.keyIndex = keyIndex;
+        this.width = width;
     }
 
     @Override
@@ -59,12 +65,14 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 }
                 List<Object> prompts = new ArrayList<>(rows.size());
                 long[] seeds = new long[rows.size()];
+                boolean[] validUtf8 = new boolean[rows.size()];
                 for (int i = 0; i < rows.size(); i++) {
                     Row r = rows.get(i);
                     prompts.add(r.get(promptIndex));
+                    validUtf8[i] = r.length() == width || r.isNullAt(width) || r.getBoolean(width);
                     seeds[i] = RowSeeds.of(spec.seed(), keyIndex < 0 ? r.get(promptIndex) : r.get(keyIndex));
                 }
-                List<Outcome> outcomes = runner.run(prompts, seeds);
+                List<Outcome> outcomes = runner.run(prompts, validUtf8, seeds);
                 for (int i = 0; i < rows.size(); i++) {
                     ready.add(withOutcome(rows.get(i), outcomes.get(i)));
                 }
@@ -72,13 +80,13 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         };
     }
 
-    private static Row withOutcome(Row row, Outcome o) {
+    private Row withOutcome(Row row, Outcome o) {
         Object[] extra = o.values();
-        Object[] values = new Object[row.length() + extra.length];
-        for (int i = 0; i < row.length(); i++) {
+        Object[] values = new Object[width + extra.length];
+        for (int i = 0; i < width; i++) {
             values[i] = row.get(i);
         }
-        System.arraycopy(extra, 0, values, row.length(), extra.length);
+        System.arraycopy(extra, 0, values, width, extra.length);
         return RowFactory.create(values);
     }
 }

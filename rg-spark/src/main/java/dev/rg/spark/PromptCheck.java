@@ -10,8 +10,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Turns a row's prompt value into token ids, or into the reason it cannot be generated for: null, empty,
- * bytes that are not UTF-8, a string with a lone surrogate (not encodable as UTF-8), or more tokens than
- * allowed. Those are the row's problem, so they become its error column instead of failing the job.
+ * bytes that are not UTF-8, or more tokens than allowed. Those are the row's problem, so they become its error column instead of failing the job.
  */
 final class PromptCheck {
     /** Token ids (BOS first), or an error outcome. */
@@ -19,16 +18,20 @@ final class PromptCheck {
 
     private PromptCheck() {}
 
-    static Checked check(RecurrentGemma rg, Object value, int maxPromptTokens) {
+    /**
+     * @param value     the prompt: a String or UTF-8 bytes
+     * @param validUtf8 for a String, whether Spark's bytes for it were valid UTF-8 (Spark hands rows over as
+     *                  Java strings with bad bytes already replaced, so it is checked in SQL beforehand)
+     */
+    static Checked check(RecurrentGemma rg, Object value, boolean validUtf8, int maxPromptTokens) {
         String text;
         switch (value) {
             case null -> {
                 return fail(null, "prompt is null");
             }
             case String s -> {
-                int bad = loneSurrogate(s);
-                if (bad >= 0) {
-                    return fail(null, "prompt is not valid Unicode: lone surrogate at character " + bad);
+                if (!validUtf8) {
+                    return fail(null, "prompt is not valid UTF-8");
                 }
                 text = s;
             }
@@ -59,18 +62,6 @@ final class PromptCheck {
 
     private static Checked fail(Integer promptTokens, String message) {
         return new Checked(null, Outcome.error(promptTokens, message));
-    }
-
-    private static int loneSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static String strictUtf8(byte[] bytes) {

@@ -5,6 +5,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -63,7 +64,13 @@ public final class RgSpark {
             }
             out = out.add(f);
         }
-        return prompts.mapPartitions(new PartitionGenerator(spec, promptIndex, keyIndex), Encoders.row(out));
+        Dataset<Row> input = prompts;
+        if (t instanceof StringType) {
+            // Spark gives rows to Java as strings with malformed bytes already replaced; check the bytes here
+            input = prompts.withColumn("__rg_prompt_is_utf8", functions.call_function("is_valid_utf8", prompts.col(spec.promptColumn())));
+        }
+        PartitionGenerator generator = new PartitionGenerator(spec, promptIndex, keyIndex, in.fields().length);
+        return input.mapPartitions(generator, Encoders.row(out));
     }
 
     /**

@@ -156,11 +156,13 @@ public final class SparkExample implements Callable<Integer> {
             List<Object> batch = new ArrayList<>();
             List<Row> part = rows.subList(from, Math.min(rows.size(), from + spec.batchSize()));
             long[] seeds = new long[part.size()];
+            boolean[] validUtf8 = new boolean[part.size()];
+            java.util.Arrays.fill(validUtf8, true);
             for (int i = 0; i < part.size(); i++) {
                 batch.add(part.get(i).get(promptIndex));
                 seeds[i] = RowSeeds.of(spec.seed(), part.get(i).get(keyIndex));
             }
-            for (Outcome o : runner.run(batch, seeds)) {
+            for (Outcome o : runner.run(batch, validUtf8, seeds)) {
                 errors += o.error() == null ? 0 : 1;
                 promptTokens += o.promptTokens() == null ? 0 : o.promptTokens();
                 completionTokens += o.completionTokens() == null ? 0 : o.completionTokens();

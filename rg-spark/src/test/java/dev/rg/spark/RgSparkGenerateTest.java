@@ -39,6 +39,8 @@ class RgSparkGenerateTest {
     private static Dataset<Row> prompts;
     private static GenerateSpec greedy;
     private static Map<Long, List<Object>> greedyBySpark;
+    private static GenerateSpec sampled;
+    private static Map<Long, List<Object>> sampledBySpark;
 
     /** Attempts of the task that is made to fail once (the tests run tasks in this JVM: local mode). */
     private static final AtomicInteger ATTEMPTS = new AtomicInteger();
@@ -51,6 +53,8 @@ class RgSparkGenerateTest {
         prompts = spark.read().parquet(parquet);
         greedy = GenerateSpec.of(LocalSpark.model().toString()).withMaxTokens(MAX_TOKENS).withBatchSize(16).withBackend("auto", 1);
         greedyBySpark = byId(RgSpark.generate(prompts, greedy));
+        sampled = greedy.withKeyColumn("id").withSampling(1.0f, 40, 0.95f, 1234);
+        sampledBySpark = byId(RgSpark.generate(prompts.filter("id < 100"), sampled));
     }
 
     @Test
@@ -78,36 +82,30 @@ class RgSparkGenerateTest {
 
     @Test
     void seededSamplingDependsOnTheRowKeyOnly() {
-        GenerateSpec sampled = greedy.withKeyColumn("id").withSampling(1.0f, 40, 0.95f, 1234);
-        Dataset<Row> some = prompts.filter("id < 200");
-        Map<Long, List<Object>> first = byId(RgSpark.generate(some, sampled));
+        Dataset<Row> some = prompts.filter("id < 100");
         // other batches, other partitions: the same rows
-        Map<Long, List<Object>> again = byId(RgSpark.generate(some.repartition(3), sampled.withBatchSize(5)));
-        assertEquals(first, again);
+        assertEquals(sampledBySpark, byId(RgSpark.generate(some.repartition(3), sampled.withBatchSize(5))));
         // each row is what one sequence sampled with the row's own seed gives
         RecurrentGemma rg = ModelCache.get(sampled);
         int differFromGreedy = 0;
-        for (Map.Entry<Long, List<Object>> e : first.entrySet()) {
+        for (Map.Entry<Long, List<Object>> e : sampledBySpark.entrySet()) {
             long seed = RowSeeds.of(1234, e.getKey());
             GenerationConfig cfg = GenerationConfig.greedy(MAX_TOKENS).withSampling(new SamplingParams(1.0f, 40, 0.95f, 0, 1, seed));
             GenerationResult one = rg.generate((String) e.getValue().get(0), cfg, TextSink.NONE);
             assertEquals(one.text(), e.getValue().get(1), "row " + e.getKey());
             differFromGreedy += one.text().equals(greedyBySpark.get(e.getKey()).get(1)) ? 0 : 1;
         }
-        assertTrue(differFromGreedy > 100, "sampling at temperature 1 should differ from greedy on most rows: " + differFromGreedy);
+        assertTrue(differFromGreedy > 50, "sampling at temperature 1 should differ from greedy on most rows: " + differFromGreedy);
         // another job seed, other rows
-        assertNotEquals(first, byId(RgSpark.generate(some, sampled.withSampling(1.0f, 40, 0.95f, 99))));
+        assertNotEquals(sampledBySpark, byId(RgSpark.generate(some, sampled.withSampling(1.0f, 40, 0.95f, 99))));
     }
 
     @Test
     void aTaskThatFailsMidPartitionIsRetriedAndGivesTheSameRows() {
-        GenerateSpec sampled = greedy.withKeyColumn("id").withSampling(0.8f, 0, 1f, 7);
-        Dataset<Row> some = prompts.filter("id < 300");
-        Map<Long, List<Object>> clean = byId(RgSpark.generate(some, sampled));
         ATTEMPTS.set(0);
-        Dataset<Row> generated = RgSpark.generate(some.repartition(2), sampled);
+        Dataset<Row> generated = RgSpark.generate(prompts.filter("id < 100").repartition(2), sampled);
         Dataset<Row> failingOnce = generated.mapPartitions(failFirstAttemptAfter(20), Encoders.row(generated.schema()));
-        assertEquals(clean, byId(failingOnce));
+        assertEquals(sampledBySpark, byId(failingOnce));
         assertTrue(ATTEMPTS.get() >= 2, "partition 0 should have been attempted twice, was " + ATTEMPTS.get());
     }
 
