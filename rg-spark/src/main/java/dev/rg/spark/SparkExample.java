@@ -140,6 +140,10 @@ public final class SparkExample implements Callable<Integer> {
                 functions.sum("prompt_tokens"), functions.sum("completion_tokens")).first();
         report("spark", sums.getLong(0), sums.getLong(1), sums.isNullAt(2) ? 0 : sums.getLong(2), sums.isNullAt(3) ? 0 : sums.getLong(3), seconds);
         System.out.println("wrote " + output);
+        if (spark.sparkContext().isLocal()) {
+            // local mode: this JVM is the executor, so this counts how often the tasks loaded the model
+            System.out.println("model loads in this JVM: " + ModelCache.loads() + " (" + spark.sparkContext().defaultParallelism() + " task slots)");
+        }
         return 0;
     }
 
