@@ -28,11 +28,27 @@ public final class BatchGenerator {
         this.tokenizer = tokenizer;
     }
 
-    /** Generates for every prompt (token ids, BOS included); results in prompt order. */
+    /** Generates for every prompt (token ids, BOS included); results in prompt order. Sequence b samples with seed + b. */
     public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config) {
+        long[] seeds = new long[prompts.size()];
+        for (int b = 0; b < seeds.length; b++) {
+            seeds[b] = config.sampling().seed() + b;
+        }
+        return generate(prompts, config, seeds);
+    }
+
+    /**
+     * Generates with one sampling seed per sequence, so a sequence's tokens depend on its own seed only, not on
+     * its slot in the batch (batch jobs derive the seed from a row key: retries and re-partitioning then give
+     * identical rows).
+     */
+    public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config, long[] seeds) {
         int batch = prompts.size();
         if (batch == 0) {
             throw new IllegalArgumentException("no prompts");
+        }
+        if (seeds.length != batch) {
+            throw new IllegalArgumentException(batch + " prompts but " + seeds.length + " seeds");
         }
         int vocab = model.config().vocabSize();
         Backend backend = model.backend();
@@ -62,7 +78,7 @@ public final class BatchGenerator {
                 }
                 samplers[b] = new Sampler(config.sampling().isGreedy() ? SamplingParams.greedy()
                         : new SamplingParams(config.sampling().temperature(), config.sampling().topK(), config.sampling().topP(),
-                                config.sampling().minP(), config.sampling().repetitionPenalty(), config.sampling().seed() + b),
+                                config.sampling().minP(), config.sampling().repetitionPenalty(), seeds[b]),
                         seen[b], vocab);
                 long t0 = System.nanoTime();
                 try (ModelState one = model.newState(1)) {
