@@ -12,4 +12,5 @@ module dev.rg.server {
     requires java.net.http;
 
     exports dev.rg.server;
+    exports dev.rg.server.bench;
 }

@@ -99,8 +99,9 @@ final class CompletionHandler {
         }
     }
 
+    /** One {@code data: ...} event; Helidon writes {@code data:} and the SSE spec drops one leading space, as OpenAI sends it. */
     private static void emit(SseSink sink, String data) {
-        sink.emit(SseEvent.builder().data(data).build());
+        sink.emit(SseEvent.builder().data(" " + data).build());
     }
 
     /** The next event; fails the request if the scheduler produced nothing for {@link #STALL_LIMIT_NANOS}. */
