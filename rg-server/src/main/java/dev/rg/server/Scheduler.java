@@ -64,6 +64,9 @@ final class Scheduler implements AutoCloseable {
         stopIds.add(model.config().eosId());
         tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
         this.decoder = new BatchDecoder(model, options.maxSequences());
+        try (ModelState probe = model.newState(1)) {
+            metrics.sequenceStateBytes(probe.stateBytes());
+        }
         this.cache = new StateCache(options.stateCacheBytes());
         this.thread = Thread.ofPlatform().name("rg-scheduler").daemon().unstarted(this::run);
         thread.start();

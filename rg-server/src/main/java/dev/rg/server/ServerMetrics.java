@@ -38,6 +38,8 @@ final class ServerMetrics {
             .help("Bytes of kept conversation states").register(registry);
     private final Gauge cacheEntries = Gauge.builder().name("rg_state_cache_entries")
             .help("Kept conversation states").register(registry);
+    private final Gauge sequenceState = Gauge.builder().name("rg_sequence_state_bytes")
+            .help("Bytes of one sequence's state (fixed: conv, RG-LRU and key/value rings)").register(registry);
     private final Gauge loading = Gauge.builder().name("rg_model_loading")
             .help("1 while the model is loading, else 0").register(registry);
     private final Histogram batchSize = Histogram.builder().name("rg_batch_size")
@@ -89,6 +91,10 @@ final class ServerMetrics {
             largestBatch = batch;
             maxBatch.set(batch);
         }
+    }
+
+    void sequenceStateBytes(long bytes) {
+        sequenceState.set(bytes);
     }
 
     void loading(boolean yes) {
