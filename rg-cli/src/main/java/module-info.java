@@ -2,6 +2,7 @@
 module dev.rg.cli {
     requires dev.rg.core;
     requires dev.rg.conformance;
+    requires dev.rg.server;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
 

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rg", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "RecurrentGemma on the JVM: run Google's RecurrentGemma (Griffin) models on pluggable backends.",
         subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, InfoCommand.class,
-                ForwardCommand.class, BackendsCommand.class, CheckCommand.class, BenchCommand.class, QuantizeCommand.class, QualityCommand.class, CommandLine.HelpCommand.class})
+                ForwardCommand.class, BackendsCommand.class, CheckCommand.class, BenchCommand.class, QuantizeCommand.class, QualityCommand.class, ServeCommand.class, BenchServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -53,6 +53,17 @@ class ArchitectureTest {
     }
 
     @Test
+    void serverUsesCoreAndApiButNeverABackend() {
+        noClasses().that().resideInAPackage("dev.rg.server..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.rg.backend..", "dev.rg.quant..", "dev.rg.cli..",
+                        "dev.rg.conformance..", "dev.rg.bench..")
+                .check(classes);
+        noClasses().that().resideInAPackage("dev.rg.core..")
+                .should().dependOnClassesThat().resideInAPackage("dev.rg.server..")
+                .check(classes);
+    }
+
+    @Test
     void backendsDoNotKnowEachOther() {
         noClasses().that().resideInAPackage("dev.rg.backend.vector..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.rg.backend.cuda..", "dev.rg.backend.tornado..")

@@ -6,17 +6,18 @@ import java.util.List;
  * Holds back streamed text that could still become a stop string, and cuts the text where one appears.
  * Only the held-back tail (shorter than the longest stop string) is buffered.
  */
-final class StopStrings {
+public final class StopStrings {
     private final List<String> stops;
     private final StringBuilder pending = new StringBuilder();
     private boolean stopped;
 
-    StopStrings(List<String> stops) {
+    /** @param stops the stop strings (none: everything passes through at once) */
+    public StopStrings(List<String> stops) {
         this.stops = stops;
     }
 
     /** Adds text; returns what can be emitted now. After a stop string, {@link #stopped()} is true. */
-    String push(String text) {
+    public String push(String text) {
         if (stopped) {
             return "";
         }
@@ -55,13 +56,14 @@ final class StopStrings {
     }
 
     /** Releases the held-back text at the end of generation. */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : pending.toString();
         pending.setLength(0);
         return out;
     }
 
-    boolean stopped() {
+    /** Whether a stop string has appeared. */
+    public boolean stopped() {
         return stopped;
     }
 }

@@ -1,0 +1,54 @@
+package dev.rg.cli;
+
+import dev.rg.server.bench.LoadBenchmark;
+import dev.rg.server.bench.LoadReport;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code rg bench-serve}: load-tests an OpenAI-compatible server (rg serve or another). */
+@Command(name = "bench-serve", mixinStandardHelpOptions = true,
+        description = "Load-test an OpenAI-compatible server: concurrent streaming completions; prints output tokens/s,"
+                + " requests/s and p50/p95/p99 time to first token and inter-token latency.")
+final class BenchServeCommand implements Callable<Integer> {
+    @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL", description = "Server base URL (default ${DEFAULT-VALUE}).")
+    String url;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "Model name to request (default: the first of /v1/models).")
+    String modelName;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "Bearer token (also RG_API_KEY).")
+    String apiKey;
+
+    @Option(names = "--clients", defaultValue = "16", paramLabel = "C", description = "Concurrent clients (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--requests", defaultValue = "64", paramLabel = "R", description = "Requests in total (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--prompt-tokens", defaultValue = "32", paramLabel = "P", description = "Prompt length, about (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--max-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens generated per request (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS", description = "Per-request timeout (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        String key = apiKey != null ? apiKey : System.getenv("RG_API_KEY");
+        if (timeoutSeconds < 1) {
+            throw new IllegalArgumentException("--timeout must be >= 1 second, got " + timeoutSeconds);
+        }
+        LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, clients, requests, promptTokens, maxTokens,
+                Duration.ofSeconds(timeoutSeconds))).run();
+        Output.out().print(json ? r.json() + System.lineSeparator() : r.table());
+        Output.out().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.rg.cli;
+
+import dev.rg.core.model.Model;
+import dev.rg.server.RgServer;
+import dev.rg.server.ServerOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code rg serve}: OpenAI's API over HTTP with continuous batching (the rg-server module). */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions (streaming"
+                + " or not), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /.",
+                "Concurrent requests are decoded together (continuous batching); finished conversations keep their state"
+                        + " so that the next turn prefills only its new tokens."})
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
+            description = "Address to bind (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 for every interface).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "N", description = "TCP port (default ${DEFAULT-VALUE}; 0 = any free port).")
+    int port;
+
+    @Option(names = "--max-sequences", defaultValue = "16", paramLabel = "N",
+            description = "Sequences generated at once (default ${DEFAULT-VALUE}); more requests wait in the queue.")
+    int maxSequences;
+
+    @Option(names = "--max-queue", defaultValue = "64", paramLabel = "N",
+            description = "Requests that may wait for a slot (default ${DEFAULT-VALUE}); beyond, 429.")
+    int maxQueue;
+
+    @Option(names = "--api-key", paramLabel = "KEY",
+            description = "Require 'Authorization: Bearer KEY' on /v1/* (also RG_API_KEY). Default: no authentication.")
+    String apiKey;
+
+    @Option(names = "--state-cache-mb", defaultValue = "256", paramLabel = "MB",
+            description = "Memory for kept conversation states, least recently used out (default ${DEFAULT-VALUE}; 0 = off).")
+    long stateCacheMb;
+
+    @Option(names = "--max-prompt-tokens", defaultValue = "65536", paramLabel = "N",
+            description = "Longest prompt accepted (default ${DEFAULT-VALUE}); longer ones get 413.")
+    int maxPromptTokens;
+
+    @Option(names = "--max-body-mb", defaultValue = "8", paramLabel = "MB", description = "Largest request body (default ${DEFAULT-VALUE}); larger ones get 413.")
+    int maxBodyMb;
+
+    @Option(names = "--prefill-chunk", defaultValue = "256", paramLabel = "N",
+            description = "Prompt tokens prefilled between two decode steps (default ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
+    @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
+    String modelName;
+
+    @Override
+    public Integer call() {
+        Path dir = model.modelDir();
+        String key = apiKey != null ? apiKey : System.getenv("RG_API_KEY");
+        if (maxBodyMb < 1 || maxBodyMb > 1024) {
+            throw new IllegalArgumentException("--max-body-mb must be in [1, 1024], got " + maxBodyMb);
+        }
+        if (stateCacheMb < 0 || stateCacheMb > (1L << 30)) {
+            throw new IllegalArgumentException("--state-cache-mb must be >= 0, got " + stateCacheMb);
+        }
+        String name = modelName != null ? modelName : dir.getFileName().toString();
+        ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
+                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk);
+        var load = model.loadOptions();
+        RgServer server;
+        try {
+            server = RgServer.start(options, () -> Model.load(dir, load));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }));
+        System.err.printf("rg: serving '%s' at http://%s:%d/ (OpenAI API under /v1%s); loading the model...%n", name, host,
+                server.port(), options.apiKey() != null ? ", API key required" : "");
+        try {
+            server.awaitReady(Duration.ofHours(1));
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        System.err.println("rg: ready");
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

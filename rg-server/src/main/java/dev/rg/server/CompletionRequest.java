@@ -1,0 +1,26 @@
+package dev.rg.server;
+
+import dev.rg.core.generate.SamplingParams;
+import java.util.List;
+
+/**
+ * A validated completion request, ready for the scheduler.
+ *
+ * @param chat             true for /v1/chat/completions, false for /v1/completions
+ * @param prompt           token ids, BOS first
+ * @param maxTokens        most tokens to generate
+ * @param sampling         temperature, top-p (and the top_k / min_p / repetition_penalty extensions), seed
+ * @param frequencyPenalty OpenAI's: subtracted from a token's logit once per time it was generated
+ * @param presencePenalty  OpenAI's: subtracted from a token's logit if it was generated at all
+ * @param stop             stop strings (not part of the returned text)
+ * @param stream           answer as server-sent events
+ * @param includeUsage     streaming: send a last chunk with the usage ({@code stream_options.include_usage})
+ * @param ignoreEos        keep generating past EOS and end of turn (vLLM's {@code ignore_eos} extension)
+ */
+record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
+        float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
+        boolean ignoreEos) {
+    boolean hasPenalties() {
+        return frequencyPenalty != 0 || presencePenalty != 0;
+    }
+}

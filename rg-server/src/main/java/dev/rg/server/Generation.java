@@ -1,0 +1,75 @@
+package dev.rg.server;
+
+import dev.rg.core.generate.BatchDecoder;
+import dev.rg.core.generate.Sampler;
+import dev.rg.core.generate.StopStrings;
+import dev.rg.core.model.ModelState;
+import dev.rg.core.tokenizer.StreamingDecoder;
+import java.util.BitSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request's sequence inside the {@link Scheduler}. The scheduler thread owns every field except the
+ * event queue (read by the HTTP handler) and the cancel flag (set by it when the client goes away).
+ */
+final class Generation {
+    /** What the HTTP handler receives, in order: text pieces, then one {@link Done} or {@link Failed}. */
+    sealed interface Event permits Text, Done, Failed {}
+
+    /** Streamed text. */
+    record Text(String text) implements Event {}
+
+    /**
+     * The end.
+     *
+     * @param finishReason "stop" (end of turn, EOS or a stop string) or "length" (max tokens)
+     */
+    record Done(String finishReason, int promptTokens, int completionTokens, int cachedTokens) implements Event {}
+
+    /** The generation failed on the server. */
+    record Failed(ApiException error) implements Event {}
+
+    final CompletionRequest request;
+    final long arrivalNanos = System.nanoTime();
+    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private volatile boolean cancelled;
+
+    // scheduler-thread state
+    ModelState prefill;
+    int fed;
+    int cached;
+    BatchDecoder.Slot slot;
+    Sampler sampler;
+    BitSet seen;
+    int[] generatedCounts;
+    BitSet generatedSet;
+    StreamingDecoder decoder;
+    StopStrings stops;
+    int[] tokens = new int[16];
+    int generated;
+    long lastTokenNanos;
+
+    Generation(CompletionRequest request) {
+        this.request = request;
+    }
+
+    /** Asks the scheduler to drop this sequence; it leaves the batch before the next step. */
+    void cancel() {
+        cancelled = true;
+    }
+
+    boolean cancelled() {
+        return cancelled;
+    }
+
+    void emit(Event e) {
+        events.add(e);
+    }
+
+    /** The next event, or null if none came within the timeout. */
+    Event next(long timeout, TimeUnit unit) throws InterruptedException {
+        return events.poll(timeout, unit);
+    }
+}

@@ -1,0 +1,308 @@
+package dev.rg.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.generate.SamplingParams;
+import dev.rg.core.tokenizer.ChatTemplate;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Turns an OpenAI request body into a {@link CompletionRequest}, or an {@link ApiException} naming the parameter
+ * that is wrong and what was expected. Unknown fields are ignored, as OpenAI-compatible servers do; known
+ * features rg does not have (n &gt; 1, logprobs, tools, ...) are refused clearly rather than silently ignored.
+ */
+final class RequestParser {
+    /** Without max_tokens a reply ends after this many tokens (the state is fixed-size, so the model could go on). */
+    static final int DEFAULT_MAX_TOKENS = 256;
+    private static final int MAX_STOPS = 4;
+
+    private final ObjectMapper json;
+    private final GemmaTokenizer tokenizer;
+    private final ChatTemplate template;
+    private final ServerOptions options;
+
+    RequestParser(ObjectMapper json, GemmaTokenizer tokenizer, ServerOptions options) {
+        this.json = json;
+        this.tokenizer = tokenizer;
+        this.template = new ChatTemplate(tokenizer);
+        this.options = options;
+    }
+
+    /** Parses the body of /v1/chat/completions ({@code chat}) or /v1/completions. */
+    CompletionRequest parse(byte[] body, boolean chat) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest(null, "the request body could not be read: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest(null, "the request body must be a JSON object");
+        }
+        JsonNode model = root.get("model");
+        if (present(model)) {
+            if (!model.isTextual()) {
+                throw ApiException.badRequest("model", "'model' must be a string");
+            }
+            if (!model.asText().equals(options.modelId())) {
+                throw ApiException.notFound("model", "model_not_found", "The model '" + model.asText()
+                        + "' does not exist; this server serves '" + options.modelId() + "'");
+            }
+        }
+        refuseUnsupported(root, chat);
+        int[] prompt = chat ? chatPrompt(root) : textPrompt(root);
+        if (prompt.length > options.maxPromptTokens()) {
+            throw ApiException.tooLarge(chat ? "messages" : "prompt", "the prompt has " + prompt.length
+                    + " tokens, more than this server's limit of " + options.maxPromptTokens() + " (--max-prompt-tokens)");
+        }
+        int maxTokens = maxTokens(root);
+        float temperature = number(root, "temperature", 1f, 0f, 2f);
+        float topP = number(root, "top_p", 1f, Float.MIN_VALUE, 1f);
+        float minP = number(root, "min_p", 0f, 0f, 0.999f);
+        float repetition = number(root, "repetition_penalty", 1f, 0.01f, 100f);
+        int topK = integer(root, "top_k", 0, 0, Integer.MAX_VALUE);
+        long seed = present(root.get("seed")) ? longValue(root, "seed") : ThreadLocalRandom.current().nextLong();
+        float frequency = number(root, "frequency_penalty", 0f, -2f, 2f);
+        float presence = number(root, "presence_penalty", 0f, -2f, 2f);
+        boolean stream = bool(root, "stream", false);
+        JsonNode so = root.get("stream_options");
+        boolean includeUsage = present(so) && so.isObject() && bool(so, "include_usage", false);
+        return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
+                frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false));
+    }
+
+    private static void refuseUnsupported(JsonNode root, boolean chat) {
+        JsonNode n = root.get("n");
+        if (present(n) && (!n.canConvertToInt() || n.asInt() != 1)) {
+            throw ApiException.badRequest("n", "only n=1 is supported (one choice per request), got " + n);
+        }
+        JsonNode logprobs = root.get("logprobs");
+        if (present(logprobs) && !(logprobs.isBoolean() && !logprobs.asBoolean()) && !(logprobs.isNumber() && logprobs.asInt() == 0)) {
+            throw ApiException.badRequest("logprobs", "logprobs are not supported by this server");
+        }
+        if (present(root.get("top_logprobs"))) {
+            throw ApiException.badRequest("top_logprobs", "logprobs are not supported by this server");
+        }
+        for (String f : new String[] {"tools", "functions"}) {
+            JsonNode t = root.get(f);
+            if (present(t) && !(t.isArray() && t.isEmpty())) {
+                throw ApiException.badRequest(f, "tool and function calling are not supported by this server");
+            }
+        }
+        JsonNode bias = root.get("logit_bias");
+        if (present(bias) && !(bias.isObject() && bias.isEmpty())) {
+            throw ApiException.badRequest("logit_bias", "logit_bias is not supported by this server");
+        }
+        JsonNode format = root.get("response_format");
+        if (present(format) && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {
+            throw ApiException.badRequest("response_format", "only the text response format is supported");
+        }
+        if (!chat) {
+            if (bool(root, "echo", false)) {
+                throw ApiException.badRequest("echo", "echo is not supported by this server");
+            }
+            JsonNode best = root.get("best_of");
+            if (present(best) && (!best.canConvertToInt() || best.asInt() != 1)) {
+                throw ApiException.badRequest("best_of", "only best_of=1 is supported, got " + best);
+            }
+            JsonNode suffix = root.get("suffix");
+            if (present(suffix) && !(suffix.isTextual() && suffix.asText().isEmpty())) {
+                throw ApiException.badRequest("suffix", "suffix (insertion) is not supported by this server");
+            }
+        }
+    }
+
+    private int[] chatPrompt(JsonNode root) {
+        JsonNode messages = root.get("messages");
+        if (!present(messages) || !messages.isArray() || messages.isEmpty()) {
+            throw ApiException.badRequest("messages", "'messages' must be a non-empty array of {role, content}");
+        }
+        List<ChatTemplate.Message> turns = new ArrayList<>();
+        StringBuilder system = new StringBuilder();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode m = messages.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) {
+                throw ApiException.badRequest(where, where + " must be an object with 'role' and 'content'");
+            }
+            String role = m.path("role").asText("");
+            String content = content(m.get("content"), where);
+            switch (role) {
+                case "system", "developer" -> system.append(system.isEmpty() ? "" : "\n\n").append(content);
+                case "user" -> {
+                    String text = system.isEmpty() ? content : system + "\n\n" + content;
+                    system.setLength(0);
+                    append(turns, ChatTemplate.Role.USER, text);
+                }
+                case "assistant", "model" -> append(turns, ChatTemplate.Role.MODEL, content);
+                default -> throw ApiException.badRequest(where + ".role", where + ".role must be system, developer, user or"
+                        + " assistant, got '" + role + "'");
+            }
+        }
+        if (!system.isEmpty()) {
+            append(turns, ChatTemplate.Role.USER, system.toString());
+        }
+        if (turns.getFirst().role() != ChatTemplate.Role.USER) {
+            throw ApiException.badRequest("messages", "the conversation must start with a user (or system) message");
+        }
+        if (turns.getLast().role() != ChatTemplate.Role.USER) {
+            throw ApiException.badRequest("messages", "the last message must be from the user (the model answers it)");
+        }
+        return template.encode(turns, true);
+    }
+
+    /** Adds a turn, merging it into the previous one when the same role speaks twice in a row. */
+    private static void append(List<ChatTemplate.Message> turns, ChatTemplate.Role role, String text) {
+        if (!turns.isEmpty() && turns.getLast().role() == role) {
+            ChatTemplate.Message last = turns.removeLast();
+            turns.add(new ChatTemplate.Message(role, last.content() + "\n\n" + text));
+        } else {
+            turns.add(new ChatTemplate.Message(role, text));
+        }
+    }
+
+    private static String content(JsonNode c, String where) {
+        if (c != null && c.isTextual()) {
+            return c.asText();
+        }
+        if (c != null && c.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiException.badRequest(where + ".content", where + ".content: only text parts are supported"
+                            + " ({\"type\": \"text\", \"text\": ...}), got " + abbreviate(part.toString()));
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        throw ApiException.badRequest(where + ".content", where + ".content must be a string or an array of text parts");
+    }
+
+    private int[] textPrompt(JsonNode root) {
+        JsonNode p = root.get("prompt");
+        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
+            p = p.get(0);
+        }
+        if (p != null && p.isTextual()) {
+            if (p.asText().isEmpty()) {
+                throw ApiException.badRequest("prompt", "'prompt' must not be empty");
+            }
+            int[] body = tokenizer.encode(p.asText());
+            int[] ids = new int[body.length + 1];
+            ids[0] = tokenizer.bosId();
+            System.arraycopy(body, 0, ids, 1, body.length);
+            return ids;
+        }
+        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
+            int[] ids = new int[p.size()];
+            for (int i = 0; i < ids.length; i++) {
+                JsonNode id = p.get(i);
+                if (!id.isInt() || id.asInt() < 0 || id.asInt() >= tokenizer.vocabSize()) {
+                    throw ApiException.badRequest("prompt", "prompt[" + i + "] must be a token id in [0, "
+                            + tokenizer.vocabSize() + "), got " + abbreviate(id.toString()));
+                }
+                ids[i] = id.asInt();
+            }
+            return ids;
+        }
+        throw ApiException.badRequest("prompt", "'prompt' must be a non-empty string, a one-element array of a string,"
+                + " or an array of token ids (several prompts per request are not supported)");
+    }
+
+    private static int maxTokens(JsonNode root) {
+        int limit = dev.rg.core.generate.GenerationConfig.MAX_TOKENS_LIMIT;
+        if (present(root.get("max_completion_tokens"))) {
+            return integer(root, "max_completion_tokens", DEFAULT_MAX_TOKENS, 1, limit);
+        }
+        return integer(root, "max_tokens", DEFAULT_MAX_TOKENS, 1, limit);
+    }
+
+    private static List<String> stops(JsonNode root) {
+        JsonNode s = root.get("stop");
+        if (!present(s)) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (s.isTextual()) {
+            out.add(s.asText());
+        } else if (s.isArray()) {
+            for (JsonNode x : s) {
+                if (!x.isTextual()) {
+                    throw ApiException.badRequest("stop", "'stop' must be a string or an array of strings");
+                }
+                out.add(x.asText());
+            }
+        } else {
+            throw ApiException.badRequest("stop", "'stop' must be a string or an array of strings");
+        }
+        if (out.size() > MAX_STOPS) {
+            throw ApiException.badRequest("stop", "at most " + MAX_STOPS + " stop strings, got " + out.size());
+        }
+        if (out.stream().anyMatch(String::isEmpty)) {
+            throw ApiException.badRequest("stop", "stop strings must not be empty");
+        }
+        return out;
+    }
+
+    private static boolean present(JsonNode n) {
+        return n != null && !n.isNull();
+    }
+
+    private static float number(JsonNode root, String name, float dflt, float min, float max) {
+        JsonNode n = root.get(name);
+        if (!present(n)) {
+            return dflt;
+        }
+        if (!n.isNumber() || !Double.isFinite(n.asDouble()) || n.asDouble() < min || n.asDouble() > max) {
+            throw ApiException.badRequest(name, "'" + name + "' must be a number in [" + fmt(min) + ", " + fmt(max) + "], got "
+                    + abbreviate(n.toString()));
+        }
+        return (float) n.asDouble();
+    }
+
+    private static int integer(JsonNode root, String name, int dflt, int min, int max) {
+        JsonNode n = root.get(name);
+        if (!present(n)) {
+            return dflt;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min || n.asInt() > max) {
+            throw ApiException.badRequest(name, "'" + name + "' must be an integer in [" + min + ", " + max + "], got "
+                    + abbreviate(n.toString()));
+        }
+        return n.asInt();
+    }
+
+    private static long longValue(JsonNode root, String name) {
+        JsonNode n = root.get(name);
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw ApiException.badRequest(name, "'" + name + "' must be an integer, got " + abbreviate(n.toString()));
+        }
+        return n.asLong();
+    }
+
+    private static boolean bool(JsonNode root, String name, boolean dflt) {
+        JsonNode n = root.get(name);
+        if (!present(n)) {
+            return dflt;
+        }
+        if (!n.isBoolean()) {
+            throw ApiException.badRequest(name, "'" + name + "' must be true or false, got " + abbreviate(n.toString()));
+        }
+        return n.asBoolean();
+    }
+
+    private static String fmt(float f) {
+        return f == Float.MIN_VALUE ? "0 (exclusive)" : (f == (int) f ? Integer.toString((int) f) : Float.toString(f));
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+    }
+}

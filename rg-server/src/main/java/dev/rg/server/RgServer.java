@@ -1,0 +1,252 @@
+package dev.rg.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.model.Model;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.Handler;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * {@code rg serve}: OpenAI's chat and text completion API over one model, on the Helidon SE web server (virtual
+ * threads, one per request). It listens at once and loads the model in the background; until the model is
+ * ready the API answers 503. Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models,
+ * GET /health, GET /metrics (Prometheus text) and a chat page at /.
+ */
+public final class RgServer implements AutoCloseable {
+    private final ServerOptions options;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final OpenAiJson json;
+    private final CompletableFuture<Engine> engine = new CompletableFuture<>();
+    private final long created = System.currentTimeMillis() / 1000;
+    private final byte[] page;
+    private final WebServer web;
+
+    private RgServer(ServerOptions options) {
+        this.options = options;
+        this.json = new OpenAiJson(mapper, options.modelId());
+        this.page = resource("index.html");
+        CompletionHandler chat = new CompletionHandler(this, true);
+        CompletionHandler text = new CompletionHandler(this, false);
+        HttpRouting.Builder routing = HttpRouting.builder()
+                .addFilter((chain, req, res) -> {
+                    if (authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
+                        chain.proceed();
+                    }
+                })
+                .post("/v1/chat/completions", api("chat", chat::handle))
+                .post("/v1/completions", api("completions", text::handle))
+                .get("/v1/models", api("models", (req, res) -> {
+                    engine();
+                    sendJson(res, 200, json.models(created));
+                }))
+                .get("/v1/models/{id}", api("models", (req, res) -> {
+                    String id = req.path().pathParameters().get("id");
+                    if (!id.equals(options.modelId())) {
+                        throw ApiException.notFound("model", "model_not_found", "The model '" + id + "' does not exist");
+                    }
+                    sendJson(res, 200, json.model(created));
+                }))
+                .get("/health", this::health)
+                .get("/metrics", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, ServerMetrics.CONTENT_TYPE);
+                    res.send(metrics.scrape());
+                })
+                .get("/", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
+                    res.send(page);
+                })
+                .any(api("other", (req, res) -> {
+                    throw ApiException.notFound(null, "unknown_url", "Unknown request URL: " + req.prologue().method().text()
+                            + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions)");
+                }));
+        this.web = WebServer.builder()
+                .host(options.host())
+                .port(options.port())
+                .shutdownHook(false)
+                .routing(routing)
+                .build()
+                .start();
+    }
+
+    /**
+     * Starts listening at once and loads the model on a background thread.
+     *
+     * @param loader loads the model (its directory must hold the tokenizer)
+     */
+    public static RgServer start(ServerOptions options, Supplier<Model> loader) {
+        RgServer s = new RgServer(options);
+        s.metrics.loading(true);
+        Thread.ofPlatform().name("rg-loader").daemon().start(() -> {
+            Model model = null;
+            try {
+                model = loader.get();
+                if (model.dir() == null) {
+                    throw new IllegalArgumentException("the model has no directory, so no tokenizer to serve it with");
+                }
+                GemmaTokenizer tok = GemmaTokenizer.load(model.dir());
+                RequestParser parser = new RequestParser(s.mapper, tok, options);
+                s.engine.complete(new Engine(model, tok, parser, new Scheduler(model, tok, options, s.metrics)));
+            } catch (RuntimeException | Error e) {
+                if (model != null) {
+                    model.close();
+                }
+                s.engine.completeExceptionally(e);
+            } finally {
+                s.metrics.loading(false);
+            }
+        });
+        return s;
+    }
+
+    /**
+     * Waits until the model is loaded.
+     *
+     * @throws RuntimeException the loading failure (e.g. a bad model directory)
+     * @throws IllegalStateException if it takes longer than {@code timeout}
+     */
+    public void awaitReady(Duration timeout) {
+        try {
+            engine.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the model did not load within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while loading the model");
+        }
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return web.port();
+    }
+
+    /** The loaded engine; 503 while loading, 500 if loading failed. */
+    Engine engine() {
+        if (!engine.isDone()) {
+            throw ApiException.loading("the model is loading; retry shortly");
+        }
+        if (engine.isCompletedExceptionally()) {
+            throw ApiException.internal("the model failed to load");
+        }
+        return engine.join();
+    }
+
+    ServerOptions options() {
+        return options;
+    }
+
+    ServerMetrics metrics() {
+        return metrics;
+    }
+
+    OpenAiJson json() {
+        return json;
+    }
+
+    void sendJson(ServerResponse res, int status, ObjectNode body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(json.bytes(body));
+    }
+
+    /** Wraps an API handler: an {@link ApiException} becomes OpenAI's error body with its status; failures a 500. */
+    private Handler api(String endpoint, Handler h) {
+        return (req, res) -> {
+            try {
+                h.handle(req, res);
+            } catch (ApiException e) {
+                sendError(endpoint, res, e);
+            } catch (UncheckedIOException e) {
+                metrics.request(endpoint, 499); // the client went away
+            } catch (RuntimeException e) {
+                sendError(endpoint, res, ApiException.internal("internal error: " + e));
+            }
+        };
+    }
+
+    private void sendError(String endpoint, ServerResponse res, ApiException e) {
+        metrics.request(endpoint, e.status());
+        if (!res.isSent()) {
+            sendJson(res, e.status(), json.error(e));
+        }
+    }
+
+    private boolean authorized(String path, String header, io.helidon.webserver.http.RoutingResponse res) {
+        if (options.apiKey() == null || !path.startsWith("/v1/")) {
+            return true;
+        }
+        String expected = "Bearer " + options.apiKey();
+        if (header != null && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+            return true;
+        }
+        ApiException e = ApiException.unauthorized(header == null
+                ? "You didn't provide an API key: send it as 'Authorization: Bearer KEY' (the server runs with --api-key)"
+                : "Incorrect API key provided");
+        metrics.request("auth", 401);
+        sendJson(res, 401, json.error(e));
+        return false;
+    }
+
+    private void health(ServerRequest req, ServerResponse res) {
+        ObjectNode body = mapper.createObjectNode();
+        if (!engine.isDone()) {
+            body.put("status", "loading");
+            sendJson(res, 503, body);
+        } else if (engine.isCompletedExceptionally()) {
+            body.put("status", "failed");
+            sendJson(res, 503, body);
+        } else {
+            body.put("status", "ok");
+            body.put("model", options.modelId());
+            sendJson(res, 200, body);
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = RgServer.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name + " in rg-server");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stops listening, ends the scheduler and releases the model. */
+    @Override
+    public void close() {
+        web.stop();
+        if (engine.isDone() && !engine.isCompletedExceptionally()) {
+            Engine e = engine.join();
+            e.scheduler().close();
+            e.model().close();
+        } else {
+            engine.whenComplete((e, err) -> {
+                if (e != null) {
+                    e.scheduler().close();
+                    e.model().close();
+                }
+            });
+        }
+    }
+}

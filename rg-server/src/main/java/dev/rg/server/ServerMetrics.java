@@ -1,0 +1,114 @@
+package dev.rg.server;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** The server's Prometheus metrics (prometheus-metrics), written in the Prometheus text format at /metrics. */
+final class ServerMetrics {
+    static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+    private static final double[] LATENCY_BOUNDS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    private static final double[] BATCH_BOUNDS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests = Counter.builder().name("rg_requests_total")
+            .help("HTTP requests to the API by endpoint and status").labelNames("endpoint", "status").register(registry);
+    private final Counter promptTokens = Counter.builder().name("rg_prompt_tokens_total")
+            .help("Prompt tokens of admitted requests (cached ones included)").register(registry);
+    private final Counter cachedTokens = Counter.builder().name("rg_prompt_tokens_cached_total")
+            .help("Prompt tokens not prefilled because a kept state covered them").register(registry);
+    private final Counter completionTokens = Counter.builder().name("rg_completion_tokens_total")
+            .help("Generated tokens").register(registry);
+    private final Counter cacheLookups = Counter.builder().name("rg_state_cache_lookups_total")
+            .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
+    private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
+            .help("Sequences dropped because the client went away").register(registry);
+    private final Gauge queueDepth = Gauge.builder().name("rg_queue_depth")
+            .help("Requests waiting for a sequence slot").register(registry);
+    private final Gauge active = Gauge.builder().name("rg_active_sequences")
+            .help("Sequences being prefilled or decoded").register(registry);
+    private final Gauge maxBatch = Gauge.builder().name("rg_batch_size_max")
+            .help("Largest number of sequences decoded in one step since start").register(registry);
+    private final Gauge cacheBytes = Gauge.builder().name("rg_state_cache_bytes")
+            .help("Bytes of kept conversation states").register(registry);
+    private final Gauge cacheEntries = Gauge.builder().name("rg_state_cache_entries")
+            .help("Kept conversation states").register(registry);
+    private final Gauge sequenceState = Gauge.builder().name("rg_sequence_state_bytes")
+            .help("Bytes of one sequence's state (fixed: conv, RG-LRU and key/value rings)").register(registry);
+    private final Gauge loading = Gauge.builder().name("rg_model_loading")
+            .help("1 while the model is loading, else 0").register(registry);
+    private final Histogram batchSize = Histogram.builder().name("rg_batch_size")
+            .help("Sequences decoded together per step").classicOnly().classicUpperBounds(BATCH_BOUNDS).register(registry);
+    private final Histogram ttft = Histogram.builder().name("rg_time_to_first_token_seconds")
+            .help("From request arrival to its first generated token").classicOnly().classicUpperBounds(LATENCY_BOUNDS)
+            .register(registry);
+    private final Histogram itl = Histogram.builder().name("rg_inter_token_latency_seconds")
+            .help("Between two generated tokens of one sequence").classicOnly().classicUpperBounds(LATENCY_BOUNDS)
+            .register(registry);
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private int largestBatch;
+
+    void request(String endpoint, int status) {
+        requests.labelValues(endpoint, Integer.toString(status)).inc();
+    }
+
+    void admitted(int prompt, int cached) {
+        promptTokens.inc(prompt);
+        cachedTokens.inc(cached);
+    }
+
+    void cacheLookup(boolean hit) {
+        cacheLookups.labelValues(hit ? "hit" : "miss").inc();
+    }
+
+    void cache(long bytes, int entries) {
+        cacheBytes.set(bytes);
+        cacheEntries.set(entries);
+    }
+
+    void token(boolean first, double seconds) {
+        completionTokens.inc();
+        (first ? ttft : itl).observe(seconds);
+    }
+
+    void cancelled() {
+        cancelled.inc();
+    }
+
+    void occupancy(int queued, int sequences) {
+        queueDepth.set(queued);
+        active.set(sequences);
+    }
+
+    void step(int batch) {
+        batchSize.observe(batch);
+        if (batch > largestBatch) {
+            largestBatch = batch;
+            maxBatch.set(batch);
+        }
+    }
+
+    void sequenceStateBytes(long bytes) {
+        sequenceState.set(bytes);
+    }
+
+    void loading(boolean yes) {
+        loading.set(yes ? 1 : 0);
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    byte[] scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            writer.write(out, registry.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

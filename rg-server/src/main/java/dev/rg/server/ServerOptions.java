@@ -1,0 +1,69 @@
+package dev.rg.server;
+
+/**
+ * How {@code rg serve} runs.
+ *
+ * @param host             address to bind (127.0.0.1 by default: not reachable from other machines)
+ * @param port             TCP port (0 = any free port)
+ * @param modelId          the model name clients send in {@code "model"} (the model directory's name)
+ * @param maxSequences     sequences generated at once (prefilling or decoding); more wait in the queue
+ * @param maxQueue         requests allowed to wait; one more is refused with 429
+ * @param apiKey           required as {@code Authorization: Bearer KEY} on /v1/*; null = no authentication
+ * @param stateCacheBytes  memory for kept conversation states (0 = no state cache)
+ * @param maxPromptTokens  longest prompt accepted (413 beyond)
+ * @param maxBodyBytes     largest request body accepted (413 beyond)
+ * @param prefillChunk     prompt tokens prefilled between two decode steps, so a long prompt does not stall others
+ */
+public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
+        long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk) {
+    public ServerOptions {
+        require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
+        require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
+        require(maxQueue >= 0 && maxQueue <= 1_000_000, "--max-queue must be in [0, 1000000], got " + maxQueue);
+        require(stateCacheBytes >= 0, "--state-cache-mb must be >= 0, got " + stateCacheBytes);
+        require(maxPromptTokens >= 1, "--max-prompt-tokens must be >= 1, got " + maxPromptTokens);
+        require(maxBodyBytes >= 1024, "--max-body-mb must allow at least 1 KB, got " + maxBodyBytes + " bytes");
+        require(prefillChunk >= 1 && prefillChunk <= 65536, "prefill chunk must be in [1, 65536], got " + prefillChunk);
+        require(apiKey == null || !apiKey.isBlank(), "--api-key must not be blank");
+        require(host != null && !host.isBlank(), "--host must not be blank");
+    }
+
+    /** Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache. */
+    public static ServerOptions defaults(String modelId) {
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256);
+    }
+
+    public ServerOptions withPort(int p) {
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withHost(String h) {
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withLimits(int sequences, int queue) {
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withApiKey(String key) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withStateCacheBytes(long bytes) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk);
+    }
+
+    public ServerOptions withPrefillChunk(int tokens) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/** {@code rg serve}: an OpenAI-compatible HTTP server over rg-core, with continuous batching and a state cache. */
+module dev.rg.server {
+    requires transitive dev.rg.core;
+    requires com.fasterxml.jackson.databind;
+    requires io.helidon.webserver;
+    requires io.helidon.webserver.sse;
+    requires io.prometheus.metrics.core;
+    requires io.prometheus.writer.text;
+    requires io.prometheus.metrics.model;
+    requires io.helidon.http;
+    requires io.helidon.http.sse;
+    requires java.net.http;
+
+    exports dev.rg.server;
+    exports dev.rg.server.bench;
+}

@@ -1,0 +1,75 @@
+package dev.rg.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.CompletionUsage;
+import dev.rg.core.tokenizer.ChatTemplate;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A 3-turn chat resumes from the kept state of the previous turn and gives the same text as without the cache. */
+class StateCacheTest {
+    private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
+
+    private record Turn(String text, CompletionUsage usage, String finish) {}
+
+    private static List<Turn> converse(RgServer s) {
+        List<Turn> out = new ArrayList<>();
+        OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
+        try {
+            ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
+                    .maxCompletionTokens(12).temperature(0.0);
+            for (String user : TURNS) {
+                p.addUserMessage(user);
+                ChatCompletion r = c.chat().completions().create(p.build());
+                String reply = r.choices().getFirst().message().content().orElseThrow();
+                out.add(new Turn(reply, r.usage().orElseThrow(), r.choices().getFirst().finishReason().asString()));
+                p.addAssistantMessage(reply);
+            }
+        } finally {
+            c.close();
+        }
+        return out;
+    }
+
+    private static long cached(CompletionUsage u) {
+        return u.promptTokensDetails().orElseThrow().cachedTokens().orElseThrow();
+    }
+
+    @Test
+    void eachTurnPrefillsOnlyItsNewTokensAndTheTextIsUnchanged() throws Exception {
+        List<Turn> without;
+        try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
+            without = converse(s);
+        }
+        ChatTemplate template = new ChatTemplate(GemmaTokenizer.load(TestServers.austen()));
+        try (RgServer s = TestServers.start(TestServers.options())) {
+            List<Turn> with = converse(s);
+            for (int i = 0; i < TURNS.length; i++) {
+                assertEquals(without.get(i).text(), with.get(i).text(), "turn " + i + " text");
+                assertEquals(without.get(i).usage().promptTokens(), with.get(i).usage().promptTokens(), "turn " + i + " prompt");
+                assertEquals(0, cached(without.get(i).usage()));
+            }
+            assertEquals(0, cached(with.getFirst().usage()), "nothing is cached before the first turn");
+            for (int i = 1; i < TURNS.length; i++) {
+                CompletionUsage prev = with.get(i - 1).usage();
+                CompletionUsage now = with.get(i).usage();
+                // the kept state has seen the previous prompt and reply (all but the reply's last token, never fed)
+                assertEquals(prev.promptTokens() + prev.completionTokens() - 1, cached(now), "turn " + i + " resumed");
+                // what is left: the reply's last token (unless it was <end_of_turn>, which the next turn starts with) and the new turn
+                int fresh = template.encodeNextUserTurn(TURNS[i], false).length + (with.get(i - 1).finish().equals("length") ? 1 : 0);
+                assertEquals(fresh, now.promptTokens() - cached(now), "turn " + i + " prefilled only its new tokens");
+            }
+            String m = TestServers.metrics(s);
+            assertEquals(2, TestServers.metric(m, "rg_state_cache_lookups_total{result=\"hit\"}"), m);
+            assertTrue(TestServers.metric(m, "rg_state_cache_bytes") > 0);
+        }
+    }
+}

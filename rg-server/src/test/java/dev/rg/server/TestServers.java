@@ -1,0 +1,55 @@
+package dev.rg.server;
+
+import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.Model;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Starts rg serve on the embedded model, bound to 127.0.0.1 on an ephemeral port, and reads its metrics. */
+final class TestServers {
+    static final String MODEL = "austen-6m";
+
+    private TestServers() {}
+
+    static Path austen() {
+        Path p = Path.of(System.getProperty("rg.shared", "../../shared")).resolve("models").resolve(MODEL).toAbsolutePath().normalize();
+        if (!Files.isDirectory(p)) {
+            throw new IllegalStateException("the embedded model is not at " + p + " (set -Drg.shared)");
+        }
+        return p;
+    }
+
+    static ServerOptions options() {
+        return ServerOptions.defaults(MODEL).withPort(0);
+    }
+
+    static RgServer start(ServerOptions options) {
+        RgServer s = RgServer.start(options, () -> Model.load(austen(), LoadOptions.defaults().withThreads(1)));
+        s.awaitReady(Duration.ofMinutes(2));
+        return s;
+    }
+
+    static String base(RgServer s) {
+        return "http://127.0.0.1:" + s.port();
+    }
+
+    static String metrics(RgServer s) throws IOException, InterruptedException {
+        try (HttpClient c = HttpClient.newHttpClient()) {
+            return c.send(HttpRequest.newBuilder(URI.create(base(s) + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
+
+    /** The value of a sample line {@code name value} (labels included in {@code name}), or -1 if absent. */
+    static double metric(String text, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+)$").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+}
