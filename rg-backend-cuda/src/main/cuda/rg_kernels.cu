@@ -357,8 +357,11 @@ RG_KERNEL rg_matmul_tiled(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, i
  *   a0 = A[group][2 tig .. +1], a1 = A[group + 8][2 tig ..], a2 = A[group][2 tig + 8 ..], a3 = A[group + 8][2 tig + 8 ..]
  *   b0 = B[2 tig .. +1][group], b1 = B[2 tig + 8 .. +1][group]
  *   c0, c1 = C[group][2 tig .. +1], c2, c3 = C[group + 8][2 tig .. +1]
- * On OpenCL (the CPU check) the instruction is emulated with exactly these layouts through local memory, so the
- * conformance kit on PoCL checks the tiling, the fragment indexing and the hi/lo split of this kernel.
+ * On OpenCL (the CPU check) each thread computes its accumulators' elements of C directly from the staged tiles
+ * (the same positions the mma fragments hold), so the conformance kit on PoCL checks the staging, the k-step
+ * tiling, the hi/lo split and the output mapping; the fragment loads and the instruction itself run on GPUs only.
+ * (An emulation that exchanged fragments between lanes through local memory gave results that varied between runs
+ * on PoCL: barriers inside a helper called in nested loops; it was replaced.)
  */
 #define MMA_BM 128
 #define MMA_BN 64
@@ -373,42 +376,10 @@ RG_DEVICE rg_u32 rg_bf16_bits(float f) {
 }
 
 #ifdef RG_CUDA
-#define MMA_SCRATCH 1
-RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3, rg_u32 b0, rg_u32 b1, RG_LOCAL float* scratch) {
-    (void) scratch;
+RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3, rg_u32 b0, rg_u32 b1) {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-#else
-/* 16 x 16 A and 16 x 8 B floats per warp */
-#define MMA_SCRATCH (8 * 384)
-RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3, rg_u32 b0, rg_u32 b1, RG_LOCAL float* scratch) {
-    int lane = RG_TID & 31;
-    int g = lane >> 2;
-    int q = lane & 3;
-    RG_LOCAL float* as = scratch + (RG_TID >> 5) * 384;
-    RG_LOCAL float* bs = as + 256;
-    as[g * 16 + 2 * q] = RG_AS_FLOAT(a0 << 16);
-    as[g * 16 + 2 * q + 1] = RG_AS_FLOAT(a0 & 0xffff0000u);
-    as[(g + 8) * 16 + 2 * q] = RG_AS_FLOAT(a1 << 16);
-    as[(g + 8) * 16 + 2 * q + 1] = RG_AS_FLOAT(a1 & 0xffff0000u);
-    as[g * 16 + 2 * q + 8] = RG_AS_FLOAT(a2 << 16);
-    as[g * 16 + 2 * q + 9] = RG_AS_FLOAT(a2 & 0xffff0000u);
-    as[(g + 8) * 16 + 2 * q + 8] = RG_AS_FLOAT(a3 << 16);
-    as[(g + 8) * 16 + 2 * q + 9] = RG_AS_FLOAT(a3 & 0xffff0000u);
-    bs[(2 * q) * 8 + g] = RG_AS_FLOAT(b0 << 16);
-    bs[(2 * q + 1) * 8 + g] = RG_AS_FLOAT(b0 & 0xffff0000u);
-    bs[(2 * q + 8) * 8 + g] = RG_AS_FLOAT(b1 << 16);
-    bs[(2 * q + 9) * 8 + g] = RG_AS_FLOAT(b1 & 0xffff0000u);
-    RG_SYNC();
-    for (int k = 0; k < 16; k++) {
-        c[0] = RG_FMA(as[g * 16 + k], bs[k * 8 + 2 * q], c[0]);
-        c[1] = RG_FMA(as[g * 16 + k], bs[k * 8 + 2 * q + 1], c[1]);
-        c[2] = RG_FMA(as[(g + 8) * 16 + k], bs[k * 8 + 2 * q], c[2]);
-        c[3] = RG_FMA(as[(g + 8) * 16 + k], bs[k * 8 + 2 * q + 1], c[3]);
-    }
-    RG_SYNC();
 }
 #endif
 
@@ -428,7 +399,6 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
     RG_SHARED rg_u16 ws[MMA_BM * MMA_PAD];
     RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
-    RG_SHARED float scratch[MMA_SCRATCH];
     int t = RG_TID;
     int lane = t & 31;
     int warp = t >> 5;
@@ -508,6 +478,7 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
             ld[1] = (lo[2] >> 16) | lo[3];
         }
         RG_SYNC();
+#ifdef RG_CUDA
         RG_UNROLL
         for (int ks = 0; ks < MMA_BK; ks += 16) {
             rg_u32 a[2][4];
@@ -528,11 +499,31 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
                 rg_u32 bl1 = MMA_WORD(xl, c, ks + 2 * q + 8);
                 RG_UNROLL
                 for (int mt = 0; mt < 2; mt++) {
-                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bl0, bl1, scratch);
-                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bh0, bh1, scratch);
+                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bl0, bl1);
+                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bh0, bh1);
                 }
             }
         }
+#else
+        /* The CPU check computes what the mma fragments above compute, element by element from the staged tiles:
+           accumulator e of tile (mt, nt) is C[g + 8 * (e / 2)][2 q + e % 2] of that tile, the lo products first. */
+        for (int mt = 0; mt < 2; mt++) {
+            for (int nt = 0; nt < 4; nt++) {
+                for (int e = 0; e < 4; e++) {
+                    int r = wm + mt * 16 + g + (e >> 1) * 8;
+                    int c = wn + nt * 8 + 2 * q + (e & 1);
+                    float sl = 0.0f;
+                    float sh = 0.0f;
+                    for (int kk = 0; kk < MMA_BK; kk++) {
+                        float wv = RG_AS_FLOAT((rg_u32) ws[r * MMA_PAD + kk] << 16);
+                        sl = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xl[c * MMA_PAD + kk] << 16), sl);
+                        sh = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xh[c * MMA_PAD + kk] << 16), sh);
+                    }
+                    acc[mt][nt][e] += sl + sh;
+                }
+            }
+        }
+#endif
     }
     RG_UNROLL
     for (int mt = 0; mt < 2; mt++) {
@@ -944,6 +935,122 @@ RG_KERNEL rg_attention(const RG_GLOBAL float* RG_RESTRICT q, const RG_GLOBAL flo
         if (d < headDim) {
             out[qBase + d] = acc[i] / l;
         }
+    }
+}
+
+/* Keys one block of the split decode attention scores at most. */
+#define ATT_SPLIT_KEYS 256
+
+/*
+ * Decode attention split over the keys ("flash decoding"): grid (rows, heads * splits), ATT_THREADS threads.
+ * The one-block-per-head kernel above puts a decode step's attention on `heads` SMs (10 for 2B), each reading a
+ * whole window of keys; here each block takes one slice of at most ATT_SPLIT_KEYS keys of the window. Scores: one
+ * warp per key, lanes over the head dims (coalesced reads of the key row), kept in shared memory; then each thread
+ * owns up to ATT_MAXD output dims and sums its slice's values. Each block writes its slice's maximum score, sum of
+ * exponentials and unnormalised output to part[((row * heads + head) * splits + split) * (headDim + 2)];
+ * rg_attention_combine merges the slices. The caches are only read here.
+ */
+RG_KERNEL rg_attention_split(const RG_GLOBAL float* RG_RESTRICT q, const RG_GLOBAL float* RG_RESTRICT k,
+        const RG_GLOBAL float* RG_RESTRICT v, const RG_GLOBAL int* RG_RESTRICT starts, int len, int heads, int kvHeads,
+        int headDim, int window, float scale, int splits, const RG_GLOBAL float* RG_RESTRICT kc,
+        const RG_GLOBAL float* RG_RESTRICT vc, RG_GLOBAL float* RG_RESTRICT part) {
+    RG_SHARED float qs[ATT_MAXHD];
+    RG_SHARED float sc[ATT_SPLIT_KEYS];
+    RG_SHARED float red[ATT_THREADS];
+    int t = RG_TID;
+    int lane = t & 31;
+    int warp = t >> 5;
+    int warps = RG_BDIM >> 5;
+    int row = RG_BID;
+    int head = RG_BID_Y / splits;
+    int split = RG_BID_Y % splits;
+    int s = row / len;
+    int start = starts[s];
+    int pos = start + row % len;
+    int first = pos - window > 0 ? pos - window : 0;
+    int count = pos - first + 1;
+    int per = (count + splits - 1) / splits;
+    int p0 = first + split * per;
+    int n = pos - p0 + 1 < per ? pos - p0 + 1 : per;
+    n = n > 0 ? n : 0;
+    int kvHead = head / (heads / kvHeads);
+    int kvCols = kvHeads * headDim;
+    rg_i64 qBase = ((rg_i64) row * heads + head) * headDim;
+    for (int d = t; d < headDim; d += RG_BDIM) {
+        qs[d] = q[qBase + d];
+    }
+    RG_SYNC();
+    /* every warp runs the same number of rounds: the OpenCL reduction inside has barriers */
+    for (int j0 = 0; j0 < n; j0 += warps) {
+        int j = j0 + warp;
+        float dot = 0.0f;
+        if (j < n) {
+            const RG_GLOBAL float* kr = rg_kv_row(k, kc, p0 + j, start, s, len, kvCols, kvHead, headDim, window);
+            for (int d = lane; d < headDim; d += 32) {
+                dot = RG_FMA(qs[d], kr[d], dot);
+            }
+        }
+        dot = rg_sum32(dot, red);
+        if (j < n && lane == 0) {
+            sc[j] = dot * scale;
+        }
+    }
+    RG_SYNC();
+    float mx = -RG_INF;
+    for (int j = t; j < n; j += RG_BDIM) {
+        mx = RG_FMAX(mx, sc[j]);
+    }
+    mx = rg_block_max(mx, red);
+    float sum = 0.0f;
+    for (int j = t; j < n; j += RG_BDIM) {
+        float e = RG_EXP(sc[j] - mx);
+        sc[j] = e;
+        sum += e;
+    }
+    sum = rg_block_sum(sum, red); /* its barriers also publish the exponentials in sc */
+    rg_i64 o = (((rg_i64) row * heads + head) * splits + split) * (headDim + 2);
+    for (int i = 0; i < ATT_MAXD; i++) {
+        int d = t + i * ATT_THREADS;
+        if (d < headDim) {
+            float a = 0.0f;
+            for (int j = 0; j < n; j++) {
+                const RG_GLOBAL float* vr = rg_kv_row(v, vc, p0 + j, start, s, len, kvCols, kvHead, headDim, window);
+                a = RG_FMA(sc[j], vr[d], a);
+            }
+            part[o + 2 + d] = a;
+        }
+    }
+    if (t == 0) {
+        part[o] = n > 0 ? mx : -RG_INF;
+        part[o + 1] = n > 0 ? sum : 0.0f;
+    }
+}
+
+/* Merges the slices of rg_attention_split: out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s. Grid (rows, heads). */
+RG_KERNEL rg_attention_combine(const RG_GLOBAL float* RG_RESTRICT part, int heads, int headDim, int splits,
+        RG_GLOBAL float* RG_RESTRICT out) {
+    int t = RG_TID;
+    int row = RG_BID;
+    int head = RG_BID_Y;
+    rg_i64 base = ((rg_i64) row * heads + head) * splits * (headDim + 2);
+    float m = -RG_INF;
+    for (int sp = 0; sp < splits; sp++) {
+        m = RG_FMAX(m, part[base + (rg_i64) sp * (headDim + 2)]);
+    }
+    float l = 0.0f;
+    for (int sp = 0; sp < splits; sp++) {
+        rg_i64 o = base + (rg_i64) sp * (headDim + 2);
+        float ms = part[o];
+        l += ms == -RG_INF ? 0.0f : RG_EXP(ms - m) * part[o + 1];
+    }
+    for (int d = t; d < headDim; d += RG_BDIM) {
+        float a = 0.0f;
+        for (int sp = 0; sp < splits; sp++) {
+            rg_i64 o = base + (rg_i64) sp * (headDim + 2);
+            float ms = part[o];
+            a += ms == -RG_INF ? 0.0f : RG_EXP(ms - m) * part[o + 2 + d];
+        }
+        out[((rg_i64) row * heads + head) * headDim + d] = a / l;
     }
 }
 

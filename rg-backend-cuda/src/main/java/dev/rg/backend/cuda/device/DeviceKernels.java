@@ -64,6 +64,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     private DeviceBuffer outInts;
     private DeviceBuffer outFloats;
     private DeviceBuffer lruPartial;
+    private DeviceBuffer attentionPartial;
 
     DeviceKernels(DeviceBackend backend) {
         this.backend = backend;
@@ -324,6 +325,16 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         }
     }
 
+    /**
+     * Key slices of a decode step's attention: about 16 slices of at least 16 keys (at most ATT_SPLIT_KEYS = 256) over
+     * the W + 1 keys a query sees, e.g. 16 slices of 129 keys for W = 2048; small windows get one or two.
+     */
+    static int attentionSplits(int window) {
+        long keys = (long) window + 1;
+        long slice = Math.max(16, (keys + 15) / 16);
+        return (int) ((keys + slice - 1) / slice);
+    }
+
     /** inv_freq[j] = 1 / theta^(2j / rotaryDim) in float32, rounded exactly as the reference does. */
     static float[] inverseFrequencies(int rotaryDim, float theta) {
         float[] f = new float[rotaryDim / 2];
@@ -380,9 +391,23 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             DeviceTensor vt = t(v);
             DeviceTensor kc = t(keyCache);
             DeviceTensor vc = t(valueCache);
-            l.launch(Kernel.ATTENTION, new Launch(n, spec.heads(), ATTENTION_THREADS), t(q).span(), kt.span(), vt.span(), st,
-                    seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), (float) (1.0 / Math.sqrt(hd)), kc.span(),
-                    vc.span(), t(out).span());
+            float scale = (float) (1.0 / Math.sqrt(hd));
+            int splits = attentionSplits(spec.window());
+            if (seq.length() == 1 && splits > 1) {
+                // decode: the window's keys split over blocks, then merged (one block per head would use `heads` SMs)
+                long partBytes = floats((long) n * spec.heads() * splits * (hd + 2));
+                attentionPartial = grow(attentionPartial, partBytes);
+                Span part = new Span(attentionPartial, partBytes);
+                l.launch(Kernel.ATTENTION_SPLIT, new Launch(n, spec.heads() * splits, ATTENTION_THREADS), t(q).span(), kt.span(),
+                        vt.span(), st, seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), scale, splits, kc.span(),
+                        vc.span(), part);
+                l.launch(Kernel.ATTENTION_COMBINE, new Launch(n, spec.heads(), ATTENTION_THREADS), part, spec.heads(), hd, splits,
+                        t(out).span());
+            } else {
+                l.launch(Kernel.ATTENTION, new Launch(n, spec.heads(), ATTENTION_THREADS), t(q).span(), kt.span(), vt.span(), st,
+                        seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), scale, kc.span(), vc.span(),
+                        t(out).span());
+            }
             long keep = Math.min(seq.length(), spec.window());
             elementwise(Kernel.KV_UPDATE, seq.batch() * keep * kvCols, kt.span(), vt.span(), st, seq.batch(), seq.length(),
                     spec.window(), kvCols, kc.span(), vc.span());
@@ -471,7 +496,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                 l.free(b);
             }
             inverseFrequencies.clear();
-            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats, lruPartial}) {
+            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats, lruPartial, attentionPartial}) {
                 if (b != null) {
                     l.free(b);
                 }

@@ -145,7 +145,7 @@ class LauncherChecksTest {
     }
 
     @Test
-    void matmulPicksTheMatvecOrTheTiledKernel() {
+    void matmulPicksTheMatvecTheTensorCoresOrTheTiledKernel() {
         Weight w = be.loadWeight(WeightFormats.bf16().quantize("w", Shape.matrix(37, 64), (r, d) -> {}, arena));
         Tensor x1 = be.allocate(1, 64);
         Tensor y1 = be.allocate(1, 37);
@@ -155,17 +155,26 @@ class LauncherChecksTest {
         HostLauncher.Recorded r = l.launches.get(0);
         assertEquals(Kernel.MATVEC_BF16, r.kernel());
         assertEquals(new Launch(5, 1, 256), r.geometry(), "8 weight rows per 256-thread block");
-        Tensor x6 = be.allocate(6, 64);
-        Tensor y6 = be.allocate(6, 37);
+        Tensor x8 = be.allocate(8, 64);
+        Tensor y8 = be.allocate(8, 37);
         l.launches.clear();
-        be.kernels().matmul(x6, w, null, y6);
-        assertEquals(2, l.launches.size(), "4 activation rows per matvec pass");
+        be.kernels().matmul(x8, w, null, y8);
+        assertEquals(1, l.launches.size(), "a batch of 8 reads the weights once");
+        Tensor x12 = be.allocate(12, 64);
+        Tensor y12 = be.allocate(12, 37);
+        l.launches.clear();
+        be.kernels().matmul(x12, w, null, y12);
+        assertEquals(2, l.launches.size(), "8 activation rows per matvec pass");
         Tensor x17 = be.allocate(17, 64);
         Tensor y17 = be.allocate(17, 37);
         l.launches.clear();
         be.kernels().matmul(x17, w, null, y17);
-        assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel());
-        assertEquals(new Launch(1, 1, 256), l.launches.get(0).geometry());
+        assertEquals(Kernel.MATMUL_MMA_BF16, l.launches.get(0).kernel(), "bf16 above 16 rows: tensor cores");
+        assertEquals(new Launch(1, 1, 256), l.launches.get(0).geometry(), "128 weight rows x 64 tokens per block");
+        Weight w32 = be.loadWeight(WeightFormats.f32().quantize("w32", Shape.matrix(37, 64), (rr, d) -> {}, arena));
+        l.launches.clear();
+        be.kernels().matmul(x17, w32, null, y17);
+        assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "other formats: the float32 tiles");
     }
 
     @Test
