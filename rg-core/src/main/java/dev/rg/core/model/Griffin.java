@@ -75,7 +75,70 @@ public final class Griffin {
             throw new IllegalArgumentException(ids.length + " token ids for " + batch + " sequences of " + length);
         }
         KernelArgs.ids(ids, config.vocabSize());
-        SeqBatch seq = new SeqBatch(batch, length, state.positions());
+        int chunk = chunkTokens(batch);
+        if (length <= chunk || observer != null) {
+            // one pass; an observed call (debugging, fixtures) is never chunked so the observer sees every row at once
+            Workspace ws = body(state, ids, length, observer);
+            return switch (outputs) {
+                case NONE -> null;
+                case LAST -> head(state, ws.x, batch, length);
+                case ALL -> head(state, ws.x, batch * length, 1);
+            };
+        }
+        return chunked(state, ids, length, outputs, chunk);
+    }
+
+    /**
+     * Tokens per sequence in one pass of a prefill: {@value #CHUNK_ROWS} rows in all, at least one per sequence.
+     * A longer call runs in chunks of this size, so its activation memory does not depend on the prompt length.
+     */
+    static int chunkTokens(int batch) {
+        return Math.max(1, CHUNK_ROWS / batch);
+    }
+
+    /** Rows of one prefill pass: large enough that the matmuls run at full speed, small enough to be cheap in memory. */
+    static final int CHUNK_ROWS = 256;
+
+    /**
+     * A long call in fixed-size chunks: each chunk continues the sequences where the previous one stopped (the
+     * state carries everything), so the result equals one pass up to float rounding. For {@link Outputs#ALL} the
+     * final hidden rows ({@code H} floats per token) are collected and go through the head once at the end: the
+     * logits asked for are the only memory that grows with the length.
+     */
+    private Tensor chunked(ModelState state, int[] ids, int length, Outputs outputs, int chunk) {
+        int batch = state.batch();
+        Tensor collected = outputs == Outputs.ALL ? backend.allocate(batch * length, config.hiddenSize()) : null;
+        try {
+            Workspace ws = null;
+            int n = 0;
+            for (int start = 0; start < length; start += n) {
+                n = Math.min(chunk, length - start);
+                int[] part = new int[batch * n];
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(ids, b * length + start, part, b * n, n);
+                }
+                ws = body(state, part, n, null);
+                if (collected != null) {
+                    for (int b = 0; b < batch; b++) {
+                        k.copyRows(ws.x, b * n, collected, b * length + start, n);
+                    }
+                }
+            }
+            return switch (outputs) {
+                case NONE -> null;
+                case LAST -> head(state, ws.x, batch, n);
+                case ALL -> head(state, collected, batch * length, 1);
+            };
+        } finally {
+            if (collected != null) {
+                collected.close();
+            }
+        }
+    }
+
+    /** Embedding and every layer for {@code length} tokens per sequence; advances the state. */
+    private Workspace body(ModelState state, int[] ids, int length, LayerObserver observer) {
+        SeqBatch seq = new SeqBatch(state.batch(), length, state.positions());
         Workspace ws = state.workspaces().forRows(seq.rows());
         k.embed(ids, weights.embedding(), embedScale, ws.x);
         for (int l = 0; l < config.layers(); l++) {
@@ -95,11 +158,7 @@ public final class Griffin {
             }
         }
         state.advance(length);
-        return switch (outputs) {
-            case NONE -> null;
-            case LAST -> head(state, ws.x, batch, length);
-            case ALL -> head(state, ws.x, seq.rows(), 1);
-        };
+        return ws;
     }
 
     /** Feeds tokens without an observer. */
