@@ -1,8 +1,8 @@
 package dev.rg.core.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -30,7 +30,8 @@ public final class ConfigReader {
             if (Files.size(file) > MAX_BYTES) {
                 throw new ConfigException(file + ": larger than " + MAX_BYTES + " bytes, not a model config");
             }
-            return parse(Files.readString(file), file.toString());
+            byte[] bytes = Files.readAllBytes(file);
+            return parse(StrictJson.decode(bytes, file.toString(), ConfigException::new), file.toString());
         } catch (NoSuchFileException e) {
             throw new ConfigException("no config.json in " + dir + " (expected a Hugging Face model directory)", e);
         } catch (IOException e) {
@@ -40,13 +41,8 @@ public final class ConfigReader {
 
     /** Parses config.json text; {@code source} names it in errors. */
     public static ModelConfig parse(String json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
+        JsonNode root = StrictJson.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), source, ConfigException::new);
+        if (!root.isObject()) {
             throw new ConfigException(source + ": expected a JSON object");
         }
         Fields f = new Fields(root, source);
@@ -127,7 +123,11 @@ public final class ConfigReader {
             if (!n.isNumber()) {
                 throw wrongType(name, "a number", n);
             }
-            return (float) n.doubleValue();
+            float f = (float) n.doubleValue();
+            if (!Float.isFinite(f)) {
+                throw new ConfigException(source + ": field '" + name + "' must be a finite float32 number, got " + n);
+            }
+            return f;
         }
 
         boolean bool(String name, boolean dflt) {

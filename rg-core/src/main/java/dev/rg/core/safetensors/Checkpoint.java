@@ -1,7 +1,7 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,7 +23,6 @@ import java.util.function.LongConsumer;
  */
 public final class Checkpoint implements AutoCloseable {
     private static final String INDEX = "model.safetensors.index.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
     private final Arena arena;
@@ -104,7 +103,7 @@ public final class Checkpoint implements AutoCloseable {
             if (Files.size(index) > SafetensorsFile.MAX_HEADER_BYTES) {
                 throw new SafetensorsException(index + ": implausibly large index");
             }
-            root = JSON.readTree(Files.readString(index));
+            root = StrictJson.read(Files.readAllBytes(index), index.toString(), SafetensorsException::new);
         } catch (IOException e) {
             throw new SafetensorsException(index + ": cannot read: " + e.getMessage(), e);
         }

@@ -1,7 +1,7 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.tensor.DType;
 import dev.rg.api.tensor.Shape;
@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -31,7 +30,6 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** Real headers are a few hundred KB; this bound keeps a corrupt length from allocating gigabytes. */
     static final long MAX_HEADER_BYTES = 100L << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
     private final Map<String, RawTensor> tensors;
@@ -72,13 +70,8 @@ public final class SafetensorsFile {
             throw new SafetensorsException(file + ": header length " + n + " exceeds the " + MAX_HEADER_BYTES + "-byte limit");
         }
         byte[] header = bytes.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
-        JsonNode root;
-        try {
-            root = JSON.readTree(new String(header, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new SafetensorsException(file + ": header is not valid JSON: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
+        JsonNode root = StrictJson.read(header, file + " (header)", SafetensorsException::new);
+        if (!root.isObject()) {
             throw new SafetensorsException(file + ": header must be a JSON object");
         }
         MemorySegment data = bytes.asSlice(8 + n);
