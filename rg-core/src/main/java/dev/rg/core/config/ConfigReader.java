@@ -2,6 +2,7 @@ package dev.rg.core.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.ModelFiles;
 import dev.rg.core.io.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ public final class ConfigReader {
     /** Reads {@code dir/config.json}. */
     public static ModelConfig read(Path dir) {
         Path file = dir.resolve("config.json");
+        ModelFiles.requireRegularFile(file, ConfigException::new);
         try {
             if (Files.size(file) > MAX_BYTES) {
                 throw new ConfigException(file + ": larger than " + MAX_BYTES + " bytes, not a model config");

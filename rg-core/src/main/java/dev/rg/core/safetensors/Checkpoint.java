@@ -1,6 +1,7 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rg.core.io.ModelFiles;
 import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import java.io.IOException;
@@ -71,13 +72,27 @@ public final class Checkpoint implements AutoCloseable {
         return open(dir, b -> {});
     }
 
-    /** The shard files of a model directory, in order. */
+    /**
+     * The shard files of a model directory, in order: regular files (no FIFO or device) whose real path lies in the
+     * directory (or, in a Hugging Face cache snapshot, in the repository's blobs).
+     */
     public static List<Path> shards(Path dir) {
+        List<Path> shards = listShards(dir);
+        for (Path p : shards) {
+            ModelFiles.requireInside(dir, p, SafetensorsException::new);
+            ModelFiles.requireRegularFile(p, SafetensorsException::new);
+        }
+        return shards;
+    }
+
+    private static List<Path> listShards(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new SafetensorsException(dir + " is not a directory");
         }
         Path index = dir.resolve(INDEX);
         if (Files.exists(index)) {
+            ModelFiles.requireInside(dir, index, SafetensorsException::new);
+            ModelFiles.requireRegularFile(index, SafetensorsException::new);
             return indexShards(dir, index);
         }
         Path single = dir.resolve("model.safetensors");

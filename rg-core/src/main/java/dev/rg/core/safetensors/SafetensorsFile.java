@@ -1,6 +1,7 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rg.core.io.ModelFiles;
 import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.tensor.DType;
@@ -45,10 +46,12 @@ public final class SafetensorsFile {
 
     /** Maps and checks {@code file}; the mapping lives as long as {@code arena}. */
     public static SafetensorsFile open(Path file, Arena arena) {
+        ModelFiles.requireRegularFile(file, SafetensorsException::new); // a FIFO would block the open forever
         MemorySegment mapped;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            mapped = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            // an empty file cannot be mapped; an empty heap segment (not a restricted reinterpret) stands in for it
+            mapped = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         } catch (IOException e) {
             throw new SafetensorsException(file + ": cannot open: " + e.getMessage(), e);
         }
