@@ -20,6 +20,6 @@ final class Errors {
                     + " --format (int8, nf4), batch or --max-tokens";
         }
         String msg = t.getMessage();
-        return msg == null ? t.getClass().getSimpleName() : msg;
+        return msg == null ? t.getClass().getSimpleName() : dev.rg.core.io.OneLine.of(msg); // never more than one line
     }
 }

@@ -32,13 +32,17 @@ public final class ConfigReader {
             if (Files.size(file) > MAX_BYTES) {
                 throw new ConfigException(file + ": larger than " + MAX_BYTES + " bytes, not a model config");
             }
-            byte[] bytes = Files.readAllBytes(file);
-            return parse(StrictJson.decode(bytes, file.toString(), ConfigException::new), file.toString());
+            return parse(Files.readAllBytes(file), file.toString());
         } catch (NoSuchFileException e) {
             throw new ConfigException("no config.json in " + dir + " (expected a Hugging Face model directory)", e);
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** Parses the bytes of a config.json (strict UTF-8); {@code source} names it in errors. */
+    public static ModelConfig parse(byte[] utf8, String source) {
+        return parse(StrictJson.decode(utf8, source, ConfigException::new), source);
     }
 
     /** Parses config.json text; {@code source} names it in errors. */

@@ -113,15 +113,19 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static List<Path> indexShards(Path dir, Path index) {
-        JsonNode root;
         try {
             if (Files.size(index) > SafetensorsFile.MAX_HEADER_BYTES) {
                 throw new SafetensorsException(index + ": implausibly large index");
             }
-            root = StrictJson.read(Files.readAllBytes(index), index.toString(), SafetensorsException::new);
+            return indexShards(dir, index, Files.readAllBytes(index));
         } catch (IOException e) {
             throw new SafetensorsException(index + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** The shards named by the bytes of a {@code model.safetensors.index.json} (for tests and fuzzing). */
+    static List<Path> indexShards(Path dir, Path index, byte[] json) {
+        JsonNode root = StrictJson.read(json, index.toString(), SafetensorsException::new);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
             throw new SafetensorsException(index + ": missing object 'weight_map'");

@@ -30,8 +30,13 @@ final class HfTokenizerJsonLoader {
     record Loaded(Vocabulary vocabulary, Encoder encoder) {}
 
     static Loaded load(Path file) {
+        return load(TokenizerFiles.read(file), file);
+    }
+
+    /** Loads the bytes of {@code file} (tokenizer_config.json is looked for beside it). */
+    static Loaded load(byte[] bytes, Path file) {
         String source = file.toString();
-        JsonNode root = parse(TokenizerFiles.read(file), source);
+        JsonNode root = parse(bytes, source);
         JsonNode model = root.path("model");
         if (!model.isObject()) {
             throw new TokenizerException(source + ": no 'model' object; not a tokenizer.json");
