@@ -70,7 +70,7 @@ public final class ConfigReader {
                     f.integer("intermediate_size", 3 * 2560),
                     heads,
                     f.integer("num_key_value_heads", heads),
-                    f.integer("head_dim", hidden / heads),
+                    f.integer("head_dim", heads > 0 ? hidden / heads : 0), // heads < 1 is refused by the validation (found by fuzzing)
                     f.integer("num_hidden_layers", 26),
                     f.blockTypes(),
                     f.integer("attention_window_size", 2048),
