@@ -9,6 +9,7 @@ module dev.rg.core {
 
     exports dev.rg.core;
     exports dev.rg.core.config;
+    exports dev.rg.core.io;
     exports dev.rg.core.safetensors;
     exports dev.rg.core.model;
     exports dev.rg.core.tokenizer;

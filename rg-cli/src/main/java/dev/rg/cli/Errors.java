@@ -16,9 +16,10 @@ final class Errors {
             return "no such file: " + n.getFile();
         }
         if (t instanceof OutOfMemoryError) {
-            return "out of memory (" + t.getMessage() + "); raise -Xmx via RG_JAVA_OPTS or use a smaller --format";
+            return "out of memory (" + t.getMessage() + "); give Java more heap (e.g. RG_JAVA_OPTS=-Xmx8g), or use a smaller"
+                    + " --format (int8, nf4), batch or --max-tokens";
         }
         String msg = t.getMessage();
-        return msg == null ? t.getClass().getSimpleName() : msg;
+        return msg == null ? t.getClass().getSimpleName() : dev.rg.core.io.OneLine.of(msg); // never more than one line
     }
 }

@@ -5,7 +5,10 @@ import dev.rg.core.config.BlockType;
 import dev.rg.core.config.ConfigReader;
 import dev.rg.core.config.ModelConfig;
 import dev.rg.core.safetensors.Checkpoint;
+import dev.rg.core.model.Finite;
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -22,6 +25,9 @@ final class InfoCommand implements Callable<Integer> {
 
     @Option(names = "--tensors", description = "List every tensor.")
     boolean tensors;
+
+    @Option(names = "--verify", description = "Scan every weight for NaN and infinities (reads the whole checkpoint).")
+    boolean verify;
 
     @Override
     public Integer call() {
@@ -57,8 +63,29 @@ final class InfoCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "  %-60s %-5s %s%n", t.name(), t.dtype().safetensorsName(), t.shape());
                 }
             }
+            if (verify) {
+                verify(ck, out);
+            }
         }
         return 0;
+    }
+
+    /** Fails on the first tensors holding NaN or an infinity (bit patterns, so every stored float type is covered). */
+    private static void verify(Checkpoint ck, PrintStream out) {
+        List<String> bad = new ArrayList<>();
+        long scanned = 0;
+        for (RawTensor t : ck.tensors().values()) {
+            long i = Finite.firstNonFinite(t.data(), t.dtype());
+            scanned += t.data().byteSize();
+            if (i >= 0) {
+                bad.add("'" + t.name() + "' (" + t.file() + ") element " + i);
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException(bad.size() + " tensor(s) hold NaN or infinite values: " + bad.getFirst()
+                    + (bad.size() > 1 ? " and " + String.join(", ", bad.subList(1, Math.min(bad.size(), 4))) + (bad.size() > 4 ? ", ..." : "") : ""));
+        }
+        out.printf(Locale.ROOT, "verify         every weight is finite (%d tensors, %,d bytes scanned)%n", ck.tensors().size(), scanned);
     }
 
     private static String pattern(ModelConfig c) {

@@ -19,7 +19,11 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code. */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(new CommandLine(new Main()), args);
+    }
+
+    /** Runs {@code cl} with rg's error handling: one line on stderr, exit code 2. */
+    static int run(CommandLine cl, String... args) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean debug = Boolean.getBoolean("rg.debug") || System.getenv("RG_DEBUG") != null;
             if (debug) {
@@ -29,7 +33,14 @@ public final class Main implements Runnable {
             cmd.getErr().flush();
             return 2;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands Errors through: the heap is exhausted, say so in one line (the stack is of no use to a user)
+            System.err.println("rg: error: " + Errors.describe(e));
+            System.err.flush();
+            return 2;
+        }
     }
 
     public static void main(String[] args) {

@@ -38,8 +38,9 @@ final class ModelOptions {
     }
 
     LoadOptions loadOptions() {
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        if (threads < 0 || threads > LoadOptions.MAX_THREADS) {
+            throw new IllegalArgumentException("--threads must be in [0, " + LoadOptions.MAX_THREADS + "] (0 = one per core; this machine has "
+                    + Runtime.getRuntime().availableProcessors() + "), got " + threads);
         }
         return new LoadOptions(backend, threads, format, quantizeHead, Map.of());
     }

@@ -37,7 +37,8 @@ public final class VectorBackend implements Backend {
 
     VectorBackend(BackendOptions options) {
         Map<String, String> settings = options.settings();
-        long spin = setting(settings, "spin-us", DEFAULT_SPIN_NANOS / 1000) * 1000;
+        long spin = settings.containsKey("spin-us") ? setting(settings, "spin-us", 0) * 1000
+                : WorkerPool.spinFor(options.threads(), Runtime.getRuntime().availableProcessors(), DEFAULT_SPIN_NANOS);
         long chunk = setting(settings, "chunk-kb", DEFAULT_MIN_CHUNK_BYTES >> 10) << 10;
         this.pool = new WorkerPool(options.threads(), spin, "rg-vector");
         this.kernels = new VectorKernels(this, pool, chunk);

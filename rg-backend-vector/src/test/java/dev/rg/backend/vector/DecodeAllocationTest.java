@@ -28,10 +28,25 @@ import org.junit.jupiter.api.Test;
  * would be at least 16 bytes x 24000 calls = 384 KB, twenty times the bound; the slack covers the
  * measurement itself (the MXBean returns arrays) and a rare safepoint/JIT housekeeping object. The parallel
  * kernels are forced onto the workers ({@code chunk-kb=0}) so that the worker side is exercised too.
+ *
+ * <p>Why this does not race the JIT: interpreted and C1 code allocate (the Vector API boxes every vector until C2
+ * intrinsifies it), so a window measured while C2 is still compiling fails on a loaded machine whose compiler
+ * threads are starved. The measurement therefore repeats (up to {@value #MAX_WINDOWS} windows) until two
+ * consecutive windows agree within {@value #AGREE_BYTES} bytes, i.e. until what the path allocates has stopped
+ * changing, and asserts on the smallest window. However slowly the compiler works, the allocation of a window
+ * falls as methods get compiled and the loop continues; what it converges to is the property under test. A real
+ * one-object-per-call allocation converges too, to a value far above the bound, so the test still fails on it.
+ * Rejected: {@code -Xbatch} (foreground compilation) makes the warm-up deterministic, but C2 then compiles on
+ * immature profiles and settles on code that allocates 48 bytes per kernel call (measured: 1.15 MB per 600 steps),
+ * which is not the code users run; {@code -XX:-TieredCompilation} still compiles in the background; waiting for
+ * the JIT to go idle depends on timing; a larger bound would hide the allocation the test exists to catch.
  */
 class DecodeAllocationTest {
     static final int ROUNDS = 200;
     static final long BOUND_BYTES = 16 * 1024;
+    /** Two windows within this many bytes of each other: the compiled code no longer changes. */
+    static final long AGREE_BYTES = 1024;
+    static final int MAX_WINDOWS = 20;
     private static final int H = 128;
     private static final int MLP = 256;
     private static final int HEADS = 4;
@@ -69,7 +84,7 @@ class DecodeAllocationTest {
                 VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0", "spin-us", "20")))) {
             Step[] steps = models.create(b, arena);
             int warmup = 5000;
-            SeqBatch[] seqs = new SeqBatch[warmup + 3 * ROUNDS];
+            SeqBatch[] seqs = new SeqBatch[warmup + MAX_WINDOWS * ROUNDS];
             for (int i = 0; i < seqs.length; i++) {
                 seqs[i] = SeqBatch.single(i, 1);
             }
@@ -79,28 +94,43 @@ class DecodeAllocationTest {
                     step.run(seqs[pos], pos);
                 }
             }
-            long[] workers = b.workerThreadIds();
-            long self = Thread.currentThread().threadId();
-            long best = Long.MAX_VALUE;
+            int[] at = {pos};
             StringBuilder windows = new StringBuilder();
-            // up to three windows: a late JIT recompilation in one is not the steady state
-            for (int window = 0; window < 3 && best > BOUND_BYTES; window++) {
-                long callerBefore = mx.getThreadAllocatedBytes(self);
-                long workersBefore = sum(mx.getThreadAllocatedBytes(workers));
-                for (int i = 0; i < ROUNDS; i++, pos++) {
+            long best = settledAllocation(mx, b, windows, () -> {
+                for (int i = 0; i < ROUNDS; i++, at[0]++) {
                     for (Step step : steps) {
-                        step.run(seqs[pos], pos);
+                        step.run(seqs[at[0]], at[0]);
                     }
                 }
-                long caller = mx.getThreadAllocatedBytes(self) - callerBefore;
-                long worker = sum(mx.getThreadAllocatedBytes(workers)) - workersBefore;
-                windows.append(String.format("[caller %d B, workers %d B] ", caller, worker));
-                best = Math.min(best, caller + worker);
-            }
+            });
             System.out.println(what + " decode allocation over " + steps.length * ROUNDS + " steps: " + windows);
             assertTrue(best <= BOUND_BYTES, what + " decode steps allocated " + best + " bytes (bound " + BOUND_BYTES + "): "
                     + windows);
         }
+    }
+
+    /**
+     * Measures {@code window} repeatedly until two consecutive measurements agree within {@value #AGREE_BYTES}
+     * bytes (the JIT has settled: nothing left to compile or recompile changes what the path allocates), at most
+     * {@value #MAX_WINDOWS} times, and returns the smallest.
+     */
+    private static long settledAllocation(com.sun.management.ThreadMXBean mx, VectorBackend b, StringBuilder log, Runnable window) {
+        long[] workers = b.workerThreadIds();
+        long self = Thread.currentThread().threadId();
+        long best = Long.MAX_VALUE;
+        long previous = -1;
+        for (int w = 0; w < MAX_WINDOWS; w++) {
+            long before = mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers));
+            window.run();
+            long bytes = mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers)) - before;
+            log.append(bytes).append(" B; ");
+            best = Math.min(best, bytes);
+            if (previous >= 0 && Math.abs(bytes - previous) <= AGREE_BYTES) {
+                break;
+            }
+            previous = bytes;
+        }
+        return best;
     }
 
     /** The batched (prefill) matmul tiles too: 8 rows, several K blocks, on the workers. */
@@ -129,18 +159,14 @@ class DecodeAllocationTest {
                 Weight w = ws[i % ws.length];
                 k.matmul(w.cols() == 2100 ? x : x2, w, bias, out);
             }
-            long[] workers = b.workerThreadIds();
-            long self = Thread.currentThread().threadId();
-            long best = Long.MAX_VALUE;
-            for (int window = 0; window < 3 && best > BOUND_BYTES; window++) {
-                long before = mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers));
+            StringBuilder windows = new StringBuilder();
+            long best = settledAllocation(mx, b, windows, () -> {
                 for (int i = 0; i < 1500; i++) {
                     Weight w = ws[i % ws.length];
                     k.matmul(w.cols() == 2100 ? x : x2, w, bias, out);
                 }
-                best = Math.min(best, mx.getThreadAllocatedBytes(self) + sum(mx.getThreadAllocatedBytes(workers)) - before);
-            }
-            System.out.println("batched matmul allocation over 1500 calls: " + best + " B");
+            });
+            System.out.println("batched matmul allocation over 1500 calls: " + windows);
             assertTrue(best <= BOUND_BYTES, "batched matmuls allocated " + best + " bytes");
         }
     }

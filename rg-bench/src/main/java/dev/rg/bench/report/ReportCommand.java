@@ -94,10 +94,6 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     private static void write(Path file, String text) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Files.writeString(file, text, StandardCharsets.UTF_8);
+        dev.rg.core.io.AtomicFiles.writeString(file, text); // whole or not at all
     }
 }

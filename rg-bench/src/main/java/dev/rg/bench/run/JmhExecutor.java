@@ -107,12 +107,13 @@ final class JmhExecutor {
 
     /** Writes results in JMH's JSON format (what {@code -rf json} writes). */
     public static void writeJson(Collection<RunResult> results, Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        try (PrintStream out = new PrintStream(Files.newOutputStream(file), false, StandardCharsets.UTF_8)) {
-            ResultFormatFactory.getInstance(ResultFormatType.JSON, out).writeOut(results);
-        }
+        dev.rg.core.io.AtomicFiles.write(file, tmp -> { // whole or not at all
+            try (PrintStream out = new PrintStream(Files.newOutputStream(tmp), false, StandardCharsets.UTF_8)) {
+                ResultFormatFactory.getInstance(ResultFormatType.JSON, out).writeOut(results);
+                if (out.checkError()) {
+                    throw new IOException("write error");
+                }
+            }
+        });
     }
 }

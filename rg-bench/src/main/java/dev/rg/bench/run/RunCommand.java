@@ -123,7 +123,7 @@ public final class RunCommand implements Callable<Integer> {
         side.set("probes", MachineInfo.best(json, before, MachineInfo.probes(json, threads, p)));
         side.set("failures", json.valueToTree(outcome.failures()));
         run.put("wall_seconds", (System.nanoTime() - started) / 1e9);
-        json.writeValue(Sidecar.of(out).toFile(), side);
+        dev.rg.core.io.AtomicFiles.write(Sidecar.of(out), tmp -> json.writeValue(tmp.toFile(), side));
 
         log.printf("%d result(s) -> %s (machine and probes -> %s), %.0f s%n", outcome.results().size(), out,
                 Sidecar.of(out), (System.nanoTime() - started) / 1e9);

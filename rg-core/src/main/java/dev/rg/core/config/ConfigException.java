@@ -5,10 +5,10 @@ public class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public ConfigException(String message) {
-        super(message);
+        super(dev.rg.core.io.OneLine.of(message));
     }
 
     public ConfigException(String message, Throwable cause) {
-        super(message, cause);
+        super(dev.rg.core.io.OneLine.of(message), cause);
     }
 }

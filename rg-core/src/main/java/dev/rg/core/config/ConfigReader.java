@@ -1,8 +1,9 @@
 package dev.rg.core.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.ModelFiles;
+import dev.rg.core.io.StrictJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,11 +27,12 @@ public final class ConfigReader {
     /** Reads {@code dir/config.json}. */
     public static ModelConfig read(Path dir) {
         Path file = dir.resolve("config.json");
+        ModelFiles.requireRegularFile(file, ConfigException::new);
         try {
             if (Files.size(file) > MAX_BYTES) {
                 throw new ConfigException(file + ": larger than " + MAX_BYTES + " bytes, not a model config");
             }
-            return parse(Files.readString(file), file.toString());
+            return parse(Files.readAllBytes(file), file.toString());
         } catch (NoSuchFileException e) {
             throw new ConfigException("no config.json in " + dir + " (expected a Hugging Face model directory)", e);
         } catch (IOException e) {
@@ -38,15 +40,15 @@ public final class ConfigReader {
         }
     }
 
+    /** Parses the bytes of a config.json (strict UTF-8); {@code source} names it in errors. */
+    public static ModelConfig parse(byte[] utf8, String source) {
+        return parse(StrictJson.decode(utf8, source, ConfigException::new), source);
+    }
+
     /** Parses config.json text; {@code source} names it in errors. */
     public static ModelConfig parse(String json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
+        JsonNode root = StrictJson.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8), source, ConfigException::new);
+        if (!root.isObject()) {
             throw new ConfigException(source + ": expected a JSON object");
         }
         Fields f = new Fields(root, source);
@@ -68,7 +70,7 @@ public final class ConfigReader {
                     f.integer("intermediate_size", 3 * 2560),
                     heads,
                     f.integer("num_key_value_heads", heads),
-                    f.integer("head_dim", hidden / heads),
+                    f.integer("head_dim", heads > 0 ? hidden / heads : 0), // heads < 1 is refused by the validation (found by fuzzing)
                     f.integer("num_hidden_layers", 26),
                     f.blockTypes(),
                     f.integer("attention_window_size", 2048),
@@ -127,7 +129,11 @@ public final class ConfigReader {
             if (!n.isNumber()) {
                 throw wrongType(name, "a number", n);
             }
-            return (float) n.doubleValue();
+            float f = (float) n.doubleValue();
+            if (!Float.isFinite(f)) {
+                throw new ConfigException(source + ": field '" + name + "' must be a finite float32 number, got " + n);
+            }
+            return f;
         }
 
         boolean bool(String name, boolean dflt) {

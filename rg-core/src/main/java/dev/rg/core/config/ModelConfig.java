@@ -44,6 +44,47 @@ public record ModelConfig(int vocabSize, int hiddenSize, int lruWidth, int inter
                 : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(quantization));
         validate(vocabSize, hiddenSize, lruWidth, intermediateSize, heads, kvHeads, headDim, layers, blockTypes, window,
                 convWidth, logitsSoftCap, partialRotaryFactor);
+        validateRanges(vocabSize, hiddenSize, lruWidth, intermediateSize, heads, convWidth, logitsSoftCap, rmsNormEps, ropeTheta,
+                bosId, eosId, padId);
+    }
+
+    /**
+     * Ranges of the remaining numeric fields, chosen so that no value inside them can overflow the float32
+     * arithmetic (a soft cap of 1e39 is +Inf, an epsilon of 0 divides by zero on a zero row, a theta of 0 or below
+     * gives NaN angles) or ask for absurd memory. Real RecurrentGemma configs sit far inside them.
+     */
+    private static void validateRanges(int vocabSize, int hiddenSize, int lruWidth, int intermediateSize, int heads, int convWidth,
+            float cap, float eps, float theta, int bosId, int eosId, int padId) {
+        range("logits_soft_cap", cap, 1e-2, 1e6);
+        range("rms_norm_eps", eps, 1e-12, 1);
+        range("rope_theta", theta, 1, 1e12);
+        atMost("vocab_size", vocabSize, 1 << 22);
+        atMost("hidden_size", hiddenSize, 1 << 16);
+        atMost("lru_width", lruWidth, 1 << 16);
+        atMost("intermediate_size", intermediateSize, 1 << 20);
+        atMost("num_attention_heads", heads, 1 << 12);
+        atMost("conv1d_width", convWidth, 1 << 10);
+        tokenId("bos_token_id", bosId, vocabSize);
+        tokenId("eos_token_id", eosId, vocabSize);
+        tokenId("pad_token_id", padId, vocabSize);
+    }
+
+    private static void range(String field, float v, double min, double max) {
+        if (!(v >= min && v <= max)) {
+            throw new ConfigException(field + " must be in [" + min + ", " + max + "], got " + v);
+        }
+    }
+
+    private static void atMost(String field, int v, int max) {
+        if (v > max) {
+            throw new ConfigException(field + " must be <= " + max + ", got " + v);
+        }
+    }
+
+    private static void tokenId(String field, int id, int vocab) {
+        if (id < 0 || id >= vocab) {
+            throw new ConfigException(field + " must be a token id in [0, vocab_size " + vocab + "), got " + id);
+        }
     }
 
     private static void validate(int vocabSize, int hiddenSize, int lruWidth, int intermediateSize, int heads,
@@ -84,9 +125,6 @@ public record ModelConfig(int vocabSize, int hiddenSize, int lruWidth, int inter
         }
         if (headDim % 4 != 0) {
             throw new ConfigException("head_dim must be a multiple of 4 for the half-rotary RoPE, got " + headDim);
-        }
-        if (!(cap > 0)) {
-            throw new ConfigException("logits_soft_cap must be > 0, got " + cap);
         }
         // Bounds that keep a typo from asking for terabytes: 4x the 9B model's sizes.
         if ((long) vocabSize * hiddenSize > 4L * 256000 * 4096 || layers > 1024 || window > (1 << 20)) {

@@ -1,5 +1,7 @@
 package dev.rg.core.generate;
 
+import dev.rg.core.model.Finite;
+import dev.rg.core.model.NonFiniteException;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
@@ -36,27 +38,40 @@ public final class Sampler {
         int v = scratch.length;
         float[] x = scratch;
         System.arraycopy(logits, offset, x, 0, v);
+        int bad = Finite.firstNonFinite(x, 0, v);
+        if (bad >= 0) {
+            throw new NonFiniteException("the model computed " + Finite.describe(x[bad]) + " logits (token " + bad
+                    + "); the weights or config.json are broken (`rg info --verify` scans the weights) or the computation overflowed");
+        }
         if (params.repetitionPenalty() != 1f) {
             float p = params.repetitionPenalty();
             for (int id = seen.nextSetBit(0); id >= 0; id = seen.nextSetBit(id + 1)) {
-                x[id] = x[id] > 0 ? x[id] / p : x[id] * p;
+                // clamped: a tiny penalty must not turn a logit into an infinity (and then into NaN below)
+                x[id] = clamp(x[id] > 0 ? x[id] / p : x[id] * p);
             }
         }
         if (params.temperature() == 0) {
             return argmax(x);
         }
-        float inv = 1f / params.temperature();
-        float max = Float.NEGATIVE_INFINITY;
+        float t = params.temperature();
+        float inv = 1f / t;
+        float rawMax = Float.NEGATIVE_INFINITY;
+        float rawMin = Float.POSITIVE_INFINITY;
         for (int i = 0; i < v; i++) {
-            x[i] *= inv;
-            max = Math.max(max, x[i]);
+            rawMax = Math.max(rawMax, x[i]);
+            rawMin = Math.min(rawMin, x[i]);
         }
-        // probabilities (unnormalised), sorted descending by packing (probability bits, index) into longs
-        double total = 0;
-        for (int i = 0; i < v; i++) {
-            float p = (float) Math.exp(x[i] - max);
-            x[i] = p;
-            total += p;
+        if (Float.isFinite(rawMax * inv) && Float.isFinite(rawMin * inv)) {
+            float max = rawMax * inv;
+            for (int i = 0; i < v; i++) {
+                x[i] = (float) Math.exp(x[i] * inv - max);
+            }
+        } else {
+            // x / T overflows (T = 1e-45 made 1 / T infinite, and NaN everywhere): (x - max) / T is <= 0 for every
+            // value, so nothing overflows; the worst is -Inf, whose probability is exactly 0 (greedy in effect)
+            for (int i = 0; i < v; i++) {
+                x[i] = (float) Math.exp((x[i] - rawMax) / t);
+            }
         }
         int n = candidates(x, v);
         double kept = 0;
@@ -112,6 +127,10 @@ public final class Sampler {
             n = keep;
         }
         return n;
+    }
+
+    private static float clamp(float f) {
+        return Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, f));
     }
 
     private static int index(long packed) {

@@ -2,8 +2,10 @@ package dev.rg.core.generate;
 
 import dev.rg.api.backend.Backend;
 import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Finite;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
+import dev.rg.core.model.NonFiniteException;
 import dev.rg.core.model.Outputs;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import dev.rg.core.tokenizer.StreamingDecoder;
@@ -36,6 +38,11 @@ public final class Session implements AutoCloseable {
 
     /** @param tokenizer may be null for an ids-only session */
     public Session(Model model, GemmaTokenizer tokenizer) {
+        if (tokenizer != null && tokenizer.vocabSize() > model.config().vocabSize()) {
+            // caught here, before anything runs: otherwise the first out-of-range id fails mid-generation
+            throw new IllegalArgumentException(tokenizer.source() + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " pieces but the model only " + model.config().vocabSize() + " embeddings (vocab_size): mismatched files");
+        }
         this.model = model;
         this.tokenizer = tokenizer;
         this.state = model.newState(1);
@@ -90,9 +97,19 @@ public final class Session implements AutoCloseable {
             }
         }
         long t0 = System.nanoTime();
+        int start = state.position(0);
         lastLogits = model.griffin().forward(state, all, all.length, Outputs.LAST);
         pending = -1;
-        return System.nanoTime() - t0;
+        long nanos = System.nanoTime() - t0;
+        // one download per feed (not per token): a model that computes NaN says so here, where it can be located
+        backend.download(lastLogits, logitsRow);
+        int bad = Finite.firstNonFinite(logitsRow, 0, vocab);
+        if (bad >= 0) {
+            String where = start == 0 ? model.griffin().locateNonFinite(all) : null;
+            throw new NonFiniteException("the model computed " + Finite.describe(logitsRow[bad]) + " logits for the prompt ("
+                    + (where != null ? "first in " + where : "position " + (start + all.length - 1)) + ")" + ADVICE);
+        }
+        return nanos;
     }
 
     /** Logits (soft-capped) of the last fed token, downloaded. */
@@ -204,10 +221,29 @@ public final class Session implements AutoCloseable {
     private int choose(Sampler sampler) {
         if (sampler == null) {
             model.griffin().kernels().argmax(lastLogits, argmax);
-            return argmax[0];
+            int id = argmax[0];
+            // Only the id crosses from the backend. NaN logits make argmax return 0 (<pad>), which a healthy model
+            // practically never predicts: only then is the row downloaded and scanned.
+            if (id <= 0 || id >= vocab || id == model.config().padId()) {
+                backend.download(lastLogits, logitsRow);
+                requireFinite(logitsRow);
+            }
+            return id;
         }
         backend.download(lastLogits, logitsRow);
+        requireFinite(logitsRow);
         return sampler.sample(logitsRow, 0);
+    }
+
+    private static final String ADVICE = "; the weights or config.json are broken (`rg info --verify` scans the weights)"
+            + " or the computation overflowed";
+
+    private void requireFinite(float[] logits) {
+        int bad = Finite.firstNonFinite(logits, 0, vocab);
+        if (bad >= 0) {
+            throw new NonFiniteException("the model computed " + Finite.describe(logits[bad]) + " logits at position "
+                    + (state.position(0) - 1) + ADVICE);
+        }
     }
 
     /** Releases the state. */

@@ -24,8 +24,15 @@ public final class Griffin {
     private final ModelWeights weights;
     private final AttentionSpec attention;
     private final float embedScale;
+    /** Whether every op's output is downloaded and checked for NaN/Inf (debugging: slow). */
+    private final boolean checked;
 
     public Griffin(ModelConfig config, Backend backend, Kernels kernels, ModelWeights weights) {
+        this(config, backend, kernels, weights, false);
+    }
+
+    private Griffin(ModelConfig config, Backend backend, Kernels kernels, ModelWeights weights, boolean checked) {
+        this.checked = checked;
         this.config = config;
         this.backend = backend;
         this.k = kernels;
@@ -75,31 +82,95 @@ public final class Griffin {
             throw new IllegalArgumentException(ids.length + " token ids for " + batch + " sequences of " + length);
         }
         KernelArgs.ids(ids, config.vocabSize());
-        SeqBatch seq = new SeqBatch(batch, length, state.positions());
+        int chunk = chunkTokens(batch);
+        if (length <= chunk || observer != null) {
+            // one pass; an observed call (debugging, fixtures) is never chunked so the observer sees every row at once
+            Workspace ws = body(state, ids, length, observer);
+            return switch (outputs) {
+                case NONE -> null;
+                case LAST -> head(state, ws.x, batch, length);
+                case ALL -> head(state, ws.x, batch * length, 1);
+            };
+        }
+        return chunked(state, ids, length, outputs, chunk);
+    }
+
+    /**
+     * Tokens per sequence in one pass of a prefill: {@value #CHUNK_ROWS} rows in all, at least one per sequence.
+     * A longer call runs in chunks of this size, so its activation memory does not depend on the prompt length.
+     */
+    static int chunkTokens(int batch) {
+        return Math.max(1, CHUNK_ROWS / batch);
+    }
+
+    /** Rows of one prefill pass: large enough that the matmuls run at full speed, small enough to be cheap in memory. */
+    static final int CHUNK_ROWS = 256;
+
+    /**
+     * A long call in fixed-size chunks: each chunk continues the sequences where the previous one stopped (the
+     * state carries everything), so the result equals one pass up to float rounding. For {@link Outputs#ALL} the
+     * final hidden rows ({@code H} floats per token) are collected and go through the head once at the end: the
+     * logits asked for are the only memory that grows with the length.
+     */
+    private Tensor chunked(ModelState state, int[] ids, int length, Outputs outputs, int chunk) {
+        int batch = state.batch();
+        Tensor collected = outputs == Outputs.ALL ? backend.allocate(batch * length, config.hiddenSize()) : null;
+        try {
+            Workspace ws = null;
+            int n = 0;
+            for (int start = 0; start < length; start += n) {
+                n = Math.min(chunk, length - start);
+                int[] part = new int[batch * n];
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(ids, b * length + start, part, b * n, n);
+                }
+                ws = body(state, part, n, null);
+                if (collected != null) {
+                    for (int b = 0; b < batch; b++) {
+                        k.copyRows(ws.x, b * n, collected, b * length + start, n);
+                    }
+                }
+            }
+            return switch (outputs) {
+                case NONE -> null;
+                case LAST -> head(state, ws.x, batch, n);
+                case ALL -> head(state, collected, batch * length, 1);
+            };
+        } finally {
+            if (collected != null) {
+                collected.close();
+            }
+        }
+    }
+
+    /** Embedding and every layer for {@code length} tokens per sequence; advances the state. */
+    private Workspace body(ModelState state, int[] ids, int length, LayerObserver observer) {
+        SeqBatch seq = new SeqBatch(state.batch(), length, state.positions());
         Workspace ws = state.workspaces().forRows(seq.rows());
         k.embed(ids, weights.embedding(), embedScale, ws.x);
+        probe(ws.x, -1, "embedding");
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights lw = weights.layers().get(l);
             k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
+            probe(ws.normed, l, "temporal_pre_norm");
             if (lw.recurrent() != null) {
                 recurrent(lw.recurrent(), seq, ws, state, l);
             } else {
                 attention(lw.attention(), seq, ws, state, l);
             }
             k.add(ws.x, ws.block, ws.x);
+            probe(ws.x, l, "temporal residual add");
             k.rmsNorm(ws.x, lw.channelNorm(), config.rmsNormEps(), ws.normed);
-            mlp(lw.mlp(), ws);
+            probe(ws.normed, l, "channel_pre_norm");
+            mlp(lw.mlp(), ws, l);
             k.add(ws.x, ws.block, ws.x);
+            probe(ws.x, l, "mlp residual add");
             if (observer != null) {
                 observer.afterLayer(l, ws.x);
             }
         }
         state.advance(length);
-        return switch (outputs) {
-            case NONE -> null;
-            case LAST -> head(state, ws.x, batch, length);
-            case ALL -> head(state, ws.x, seq.rows(), 1);
-        };
+        return ws;
     }
 
     /** Feeds tokens without an observer. */
@@ -110,31 +181,85 @@ public final class Griffin {
     private void recurrent(LayerWeights.Recurrent w, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §5: y = gelu(linear_y(x)); x = rg_lru(conv1d(linear_x(x))); out = linear_out(x * y)
         k.matmul(ws.normed, w.linearY(), w.linearYBias(), ws.y);
+        probe(ws.y, l, "linear_y");
         k.gelu(ws.y, ws.y);
         k.matmul(ws.normed, w.linearX(), w.linearXBias(), ws.xb);
+        probe(ws.xb, l, "linear_x");
         k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
+        probe(ws.conv, l, "conv_1d");
         k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
+        probe(ws.xb, l, "rg_lru");
         k.mul(ws.xb, ws.y, ws.xb);
         k.matmul(ws.xb, w.linearOut(), w.linearOutBias(), ws.block);
+        probe(ws.block, l, "linear_out");
     }
 
     private void attention(LayerWeights.Attention w, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §6: MQA with half-rotary RoPE over a window of W+1 keys
         k.matmul(ws.normed, w.q(), w.qBias(), ws.q);
+        probe(ws.q, l, "q_proj");
         k.matmul(ws.normed, w.k(), w.kBias(), ws.k);
+        probe(ws.k, l, "k_proj");
         k.matmul(ws.normed, w.v(), w.vBias(), ws.v);
+        probe(ws.v, l, "v_proj");
         k.rope(ws.q, seq, config.heads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
+        probe(ws.q, l, "rope(q)");
         k.rope(ws.k, seq, config.kvHeads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
+        probe(ws.k, l, "rope(k)");
         k.localAttention(ws.q, ws.k, ws.v, seq, attention, state.keys(l), state.values(l), ws.attn);
+        probe(ws.attn, l, "local attention");
         k.matmul(ws.attn, w.o(), w.oBias(), ws.block);
+        probe(ws.block, l, "o_proj");
     }
 
-    private void mlp(LayerWeights.Mlp w, Workspace ws) {
+    private void mlp(LayerWeights.Mlp w, Workspace ws, int l) {
         // §4: down(gelu(gate(x)) * up(x))
         k.matmul(ws.normed, w.gate(), w.gateBias(), ws.gate);
+        probe(ws.gate, l, "mlp gate_proj");
         k.matmul(ws.normed, w.up(), w.upBias(), ws.up);
+        probe(ws.up, l, "mlp up_proj");
         k.geluMul(ws.gate, ws.up, ws.gate);
         k.matmul(ws.gate, w.down(), w.downBias(), ws.block);
+        probe(ws.block, l, "mlp down_proj");
+    }
+
+    /**
+     * This model with every op's output checked for NaN and infinities (downloaded after each op: slow, for
+     * diagnosis). Its forward calls throw a {@link NonFiniteException} naming the first layer and op that
+     * produced one.
+     */
+    public Griffin checked() {
+        return checked ? this : new Griffin(config, backend, k, weights, true);
+    }
+
+    /**
+     * Runs {@code ids} (one sequence from position 0) through the {@link #checked} model in a fresh state and
+     * returns where the first non-finite value appears ("layer 3 (attention), op k_proj: NaN at token 5 ..."), or
+     * null when every op's output is finite.
+     */
+    public String locateNonFinite(int[] ids) {
+        try (ModelState s = newState(1)) {
+            checked().forward(s, ids, ids.length, Outputs.LAST);
+            return null;
+        } catch (NonFiniteException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** In a {@link #checked} model: throws if {@code t} holds a NaN or an infinity. Layer -1 is the embedding, -2 the head. */
+    private void probe(Tensor t, int layer, String op) {
+        if (!checked) {
+            return;
+        }
+        float[] v = new float[Math.toIntExact(t.size())];
+        backend.download(t, v);
+        int i = Finite.firstNonFinite(v, 0, v.length);
+        if (i >= 0) {
+            String where = layer == -1 ? "the embedding" : layer == -2 ? "the LM head"
+                    : "layer " + layer + " (" + config.blockType(layer).name().toLowerCase(java.util.Locale.ROOT) + ")";
+            throw new NonFiniteException(where + ", op " + op + ": " + Finite.describe(v[i]) + " at row " + i / t.cols()
+                    + ", column " + i % t.cols());
+        }
     }
 
     /** Final norm, tied LM head and soft cap over every {@code stride}-th row ending each group. */
@@ -148,8 +273,11 @@ public final class Griffin {
             }
         }
         k.rmsNorm(hb.in(), weights.finalNorm(), config.rmsNormEps(), hb.normed());
+        probe(hb.normed(), -2, "final_norm");
         k.matmul(hb.normed(), weights.embedding(), null, hb.logits());
+        probe(hb.logits(), -2, "lm_head");
         k.softCap(hb.logits(), config.logitsSoftCap());
+        probe(hb.logits(), -2, "soft cap");
         return hb.logits();
     }
 }

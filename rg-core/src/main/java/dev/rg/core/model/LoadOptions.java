@@ -13,11 +13,15 @@ import java.util.Map;
  */
 public record LoadOptions(String backend, int threads, String format, boolean quantizeHead, Map<String, String> settings) {
     public LoadOptions {
-        if (threads < 0) {
-            throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads must be in [0, " + MAX_THREADS + "] (0 = one per core; this machine has "
+                    + Runtime.getRuntime().availableProcessors() + "), got " + threads);
         }
         settings = Map.copyOf(settings);
     }
+
+    /** The most threads accepted: more than any machine's cores, few enough that a typo cannot exhaust memory. */
+    public static final int MAX_THREADS = 1024;
 
     /** Automatic backend, all cores, weights as stored. */
     public static LoadOptions defaults() {

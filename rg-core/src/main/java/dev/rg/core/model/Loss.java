@@ -48,29 +48,34 @@ public final class Loss {
                 throw new IllegalArgumentException("label " + labels[i] + " at " + i + " is neither -100 nor a token id < " + vocab);
             }
         }
+        // the text goes through in pieces of one prefill chunk: memory (logits of one piece) does not grow with its length
+        int piece = Griffin.chunkTokens(1);
+        double sum = 0;
+        int count = 0;
         try (ModelState state = model.newState(1)) {
-            Tensor logits = model.griffin().forward(state, ids, ids.length, Outputs.ALL);
-            float[] all = new float[ids.length * vocab];
-            model.backend().download(logits, all);
-            double sum = 0;
-            int count = 0;
-            for (int t = 0; t + 1 < ids.length; t++) {
-                int target = labels[t + 1];
-                if (target == IGNORE) {
-                    continue;
+            for (int start = 0; start < ids.length; start += piece) {
+                int n = Math.min(piece, ids.length - start);
+                Tensor logits = model.griffin().forward(state, java.util.Arrays.copyOfRange(ids, start, start + n), n, Outputs.ALL);
+                float[] all = new float[n * vocab];
+                model.backend().download(logits, all);
+                for (int i = 0; i < n && start + i + 1 < ids.length; i++) {
+                    int target = labels[start + i + 1];
+                    if (target == IGNORE) {
+                        continue;
+                    }
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int v = 0; v < vocab; v++) {
+                        max = Math.max(max, all[i * vocab + v]);
+                    }
+                    double z = 0;
+                    for (int v = 0; v < vocab; v++) {
+                        z += Math.exp(all[i * vocab + v] - max);
+                    }
+                    sum += Math.log(z) + max - all[i * vocab + target];
+                    count++;
                 }
-                double max = Double.NEGATIVE_INFINITY;
-                for (int v = 0; v < vocab; v++) {
-                    max = Math.max(max, all[t * vocab + v]);
-                }
-                double z = 0;
-                for (int v = 0; v < vocab; v++) {
-                    z += Math.exp(all[t * vocab + v] - max);
-                }
-                sum += Math.log(z) + max - all[t * vocab + target];
-                count++;
             }
-            return new Result(sum, count);
         }
+        return new Result(sum, count);
     }
 }

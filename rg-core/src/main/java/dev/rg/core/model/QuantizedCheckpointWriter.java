@@ -12,6 +12,7 @@ import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Shape;
 import dev.rg.core.config.ConfigReader;
 import dev.rg.core.config.ModelConfig;
+import dev.rg.core.io.AtomicFiles;
 import dev.rg.core.safetensors.Checkpoint;
 import dev.rg.core.safetensors.SafetensorsWriter;
 import java.io.IOException;
@@ -28,7 +29,8 @@ import java.util.TreeMap;
 /**
  * {@code rg quantize}: converts a checkpoint ahead of time and writes a self-describing model directory
  * (config.json with a {@code quant_method: "rg"} block, one safetensors file, the tokenizer files), which
- * {@link RgCheckpointAdapter} loads without converting anything.
+ * {@link RgCheckpointAdapter} loads without converting anything. The directory appears complete or not at all, and
+ * the same input gives the same bytes.
  */
 public final class QuantizedCheckpointWriter {
     private static final List<String> COPIED = List.of("tokenizer.model", "tokenizer.json", "tokenizer_config.json",
@@ -46,11 +48,16 @@ public final class QuantizedCheckpointWriter {
             if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent())) {
                 throw new IllegalArgumentException("--out " + out + " exists and is not an empty directory");
             }
-            Files.createDirectories(out);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + out, e);
+            throw new UncheckedIOException("cannot read " + out, e);
         }
         ModelConfig config = ConfigReader.read(src);
+        // built in a hidden sibling directory and renamed when complete: a failed run leaves nothing behind
+        AtomicFiles.writeDirectory(out, tmp -> convert(src, tmp, config, target, format, quantizeHead, progress));
+    }
+
+    private static void convert(Path src, Path out, ModelConfig config, WeightFormat target, String format, boolean quantizeHead,
+            LoadProgress progress) throws IOException {
         WeightConversion conversion = new WeightConversion(target, quantizeHead);
         try (Checkpoint ck = Checkpoint.open(src); Arena arena = Arena.ofConfined()) {
             CheckpointWeights source = new CheckpointWeights(ck, config);
@@ -90,8 +97,6 @@ public final class QuantizedCheckpointWriter {
                     Files.copy(src.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + out, e);
         }
     }
 

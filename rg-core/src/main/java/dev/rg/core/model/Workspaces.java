@@ -3,17 +3,21 @@ package dev.rg.core.model;
 import dev.rg.api.backend.Backend;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.config.ModelConfig;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The activation buffers of one {@link ModelState}: one set for decode-sized calls and one for the most
- * recent prefill size, plus the logits buffers. Reallocated only when a call needs a different row count,
- * so a decode loop allocates nothing.
+ * The activation buffers of one {@link ModelState}: the sets of the three most recently used row counts (decode,
+ * a full prefill chunk, the last chunk), plus the logits buffers. Reallocated only when a call needs a row count
+ * not kept, so a decode loop allocates nothing. Prefill rows are bounded by {@link Griffin#CHUNK_ROWS}.
  */
 final class Workspaces implements AutoCloseable {
     private final Backend backend;
     private final ModelConfig config;
-    private Workspace small;
-    private Workspace large;
+    /** Most recently used first; at most {@link #KEPT}. */
+    private final List<Workspace> sets = new ArrayList<>(KEPT);
+    /** Decode (batch rows), a full prefill chunk and the last, shorter chunk: a chunked prefill followed by decoding reallocates nothing. */
+    private static final int KEPT = 3;
     private HeadBuffers head;
 
     /** Buffers of the LM head for a number of rows. */
@@ -32,27 +36,27 @@ final class Workspaces implements AutoCloseable {
     }
 
     Workspace forRows(int rows) {
-        if (small != null && small.rows == rows) {
-            return small;
+        for (int i = 0; i < sets.size(); i++) {
+            Workspace w = sets.get(i);
+            if (w.rows == rows) {
+                if (i > 0) {
+                    sets.remove(i);
+                    sets.addFirst(w);
+                }
+                return w;
+            }
         }
-        if (large != null && large.rows == rows) {
-            return large;
+        if (sets.size() == KEPT) {
+            sets.removeLast().close();
         }
         Workspace w = new Workspace(backend, config, rows);
-        // keep the smaller set (decode) around; the larger one (prefill) is replaced by the next prefill size
-        if (small == null || rows < small.rows) {
-            if (large != null) {
-                large.close();
-            }
-            large = small;
-            small = w;
-        } else {
-            if (large != null) {
-                large.close();
-            }
-            large = w;
-        }
+        sets.addFirst(w);
         return w;
+    }
+
+    /** The largest row count of the kept activation sets (for tests of the memory bound). */
+    int largestRows() {
+        return sets.stream().mapToInt(w -> w.rows).max().orElse(0);
     }
 
     /** Buffers for {@code rows} rows going through the LM head. */
@@ -69,11 +73,8 @@ final class Workspaces implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Workspace w : new Workspace[] {small, large}) {
-            if (w != null) {
-                w.close();
-            }
-        }
+        sets.forEach(Workspace::close);
+        sets.clear();
         if (head != null) {
             head.close();
         }

@@ -1,7 +1,8 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.ModelFiles;
+import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,7 +24,6 @@ import java.util.function.LongConsumer;
  */
 public final class Checkpoint implements AutoCloseable {
     private static final String INDEX = "model.safetensors.index.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
     private final Arena arena;
@@ -72,13 +72,27 @@ public final class Checkpoint implements AutoCloseable {
         return open(dir, b -> {});
     }
 
-    /** The shard files of a model directory, in order. */
+    /**
+     * The shard files of a model directory, in order: regular files (no FIFO or device) whose real path lies in the
+     * directory (or, in a Hugging Face cache snapshot, in the repository's blobs).
+     */
     public static List<Path> shards(Path dir) {
+        List<Path> shards = listShards(dir);
+        for (Path p : shards) {
+            ModelFiles.requireInside(dir, p, SafetensorsException::new);
+            ModelFiles.requireRegularFile(p, SafetensorsException::new);
+        }
+        return shards;
+    }
+
+    private static List<Path> listShards(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new SafetensorsException(dir + " is not a directory");
         }
         Path index = dir.resolve(INDEX);
         if (Files.exists(index)) {
+            ModelFiles.requireInside(dir, index, SafetensorsException::new);
+            ModelFiles.requireRegularFile(index, SafetensorsException::new);
             return indexShards(dir, index);
         }
         Path single = dir.resolve("model.safetensors");
@@ -99,15 +113,19 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private static List<Path> indexShards(Path dir, Path index) {
-        JsonNode root;
         try {
             if (Files.size(index) > SafetensorsFile.MAX_HEADER_BYTES) {
                 throw new SafetensorsException(index + ": implausibly large index");
             }
-            root = JSON.readTree(Files.readString(index));
+            return indexShards(dir, index, Files.readAllBytes(index));
         } catch (IOException e) {
             throw new SafetensorsException(index + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** The shards named by the bytes of a {@code model.safetensors.index.json} (for tests and fuzzing). */
+    static List<Path> indexShards(Path dir, Path index, byte[] json) {
+        JsonNode root = StrictJson.read(json, index.toString(), SafetensorsException::new);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
             throw new SafetensorsException(index + ": missing object 'weight_map'");

@@ -5,10 +5,10 @@ public class SafetensorsException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public SafetensorsException(String message) {
-        super(message);
+        super(dev.rg.core.io.OneLine.of(message));
     }
 
     public SafetensorsException(String message, Throwable cause) {
-        super(message, cause);
+        super(dev.rg.core.io.OneLine.of(message), cause);
     }
 }

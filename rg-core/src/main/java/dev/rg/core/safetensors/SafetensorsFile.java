@@ -1,7 +1,8 @@
 package dev.rg.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.ModelFiles;
+import dev.rg.core.io.StrictJson;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.tensor.DType;
 import dev.rg.api.tensor.Shape;
@@ -11,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -31,7 +31,6 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** Real headers are a few hundred KB; this bound keeps a corrupt length from allocating gigabytes. */
     static final long MAX_HEADER_BYTES = 100L << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
     private final Map<String, RawTensor> tensors;
@@ -47,10 +46,12 @@ public final class SafetensorsFile {
 
     /** Maps and checks {@code file}; the mapping lives as long as {@code arena}. */
     public static SafetensorsFile open(Path file, Arena arena) {
+        ModelFiles.requireRegularFile(file, SafetensorsException::new); // a FIFO would block the open forever
         MemorySegment mapped;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            mapped = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            // an empty file cannot be mapped; an empty heap segment (not a restricted reinterpret) stands in for it
+            mapped = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
         } catch (IOException e) {
             throw new SafetensorsException(file + ": cannot open: " + e.getMessage(), e);
         }
@@ -72,13 +73,8 @@ public final class SafetensorsFile {
             throw new SafetensorsException(file + ": header length " + n + " exceeds the " + MAX_HEADER_BYTES + "-byte limit");
         }
         byte[] header = bytes.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
-        JsonNode root;
-        try {
-            root = JSON.readTree(new String(header, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new SafetensorsException(file + ": header is not valid JSON: " + e.getMessage(), e);
-        }
-        if (root == null || !root.isObject()) {
+        JsonNode root = StrictJson.read(header, file + " (header)", SafetensorsException::new);
+        if (!root.isObject()) {
             throw new SafetensorsException(file + ": header must be a JSON object");
         }
         MemorySegment data = bytes.asSlice(8 + n);

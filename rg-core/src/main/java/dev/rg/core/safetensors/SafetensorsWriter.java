@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.api.format.RawTensor;
+import dev.rg.core.io.AtomicFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -20,7 +22,8 @@ import java.util.function.LongConsumer;
 /**
  * Writes a standard safetensors file: u64-LE header length, JSON header ({@code __metadata__} first, tensors
  * sorted by name, contiguous offsets) padded with spaces to a multiple of 8, then the data. Data is streamed
- * from the tensors' segments, so writing a multi-GB file needs no heap.
+ * from the tensors' segments, so writing a multi-GB file needs no heap. The file appears whole or not at all
+ * ({@link AtomicFiles}); metadata keys are sorted, so the same tensors give the same bytes.
  */
 public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -33,7 +36,7 @@ public final class SafetensorsWriter {
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
+            new java.util.TreeMap<>(metadata).forEach(meta::put); // sorted: the same input gives the same bytes
         }
         long offset = 0;
         for (RawTensor t : sorted) {
@@ -63,22 +66,25 @@ public final class SafetensorsWriter {
             head.put((byte) ' ');
         }
         head.flip();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
-            while (head.hasRemaining()) {
-                ch.write(head);
-            }
-            long done = 0;
-            for (RawTensor t : sorted) {
-                ByteBuffer data = t.data().asByteBuffer();
-                while (data.hasRemaining()) {
-                    ch.write(data);
+        try {
+            AtomicFiles.write(file, tmp -> {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    while (head.hasRemaining()) {
+                        ch.write(head);
+                    }
+                    long done = 0;
+                    for (RawTensor t : sorted) {
+                        ByteBuffer data = t.data().asByteBuffer();
+                        while (data.hasRemaining()) {
+                            ch.write(data);
+                        }
+                        done += t.data().byteSize();
+                        progress.accept(done);
+                    }
                 }
-                done += t.data().byteSize();
-                progress.accept(done);
-            }
-        } catch (IOException e) {
-            throw new SafetensorsException(file + ": cannot write: " + e.getMessage(), e);
+            });
+        } catch (UncheckedIOException e) {
+            throw new SafetensorsException(e.getMessage(), e);
         }
     }
 }

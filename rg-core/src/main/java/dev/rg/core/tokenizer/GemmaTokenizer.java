@@ -48,7 +48,7 @@ public final class GemmaTokenizer {
     private final PieceDecoder decoder;
     private final Path source;
 
-    private GemmaTokenizer(Vocabulary vocab, Encoder encoder, Path source) {
+    GemmaTokenizer(Vocabulary vocab, Encoder encoder, Path source) {
         this.vocab = vocab;
         this.encoder = encoder;
         this.decoder = new PieceDecoder(vocab);

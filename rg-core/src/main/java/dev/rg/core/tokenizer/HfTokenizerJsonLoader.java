@@ -1,9 +1,7 @@
 package dev.rg.core.tokenizer;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import dev.rg.core.io.StrictJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,8 +21,6 @@ import java.util.Map;
  * are not stored in the file; encoding uses merge ranks instead.
  */
 final class HfTokenizerJsonLoader {
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     /** Merge ranks are carried as floats in {@link MergeQueue}; below 2^24 they are exact. */
     private static final int MAX_MERGES = 1 << 24;
 
@@ -34,8 +30,13 @@ final class HfTokenizerJsonLoader {
     record Loaded(Vocabulary vocabulary, Encoder encoder) {}
 
     static Loaded load(Path file) {
+        return load(TokenizerFiles.read(file), file);
+    }
+
+    /** Loads the bytes of {@code file} (tokenizer_config.json is looked for beside it). */
+    static Loaded load(byte[] bytes, Path file) {
         String source = file.toString();
-        JsonNode root = parse(TokenizerFiles.read(file), source);
+        JsonNode root = parse(bytes, source);
         JsonNode model = root.path("model");
         if (!model.isObject()) {
             throw new TokenizerException(source + ": no 'model' object; not a tokenizer.json");
@@ -176,15 +177,11 @@ final class HfTokenizerJsonLoader {
     }
 
     private static JsonNode parse(byte[] bytes, String source) {
-        try {
-            JsonNode root = JSON.readTree(bytes);
-            if (root == null || !root.isObject()) {
-                throw new TokenizerException(source + ": expected a JSON object (a Hugging Face tokenizer.json)");
-            }
-            return root;
-        } catch (IOException e) {
-            throw new TokenizerException(source + ": not valid JSON: " + e.getMessage(), e);
+        JsonNode root = StrictJson.read(bytes, source, TokenizerException::new);
+        if (!root.isObject()) {
+            throw new TokenizerException(source + ": expected a JSON object (a Hugging Face tokenizer.json)");
         }
+        return root;
     }
 
     private static Map<String, Integer> readVocab(JsonNode vocab, String source) {

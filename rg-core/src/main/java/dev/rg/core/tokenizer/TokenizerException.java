@@ -9,10 +9,10 @@ public class TokenizerException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public TokenizerException(String message) {
-        super(message);
+        super(dev.rg.core.io.OneLine.of(message));
     }
 
     public TokenizerException(String message, Throwable cause) {
-        super(message, cause);
+        super(dev.rg.core.io.OneLine.of(message), cause);
     }
 }

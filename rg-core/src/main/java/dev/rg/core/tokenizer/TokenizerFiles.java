@@ -13,6 +13,7 @@ final class TokenizerFiles {
     private TokenizerFiles() {}
 
     static byte[] read(Path file) {
+        dev.rg.core.io.ModelFiles.requireRegularFile(file, TokenizerException::new);
         try {
             long size = Files.size(file);
             if (size > MAX_BYTES) {
