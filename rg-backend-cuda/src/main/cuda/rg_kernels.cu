@@ -565,6 +565,26 @@ RG_KERNEL rg_embed(const RG_GLOBAL int* RG_RESTRICT ids, int rows, int cols, int
 /* ------------------------------------------------------------------ norms and elementwise */
 
 /* RMSNorm with a zero-centred scale, one 256-thread block per row. */
+/* x[r] += delta[r], then out[r] = rmsNorm(x[r]): the residual add and the next norm in one pass. One block per row. */
+RG_KERNEL rg_add_rmsnorm(RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL float* RG_RESTRICT delta, int cols,
+        const RG_GLOBAL rg_u8* RG_RESTRICT w, int wFmt, float eps, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED float red[256];
+    RG_GLOBAL float* xr = x + (rg_i64) RG_BID * cols;
+    const RG_GLOBAL float* dr = delta + (rg_i64) RG_BID * cols;
+    RG_GLOBAL float* orow = out + (rg_i64) RG_BID * cols;
+    float ss = 0.0f;
+    for (int c = RG_TID; c < cols; c += RG_BDIM) {
+        float v = xr[c] + dr[c];
+        xr[c] = v;
+        ss = RG_FMA(v, v, ss);
+    }
+    ss = rg_block_sum(ss, red);
+    float inv = 1.0f / RG_SQRT(ss / (float) cols + eps);
+    for (int c = RG_TID; c < cols; c += RG_BDIM) {
+        orow[c] = xr[c] * inv * (1.0f + rg_dense(w, wFmt, c)); /* this thread wrote xr[c] itself */
+    }
+}
+
 RG_KERNEL rg_rmsnorm(const RG_GLOBAL float* RG_RESTRICT x, int cols, const RG_GLOBAL rg_u8* RG_RESTRICT w, int wFmt,
         float eps, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[256];

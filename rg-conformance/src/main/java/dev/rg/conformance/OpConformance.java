@@ -150,6 +150,13 @@ public final class OpConformance {
             tested.kernels().rmsNorm(x.t(), ts, 1e-6f, y.t());
             reference.kernels().rmsNorm(x.r(), scale, 1e-6f, y.r());
             compare("rmsNorm " + f.name() + " scale", y, Tolerance.KERNEL);
+            // the fused residual add + norm against the reference's two ops
+            Both d = both(gaussian(4 * h, 1.0), 4, h);
+            tested.kernels().addRmsNorm(x.t(), d.t(), ts, 1e-6f, y.t());
+            reference.kernels().add(x.r(), d.r(), x.r());
+            reference.kernels().rmsNorm(x.r(), scale, 1e-6f, y.r());
+            compare("addRmsNorm " + f.name() + " scale: sum", x, Tolerance.KERNEL);
+            compare("addRmsNorm " + f.name() + " scale: normed", y, Tolerance.KERNEL);
         }
     }
 

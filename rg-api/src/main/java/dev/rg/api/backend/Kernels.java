@@ -38,6 +38,17 @@ public interface Kernels {
     void add(Tensor a, Tensor b, Tensor out);
 
     /**
+     * The residual add of one block and the norm in front of the next, fused: {@code x += delta}, then
+     * {@code normed = rmsNorm(x, scale, eps)}, row-wise. A decode step does this twice per layer; a device backend
+     * saves a launch and a pass over {@code x} each time. The default composes {@link #add} and {@link #rmsNorm}, so
+     * a backend that does not override it behaves exactly as before.
+     */
+    default void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
+        add(x, delta, x);
+        rmsNorm(x, scale, eps, normed);
+    }
+
+    /**
      * Causal depthwise convolution with bias over time, per sequence, continuing from {@code state}:
      * {@code out[t,c] = bias[c] + sum_k kernel[c,0,k] * x[t-(K-1)+k, c]} where inputs before this call come from
      * {@code state} ({@code [batch, (K-1)*C]}, oldest first, zeros for a fresh sequence). Afterwards

@@ -151,19 +151,24 @@ public final class Griffin {
         probe(ws.x, -1, "embedding");
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights lw = weights.layers().get(l);
-            k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
+            if (l == 0) {
+                k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
+            } // later layers' temporal norm is fused into the previous layer's last residual add
             probe(ws.normed, l, "temporal_pre_norm");
             if (lw.recurrent() != null) {
                 recurrent(lw.recurrent(), seq, ws, state, l);
             } else {
                 attention(lw.attention(), seq, ws, state, l);
             }
-            k.add(ws.x, ws.block, ws.x);
+            k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
             probe(ws.x, l, "temporal residual add");
-            k.rmsNorm(ws.x, lw.channelNorm(), config.rmsNormEps(), ws.normed);
             probe(ws.normed, l, "channel_pre_norm");
             mlp(lw.mlp(), ws, l);
-            k.add(ws.x, ws.block, ws.x);
+            if (l + 1 < config.layers()) {
+                k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
+            } else {
+                k.add(ws.x, ws.block, ws.x);
+            }
             probe(ws.x, l, "mlp residual add");
             if (observer != null) {
                 observer.afterLayer(l, ws.x);

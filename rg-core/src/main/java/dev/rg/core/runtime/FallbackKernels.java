@@ -154,6 +154,16 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
+        if (nativeOp(Op.ADD) && nativeOp(Op.RMS_NORM)) {
+            fast.addRmsNorm(x, delta, scale, eps, normed);
+            return;
+        }
+        add(x, delta, x);
+        rmsNorm(x, scale, eps, normed);
+    }
+
+    @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         if (nativeOp(Op.ADD)) {
             fast.add(a, b, out);

@@ -214,6 +214,21 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         }
     }
 
+    @Override
+    public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
+        synchronized (l) {
+            KernelArgs.sameShape("addRmsNorm", x, delta);
+            KernelArgs.sameShape("addRmsNorm", x, normed);
+            KernelArgs.elements("addRmsNorm scale", scale, x.cols());
+            DeviceWeight s = dense(scale, "addRmsNorm scale");
+            if (x.rows() == 0) {
+                return;
+            }
+            l.launch(Kernel.ADD_RMSNORM, new Launch(x.rows(), 1, 256), t(x).span(), t(delta).span(), x.cols(), s.data(),
+                    s.codec().fmt(), eps, t(normed).span());
+        }
+    }
+
     private void elementwise(Kernel k, long n, Object... args) {
         if (n > 0) {
             l.launch(k, Launch.gridStride(n, 256, ELEMENTWISE_BLOCKS), args);

@@ -18,6 +18,7 @@ public enum Kernel {
     MATMUL_MMA_BF16("PIIIPPIIP"),
     EMBED("PIIIPPIPIFP"),
     RMSNORM("PIPIFP"),
+    ADD_RMSNORM("PPIPIFP"),
     GELU_KERNEL("PLP"),
     GELU_MUL("PPLP"),
     MUL("PPLP"),
