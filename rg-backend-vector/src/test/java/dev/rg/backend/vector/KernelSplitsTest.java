@@ -288,7 +288,7 @@ class KernelSplitsTest {
     @ValueSource(ints = {1, 2, 3})
     void rgLruBlockWidthsAndRowTiles(int threads) {
         try (VectorBackend b = backend(threads)) {
-            for (int bw : new int[] {8, 16, 24, 40}) {
+            for (int bw : new int[] {8, 16, 24, 40, 72}) {
                 for (WeightFormat f : FORMATS) {
                     int blocks = 3;
                     int r = blocks * bw;
