@@ -370,14 +370,21 @@ public final class VectorBench {
             b.kernels().matmul(x, w, null, out);
         }
         double[] g = new double[runs];
+        double[] cpu = new double[runs];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (int run = 0; run < runs; run++) {
+            long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             for (int i = 0; i < 500; i++) {
                 b.kernels().matmul(x, w, null, out);
             }
             g[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (System.nanoTime() - t0);
+            cpu[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (mx.getCurrentThreadCpuTime() - c0);
         }
         report(what, g, "GFLOP/s");
+        if (b.threads() == 1) {
+            report("   per CPU-second of the calling thread", cpu, "GFLOP/s");
+        }
     }
 
     private static void timeMatmul(VectorBackend b, Weight w, int n, int runs, String what) {
