@@ -48,11 +48,23 @@ abstract class QuantRowDot extends RowDot {
      */
     abstract void dequantize(VectorWeight w, int j, int rows, int c0, int len, float[] wt, int ws);
 
+    /**
+     * Batched decode ({@code 2 <= n <=} {@link RowDot#BATCH_MAX} rows) without the dequantised scratch: weight rows
+     * decoded in registers, each decoded vector multiplied with every row of the batch. Does weight rows
+     * {@code [j0, r)} and returns {@code r}; the rest take the dequantise-and-tile path. By default none.
+     */
+    int batch(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch) {
+        return j0;
+    }
+
     @Override
     final void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] wt) {
         if (n == 1 && direct()) {
             decode(w, xp, j0, j1, out, wt);
             return;
+        }
+        if (n <= RowDot.BATCH_MAX) {
+            j0 = batch(w, xp, n, j0, j1, out, wt);
         }
         int k = w.cols();
         int outCols = w.rows();
