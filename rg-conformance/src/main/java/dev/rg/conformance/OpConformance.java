@@ -41,8 +41,9 @@ public final class OpConformance {
                 matmul(format, 1, 67, 37);
                 matmul(format, 5, 256, 96);
                 matmul(format, 17, 130, 64);
-                matmul(format, 12, 96, 40); // a decode batch of 12: more rows than one pass of a GPU matvec holds
                 matmul(format, 70, 264, 200); // prefill-sized, with partial tiles in every dimension (tensor-core path)
+                batchedDecode(format, 131, 19); // batches of 1..16 rows (GPU matvecs take 8 rows per pass)
+                batchedDecode(format, 320, 45);
                 embed(format);
             }
             rmsNorm();
@@ -126,6 +127,39 @@ public final class OpConformance {
         tested.kernels().matmul(x.t(), tw, null, y.t());
         reference.kernels().matmul(x.r(), w, null, y.r());
         compare("matmul " + format + " " + n + "x" + in + " -> " + out + " without bias", y, Tolerance.KERNEL);
+    }
+
+    /**
+     * Batched decode: 1 to 16 activation rows (the sequences of a batch, one token each) against one weight, the shape a
+     * backend's batched matvec sees. {@code in = 131} leaves a vector tail in every format, {@code in = 320} is whole
+     * 64-blocks (the vectorised 4-bit kernels); {@code out} is not a multiple of the usual register tiles. One result per
+     * shape, over every batch size (bias added, so the bias path of every row is covered too).
+     */
+    private void batchedDecode(String format, int in, int out) {
+        WeightFormat f = WeightFormats.byName(format);
+        HostWeight w = weight("w", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
+        HostWeight bias = dense("b", gaussian(out, 0.1), out);
+        Weight tw = tested.loadWeight(w);
+        Weight tb = tested.loadWeight(bias);
+        int max = 16;
+        float[] got = new float[max * (max + 1) / 2 * out];
+        float[] want = new float[got.length];
+        int at = 0;
+        for (int n = 1; n <= max; n++) {
+            Both x = both(gaussian(n * in, 1.0), n, in);
+            Both y = both(new float[n * out], n, out);
+            tested.kernels().matmul(x.t(), tw, tb, y.t());
+            reference.kernels().matmul(x.r(), w, bias, y.r());
+            float[] g = new float[n * out];
+            float[] r = new float[n * out];
+            tested.download(y.t(), g);
+            reference.download(y.r(), r);
+            System.arraycopy(g, 0, got, at, g.length);
+            System.arraycopy(r, 0, want, at, r.length);
+            at += g.length;
+        }
+        results.add(Tolerance.KERNEL.compare("matmul " + format + " batched decode 1..16 x " + in + " -> " + out, got, want,
+                want.length));
     }
 
     private void embed(String format) {

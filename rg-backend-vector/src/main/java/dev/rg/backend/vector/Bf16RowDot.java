@@ -71,6 +71,10 @@ final class Bf16RowDot extends RowDot {
         int pv = vectorPairs(k);
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
+        if (n > 1 && n <= RowDot.BATCH_MAX) {
+            batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols);
+            return;
+        }
         if (it > 0 && jt > j0) {
             // K-blocked: for each block of pairs, a 4-row activation block stays in L1 while the weight tiles of this
             // unit stream past it from L2; partial sums accumulate in out
@@ -100,6 +104,102 @@ final class Bf16RowDot extends RowDot {
                 out[i * outCols + j] = dot1(s, r, xp, i * k, k, pv);
             }
         }
+    }
+
+    /**
+     * Batched decode ({@code 2 <= n <=} {@link RowDot#BATCH_MAX}): weight rows outermost, so that each group of four
+     * weight rows is read from memory once and then, from L1/L2, feeds every activation row: four at a time in the 4 x 4
+     * tile (each weight vector in a register feeds four rows), two in the 4 x 2 tile, the last one in the 1 x 4 tile.
+     * The full row length is summed in registers (no K blocks: no partial sums written back). The activations of a
+     * batch ({@code n x k} floats, at most 16 x 7680 x 4 = 480 KB) stay in L2 across the weight rows.
+     */
+    private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, int jt,
+            float[] out, int outCols) {
+        for (int j = j0; j < jt; j += 4) {
+            long r = j * rowBytes;
+            int i = 0;
+            for (; i + 4 <= n; i += 4) {
+                tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols);
+            }
+            if (i + 2 <= n) {
+                tile2x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j, outCols);
+                i += 2;
+            }
+            if (i < n) {
+                tile1x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j);
+            }
+        }
+        for (int j = jt; j < j1; j++) {
+            long r = j * rowBytes;
+            for (int i = 0; i < n; i++) {
+                out[i * outCols + j] = dot1(s, r, xp, i * k, k, pv);
+            }
+        }
+    }
+
+    /** Two activation rows against four weight rows, the full row length. */
+    private static void tile2x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, float[] out, int o,
+            int outCols) {
+        long r1 = r0 + rb;
+        long r2 = r1 + rb;
+        long r3 = r2 + rb;
+        int xb1 = xb0 + k;
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c03 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c13 = c00;
+        for (int p = 0; p < pv; p += L) {
+            long off = 4L * p;
+            IntVector v0 = IntVector.fromMemorySegment(I, s, r0 + off, LE);
+            IntVector v1 = IntVector.fromMemorySegment(I, s, r1 + off, LE);
+            IntVector v2 = IntVector.fromMemorySegment(I, s, r2 + off, LE);
+            IntVector v3 = IntVector.fromMemorySegment(I, s, r3 + off, LE);
+            FloatVector e0 = even(v0);
+            FloatVector e1 = even(v1);
+            FloatVector e2 = even(v2);
+            FloatVector e3 = even(v3);
+            FloatVector x = FloatVector.fromArray(F, xp, xb0 + p);
+            c00 = e0.fma(x, c00);
+            c01 = e1.fma(x, c01);
+            c02 = e2.fma(x, c02);
+            c03 = e3.fma(x, c03);
+            x = FloatVector.fromArray(F, xp, xb1 + p);
+            c10 = e0.fma(x, c10);
+            c11 = e1.fma(x, c11);
+            c12 = e2.fma(x, c12);
+            c13 = e3.fma(x, c13);
+            FloatVector o0 = odd(v0);
+            FloatVector o1 = odd(v1);
+            FloatVector o2 = odd(v2);
+            FloatVector o3 = odd(v3);
+            x = FloatVector.fromArray(F, xp, xb0 + pv + p);
+            c00 = o0.fma(x, c00);
+            c01 = o1.fma(x, c01);
+            c02 = o2.fma(x, c02);
+            c03 = o3.fma(x, c03);
+            x = FloatVector.fromArray(F, xp, xb1 + pv + p);
+            c10 = o0.fma(x, c10);
+            c11 = o1.fma(x, c11);
+            c12 = o2.fma(x, c12);
+            c13 = o3.fma(x, c13);
+        }
+        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
+        long r1b = r0 + rb;
+        long r2b = r1b + rb;
+        long r3b = r2b + rb;
+        out[o] = c00.reduceLanes(VectorOperators.ADD) + tail(s, r0, xp, xb0, k, pv);
+        out[o + 1] = c01.reduceLanes(VectorOperators.ADD) + tail(s, r1b, xp, xb0, k, pv);
+        out[o + 2] = c02.reduceLanes(VectorOperators.ADD) + tail(s, r2b, xp, xb0, k, pv);
+        out[o + 3] = c03.reduceLanes(VectorOperators.ADD) + tail(s, r3b, xp, xb0, k, pv);
+        int q = o + outCols;
+        out[q] = c10.reduceLanes(VectorOperators.ADD) + tail(s, r0, xp, xb1, k, pv);
+        out[q + 1] = c11.reduceLanes(VectorOperators.ADD) + tail(s, r1b, xp, xb1, k, pv);
+        out[q + 2] = c12.reduceLanes(VectorOperators.ADD) + tail(s, r2b, xp, xb1, k, pv);
+        out[q + 3] = c13.reduceLanes(VectorOperators.ADD) + tail(s, r3b, xp, xb1, k, pv);
     }
 
     private static FloatVector even(IntVector v) {

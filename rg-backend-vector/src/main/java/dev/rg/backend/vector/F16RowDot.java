@@ -12,7 +12,9 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link DenseWeights#f16}); inlined eight times into a register tile it overflows C2's inlining budget (the
  * vectors then get boxed), so each group of four weight rows is first converted into this thread's scratch (one
  * small loop, L1-resident for the model's widths) and then multiplied like float32 rows. f16 checkpoints are
- * rare for this model; this path favours exactness and no allocation over the last bit of speed.
+ * rare for this model; this path favours exactness and no allocation over the last bit of speed. The conversion is
+ * paid once per weight for all the rows of a batch (weight rows outermost), and four rows at a time share each
+ * converted weight vector ({@link FloatTiles#tile4x4}).
  */
 final class F16RowDot extends RowDot {
 
@@ -46,7 +48,16 @@ final class F16RowDot extends RowDot {
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, 4 * k);
-            for (int i = 0; i < n; i++) {
+            int i = 0;
+            // batches and prefill: each converted weight vector feeds four rows from a register
+            for (; i + 4 <= n; i += 4) {
+                FloatTiles.tile4x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true);
+            }
+            if (i + 2 <= n) {
+                FloatTiles.tile2x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true);
+                i += 2;
+            }
+            for (; i < n; i++) {
                 tile1x4(wt, k, x, i * k, kv, out, i * outCols + j);
             }
         }

@@ -10,9 +10,12 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * float32 weights read in place from their segment. Activations are used as they are. Register tiles as in
- * {@link Bf16RowDot}: 1 x 4 for decode rows, 4 x 4 for batches.
+ * {@link Bf16RowDot}: 1 x 4 for decode rows, 4 x 4 for batches (weight rows outermost: read once for every row) and
+ * for prefill (K-blocked, activation blocks outermost).
  */
 final class F32RowDot extends RowDot {
+    /** Floats per K block of the prefill path: 4 activation rows x 1024 x 4 B = 16 KB stay in L1 across weight tiles. */
+    static final int K_BLOCK = 1024;
 
     @Override
     int preparedSize(int n, int k) {
@@ -37,12 +40,34 @@ final class F32RowDot extends RowDot {
         int outCols = w.rows();
         long rowBytes = 4L * k;
         int kv = k / L * L;
+        int jt = j0 + (j1 - j0) / 4 * 4;
+        int it = n / 4 * 4;
+        int i0 = 0;
+        if (n > RowDot.BATCH_MAX && jt > j0) {
+            // prefill: K-blocked, so that a 4-row activation block (4 x 4 KB) stays in L1 while the unit's weight tiles
+            // stream past it from L2; partial sums accumulate in out (as Bf16RowDot)
+            for (int c0 = 0; ; c0 += K_BLOCK) {
+                int c1 = Math.min(kv, c0 + K_BLOCK);
+                boolean first = c0 == 0;
+                boolean last = c1 == kv;
+                for (int i = 0; i < it; i += 4) {
+                    for (int j = j0; j < jt; j += 4) {
+                        tile4x4(s, j * rowBytes, rowBytes, x, i * k, k, kv, c0, c1, first, last, out, i * outCols + j, outCols);
+                    }
+                }
+                if (last) {
+                    break;
+                }
+            }
+            i0 = it;
+        }
         int j = j0;
-        for (; j + 4 <= j1; j += 4) {
+        // decode and batched decode: weight rows outermost, each read from memory once for every activation row
+        for (; j < jt; j += 4) {
             long r = j * rowBytes;
-            int i = 0;
+            int i = i0;
             for (; i + 4 <= n; i += 4) {
-                tile4x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j, outCols);
+                tile4x4(s, r, rowBytes, x, i * k, k, kv, 0, kv, true, true, out, i * outCols + j, outCols);
             }
             for (; i < n; i++) {
                 tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j);
@@ -94,8 +119,9 @@ final class F32RowDot extends RowDot {
         out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(s, r3, x, xb, k, kv);
     }
 
-    private static void tile4x4(MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv, float[] out, int o,
-            int outCols) {
+    /** Columns {@code [c0, c1)} of a 4 x 4 tile; {@code first}: overwrite {@code out} (else add), {@code last}: add the tails. */
+    private static void tile4x4(MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv, int c0, int c1,
+            boolean first, boolean last, float[] out, int o, int outCols) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -118,7 +144,7 @@ final class F32RowDot extends RowDot {
         FloatVector c31 = c00;
         FloatVector c32 = c00;
         FloatVector c33 = c00;
-        for (int c = 0; c < kv; c += L) {
+        for (int c = c0; c < c1; c += L) {
             long off = 4L * c;
             FloatVector w0 = FloatVector.fromMemorySegment(F, s, r0 + off, LE);
             FloatVector w1 = FloatVector.fromMemorySegment(F, s, r1 + off, LE);
@@ -149,24 +175,24 @@ final class F32RowDot extends RowDot {
         long r1b = r0 + rb;
         long r2b = r1b + rb;
         long r3b = r2b + rb;
-        out[o] = c00.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb0, k, kv);
-        out[o + 1] = c01.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb0, k, kv);
-        out[o + 2] = c02.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb0, k, kv);
-        out[o + 3] = c03.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb0, k, kv);
+        Bf16RowDot.put(out, o, c00.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb0, k, kv) : 0f), first);
+        Bf16RowDot.put(out, o + 1, c01.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb0, k, kv) : 0f), first);
+        Bf16RowDot.put(out, o + 2, c02.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb0, k, kv) : 0f), first);
+        Bf16RowDot.put(out, o + 3, c03.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb0, k, kv) : 0f), first);
         int q = o + outCols;
-        out[q] = c10.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb1, k, kv);
-        out[q + 1] = c11.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb1, k, kv);
-        out[q + 2] = c12.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb1, k, kv);
-        out[q + 3] = c13.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb1, k, kv);
+        Bf16RowDot.put(out, q, c10.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb1, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 1, c11.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb1, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 2, c12.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb1, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 3, c13.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb1, k, kv) : 0f), first);
         q += outCols;
-        out[q] = c20.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb2, k, kv);
-        out[q + 1] = c21.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb2, k, kv);
-        out[q + 2] = c22.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb2, k, kv);
-        out[q + 3] = c23.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb2, k, kv);
+        Bf16RowDot.put(out, q, c20.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb2, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 1, c21.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb2, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 2, c22.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb2, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 3, c23.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb2, k, kv) : 0f), first);
         q += outCols;
-        out[q] = c30.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb3, k, kv);
-        out[q + 1] = c31.reduceLanes(VectorOperators.ADD) + tail(s, r1b, x, xb3, k, kv);
-        out[q + 2] = c32.reduceLanes(VectorOperators.ADD) + tail(s, r2b, x, xb3, k, kv);
-        out[q + 3] = c33.reduceLanes(VectorOperators.ADD) + tail(s, r3b, x, xb3, k, kv);
+        Bf16RowDot.put(out, q, c30.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb3, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 1, c31.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb3, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 2, c32.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb3, k, kv) : 0f), first);
+        Bf16RowDot.put(out, q + 3, c33.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb3, k, kv) : 0f), first);
     }
 }

@@ -70,6 +70,49 @@ final class FloatTiles {
         put(out, o + 3, a3.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb, lv, len), first);
     }
 
+    /** Two activation rows against four weight rows (a batch's rows past its last group of four). */
+    static void tile2x4(float[] w, int wb, int ws, float[] x, int xb0, int xs, int len, float[] out, int o, int outCols,
+            boolean first) {
+        int lv = len / L * L;
+        int w1 = wb + ws;
+        int w2 = w1 + ws;
+        int w3 = w2 + ws;
+        int xb1 = xb0 + xs;
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c02 = c00;
+        FloatVector c03 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c12 = c00;
+        FloatVector c13 = c00;
+        for (int c = 0; c < lv; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, w, wb + c);
+            FloatVector v1 = FloatVector.fromArray(F, w, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, w, w2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, w, w3 + c);
+            FloatVector xv = FloatVector.fromArray(F, x, xb0 + c);
+            c00 = v0.fma(xv, c00);
+            c01 = v1.fma(xv, c01);
+            c02 = v2.fma(xv, c02);
+            c03 = v3.fma(xv, c03);
+            xv = FloatVector.fromArray(F, x, xb1 + c);
+            c10 = v0.fma(xv, c10);
+            c11 = v1.fma(xv, c11);
+            c12 = v2.fma(xv, c12);
+            c13 = v3.fma(xv, c13);
+        }
+        put(out, o, c00.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb0, lv, len), first);
+        put(out, o + 1, c01.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb0, lv, len), first);
+        put(out, o + 2, c02.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb0, lv, len), first);
+        put(out, o + 3, c03.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb0, lv, len), first);
+        int q = o + outCols;
+        put(out, q, c10.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb1, lv, len), first);
+        put(out, q + 1, c11.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb1, lv, len), first);
+        put(out, q + 2, c12.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb1, lv, len), first);
+        put(out, q + 3, c13.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb1, lv, len), first);
+    }
+
     /** Four activation rows against four weight rows: each weight vector feeds four FMAs, each activation vector four. */
     static void tile4x4(float[] w, int wb, int ws, float[] x, int xb0, int xs, int len, float[] out, int o, int outCols,
             boolean first) {

@@ -229,6 +229,235 @@ final class Nf4RowDot extends QuantRowDot {
         }
     }
 
+    /**
+     * Batched decode on 512-bit shapes: two weight rows at a time, the code book scaled by each row's block absmax
+     * (one multiply per block: the looked-up lanes are then {@code table[code] * absmax}, the reference's dequantised
+     * weights exactly), every decoded vector multiplied with four, two or one activation rows from registers (activation groups outermost). Per 64
+     * weights of a row: 9 decoding ops shared by the batch, one FMA per activation row and 16 weights. An odd last
+     * row takes the dequantise-and-tile path.
+     */
+    @Override
+    int batch(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] am) {
+        if (!packed || L != 16) {
+            return j0;
+        }
+        MemorySegment d = w.data();
+        MemorySegment sc = w.scales();
+        int k = w.cols();
+        int outCols = w.rows();
+        int nb = k / BLOCK;
+        int jp = j0 + (j1 - j0) / 2 * 2;
+        // activation groups outermost: a group's four rows (4 x 10 KB for 2560 columns) stay in L1 while the unit's
+        // weights go past; the first group streams them from memory, the others find them in L2
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            for (int j = j0; j < jp; j += 2) {
+                long e = (long) j * k;
+                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, 2 * nb);
+                rows2x4(d, e >>> 1, k / 2, am, nb, xp, i * k, k, table, out, i * outCols + j, outCols);
+            }
+        }
+        if (i + 2 <= n) {
+            for (int j = j0; j < jp; j += 2) {
+                long e = (long) j * k;
+                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, 2 * nb);
+                rows2x2(d, e >>> 1, k / 2, am, nb, xp, i * k, k, table, out, i * outCols + j, outCols);
+            }
+            i += 2;
+        }
+        if (i < n) {
+            for (int j = j0; j < jp; j += 2) {
+                long e = (long) j * k;
+                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, 2 * nb);
+                rows2x1(d, e >>> 1, k / 2, am, nb, xp, i * k, table, out, i * outCols + j);
+            }
+        }
+        return jp;
+    }
+
+    /** Two weight rows (codes from byte {@code q0}, {@code rb} apart) x four activation rows ({@code xs} apart). */
+    private static void rows2x4(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0, int xs,
+            float[] table, float[] out, int o, int outCols) {
+        FloatVector tf = FloatVector.fromArray(F, table, 0);
+        long q1 = q0 + rb;
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00;
+        FloatVector a02 = a00;
+        FloatVector a03 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        FloatVector a12 = a00;
+        FloatVector a13 = a00;
+        for (int b = 0; b < nb; b++) {
+            int c = b * BLOCK;
+            long qb = (BLOCK / 2) * (long) b;
+            IntVector s0 = tf.mul(am[b]).reinterpretAsInts();
+            IntVector s1 = tf.mul(am[nb + b]).reinterpretAsInts();
+            IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector w0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats();
+            FloatVector w1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats();
+            FloatVector x = FloatVector.fromArray(F, xp, x0 + c);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.fromArray(F, xp, x2 + c);
+            a02 = w0.fma(x, a02);
+            a12 = w1.fma(x, a12);
+            x = FloatVector.fromArray(F, xp, x3 + c);
+            a03 = w0.fma(x, a03);
+            a13 = w1.fma(x, a13);
+            w0 = v0.selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 16);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 16);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.fromArray(F, xp, x2 + c + 16);
+            a02 = w0.fma(x, a02);
+            a12 = w1.fma(x, a12);
+            x = FloatVector.fromArray(F, xp, x3 + c + 16);
+            a03 = w0.fma(x, a03);
+            a13 = w1.fma(x, a13);
+            v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            w0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 32);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 32);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.fromArray(F, xp, x2 + c + 32);
+            a02 = w0.fma(x, a02);
+            a12 = w1.fma(x, a12);
+            x = FloatVector.fromArray(F, xp, x3 + c + 32);
+            a03 = w0.fma(x, a03);
+            a13 = w1.fma(x, a13);
+            w0 = v0.selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 48);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 48);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            x = FloatVector.fromArray(F, xp, x2 + c + 48);
+            a02 = w0.fma(x, a02);
+            a12 = w1.fma(x, a12);
+            x = FloatVector.fromArray(F, xp, x3 + c + 48);
+            a03 = w0.fma(x, a03);
+            a13 = w1.fma(x, a13);
+        }
+        out[o] = a00.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
+        out[o + outCols] = a01.reduceLanes(VectorOperators.ADD);
+        out[o + outCols + 1] = a11.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outCols] = a02.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outCols + 1] = a12.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outCols] = a03.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outCols + 1] = a13.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Two weight rows x two activation rows ({@code xs} apart), as {@link #rows2x4}. */
+    private static void rows2x2(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0, int xs,
+            float[] table, float[] out, int o, int outCols) {
+        FloatVector tf = FloatVector.fromArray(F, table, 0);
+        long q1 = q0 + rb;
+        int x1 = x0 + xs;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = a00;
+        FloatVector a10 = a00;
+        FloatVector a11 = a00;
+        for (int b = 0; b < nb; b++) {
+            int c = b * BLOCK;
+            long qb = (BLOCK / 2) * (long) b;
+            IntVector s0 = tf.mul(am[b]).reinterpretAsInts();
+            IntVector s1 = tf.mul(am[nb + b]).reinterpretAsInts();
+            IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector w0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats();
+            FloatVector w1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats();
+            FloatVector x = FloatVector.fromArray(F, xp, x0 + c);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            w0 = v0.selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 16);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 16);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            w0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 32);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 32);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+            w0 = v0.selectFrom(s0, s0).reinterpretAsFloats();
+            w1 = v1.selectFrom(s1, s1).reinterpretAsFloats();
+            x = FloatVector.fromArray(F, xp, x0 + c + 48);
+            a00 = w0.fma(x, a00);
+            a10 = w1.fma(x, a10);
+            x = FloatVector.fromArray(F, xp, x1 + c + 48);
+            a01 = w0.fma(x, a01);
+            a11 = w1.fma(x, a11);
+        }
+        out[o] = a00.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
+        out[o + outCols] = a01.reduceLanes(VectorOperators.ADD);
+        out[o + outCols + 1] = a11.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Two weight rows x one activation row (a batch's rows past its last group of four), as {@link #rows2x4}. */
+    private static void rows2x1(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0, float[] table,
+            float[] out, int o) {
+        FloatVector tf = FloatVector.fromArray(F, table, 0);
+        long q1 = q0 + rb;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        for (int b = 0; b < nb; b++) {
+            int c = x0 + b * BLOCK;
+            long qb = (BLOCK / 2) * (long) b;
+            IntVector s0 = tf.mul(am[b]).reinterpretAsInts();
+            IntVector s1 = tf.mul(am[nb + b]).reinterpretAsInts();
+            IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb, LE).convertShape(VectorOperators.B2I, I, 0);
+            FloatVector x = FloatVector.fromArray(F, xp, c);
+            a0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats().fma(x, a0);
+            a1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats().fma(x, a1);
+            x = FloatVector.fromArray(F, xp, c + 16);
+            a0 = v0.selectFrom(s0, s0).reinterpretAsFloats().fma(x, a0);
+            a1 = v1.selectFrom(s1, s1).reinterpretAsFloats().fma(x, a1);
+            v0 = (IntVector) ByteVector.fromMemorySegment(B, d, q0 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            v1 = (IntVector) ByteVector.fromMemorySegment(B, d, q1 + qb + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+            x = FloatVector.fromArray(F, xp, c + 32);
+            a0 = v0.lanewise(VectorOperators.ASHR, 4).selectFrom(s0, s0).reinterpretAsFloats().fma(x, a0);
+            a1 = v1.lanewise(VectorOperators.ASHR, 4).selectFrom(s1, s1).reinterpretAsFloats().fma(x, a1);
+            x = FloatVector.fromArray(F, xp, c + 48);
+            a0 = v0.selectFrom(s0, s0).reinterpretAsFloats().fma(x, a0);
+            a1 = v1.selectFrom(s1, s1).reinterpretAsFloats().fma(x, a1);
+        }
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float row1(MemorySegment d, long q, float[] am, int nb, float[] xp, int[] tableBits) {
         // the code book is loaded here, not passed in: a vector argument of a method that is not inlined is boxed
         IntVector t0 = IntVector.fromArray(I, tableBits, 0);

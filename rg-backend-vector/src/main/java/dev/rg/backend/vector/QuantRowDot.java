@@ -13,7 +13,9 @@ package dev.rg.backend.vector;
  *       format's reference does ({@code code x scale}, one float32 multiply) into this thread's scratch, one K
  *       block of {@link #K_BLOCK} elements at a time (4 x 1024 floats = 16 KB, L1-resident), and every
  *       activation row is multiplied against that block with the float register tiles of {@link FloatTiles}
- *       (4 x 4, then 1 x 4 for the last rows). Dequantisation is paid once per weight, not once per row.</li>
+ *       (4 x 4, then 2 x 4 and 1 x 4 for the last rows). Dequantisation is paid once per weight, not once per row,
+ *       and weight rows are the outermost loop: a batch of sequences decoded together (2 to 16 rows) reads each weight
+ *       from memory once, as one sequence does.</li>
  * </ul>
  *
  * The activations are in the layout {@link #prepare} gives ({@link Nf4RowDot} de-interleaves them to match its
@@ -46,11 +48,23 @@ abstract class QuantRowDot extends RowDot {
      */
     abstract void dequantize(VectorWeight w, int j, int rows, int c0, int len, float[] wt, int ws);
 
+    /**
+     * Batched decode ({@code 2 <= n <=} {@link RowDot#BATCH_MAX} rows) without the dequantised scratch: weight rows
+     * decoded in registers, each decoded vector multiplied with every row of the batch. Does weight rows
+     * {@code [j0, r)} and returns {@code r}; the rest take the dequantise-and-tile path. By default none.
+     */
+    int batch(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch) {
+        return j0;
+    }
+
     @Override
     final void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] wt) {
         if (n == 1 && direct()) {
             decode(w, xp, j0, j1, out, wt);
             return;
+        }
+        if (n <= RowDot.BATCH_MAX) {
+            j0 = batch(w, xp, n, j0, j1, out, wt);
         }
         int k = w.cols();
         int outCols = w.rows();
@@ -66,6 +80,10 @@ abstract class QuantRowDot extends RowDot {
                     int i = 0;
                     for (; i < it; i += 4) {
                         FloatTiles.tile4x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first);
+                    }
+                    if (i + 2 <= n) {
+                        FloatTiles.tile2x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first);
+                        i += 2;
                     }
                     for (; i < n; i++) {
                         FloatTiles.tile1x4(wt, 0, kb, xp, i * k + c0, len, out, i * outCols + j, first);

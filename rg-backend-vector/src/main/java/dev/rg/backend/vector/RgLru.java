@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * The RG-LRU, parallel over the diagonal gate blocks (one unit = the {@code bw} channels of one block, whose
- * gates depend only on the same block's inputs).
+ * gates depend only on the same block's inputs), and within a block over groups of channels when there are fewer
+ * than about two blocks per thread (2B has 10 blocks: a 16-core host gets 40 units).
  *
  * <p>A unit first computes both gates of its block for every row as small vector-matrix products ({@code x @ W[h]},
  * W is {@code [in, out]}): vectorised over output channels, four rows at a time so that every gate-weight
@@ -47,6 +48,9 @@ final class RgLru implements WorkerPool.Task {
     private VectorWeight wRec;
     private int width;
     private int bw;
+    /** Channel groups per block and channels (whole vectors) per group: blocks are split when there are few of them. */
+    private int parts;
+    private int partChannels;
 
     RgLru(WorkerPool pool, long minChunkBytes) {
         this.pool = pool;
@@ -92,11 +96,20 @@ final class RgLru implements WorkerPool.Task {
         try {
             long work = (inW.byteSize() + recW.byteSize()) * sq.rows();
             if (work < minChunkBytes) {
+                parts = 1;
+                partChannels = bw;
                 for (int b = 0; b < blocks; b++) {
                     run(b, 0);
                 }
             } else {
-                pool.run(this, blocks);
+                // enough units for every thread (about two each): a block's channels are independent too (each gate
+                // column reads the whole block input, each scan lane its own channel), so few blocks are split
+                int vectors = Math.max(1, vectorChannels() / L);
+                parts = Math.min(vectors, Math.max(1, (2 * pool.threads() + blocks - 1) / blocks));
+                partChannels = (vectors + parts - 1) / parts * L;
+                parts = (vectorChannels() + partChannels - 1) / partChannels;
+                parts = Math.max(1, parts);
+                pool.run(this, blocks * parts);
             }
         } finally {
             x = null;
@@ -106,21 +119,29 @@ final class RgLru implements WorkerPool.Task {
         }
     }
 
+    /** Unit {@code block * parts + part}: channels {@code [part * partChannels, ...)} of the block (the last part has the tail). */
     @Override
-    public void run(int block, int worker) {
+    public void run(int unit, int worker) {
+        int block = unit / parts;
+        int part = unit % parts;
         int n = seq.rows();
         float[] gateX = gx[worker];
         float[] gateA = ga[worker];
         int base = block * bw;
+        boolean lastPart = part == parts - 1;
+        int ja = part * partChannels;
+        int jb = lastPart ? vectorChannels() : Math.min(vectorChannels(), ja + partChannels);
         int row = 0;
         for (; row + 4 <= n; row += 4) {
-            gates4(block, row, gateX, gateA);
+            gates4(block, row, ja, jb, gateX, gateA);
         }
         for (; row < n; row++) {
-            gates1(block, row, gateX, gateA);
+            gates1(block, row, ja, jb, gateX, gateA);
         }
-        gateTails(block, gateX, gateA, n);
-        scan(base, gateX, gateA);
+        if (lastPart) {
+            gateTails(block, gateX, gateA, n);
+        }
+        scan(base, ja, lastPart ? bw : jb, gateX, gateA);
     }
 
     /** Channels of a block covered by whole vectors. */
@@ -128,15 +149,14 @@ final class RgLru implements WorkerPool.Task {
         return bw / L * L;
     }
 
-    private void gates1(int block, int row, float[] gateX, float[] gateA) {
+    private void gates1(int block, int row, int ja, int jb, float[] gateX, float[] gateA) {
         MemorySegment si = wIn.data();
         MemorySegment sr = wRec.data();
         int ci = wIn.denseCode();
         int cr = wRec.denseCode();
         int base = block * bw;
         int xb = row * width + base;
-        int jv = vectorChannels();
-        for (int j = 0; j < jv; j += L) {
+        for (int j = ja; j < jb; j += L) {
             FloatVector ax = FloatVector.fromArray(F, bIn, base + j);
             FloatVector aa = FloatVector.fromArray(F, bRec, base + j);
             long wi = (long) base * bw + j;
@@ -186,7 +206,7 @@ final class RgLru implements WorkerPool.Task {
         }
     }
 
-    private void gates4(int block, int row, float[] gateX, float[] gateA) {
+    private void gates4(int block, int row, int ja, int jb, float[] gateX, float[] gateA) {
         MemorySegment si = wIn.data();
         MemorySegment sr = wRec.data();
         int ci = wIn.denseCode();
@@ -196,8 +216,7 @@ final class RgLru implements WorkerPool.Task {
         int x1 = x0 + width;
         int x2 = x1 + width;
         int x3 = x2 + width;
-        int jv = vectorChannels();
-        for (int j = 0; j < jv; j += L) {
+        for (int j = ja; j < jb; j += L) {
             FloatVector bx = FloatVector.fromArray(F, bIn, base + j);
             FloatVector ba = FloatVector.fromArray(F, bRec, base + j);
             FloatVector ax0 = bx;
@@ -299,10 +318,13 @@ final class RgLru implements WorkerPool.Task {
         }
     }
 
-    /** The recurrence over time for channels {@code [base, base + bw)}; the gates hold pre-activation values. */
-    private void scan(int base, float[] gateX, float[] gateA) {
+    /**
+     * The recurrence over time for channels {@code [base + ja, base + jb)} ({@code ja} a multiple of the vector length);
+     * the gates hold pre-activation values.
+     */
+    private void scan(int base, int ja, int jb, float[] gateX, float[] gateA) {
         int len = seq.length();
-        int jv = vectorChannels();
+        int jv = ja + (jb - ja) / L * L;
         for (int s = 0; s < seq.batch(); s++) {
             int hb = s * width + base;
             for (int t = 0; t < len; t++) {
@@ -310,7 +332,7 @@ final class RgLru implements WorkerPool.Task {
                 boolean reset = seq.start(s) + t == 0;
                 int xb = row * width + base;
                 int g = row * bw;
-                int j = 0;
+                int j = ja;
                 for (; j < jv; j += L) {
                     FloatVector gX = VectorMath.sigmoid(FloatVector.fromArray(F, gateX, g + j));
                     FloatVector gA = VectorMath.sigmoid(FloatVector.fromArray(F, gateA, g + j));
@@ -328,7 +350,7 @@ final class RgLru implements WorkerPool.Task {
                     h.intoArray(state, hb + j);
                     h.intoArray(out, xb + j);
                 }
-                for (; j < bw; j++) {
+                for (; j < jb; j++) {
                     float gX = VectorMath.sigmoid(gateX[g + j]);
                     float gA = VectorMath.sigmoid(gateA[g + j]);
                     float logA = -8.0f * gA * softplus[base + j];

@@ -11,6 +11,12 @@ package dev.rg.backend.vector;
  * and must not allocate in {@code dot}.
  */
 abstract class RowDot {
+    /**
+     * The most activation rows that take a kernel's batched-decode path (weight rows outermost: each weight is read from
+     * memory once for the whole batch); more rows take the prefill path (K-blocked register tiles). A batch of
+     * sequences decoded together is at most this many rows per step in the server's continuous batching.
+     */
+    static final int BATCH_MAX = 16;
 
     /** Floats of scratch {@link #prepare} needs for {@code n} rows of {@code k} columns. */
     int preparedSize(int n, int k) {

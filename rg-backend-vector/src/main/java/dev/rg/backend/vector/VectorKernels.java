@@ -22,8 +22,9 @@ final class VectorKernels implements Kernels {
     private final VectorBackend backend;
     private final ReentrantLock lock = new ReentrantLock();
     private final Matmul matmul;
-    private final RmsNorm rmsNorm = new RmsNorm();
-    private final Conv1d conv1d = new Conv1d();
+    private final RmsNorm rmsNorm;
+    private final Conv1d conv1d;
+    private final ElementwiseOps elementwise;
     private final RgLru rgLru;
     private final Rope rope = new Rope();
     private final Attention attention;
@@ -32,6 +33,9 @@ final class VectorKernels implements Kernels {
     VectorKernels(VectorBackend backend, WorkerPool pool, long minChunkBytes) {
         this.backend = backend;
         this.matmul = new Matmul(pool, minChunkBytes);
+        this.rmsNorm = new RmsNorm(pool, minChunkBytes);
+        this.conv1d = new Conv1d(pool, minChunkBytes);
+        this.elementwise = new ElementwiseOps(pool, minChunkBytes);
         this.rgLru = new RgLru(pool, minChunkBytes);
         this.attention = new Attention(pool, minChunkBytes);
     }
@@ -101,11 +105,20 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    private void elementwise(int op, float[] a, float[] b, float[] out, float cap, int n) {
+        lock.lock();
+        try {
+            elementwise.run(op, a, b, out, cap, n);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void gelu(Tensor x, Tensor out) {
         KernelArgs.sameShape("gelu", x, out);
         float[] xs = data(x);
-        ElementwiseOps.gelu(xs, data(out), xs.length);
+        elementwise(ElementwiseOps.GELU, xs, null, data(out), 0f, xs.length);
     }
 
     @Override
@@ -113,7 +126,7 @@ final class VectorKernels implements Kernels {
         KernelArgs.sameShape("geluMul", gate, up);
         KernelArgs.sameShape("geluMul", gate, out);
         float[] g = data(gate);
-        ElementwiseOps.geluMul(g, data(up), data(out), g.length);
+        elementwise(ElementwiseOps.GELU_MUL, g, data(up), data(out), 0f, g.length);
     }
 
     @Override
@@ -121,7 +134,7 @@ final class VectorKernels implements Kernels {
         KernelArgs.sameShape("mul", a, b);
         KernelArgs.sameShape("mul", a, out);
         float[] x = data(a);
-        ElementwiseOps.mul(x, data(b), data(out), x.length);
+        elementwise(ElementwiseOps.MUL, x, data(b), data(out), 0f, x.length);
     }
 
     @Override
@@ -129,7 +142,7 @@ final class VectorKernels implements Kernels {
         KernelArgs.sameShape("add", a, b);
         KernelArgs.sameShape("add", a, out);
         float[] x = data(a);
-        ElementwiseOps.add(x, data(b), data(out), x.length);
+        elementwise(ElementwiseOps.ADD, x, data(b), data(out), 0f, x.length);
     }
 
     @Override
@@ -231,7 +244,7 @@ final class VectorKernels implements Kernels {
     @Override
     public void softCap(Tensor x, float cap) {
         float[] xs = data(x);
-        ElementwiseOps.softCap(xs, cap, xs.length);
+        elementwise(ElementwiseOps.SOFT_CAP, xs, null, xs, cap, xs.length);
     }
 
     @Override

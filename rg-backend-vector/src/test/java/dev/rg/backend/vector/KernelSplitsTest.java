@@ -103,16 +103,19 @@ class KernelSplitsTest {
     @ValueSource(ints = {1, 2, 3})
     void prefillSizedMatmulSplits(int threads) {
         try (VectorBackend b = backend(threads)) {
-            // 2100 columns: several K blocks of the 4 x 4 path (1024 elements each) plus a scalar tail
+            // 2100 columns: several K blocks of the 4 x 4 prefill path (1024 elements each, more than RowDot.BATCH_MAX
+            // rows) plus a scalar tail; 9 rows: the batched-decode path (weight rows outermost, full rows) on long rows
             for (WeightFormat f : MATMUL_FORMATS) {
                 HostWeight w = t.random("w", f, 0.02, 23, 2100);
                 Weight vw = b.loadWeight(w);
-                HostTensor x = t.tensor(9, 2100, 1.0);
-                HostTensor got = new HostTensor(9, 23);
-                HostTensor want = new HostTensor(9, 23);
-                b.kernels().matmul(x, vw, null, got);
-                ref.matmul(x, w, null, want);
-                check("matmul 9x2100->23 " + f.name(), got.data(), want.data());
+                for (int n : new int[] {9, RowDot.BATCH_MAX + 3}) {
+                    HostTensor x = t.tensor(n, 2100, 1.0);
+                    HostTensor got = new HostTensor(n, 23);
+                    HostTensor want = new HostTensor(n, 23);
+                    b.kernels().matmul(x, vw, null, got);
+                    ref.matmul(x, w, null, want);
+                    check("matmul " + n + "x2100->23 " + f.name(), got.data(), want.data());
+                }
             }
             for (WeightFormat f : MATMUL_FORMATS) {
                 HostWeight w = t.random("w", f, 0.05, 203, 288);
@@ -288,7 +291,7 @@ class KernelSplitsTest {
     @ValueSource(ints = {1, 2, 3})
     void rgLruBlockWidthsAndRowTiles(int threads) {
         try (VectorBackend b = backend(threads)) {
-            for (int bw : new int[] {8, 16, 24, 40}) {
+            for (int bw : new int[] {8, 16, 24, 40, 72}) {
                 for (WeightFormat f : FORMATS) {
                     int blocks = 3;
                     int r = blocks * bw;

@@ -70,6 +70,21 @@ public final class VectorBench {
                     matvec(arena, b, format, 256000, 2560, Math.min(runs, 5));
                 }
             }
+            if (what.startsWith("batchl2-")) {
+                // the same from a cache-resident matrix: the kernels' compute rate per batch size
+                for (String format : what.substring("batchl2-".length()).split(",")) {
+                    Weight w = b.loadWeight(random(arena, format, 256, 2560, 9));
+                    for (int n : new int[] {1, 2, 4, 8, 16}) {
+                        timeMatmulRepeated(b, w, n, runs, String.format("%s matmul %d x [256 x 2560] (L2-resident), repeated", format, n));
+                    }
+                }
+            }
+            if (what.startsWith("batch-")) {
+                // batched decode: B activation rows against one matrix streamed from DRAM; time per call vs B = 1
+                for (String format : what.substring("batch-".length()).split(",")) {
+                    batched(arena, b, format, 7680, 2560, runs);
+                }
+            }
             if (what.equals("l2-q")) {
                 for (String format : new String[] {"bf16", "int8", "nf4"}) {
                     cacheResident(arena, b, format, runs);
@@ -140,6 +155,19 @@ public final class VectorBench {
         switch (format) {
             case "bf16" -> {
                 return HostWeight.dense("w", shape, WeightFormats.bf16(), randomBf16(arena, n, seed));
+            }
+            case "f32", "f16" -> {
+                boolean f32 = format.equals("f32");
+                MemorySegment d = arena.allocate(n * (f32 ? 4 : 2), 64);
+                for (long i = 0; i < n; i++) {
+                    float v = (float) (r.nextGaussian() * 0.02);
+                    if (f32) {
+                        d.set(DenseWeights.F32_LE, 4 * i, v);
+                    } else {
+                        d.set(DenseWeights.I16_LE, 2 * i, Float.floatToFloat16(v));
+                    }
+                }
+                return HostWeight.dense("w", shape, f32 ? WeightFormats.f32() : WeightFormats.f16(), d);
             }
             case "int8" -> {
                 MemorySegment d = arena.allocate(n, 64);
@@ -223,6 +251,46 @@ public final class VectorBench {
         report("   matvec / read, per run", ratio, "");
     }
 
+    /**
+     * Batched decode: {@code B} rows (1, 2, 4, 8, 12, 16) against the matrix's copies cycled from DRAM; the time of one
+     * pass per B and its ratio to B = 1 (the ideal for a bandwidth-bound batch is 1.0: every row for the price of one).
+     */
+    private static void batched(Arena arena, VectorBackend b, String format, int rows, int cols, int runs) {
+        List<Weight> ws = copies(arena, b, format, rows, cols);
+        long bytes = ws.get(0).byteSize();
+        double one = 0;
+        for (int n : new int[] {1, 2, 4, 8, 12, 16}) {
+            HostTensor x = new HostTensor(n, cols);
+            SplittableRandom r = new SplittableRandom(3);
+            for (int i = 0; i < x.data().length; i++) {
+                x.data()[i] = (float) r.nextGaussian();
+            }
+            HostTensor out = new HostTensor(n, rows);
+            for (int i = 0; i < Math.max(100, ws.size()); i++) {
+                b.kernels().matmul(x, ws.get(i % ws.size()), null, out);
+            }
+            double[] us = new double[runs];
+            double[] gbs = new double[runs];
+            for (int run = 0; run < runs; run++) {
+                long t0 = System.nanoTime();
+                for (Weight w : ws) {
+                    b.kernels().matmul(x, w, null, out);
+                }
+                long dt = System.nanoTime() - t0;
+                us[run] = dt / 1e3 / ws.size();
+                gbs[run] = (double) bytes * ws.size() / dt;
+            }
+            double[] sorted = us.clone();
+            Arrays.sort(sorted);
+            if (n == 1) {
+                one = sorted[runs / 2];
+            }
+            report(String.format("%s matmul %d x [%d x %d] (%.1f MB, %d copies cycled), per call; median %.2fx B=1", format, n,
+                    rows, cols, bytes / 1e6, ws.size(), sorted[runs / 2] / one), us, "us");
+            report("   weights streamed", gbs, "GB/s");
+        }
+    }
+
     /** A matrix of about 1 MB of weights x 2048 columns, repeated from L2: the kernel's compute rate. */
     private static void cacheResident(Arena arena, VectorBackend b, String format, int runs) {
         int cols = 2048;
@@ -289,6 +357,34 @@ public final class VectorBench {
                 "GB/s");
         report("   plain vector read of as many bytes just before each run", reads, "GB/s");
         report("   matvec / read, per run", ratio, "");
+    }
+
+    private static void timeMatmulRepeated(VectorBackend b, Weight w, int n, int runs, String what) {
+        HostTensor x = new HostTensor(n, w.cols());
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < x.data().length; i++) {
+            x.data()[i] = (float) r.nextGaussian();
+        }
+        HostTensor out = new HostTensor(n, w.rows());
+        for (int i = 0; i < 2000; i++) {
+            b.kernels().matmul(x, w, null, out);
+        }
+        double[] g = new double[runs];
+        double[] cpu = new double[runs];
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (int run = 0; run < runs; run++) {
+            long c0 = mx.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 500; i++) {
+                b.kernels().matmul(x, w, null, out);
+            }
+            g[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (System.nanoTime() - t0);
+            cpu[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (mx.getCurrentThreadCpuTime() - c0);
+        }
+        report(what, g, "GFLOP/s");
+        if (b.threads() == 1) {
+            report("   per CPU-second of the calling thread", cpu, "GFLOP/s");
+        }
     }
 
     private static void timeMatmul(VectorBackend b, Weight w, int n, int runs, String what) {
