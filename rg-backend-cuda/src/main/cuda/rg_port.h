@@ -53,7 +53,6 @@ typedef float4 rg_f32x4;
 #define RG_FMAX(a, b) fmax(a, b)
 #define RG_FMA(a, b, c) fma(a, b, c)
 #define RG_INF INFINITY
-#define RG_UNROLL4 /* PoCL's clang cannot unroll these loops and would warn */
 
 #else
 /* ------------------------------------------------------------------ CUDA */
@@ -90,7 +89,6 @@ typedef float4 rg_f32x4;
 #define RG_FMAX(a, b) fmaxf(a, b)
 #define RG_FMA(a, b, c) fmaf(a, b, c)
 #define RG_INF __int_as_float(0x7f800000)
-#define RG_UNROLL4 _Pragma("unroll 4")
 #endif
 
 /* ------------------------------------------------------------------ numbers */

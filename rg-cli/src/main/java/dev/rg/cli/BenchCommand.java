@@ -105,24 +105,49 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
-            List<ObjectNode> results = new ArrayList<>();
+            List<Measured> results = new ArrayList<>();
             for (int[] c : configs) {
-                results.add(measure(m, what, c[0], c[1], c[2]));
+                results.add(measure(m, c[0], c[1], c[2]));
             }
             if (json) {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                Object out = results.size() == 1 ? results.get(0) : mapper.createArrayNode().addAll(results);
+                List<ObjectNode> nodes = results.stream().map(r -> r.toJson(mapper, m, what)).toList();
+                Object out = nodes.size() == 1 ? nodes.get(0) : mapper.createArrayNode().addAll(nodes);
                 Output.write(mapper.writeValueAsString(out) + "\n");
             } else {
-                printTable(results);
+                printTable(results, m, what);
             }
             System.err.flush();
         }
         return 0;
     }
 
+    /** One measured configuration, with the read limit measured alongside it. */
+    private record Measured(int prompt, int generate, int batch, int repetitions, EndToEndBenchmark.Result r,
+            MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken) {
+        double decodeGbs() {
+            return r.decode().median() / batch * bytesPerToken / 1e9;
+        }
+
+        ObjectNode toJson(ObjectMapper mapper, Model m, String what) {
+            ObjectNode o = mapper.createObjectNode();
+            o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat())
+                    .put("threads", m.backend().threads()).put("batch", batch).put("prompt_tokens", prompt)
+                    .put("gen_tokens", generate).put("repetitions", repetitions);
+            o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
+            o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
+            o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
+            o.put("weight_bytes_per_token", bytesPerToken).put("decode_weight_gb_per_s", decodeGbs());
+            o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
+                    .put("read_probe", probe.reader());
+            o.put("decode_percent_of_bandwidth", 100 * decodeGbs() / bandwidth);
+            o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
+            return o;
+        }
+    }
+
     /** One configuration: prefill of {@code prompt} tokens and/or {@code generate} decode steps of a batch. */
-    private ObjectNode measure(Model m, String what, int prompt, int generate, int batch) {
+    private Measured measure(Model m, int prompt, int generate, int batch) {
         int t = m.backend().threads();
         long probeBytes = (long) probeMb << 20;
         // the limit decode is compared with: the backend's own memory when it has one (a GPU's), else the host's
@@ -142,50 +167,30 @@ final class BenchCommand implements Callable<Integer> {
             }
         });
         double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
-        long bytes = m.weightBytesPerToken();
-        double decodeGbs = r.decode().median() / batch * bytes / 1e9;
-        ObjectNode o = new ObjectMapper().createObjectNode();
-        o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat()).put("threads", t)
-                .put("batch", batch).put("prompt_tokens", prompt).put("gen_tokens", generate).put("repetitions", repetitions);
-        o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
-        o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
-        o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
-        o.put("weight_bytes_per_token", bytes).put("decode_weight_gb_per_s", decodeGbs);
-        o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
-                .put("read_probe", probe.reader());
-        o.put("decode_percent_of_bandwidth", 100 * decodeGbs / bandwidth);
-        o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
-        return o;
+        return new Measured(prompt, generate, batch, repetitions, r, probe, bandwidth, m.weightBytesPerToken());
     }
 
-    private void printTable(List<ObjectNode> results) {
+    private static void printTable(List<Measured> results, Model m, String what) {
         PrintStream out = Output.out();
-        ObjectNode first = results.get(0);
-        out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | weights %.3f GB/token%n", first.get("model").asText(),
-                first.get("backend").asText(), first.get("format").asText(), first.get("threads").asInt(),
-                first.get("weight_bytes_per_token").asLong() / 1e9);
-        out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.get("read_probe").asText(),
-                first.get("measured_read_gb_per_s").asDouble(), first.get("measured_read_gb_per_s_median").asDouble());
+        Measured first = results.get(0);
+        out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | weights %.3f GB/token%n", what,
+                m.backend().name(), m.linearFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
+        out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
+                first.bandwidth(), first.probe().medianGbPerS());
         out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
-        for (ObjectNode o : results) {
-            if (o.get("prompt_tokens").asInt() > 0) {
-                double[] v = triple(o, "prefill_tokens_per_s_min_median_max");
-                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + o.get("prompt_tokens").asInt(), v[0], v[1], v[2]);
+        for (Measured x : results) {
+            if (x.prompt() > 0) {
+                EndToEndBenchmark.Stats v = x.r().prefill();
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + x.prompt(), v.min(), v.median(), v.max());
             }
-            if (o.get("gen_tokens").asInt() > 0) {
-                double[] v = triple(o, "decode_tokens_per_s_min_median_max");
-                int b = o.get("batch").asInt();
+            if (x.generate() > 0) {
+                EndToEndBenchmark.Stats v = x.r().decode();
                 out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth)%n",
-                        "tg" + o.get("gen_tokens").asInt() + (b > 1 ? "x" + b : ""), v[0], v[1], v[2],
-                        o.get("decode_weight_gb_per_s").asDouble(), o.get("decode_percent_of_bandwidth").asDouble());
+                        "tg" + x.generate() + (x.batch() > 1 ? "x" + x.batch() : ""), v.min(), v.median(), v.max(),
+                        x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth());
             }
         }
         out.flush();
-    }
-
-    private static double[] triple(ObjectNode o, String field) {
-        double[] v = (double[]) ((com.fasterxml.jackson.databind.node.POJONode) o.get(field)).getPojo();
-        return v;
     }
 
     /** Five device read measurements (the first already taken) as a probe result, named after the backend. */
