@@ -778,13 +778,14 @@ RG_KERNEL rg_lru_gates(const RG_GLOBAL float* RG_RESTRICT x, int rows, int width
 /*
  * The RG-LRU scan over the call's tokens, one thread per (sequence, channel): adds the gate partial sums of
  * rg_lru_gates and the biases, then h_t = a_t * h_{t-1} + sqrt(1 - a_t^2) * (x_t * gate_x) with
- * a_t = exp(-8 * gate_a * softplus(lambda)) (computed in log space), reset (h = x_t * gate_x) at position 0.
+ * a_t = exp(-8 * gate_a * c) (computed in log space) where c = softplus(lambda) comes computed at load
+ * (softplusLambda), reset (h = x_t * gate_x) at position 0.
  * The state h stays in a register across the call; it is read and written once.
  */
 RG_KERNEL rg_lru_scan(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int* RG_RESTRICT starts, int batch, int len,
         int width, int parts, const RG_GLOBAL float* RG_RESTRICT partial, const RG_GLOBAL rg_u8* RG_RESTRICT bIn,
-        int bInFmt, const RG_GLOBAL rg_u8* RG_RESTRICT bRec, int bRecFmt, const RG_GLOBAL rg_u8* RG_RESTRICT lambda,
-        int lambdaFmt, RG_GLOBAL float* RG_RESTRICT state, RG_GLOBAL float* RG_RESTRICT out) {
+        int bInFmt, const RG_GLOBAL rg_u8* RG_RESTRICT bRec, int bRecFmt, const RG_GLOBAL rg_u8* RG_RESTRICT softplusLambda,
+        int softplusLambdaFmt, RG_GLOBAL float* RG_RESTRICT state, RG_GLOBAL float* RG_RESTRICT out) {
     int i = RG_BID * RG_BDIM + RG_TID;
     if (i >= batch * width) {
         return;
@@ -792,8 +793,7 @@ RG_KERNEL rg_lru_scan(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int*
     int s = i / width;
     int ch = i % width;
     int rows = batch * len;
-    float lam = rg_dense(lambda, lambdaFmt, ch);
-    float sp = lam > 20.0f ? lam : RG_LOG1P(RG_EXP(lam));
+    float c = rg_dense(softplusLambda, softplusLambdaFmt, ch);
     float bx = rg_dense(bIn, bInFmt, ch);
     float ba = rg_dense(bRec, bRecFmt, ch);
     float h = state[(rg_i64) s * width + ch];
@@ -809,7 +809,7 @@ RG_KERNEL rg_lru_scan(const RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int*
         }
         float gateX = 1.0f / (1.0f + RG_EXP(-gx));
         float gateA = 1.0f / (1.0f + RG_EXP(-ga));
-        float logA = -8.0f * gateA * sp;
+        float logA = -8.0f * gateA * c;
         float a = RG_EXP(logA);
         float a2 = RG_EXP(2.0f * logA);
         int reset = start + t == 0;

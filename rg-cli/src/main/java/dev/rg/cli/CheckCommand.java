@@ -42,7 +42,7 @@ final class CheckCommand implements Callable<Integer> {
             if (!r.passed()) {
                 failed++;
             }
-            if (verbose || !r.passed()) {
+            if (verbose || !r.passed() || r.isFallback()) {
                 Output.write(r + "\n");
             }
         }

@@ -2,6 +2,7 @@ package dev.rg.conformance;
 
 import dev.rg.api.backend.AttentionSpec;
 import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.Kernels;
 import dev.rg.api.backend.Op;
 import dev.rg.api.backend.RgLruWeights;
 import dev.rg.api.backend.SeqBatch;
@@ -11,17 +12,26 @@ import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Shape;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
+import dev.rg.core.model.SoftplusLambda;
 import dev.rg.core.reference.ReferenceBackend;
+import dev.rg.core.runtime.FallbackKernels;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * Checks every kernel of a backend against the reference kernels on seeded random inputs (Gaussian,
  * never zeros or ones), with sizes that exercise vector tails (odd widths) and state carried across calls
  * (prefill then decode, batches at different positions, prompts longer than the window).
+ *
+ * <p>The backend's kernels run as the model runs them, through {@link FallbackKernels}: an op the backend does not
+ * implement (or does not list in its capabilities) runs on the reference and is reported as a
+ * {@link CheckResult#fallback fallback}, not as a failure.
  */
 public final class OpConformance {
     private final Backend tested;
@@ -29,14 +39,27 @@ public final class OpConformance {
     private final Arena arena = Arena.ofConfined();
     private final SplittableRandom random = new SplittableRandom(20261122);
     private final List<CheckResult> results = new ArrayList<>();
+    /** The host source of every weight loaded on the tested backend, for the ops that fall back. */
+    private final Map<Weight, HostWeight> hostOf = new IdentityHashMap<>();
+    private final Kernels kernels;
 
     public OpConformance(Backend tested) {
         this.tested = tested;
+        this.kernels = new FallbackKernels(tested, hostOf, Set.of());
+    }
+
+    private Weight load(HostWeight w) {
+        Weight t = tested.loadWeight(w);
+        hostOf.put(t, w);
+        return t;
     }
 
     /** Runs every check and returns the results (the backend is not closed). */
     public List<CheckResult> run() {
         try {
+            for (Op op : FallbackKernels.fallbackOps(tested)) {
+                results.add(CheckResult.fallback(op.method()));
+            }
             for (String format : formats()) {
                 matmul(format, 1, 67, 37);
                 matmul(format, 5, 256, 96);
@@ -117,14 +140,14 @@ public final class OpConformance {
         WeightFormat f = WeightFormats.byName(format);
         HostWeight w = weight("w", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
         HostWeight bias = dense("b", gaussian(out, 0.1), out);
-        Weight tw = tested.loadWeight(w);
-        Weight tb = tested.loadWeight(bias);
+        Weight tw = load(w);
+        Weight tb = load(bias);
         Both x = both(gaussian(n * in, 1.0), n, in);
         Both y = both(new float[n * out], n, out);
-        tested.kernels().matmul(x.t(), tw, tb, y.t());
+        kernels.matmul(x.t(), tw, tb, y.t());
         reference.kernels().matmul(x.r(), w, bias, y.r());
         compare("matmul " + format + " " + n + "x" + in + " -> " + out, y, Tolerance.KERNEL);
-        tested.kernels().matmul(x.t(), tw, null, y.t());
+        kernels.matmul(x.t(), tw, null, y.t());
         reference.kernels().matmul(x.r(), w, null, y.r());
         compare("matmul " + format + " " + n + "x" + in + " -> " + out + " without bias", y, Tolerance.KERNEL);
     }
@@ -139,8 +162,8 @@ public final class OpConformance {
         WeightFormat f = WeightFormats.byName(format);
         HostWeight w = weight("w", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
         HostWeight bias = dense("b", gaussian(out, 0.1), out);
-        Weight tw = tested.loadWeight(w);
-        Weight tb = tested.loadWeight(bias);
+        Weight tw = load(w);
+        Weight tb = load(bias);
         int max = 16;
         float[] got = new float[max * (max + 1) / 2 * out];
         float[] want = new float[got.length];
@@ -148,7 +171,7 @@ public final class OpConformance {
         for (int n = 1; n <= max; n++) {
             Both x = both(gaussian(n * in, 1.0), n, in);
             Both y = both(new float[n * out], n, out);
-            tested.kernels().matmul(x.t(), tw, tb, y.t());
+            kernels.matmul(x.t(), tw, tb, y.t());
             reference.kernels().matmul(x.r(), w, bias, y.r());
             float[] g = new float[n * out];
             float[] r = new float[n * out];
@@ -166,10 +189,10 @@ public final class OpConformance {
         int vocab = 50;
         int h = 72;
         HostWeight table = weight("table", WeightFormats.byName(format), gaussian(vocab * h, 1.0), vocab, h);
-        Weight tt = tested.loadWeight(table);
+        Weight tt = load(table);
         int[] ids = {3, 49, 0, 17, 17};
         Both out = both(new float[ids.length * h], ids.length, h);
-        tested.kernels().embed(ids, tt, 8.0f, out.t());
+        kernels.embed(ids, tt, 8.0f, out.t());
         reference.kernels().embed(ids, table, 8.0f, out.r());
         compare("embed " + format, out, Tolerance.KERNEL);
     }
@@ -178,15 +201,15 @@ public final class OpConformance {
         for (WeightFormat f : List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16())) {
             int h = 83;
             HostWeight scale = weight("norm", f, gaussian(h, 0.3), h);
-            Weight ts = tested.loadWeight(scale);
+            Weight ts = load(scale);
             Both x = both(gaussian(4 * h, 3.0), 4, h);
             Both y = both(new float[4 * h], 4, h);
-            tested.kernels().rmsNorm(x.t(), ts, 1e-6f, y.t());
+            kernels.rmsNorm(x.t(), ts, 1e-6f, y.t());
             reference.kernels().rmsNorm(x.r(), scale, 1e-6f, y.r());
             compare("rmsNorm " + f.name() + " scale", y, Tolerance.KERNEL);
             // the fused residual add + norm against the reference's two ops
             Both d = both(gaussian(4 * h, 1.0), 4, h);
-            tested.kernels().addRmsNorm(x.t(), d.t(), ts, 1e-6f, y.t());
+            kernels.addRmsNorm(x.t(), d.t(), ts, 1e-6f, y.t());
             reference.kernels().add(x.r(), d.r(), x.r());
             reference.kernels().rmsNorm(x.r(), scale, 1e-6f, y.r());
             compare("addRmsNorm " + f.name() + " scale: sum", x, Tolerance.KERNEL);
@@ -200,19 +223,19 @@ public final class OpConformance {
         Both a = both(gaussian(rows * cols, 2.0), rows, cols);
         Both b = both(gaussian(rows * cols, 2.0), rows, cols);
         Both o = both(new float[rows * cols], rows, cols);
-        tested.kernels().gelu(a.t(), o.t());
+        kernels.gelu(a.t(), o.t());
         reference.kernels().gelu(a.r(), o.r());
         compare("gelu (tanh)", o, Tolerance.KERNEL);
-        tested.kernels().geluMul(a.t(), b.t(), o.t());
+        kernels.geluMul(a.t(), b.t(), o.t());
         reference.kernels().geluMul(a.r(), b.r(), o.r());
         compare("geluMul", o, Tolerance.KERNEL);
-        tested.kernels().mul(a.t(), b.t(), o.t());
+        kernels.mul(a.t(), b.t(), o.t());
         reference.kernels().mul(a.r(), b.r(), o.r());
         compare("mul", o, Tolerance.KERNEL);
-        tested.kernels().add(a.t(), b.t(), o.t());
+        kernels.add(a.t(), b.t(), o.t());
         reference.kernels().add(a.r(), b.r(), o.r());
         compare("add", o, Tolerance.KERNEL);
-        tested.kernels().add(a.t(), b.t(), a.t());
+        kernels.add(a.t(), b.t(), a.t());
         reference.kernels().add(a.r(), b.r(), a.r());
         compare("add in place", a, Tolerance.KERNEL);
     }
@@ -222,8 +245,8 @@ public final class OpConformance {
         int k = 4;
         HostWeight w = dense("conv", gaussian(c * k, 0.5), c, 1, k);
         HostWeight bias = dense("conv bias", gaussian(c, 0.1), c);
-        Weight tw = tested.loadWeight(w);
-        Weight tb = tested.loadWeight(bias);
+        Weight tw = load(w);
+        Weight tb = load(bias);
         int batch = 2;
         Both state = both(new float[batch * (k - 1) * c], batch, (k - 1) * c);
         int[][] calls = {{0, 0, 5}, {5, 5, 1}, {6, 6, 2}, {8, 8, 1}};
@@ -232,7 +255,7 @@ public final class OpConformance {
             SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
             Both x = both(gaussian(batch * len * c, 1.0), batch * len, c);
             Both y = both(new float[batch * len * c], batch * len, c);
-            tested.kernels().conv1d(x.t(), seq, tw, tb, state.t(), y.t());
+            kernels.conv1d(x.t(), seq, tw, tb, state.t(), y.t());
             reference.kernels().conv1d(x.r(), seq, w, bias, state.r(), y.r());
             compare("conv1d " + len + " tokens at " + call[0], y, Tolerance.KERNEL);
             compare("conv1d state after " + len + " tokens at " + call[0], state, Tolerance.KERNEL);
@@ -250,11 +273,11 @@ public final class OpConformance {
         for (int i = 0; i < r; i++) {
             lambda[i] += 2.0f;
         }
-        lambda[0] = 25f; // exercises softplus' linear branch (x > 20)
-        HostWeight param = dense("recurrent param", lambda, r);
+        // softplus(Λ) computed once, as the model does at load (its threshold is tested with SoftplusLambda)
+        HostWeight param = SoftplusLambda.of(dense("recurrent param", lambda, r), arena);
         RgLruWeights ref = new RgLruWeights(wIn, bIn, wRec, bRec, param, blocks);
-        RgLruWeights tst = new RgLruWeights(tested.loadWeight(wIn), tested.loadWeight(bIn), tested.loadWeight(wRec),
-                tested.loadWeight(bRec), tested.loadWeight(param), blocks);
+        RgLruWeights tst = new RgLruWeights(load(wIn), load(bIn), load(wRec),
+                load(bRec), load(param), blocks);
         int batch = 2;
         Both state = both(gaussian(batch * r, 1.0), batch, r);
         for (int[] call : calls) {
@@ -262,7 +285,7 @@ public final class OpConformance {
             SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
             Both x = both(gaussian(batch * len * r, 1.0), batch * len, r);
             Both y = both(new float[batch * len * r], batch * len, r);
-            tested.kernels().rgLru(x.t(), seq, tst, state.t(), y.t());
+            kernels.rgLru(x.t(), seq, tst, state.t(), y.t());
             reference.kernels().rgLru(x.r(), seq, ref, state.r(), y.r());
             String what = "rgLru " + blocks + "x" + bw + ", " + len + " tokens at " + Arrays.toString(seq.startPositions());
             compare(what, y, Tolerance.KERNEL);
@@ -275,7 +298,7 @@ public final class OpConformance {
         int hd = 16;
         SeqBatch seq = new SeqBatch(2, 3, new int[] {0, 3000});
         Both x = both(gaussian(6 * heads * hd, 1.0), 6, heads * hd);
-        tested.kernels().rope(x.t(), seq, heads, hd, hd / 2, 10000f);
+        kernels.rope(x.t(), seq, heads, hd, hd / 2, 10000f);
         reference.kernels().rope(x.r(), seq, heads, hd, hd / 2, 10000f);
         compare("rope (half rotary, positions up to 3002)", x, new Tolerance(1e-4, 1e-4));
     }
@@ -298,7 +321,7 @@ public final class OpConformance {
             Both k = both(gaussian(n * kvHeads * hd, 1.0), n, kvHeads * hd);
             Both v = both(gaussian(n * kvHeads * hd, 1.0), n, kvHeads * hd);
             Both o = both(new float[n * heads * hd], n, heads * hd);
-            tested.kernels().localAttention(q.t(), k.t(), v.t(), seq, spec, kc.t(), vc.t(), o.t());
+            kernels.localAttention(q.t(), k.t(), v.t(), seq, spec, kc.t(), vc.t(), o.t());
             reference.kernels().localAttention(q.r(), k.r(), v.r(), seq, spec, kc.r(), vc.r(), o.r());
             String what = step == 0 ? " prefill " + len + " at " + Arrays.toString(pos) : " decode at " + Arrays.toString(pos);
             compare(tag + what, o, Tolerance.KERNEL);
@@ -316,12 +339,12 @@ public final class OpConformance {
         float[] values = gaussian(rows * cols, 20.0);
         values[5] = values[7] = 1000f; // a tie: the lowest index wins
         Both x = both(values, rows, cols);
-        tested.kernels().softCap(x.t(), 30f);
+        kernels.softCap(x.t(), 30f);
         reference.kernels().softCap(x.r(), 30f);
         compare("softCap 30", x, Tolerance.KERNEL);
         int[] got = new int[rows];
         int[] want = new int[rows];
-        tested.kernels().argmax(x.t(), got);
+        kernels.argmax(x.t(), got);
         reference.kernels().argmax(x.r(), want);
         results.add(new CheckResult("argmax", Arrays.equals(got, want), Arrays.equals(got, want) ? 0 : 1, "exact",
                 Arrays.toString(got) + " vs " + Arrays.toString(want)));
@@ -330,16 +353,16 @@ public final class OpConformance {
         int[] wantIds = new int[rows * k];
         float[] vals = new float[rows * k];
         float[] wantVals = new float[rows * k];
-        tested.kernels().topK(x.t(), k, ids, vals);
+        kernels.topK(x.t(), k, ids, vals);
         reference.kernels().topK(x.r(), k, wantIds, wantVals);
         results.add(new CheckResult("topK 40", Arrays.equals(ids, wantIds), Arrays.equals(ids, wantIds) ? 0 : 1, "exact ids",
                 ""));
         results.add(Tolerance.KERNEL.compare("topK 40 values", vals, wantVals, vals.length));
         Both rowsCopy = both(gaussian(4 * 9, 1.0), 4, 9);
-        tested.kernels().copyRows(x.t(), 1, x.t(), 0, 1);
+        kernels.copyRows(x.t(), 1, x.t(), 0, 1);
         reference.kernels().copyRows(x.r(), 1, x.r(), 0, 1);
         compare("copyRows", x, Tolerance.KERNEL);
-        tested.kernels().fill(rowsCopy.t(), -0.75f);
+        kernels.fill(rowsCopy.t(), -0.75f);
         reference.kernels().fill(rowsCopy.r(), -0.75f);
         compare("fill", rowsCopy, Tolerance.KERNEL);
     }

@@ -9,33 +9,54 @@ import dev.rg.api.tensor.Weight;
  * Only token ids, positions, sampled ids and the requested logits cross between host and device.
  *
  * <p>Exact semantics are those of the reference backend, which every backend is tested against by the
- * conformance kit. Output tensors never alias inputs unless a method says so.
+ * conformance kit. Output tensors never alias inputs unless a method says so. Each op's arguments are checked by
+ * its {@link KernelArgs} method, which an implementation calls first.
+ *
+ * <p>Every op has a default body that throws {@link UnsupportedOperationException}: a backend implements the ops it
+ * accelerates, and the runtime ({@code FallbackKernels}) runs every op the backend does not implement, or does not
+ * list in its {@link Capabilities}, on the reference kernels, and reports it as a fallback. So a backend keeps
+ * compiling, and keeps working, when an op is added here. Fused ops ({@link #addRmsNorm}) instead default to the
+ * plain ops they fuse.
  */
 public interface Kernels {
 
     /** {@code out[r] = table[ids[r]] * scale}. {@code table} is {@code [V, H]} and {@code out} {@code [ids.length, H]}. */
-    void embed(int[] ids, Weight table, float scale, Tensor out);
+    default void embed(int[] ids, Weight table, float scale, Tensor out) {
+        throw unsupported("embed");
+    }
 
     /**
      * {@code out = x @ w^T + bias}: {@code x [N, in]}, {@code w [out, in]} in any weight format,
      * {@code bias [out]} or {@code null}, {@code out [N, out]}. Accumulates in float32 (or wider).
      */
-    void matmul(Tensor x, Weight w, Weight bias, Tensor out);
+    default void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
+        throw unsupported("matmul");
+    }
 
     /** RMSNorm with a zero-centred scale: {@code out = x / sqrt(mean(x^2) + eps) * (1 + w)}, row-wise. */
-    void rmsNorm(Tensor x, Weight scale, float eps, Tensor out);
+    default void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
+        throw unsupported("rmsNorm");
+    }
 
     /** Tanh-approximated GELU, elementwise. {@code out} may be {@code x}. */
-    void gelu(Tensor x, Tensor out);
+    default void gelu(Tensor x, Tensor out) {
+        throw unsupported("gelu");
+    }
 
     /** {@code out = gelu(gate) * up}, elementwise. {@code out} may alias {@code gate} or {@code up}. */
-    void geluMul(Tensor gate, Tensor up, Tensor out);
+    default void geluMul(Tensor gate, Tensor up, Tensor out) {
+        throw unsupported("geluMul");
+    }
 
     /** {@code out = a * b}, elementwise. {@code out} may alias an input. */
-    void mul(Tensor a, Tensor b, Tensor out);
+    default void mul(Tensor a, Tensor b, Tensor out) {
+        throw unsupported("mul");
+    }
 
     /** {@code out = a + b}, elementwise. {@code out} may alias an input. */
-    void add(Tensor a, Tensor b, Tensor out);
+    default void add(Tensor a, Tensor b, Tensor out) {
+        throw unsupported("add");
+    }
 
     /**
      * The residual add of one block and the norm in front of the next, fused: {@code x += delta}, then
@@ -54,22 +75,29 @@ public interface Kernels {
      * {@code state} ({@code [batch, (K-1)*C]}, oldest first, zeros for a fresh sequence). Afterwards
      * {@code state} holds the last K-1 inputs. {@code kernel} is {@code [C, 1, K]}.
      */
-    void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out);
+    default void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
+        throw unsupported("conv1d");
+    }
 
     /**
      * The RG-LRU over time, per sequence: block-diagonal input and recurrent gates, {@code log_a = -8 *
-     * sigmoid(gate_a) * softplus(Λ)}, {@code h = a*h + sqrt(1-a^2) * (x*gate_x)} with a reset (a = 0, multiplier
-     * 1) at position 0. {@code state} ({@code [batch, R]}, float32) carries h between calls; {@code out} receives
-     * h at every step.
+     * sigmoid(gate_a) * c} where {@code c = softplus(Λ)} is {@link RgLruWeights#softplusLambda()}, computed once at
+     * load (never per call), {@code h = a*h + sqrt(1-a^2) * (x*gate_x)} with a reset (a = 0, multiplier 1) at
+     * position 0. {@code state} ({@code [batch, R]}, float32) carries h between calls; {@code out} receives h at
+     * every step.
      */
-    void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out);
+    default void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
+        throw unsupported("rgLru");
+    }
 
     /**
      * Rotary embedding in place on the first {@code rotaryDim} dims of every head of {@code x}
      * ({@code [N, heads*headDim]}), NeoX pairing (j, j + rotaryDim/2), angle {@code position * theta^(-2j/rotaryDim)}
      * computed in float32.
      */
-    void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta);
+    default void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
+        throw unsupported("rope");
+    }
 
     /**
      * Local multi-query attention with DeepMind window semantics: the query at position t attends the keys of
@@ -78,24 +106,42 @@ public interface Kernels {
      * {@code headDim^-0.5}. Afterwards the caches hold the keys/values of the last W positions.
      * {@code q, out [N, heads*headDim]}, {@code k, v [N, kvHeads*headDim]}.
      */
-    void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
-            Tensor valueCache, Tensor out);
+    default void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
+            Tensor valueCache, Tensor out) {
+        throw unsupported("localAttention");
+    }
 
     /** {@code x = cap * tanh(x / cap)} in place. */
-    void softCap(Tensor x, float cap);
+    default void softCap(Tensor x, float cap) {
+        throw unsupported("softCap");
+    }
 
     /** Copies {@code rows} rows from {@code src} starting at {@code srcRow} to {@code dst} at {@code dstRow}. */
-    void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows);
+    default void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
+        throw unsupported("copyRows");
+    }
 
     /** Index of the largest value of each row (lowest index on ties) into {@code dst[row]}. */
-    void argmax(Tensor x, int[] dst);
+    default void argmax(Tensor x, int[] dst) {
+        throw unsupported("argmax");
+    }
 
     /**
      * The {@code k} largest values of each row, in descending order (lowest index first on ties), into
      * {@code ids[row*k ..]} and {@code values[row*k ..]}.
      */
-    void topK(Tensor x, int k, int[] ids, float[] values);
+    default void topK(Tensor x, int k, int[] ids, float[] values) {
+        throw unsupported("topK");
+    }
 
     /** Sets every element of {@code t} to {@code value}. */
-    void fill(Tensor t, float value);
+    default void fill(Tensor t, float value) {
+        throw unsupported("fill");
+    }
+
+    /** The exception of an op this backend does not implement (the runtime routes such ops to the reference). */
+    private UnsupportedOperationException unsupported(String op) {
+        return new UnsupportedOperationException(op + " is not implemented by this backend (" + getClass().getName()
+                + "); the runtime runs it on the reference kernels");
+    }
 }

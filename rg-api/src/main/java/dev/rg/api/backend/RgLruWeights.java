@@ -11,15 +11,17 @@ import dev.rg.api.tensor.Weight;
  * @param inputGateBias       {@code [blocks, bw]}
  * @param recurrentGateWeight {@code [blocks, bw, bw]}
  * @param recurrentGateBias   {@code [blocks, bw]}
- * @param recurrentParam      Λ, {@code [R]}
+ * @param softplusLambda      {@code softplus(Λ)} of the checkpoint's {@code recurrent_param} Λ, {@code [R]} float32,
+ *                            computed once when the model is loaded (torch's softplus, threshold 20), so no
+ *                            backend computes it per call
  * @param blocks              number of diagonal blocks (= attention heads)
  */
 public record RgLruWeights(Weight inputGateWeight, Weight inputGateBias, Weight recurrentGateWeight,
-        Weight recurrentGateBias, Weight recurrentParam, int blocks) {
+        Weight recurrentGateBias, Weight softplusLambda, int blocks) {
 
     /** The recurrence width R. */
     public int width() {
-        return Math.toIntExact(recurrentParam.shape().elementCount());
+        return Math.toIntExact(softplusLambda.shape().elementCount());
     }
 
     /** The block width R / blocks. */

@@ -11,8 +11,8 @@ import dev.rg.backend.tornado.DeviceSession.Graph;
 import dev.rg.backend.tornado.kernels.RgKernels;
 
 /**
- * The {@link Kernels} of the tornado backend: argument checks (the same as every backend's, see
- * {@link KernelArgs}), then the parameters of one device kernel and its launch. Every method runs on the device;
+ * The {@link Kernels} of the tornado backend: argument checks (every op's {@link KernelArgs} method, then the
+ * limits of these kernels), then the parameters of one device kernel and its launch. Every method runs on the device;
  * only token ids, positions, small parameters and the argmax/topK results cross to or from the host.
  */
 final class TornadoKernels implements Kernels {
@@ -56,9 +56,8 @@ final class TornadoKernels implements Kernels {
     @Override
     public void embed(int[] ids, Weight table, float scale, Tensor out) {
         synchronized (dev) {
+            KernelArgs.embed(ids, table, out);
             DeviceWeight t = weight(table);
-            KernelArgs.ids(ids, t.rows());
-            KernelArgs.shape("embedding output", out, ids.length, t.cols());
             int cols = t.cols();
             int o = off(out);
             dev.ensureBuilt();
@@ -110,8 +109,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         synchronized (dev) {
-            KernelArgs.sameShape("rmsNorm", x, out);
-            KernelArgs.elements("rmsNorm scale", scale, x.cols());
+            KernelArgs.rmsNorm(x, scale, out);
             int s = small(scale);
             int xo = off(x);
             int oo = off(out);
@@ -151,7 +149,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void gelu(Tensor x, Tensor out) {
         synchronized (dev) {
-            KernelArgs.sameShape("gelu", x, out);
+            KernelArgs.gelu(x, out);
             elementwise(RgKernels.EW_GELU, x, null, out, 0);
         }
     }
@@ -159,8 +157,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void geluMul(Tensor gate, Tensor up, Tensor out) {
         synchronized (dev) {
-            KernelArgs.sameShape("geluMul", gate, up);
-            KernelArgs.sameShape("geluMul", gate, out);
+            KernelArgs.geluMul(gate, up, out);
             elementwise(RgKernels.EW_GELU_MUL, gate, up, out, 0);
         }
     }
@@ -168,8 +165,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         synchronized (dev) {
-            KernelArgs.sameShape("mul", a, b);
-            KernelArgs.sameShape("mul", a, out);
+            KernelArgs.mul(a, b, out);
             elementwise(RgKernels.EW_MUL, a, b, out, 0);
         }
     }
@@ -177,8 +173,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         synchronized (dev) {
-            KernelArgs.sameShape("add", a, b);
-            KernelArgs.sameShape("add", a, out);
+            KernelArgs.add(a, b, out);
             elementwise(RgKernels.EW_ADD, a, b, out, 0);
         }
     }
@@ -186,6 +181,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void softCap(Tensor x, float cap) {
         synchronized (dev) {
+            KernelArgs.softCap(x, cap);
             elementwise(RgKernels.EW_SOFTCAP, x, null, x, cap);
         }
     }
@@ -200,11 +196,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
         synchronized (dev) {
-            if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || srcRow + rows > src.rows()
-                    || dstRow + rows > dst.rows()) {
-                throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
-                        + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
-            }
+            KernelArgs.copyRows(src, srcRow, dst, dstRow, rows);
             long n = (long) rows * src.cols();
             if (n == 0) {
                 return;
@@ -241,13 +233,9 @@ final class TornadoKernels implements Kernels {
     @Override
     public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
         synchronized (dev) {
-            KernelArgs.rows(seq, x);
-            KernelArgs.sameShape("conv1d", x, out);
+            KernelArgs.conv1d(x, seq, kernel, bias, state, out);
             int c = x.cols();
             int k = Math.toIntExact(kernel.shape().lastDim());
-            KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
-            KernelArgs.elements("conv1d bias", bias, c);
-            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
             int ko = small(kernel);
             int bo = small(bias);
             int xo = off(x);
@@ -271,20 +259,10 @@ final class TornadoKernels implements Kernels {
     @Override
     public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
         synchronized (dev) {
-            KernelArgs.rows(seq, x);
-            KernelArgs.sameShape("rgLru", x, out);
+            KernelArgs.rgLru(x, seq, weights, state, out);
             int width = weights.width();
             int blocks = weights.blocks();
             int bw = weights.blockWidth();
-            if (x.cols() != width || bw * blocks != width) {
-                throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
-                        + " in " + blocks + " blocks");
-            }
-            KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
-            KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
-            KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
-            KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-            KernelArgs.shape("rgLru state", state, seq.batch(), width);
             long n = (long) seq.rows() * width;
             int coef = dev.scratch(n);
             int in = dev.scratch(n);
@@ -303,7 +281,7 @@ final class TornadoKernels implements Kernels {
                 g.p.set(9, small(weights.inputGateBias()));
                 g.p.set(10, small(weights.recurrentGateWeight()));
                 g.p.set(11, small(weights.recurrentGateBias()));
-                g.p.set(12, small(weights.recurrentParam()));
+                g.p.set(12, small(weights.softplusLambda()));
                 g.p.set(13, off(out));
                 g.p.set(14, off(state));
                 positions(g, seq);
@@ -318,11 +296,7 @@ final class TornadoKernels implements Kernels {
     @Override
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         synchronized (dev) {
-            KernelArgs.rows(seq, x);
-            if (x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-                throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
-                        + ", rotary dims " + rotaryDim);
-            }
+            KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
             int half = rotaryDim / 2;
             if (half > RgKernels.F_SIZE) {
                 throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
@@ -354,15 +328,10 @@ final class TornadoKernels implements Kernels {
     public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
             Tensor valueCache, Tensor out) {
         synchronized (dev) {
+            KernelArgs.localAttention(q, k, v, seq, spec, keyCache, valueCache, out);
             int n = seq.rows();
             int hd = spec.headDim();
             int kvCols = spec.kvHeads() * hd;
-            KernelArgs.shape("attention query", q, n, spec.heads() * hd);
-            KernelArgs.shape("attention output", out, n, spec.heads() * hd);
-            KernelArgs.shape("attention key", k, n, kvCols);
-            KernelArgs.shape("attention value", v, n, kvCols);
-            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
             if (hd > RgKernels.MAX_HEAD_DIM) {
                 throw new IllegalArgumentException("attention: head dimension " + hd + " above the tornado backend's limit "
                         + RgKernels.MAX_HEAD_DIM);
@@ -392,13 +361,11 @@ final class TornadoKernels implements Kernels {
     @Override
     public void argmax(Tensor x, int[] dst) {
         synchronized (dev) {
+            KernelArgs.argmax(x, dst);
             int cols = x.cols();
             int xo = off(x);
             if (x.rows() == 0) {
                 return;
-            }
-            if (cols == 0) {
-                throw new IllegalArgumentException("argmax of rows without columns");
             }
             dev.ensureBuilt();
             Graph g = dev.argmax;
@@ -417,10 +384,8 @@ final class TornadoKernels implements Kernels {
     @Override
     public void topK(Tensor x, int k, int[] ids, float[] values) {
         synchronized (dev) {
+            KernelArgs.topK(x, k, ids, values);
             int cols = x.cols();
-            if (k < 1 || k > cols) {
-                throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
-            }
             if (k > DeviceSession.RESULTS) {
                 throw new IllegalArgumentException("topK: k=" + k + " above the tornado backend's limit " + DeviceSession.RESULTS);
             }

@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorOperators;
  * <p>A unit first computes both gates of its block for every row as small vector-matrix products ({@code x @ W[h]},
  * W is {@code [in, out]}): vectorised over output channels, four rows at a time so that every gate-weight
  * vector, read in place from its segment and widened once, feeds four rows. Then it runs the scan over time
- * per sequence, vectorised over the block's channels, with exp/log1p/sqrt as lane-wise operators and the
- * reference's order of float operations.
+ * per sequence, vectorised over the block's channels, with exp/sqrt as lane-wise operators and the reference's
+ * order of float operations (softplus(Λ) arrives computed at load).
  *
  * <p>The gate weights are widened in the loops themselves, not by a {@link DenseWeights} helper returning a vector:
  * whether C2 inlines such a helper depends on the profile (with several dense formats in use it may compile the
@@ -37,7 +37,8 @@ final class RgLru implements WorkerPool.Task {
     private final float[][] ga;
     private float[] bIn = new float[0];
     private float[] bRec = new float[0];
-    private float[] softplus = new float[0];
+    /** softplus(Λ) as float32 (the weight holds it already, computed at load; here it is only widened). */
+    private float[] decay = new float[0];
 
     // the current call
     private float[] x;
@@ -60,23 +61,16 @@ final class RgLru implements WorkerPool.Task {
     }
 
     void run(float[] xs, SeqBatch sq, RgLruWeights w, VectorWeight inW, VectorWeight inB, VectorWeight recW,
-            VectorWeight recB, VectorWeight param, float[] st, float[] o) {
+            VectorWeight recB, VectorWeight softplusLambda, float[] st, float[] o) {
         int r = w.width();
         if (bIn.length < r) {
             bIn = new float[r];
             bRec = new float[r];
-            softplus = new float[r];
+            decay = new float[r];
         }
         DenseWeights.toFloats(inB, bIn);
         DenseWeights.toFloats(recB, bRec);
-        DenseWeights.toFloats(param, softplus);
-        int c = 0;
-        for (int bound = r - L; c <= bound; c += L) {
-            VectorMath.softplus(FloatVector.fromArray(F, softplus, c)).intoArray(softplus, c);
-        }
-        for (; c < r; c++) {
-            softplus[c] = VectorMath.softplus(softplus[c]);
-        }
+        DenseWeights.toFloats(softplusLambda, decay);
         int need = sq.rows() * w.blockWidth();
         for (int t = 0; t < gx.length; t++) {
             if (gx[t].length < need) {
@@ -336,7 +330,7 @@ final class RgLru implements WorkerPool.Task {
                 for (; j < jv; j += L) {
                     FloatVector gX = VectorMath.sigmoid(FloatVector.fromArray(F, gateX, g + j));
                     FloatVector gA = VectorMath.sigmoid(FloatVector.fromArray(F, gateA, g + j));
-                    FloatVector logA = gA.mul(-8f).mul(FloatVector.fromArray(F, softplus, base + j));
+                    FloatVector logA = gA.mul(-8f).mul(FloatVector.fromArray(F, decay, base + j));
                     FloatVector xn = FloatVector.fromArray(F, x, xb + j).mul(gX);
                     FloatVector h;
                     if (reset) {
@@ -353,7 +347,7 @@ final class RgLru implements WorkerPool.Task {
                 for (; j < jb; j++) {
                     float gX = VectorMath.sigmoid(gateX[g + j]);
                     float gA = VectorMath.sigmoid(gateA[g + j]);
-                    float logA = -8.0f * gA * softplus[base + j];
+                    float logA = -8.0f * gA * decay[base + j];
                     float xn = x[xb + j] * gX;
                     float h;
                     if (reset) {

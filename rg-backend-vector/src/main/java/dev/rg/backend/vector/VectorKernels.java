@@ -59,9 +59,8 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void embed(int[] ids, Weight table, float scale, Tensor out) {
+        KernelArgs.embed(ids, table, out);
         VectorWeight t = weight(table);
-        KernelArgs.ids(ids, t.rows());
-        KernelArgs.shape("embedding output", out, ids.length, t.cols());
         float[] o = data(out);
         lock.lock();
         try {
@@ -73,11 +72,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
-        if (x.cols() != w.cols() || out.rows() != x.rows() || out.cols() != w.rows()
-                || (bias != null && bias.shape().elementCount() != w.rows())) {
-            // KernelArgs.matmul builds its message eagerly (one string per call): only call it to throw
-            KernelArgs.matmul(x, w, bias, out);
-        }
+        KernelArgs.matmul(x, w, bias, out);
         VectorWeight vw = weight(w);
         VectorWeight vb = bias == null ? null : dense("matmul bias", bias);
         HostTensor hx = HostTensor.of(x);
@@ -92,8 +87,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
-        KernelArgs.sameShape("rmsNorm", x, out);
-        KernelArgs.elements("rmsNorm scale", scale, x.cols());
+        KernelArgs.rmsNorm(x, scale, out);
         VectorWeight s = dense("rmsNorm scale", scale);
         float[] xs = data(x);
         float[] o = data(out);
@@ -116,44 +110,37 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void gelu(Tensor x, Tensor out) {
-        KernelArgs.sameShape("gelu", x, out);
+        KernelArgs.gelu(x, out);
         float[] xs = data(x);
         elementwise(ElementwiseOps.GELU, xs, null, data(out), 0f, xs.length);
     }
 
     @Override
     public void geluMul(Tensor gate, Tensor up, Tensor out) {
-        KernelArgs.sameShape("geluMul", gate, up);
-        KernelArgs.sameShape("geluMul", gate, out);
+        KernelArgs.geluMul(gate, up, out);
         float[] g = data(gate);
         elementwise(ElementwiseOps.GELU_MUL, g, data(up), data(out), 0f, g.length);
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
-        KernelArgs.sameShape("mul", a, b);
-        KernelArgs.sameShape("mul", a, out);
+        KernelArgs.mul(a, b, out);
         float[] x = data(a);
         elementwise(ElementwiseOps.MUL, x, data(b), data(out), 0f, x.length);
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        KernelArgs.sameShape("add", a, b);
-        KernelArgs.sameShape("add", a, out);
+        KernelArgs.add(a, b, out);
         float[] x = data(a);
         elementwise(ElementwiseOps.ADD, x, data(b), data(out), 0f, x.length);
     }
 
     @Override
     public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
-        KernelArgs.rows(seq, x);
-        KernelArgs.sameShape("conv1d", x, out);
+        KernelArgs.conv1d(x, seq, kernel, bias, state, out);
         int c = x.cols();
         int k = Math.toIntExact(kernel.shape().lastDim());
-        KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
-        KernelArgs.elements("conv1d bias", bias, c);
-        KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
         VectorWeight kw = dense("conv1d kernel", kernel);
         VectorWeight bw = dense("conv1d bias", bias);
         float[] xs = data(x);
@@ -169,31 +156,18 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
-        KernelArgs.rows(seq, x);
-        KernelArgs.sameShape("rgLru", x, out);
-        int width = weights.width();
-        int blocks = weights.blocks();
-        int bw = weights.blockWidth();
-        if (x.cols() != width || bw * blocks != width) {
-            throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
-                    + " in " + blocks + " blocks");
-        }
-        KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
-        KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
-        KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
-        KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-        KernelArgs.shape("rgLru state", state, seq.batch(), width);
+        KernelArgs.rgLru(x, seq, weights, state, out);
         VectorWeight inW = dense("input gate weight", weights.inputGateWeight());
         VectorWeight inB = dense("input gate bias", weights.inputGateBias());
         VectorWeight recW = dense("recurrent gate weight", weights.recurrentGateWeight());
         VectorWeight recB = dense("recurrent gate bias", weights.recurrentGateBias());
-        VectorWeight param = dense("recurrent param", weights.recurrentParam());
+        VectorWeight decay = dense("rgLru softplusLambda", weights.softplusLambda());
         float[] xs = data(x);
         float[] st = data(state);
         float[] o = data(out);
         lock.lock();
         try {
-            rgLru.run(xs, seq, weights, inW, inB, recW, recB, param, st, o);
+            rgLru.run(xs, seq, weights, inW, inB, recW, recB, decay, st, o);
         } finally {
             lock.unlock();
         }
@@ -201,11 +175,7 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
-        KernelArgs.rows(seq, x);
-        if (x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
-                    + ", rotary dims " + rotaryDim);
-        }
+        KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
         float[] xs = data(x);
         lock.lock();
         try {
@@ -218,15 +188,7 @@ final class VectorKernels implements Kernels {
     @Override
     public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
             Tensor valueCache, Tensor out) {
-        int n = seq.rows();
-        int hd = spec.headDim();
-        int kvCols = spec.kvHeads() * hd;
-        KernelArgs.shape("attention query", q, n, spec.heads() * hd);
-        KernelArgs.shape("attention output", out, n, spec.heads() * hd);
-        KernelArgs.shape("attention key", k, n, kvCols);
-        KernelArgs.shape("attention value", v, n, kvCols);
-        KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-        KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+        KernelArgs.localAttention(q, k, v, seq, spec, keyCache, valueCache, out);
         float[] qs = data(q);
         float[] ks = data(k);
         float[] vs = data(v);
@@ -243,40 +205,27 @@ final class VectorKernels implements Kernels {
 
     @Override
     public void softCap(Tensor x, float cap) {
+        KernelArgs.softCap(x, cap);
         float[] xs = data(x);
         elementwise(ElementwiseOps.SOFT_CAP, xs, null, xs, cap, xs.length);
     }
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
-        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || srcRow + rows > src.rows()
-                || dstRow + rows > dst.rows()) {
-            throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
-                    + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
-        }
+        KernelArgs.copyRows(src, srcRow, dst, dstRow, rows);
         System.arraycopy(data(src), srcRow * src.cols(), data(dst), dstRow * dst.cols(), rows * src.cols());
     }
 
     @Override
     public void argmax(Tensor x, int[] dst) {
-        if (dst.length < x.rows()) {
-            throw new IllegalArgumentException("argmax: " + dst.length + " slots for " + x.rows() + " rows");
-        }
-        if (x.cols() == 0) {
-            throw new IllegalArgumentException("argmax of an empty row");
-        }
+        KernelArgs.argmax(x, dst);
         Selection.argmax(data(x), x.rows(), x.cols(), dst);
     }
 
     @Override
     public void topK(Tensor x, int k, int[] ids, float[] values) {
+        KernelArgs.topK(x, k, ids, values);
         int cols = x.cols();
-        if (k < 1 || k > cols) {
-            throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
-        }
-        if ((long) x.rows() * k > Math.min(ids.length, values.length)) {
-            throw new IllegalArgumentException("topK: output arrays hold fewer than " + x.rows() + " x " + k + " results");
-        }
         float[] xs = data(x);
         lock.lock();
         try {

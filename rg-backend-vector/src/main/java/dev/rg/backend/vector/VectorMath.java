@@ -35,15 +35,4 @@ final class VectorMath {
     static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
     }
-
-    /** torch softplus with threshold 20: x for x > 20, else log(1 + e^x). */
-    static FloatVector softplus(FloatVector x) {
-        FloatVector soft = x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P);
-        return soft.blend(x, x.compare(VectorOperators.GT, 20f));
-    }
-
-    /** Scalar softplus, as the reference. */
-    static float softplus(float x) {
-        return x > 20f ? x : (float) Math.log1p(Math.exp(x));
-    }
 }

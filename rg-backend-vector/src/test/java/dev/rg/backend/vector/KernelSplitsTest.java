@@ -8,6 +8,7 @@ import dev.rg.api.backend.AttentionSpec;
 import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.Kernels;
 import dev.rg.api.backend.RgLruWeights;
+import dev.rg.core.model.SoftplusLambda;
 import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
@@ -301,10 +302,9 @@ class KernelSplitsTest {
                     HostWeight bRec = t.random("bRec", f, 0.1, blocks, bw);
                     float[] lambda = t.gaussian(r, 1.0);
                     for (int i = 0; i < r; i++) {
-                        lambda[i] += 2f;
+                        lambda[i] = SoftplusLambda.softplus(lambda[i] + 2f); // as the model computes it at load
                     }
-                    lambda[1] = 21f;
-                    HostWeight param = t.weight("lambda", WeightFormats.f32(), lambda, r);
+                    HostWeight param = t.weight("softplus(lambda)", WeightFormats.f32(), lambda, r);
                     RgLruWeights rw = new RgLruWeights(wIn, bIn, wRec, bRec, param, blocks);
                     RgLruWeights vw = new RgLruWeights(b.loadWeight(wIn), b.loadWeight(bIn), b.loadWeight(wRec),
                             b.loadWeight(bRec), b.loadWeight(param), blocks);

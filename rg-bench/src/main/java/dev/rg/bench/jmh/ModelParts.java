@@ -7,6 +7,7 @@ import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
 import dev.rg.api.tensor.Weight;
 import dev.rg.core.config.ModelConfig;
+import dev.rg.core.model.SoftplusLambda;
 import java.lang.foreign.Arena;
 
 /**
@@ -48,7 +49,7 @@ final class ModelParts {
                 c.convWidth());
     }
 
-    /** The RG-LRU gates and Λ. */
+    /** The RG-LRU gates and softplus(Λ), computed from a seeded Λ as the model does at load. */
     RgLruWeights lru(String name) {
         int heads = c.heads();
         int bw = c.lruWidth() / heads;
@@ -57,7 +58,8 @@ final class ModelParts {
                 data.weight(be, arena, name + ".input_gate_bias", WeightFormats.f32(), 0, 0.05, heads, bw),
                 data.weight(be, arena, name + ".recurrent_gate_weight", WeightFormats.f32(), 0, 1 / Math.sqrt(bw), heads, bw, bw),
                 data.weight(be, arena, name + ".recurrent_gate_bias", WeightFormats.f32(), 0, 0.05, heads, bw),
-                vector(name + ".recurrent_param", c.lruWidth(), 1.0, 0.05), heads);
+                be.loadWeight(SoftplusLambda.of(data.hostWeight(arena, name + ".recurrent_param", WeightFormats.f32(), 1.0, 0.05,
+                        c.lruWidth()), arena)), heads);
     }
 
     /** The attention shape of the config (window W: a full ring is W slots). */

@@ -65,8 +65,12 @@ public final class SeededData {
      */
     public Weight weight(Backend backend, Arena arena, String name, WeightFormat format, double mean, double std,
             long... dims) {
-        HostWeight w = format.quantize(name, Shape.of(dims), (row, dst) -> row(name, row, dst, mean, std), arena);
-        return backend.loadWeight(w);
+        return backend.loadWeight(hostWeight(arena, name, format, mean, std, dims));
+    }
+
+    /** The host weight {@link #weight} loads: the seeded values encoded in {@code format}. */
+    public HostWeight hostWeight(Arena arena, String name, WeightFormat format, double mean, double std, long... dims) {
+        return format.quantize(name, Shape.of(dims), (row, dst) -> row(name, row, dst, mean, std), arena);
     }
 
     private long salt(String name) {

@@ -63,7 +63,7 @@ public final class Griffin {
         if (batch < 1) {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
-        return new ModelState(backend, config, attention, batch);
+        return new ModelState(backend, k, config, attention, batch);
     }
 
     /**

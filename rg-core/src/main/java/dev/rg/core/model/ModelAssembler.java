@@ -60,7 +60,7 @@ final class ModelAssembler {
                         + " but the config needs " + e.getValue());
             }
             hw.format().validate(hw);
-            loaded.put(e.getKey(), place(conversion.apply(hw, arena)));
+            loaded.put(e.getKey(), place(SoftplusLambda.atLoad(conversion.apply(hw, arena), arena)));
             done += e.getValue().elementCount();
             progress.update("load", done, total);
         }

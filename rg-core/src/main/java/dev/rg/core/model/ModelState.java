@@ -2,6 +2,7 @@ package dev.rg.core.model;
 
 import dev.rg.api.backend.AttentionSpec;
 import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.Kernels;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.config.BlockType;
 import dev.rg.core.config.ModelConfig;
@@ -16,7 +17,8 @@ import java.util.List;
  * belongs to one generation at a time.
  */
 public final class ModelState implements AutoCloseable {
-    private final Backend backend;
+    /** The model's kernels: the backend's with the per-op fallback, as the forward pass uses them. */
+    private final Kernels kernels;
     private final int batch;
     private final int[] positions;
     private final Tensor[] conv;
@@ -25,8 +27,8 @@ public final class ModelState implements AutoCloseable {
     private final Tensor[] values;
     private final Workspaces workspaces;
 
-    ModelState(Backend backend, ModelConfig config, AttentionSpec spec, int batch) {
-        this.backend = backend;
+    ModelState(Backend backend, Kernels kernels, ModelConfig config, AttentionSpec spec, int batch) {
+        this.kernels = kernels;
         this.batch = batch;
         this.positions = new int[batch];
         int layers = config.layers();
@@ -70,7 +72,7 @@ public final class ModelState implements AutoCloseable {
     public void reset() {
         Arrays.fill(positions, 0);
         for (Tensor t : all()) {
-            backend.kernels().fill(t, 0f);
+            kernels.fill(t, 0f);
         }
     }
 
@@ -82,7 +84,7 @@ public final class ModelState implements AutoCloseable {
         List<Tensor> mine = all();
         List<Tensor> theirs = src.all();
         for (int i = 0; i < mine.size(); i++) {
-            backend.kernels().copyRows(theirs.get(i), from, mine.get(i), to, 1);
+            kernels.copyRows(theirs.get(i), from, mine.get(i), to, 1);
         }
         positions[to] = src.positions[from];
     }

@@ -25,7 +25,7 @@ public record ModelWeights(Weight embedding, Weight finalNorm, List<LayerWeights
                 LayerWeights.Recurrent r = l.recurrent();
                 n += sum(r.linearY(), r.linearYBias(), r.linearX(), r.linearXBias(), r.conv(), r.convBias(), r.linearOut(),
                         r.linearOutBias(), r.lru().inputGateWeight(), r.lru().inputGateBias(), r.lru().recurrentGateWeight(),
-                        r.lru().recurrentGateBias(), r.lru().recurrentParam());
+                        r.lru().recurrentGateBias(), r.lru().softplusLambda());
             } else {
                 LayerWeights.Attention a = l.attention();
                 n += sum(a.q(), a.qBias(), a.k(), a.kBias(), a.v(), a.vBias(), a.o(), a.oBias());

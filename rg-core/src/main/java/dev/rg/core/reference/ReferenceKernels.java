@@ -43,9 +43,8 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void embed(int[] ids, Weight table, float scale, Tensor out) {
+        KernelArgs.embed(ids, table, out);
         HostWeight t = host(table);
-        KernelArgs.ids(ids, t.rows());
-        KernelArgs.shape("embedding output", out, ids.length, t.cols());
         float[] o = data(out);
         int h = t.cols();
         for (int r = 0; r < ids.length; r++) {
@@ -81,8 +80,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
-        KernelArgs.sameShape("rmsNorm", x, out);
-        KernelArgs.elements("rmsNorm scale", scale, x.cols());
+        KernelArgs.rmsNorm(x, scale, out);
         float[] w = values(scale);
         float[] xs = data(x);
         float[] o = data(out);
@@ -108,7 +106,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void gelu(Tensor x, Tensor out) {
-        KernelArgs.sameShape("gelu", x, out);
+        KernelArgs.gelu(x, out);
         float[] xs = data(x);
         float[] o = data(out);
         for (int i = 0; i < xs.length; i++) {
@@ -118,8 +116,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void geluMul(Tensor gate, Tensor up, Tensor out) {
-        KernelArgs.sameShape("geluMul", gate, up);
-        KernelArgs.sameShape("geluMul", gate, out);
+        KernelArgs.geluMul(gate, up, out);
         float[] g = data(gate);
         float[] u = data(up);
         float[] o = data(out);
@@ -130,8 +127,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
-        KernelArgs.sameShape("mul", a, b);
-        KernelArgs.sameShape("mul", a, out);
+        KernelArgs.mul(a, b, out);
         float[] x = data(a);
         float[] y = data(b);
         float[] o = data(out);
@@ -142,8 +138,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        KernelArgs.sameShape("add", a, b);
-        KernelArgs.sameShape("add", a, out);
+        KernelArgs.add(a, b, out);
         float[] x = data(a);
         float[] y = data(b);
         float[] o = data(out);
@@ -154,13 +149,9 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
-        KernelArgs.rows(seq, x);
-        KernelArgs.sameShape("conv1d", x, out);
+        KernelArgs.conv1d(x, seq, kernel, bias, state, out);
         int c = x.cols();
         int k = Math.toIntExact(kernel.shape().lastDim());
-        KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
-        KernelArgs.elements("conv1d bias", bias, c);
-        KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
         float[] w = values(kernel); // [c][k]
         float[] b = values(bias);
         float[] xs = data(x);
@@ -186,36 +177,21 @@ public final class ReferenceKernels implements Kernels {
         }
     }
 
-    /** torch.nn.functional.softplus with its default threshold: x for x > 20. */
-    static float softplus(float x) {
-        return x > 20f ? x : (float) Math.log1p(Math.exp(x));
-    }
-
     static float sigmoid(double x) {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
     @Override
     public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
-        KernelArgs.rows(seq, x);
-        KernelArgs.sameShape("rgLru", x, out);
+        KernelArgs.rgLru(x, seq, weights, state, out);
         int width = weights.width();
         int blocks = weights.blocks();
         int bw = weights.blockWidth();
-        if (x.cols() != width || bw * blocks != width) {
-            throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
-                    + " in " + blocks + " blocks");
-        }
-        KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
-        KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
-        KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
-        KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-        KernelArgs.shape("rgLru state", state, seq.batch(), width);
         float[] wIn = values(weights.inputGateWeight());
         float[] bIn = values(weights.inputGateBias());
         float[] wRec = values(weights.recurrentGateWeight());
         float[] bRec = values(weights.recurrentGateBias());
-        float[] lambda = values(weights.recurrentParam());
+        float[] c = values(weights.softplusLambda()); // softplus(Λ), computed at load
         float[] xs = data(x);
         float[] o = data(out);
         float[] h = data(state);
@@ -236,7 +212,7 @@ public final class ReferenceKernels implements Kernels {
                     }
                     float gateX = sigmoid((float) gx);
                     float gateA = sigmoid((float) ga);
-                    float logA = -8.0f * gateA * softplus(lambda[ch]);
+                    float logA = -8.0f * gateA * c[ch];
                     float a = (float) Math.exp(logA);
                     float a2 = (float) Math.exp(2.0f * logA);
                     float mult = reset ? 1.0f : (float) Math.sqrt(1.0f - a2);
@@ -258,11 +234,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
-        KernelArgs.rows(seq, x);
-        if (x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
-                    + ", rotary dims " + rotaryDim);
-        }
+        KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
         float[] xs = data(x);
         int half = rotaryDim / 2;
         for (int row = 0; row < x.rows(); row++) {
@@ -286,15 +258,9 @@ public final class ReferenceKernels implements Kernels {
     @Override
     public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
             Tensor valueCache, Tensor out) {
-        int n = seq.rows();
+        KernelArgs.localAttention(q, k, v, seq, spec, keyCache, valueCache, out);
         int hd = spec.headDim();
         int kvCols = spec.kvHeads() * hd;
-        KernelArgs.shape("attention query", q, n, spec.heads() * hd);
-        KernelArgs.shape("attention output", out, n, spec.heads() * hd);
-        KernelArgs.shape("attention key", k, n, kvCols);
-        KernelArgs.shape("attention value", v, n, kvCols);
-        KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-        KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
         float[] qs = data(q);
         float[] ks = data(k);
         float[] vs = data(v);
@@ -361,6 +327,7 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void softCap(Tensor x, float cap) {
+        KernelArgs.softCap(x, cap);
         float[] xs = data(x);
         for (int i = 0; i < xs.length; i++) {
             xs[i] = (float) (cap * Math.tanh(xs[i] / cap));
@@ -369,16 +336,13 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
-        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || srcRow + rows > src.rows()
-                || dstRow + rows > dst.rows()) {
-            throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
-                    + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
-        }
+        KernelArgs.copyRows(src, srcRow, dst, dstRow, rows);
         System.arraycopy(data(src), srcRow * src.cols(), data(dst), dstRow * dst.cols(), rows * src.cols());
     }
 
     @Override
     public void argmax(Tensor x, int[] dst) {
+        KernelArgs.argmax(x, dst);
         float[] xs = data(x);
         int cols = x.cols();
         for (int r = 0; r < x.rows(); r++) {
@@ -394,11 +358,9 @@ public final class ReferenceKernels implements Kernels {
 
     @Override
     public void topK(Tensor x, int k, int[] ids, float[] values) {
+        KernelArgs.topK(x, k, ids, values);
         float[] xs = data(x);
         int cols = x.cols();
-        if (k < 1 || k > cols) {
-            throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
-        }
         for (int r = 0; r < x.rows(); r++) {
             Integer[] order = new Integer[cols];
             for (int c = 0; c < cols; c++) {

@@ -17,14 +17,17 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Runs each op natively when the backend's {@link Capabilities} cover it and otherwise on the reference
- * kernels, moving the tensors involved to the host and back. Correct for any backend, fast only for the
- * native ops; {@code rg backends} and {@code rg info} say which ops fall back.
+ * Runs each op natively when the backend's {@link Capabilities} cover it and its {@link Kernels} implement it
+ * (rather than inherit the default body that throws), and otherwise on the reference kernels, moving the tensors
+ * involved to the host and back. Correct for any backend, fast only for the native ops; {@code rg backends} and
+ * {@code rg check} say which ops fall back.
  */
 public final class FallbackKernels implements Kernels {
     private final Backend backend;
     private final Kernels fast;
     private final Capabilities caps;
+    /** The ops the backend's kernels implement (the others only have {@link Kernels}' default body). */
+    private final Set<Op> implemented;
     private final ReferenceKernels reference = new ReferenceKernels();
     private final Map<Weight, HostWeight> hostOf;
     private final Set<Weight> hostOnly;
@@ -38,24 +41,37 @@ public final class FallbackKernels implements Kernels {
         this.backend = backend;
         this.fast = backend.kernels();
         this.caps = backend.capabilities();
+        this.implemented = Op.implementedBy(fast);
         this.hostOf = hostOf;
         this.hostOnly = hostOnly;
     }
 
     /** The kernels to use: the backend's own when it covers every op and weight, else this wrapper. */
     public static Kernels forBackend(Backend backend, Map<Weight, HostWeight> hostOf, Set<Weight> hostOnly) {
-        if (hostOnly.isEmpty() && backend.capabilities().ops().containsAll(EnumSet.allOf(Op.class))) {
+        if (hostOnly.isEmpty() && fallbackOps(backend).isEmpty()) {
             return backend.kernels();
         }
         return new FallbackKernels(backend, hostOf, hostOnly);
     }
 
+    /**
+     * The ops of {@code backend} that run on the reference kernels whatever the weight format: those outside its
+     * {@link Capabilities} and those its {@link Kernels} do not implement.
+     */
+    public static Set<Op> fallbackOps(Backend backend) {
+        Set<Op> declared = backend.capabilities().ops();
+        Set<Op> implemented = Op.implementedBy(backend.kernels());
+        Set<Op> out = EnumSet.allOf(Op.class);
+        out.removeIf(op -> declared.contains(op) && implemented.contains(op));
+        return out;
+    }
+
     private boolean nativeOp(Op op) {
-        return caps.supports(op, "f32");
+        return implemented.contains(op) && caps.supports(op, "f32");
     }
 
     private boolean nativeOp(Op op, Weight w) {
-        return caps.supports(op, w.format().name()) && !hostOnly.contains(w);
+        return implemented.contains(op) && caps.supports(op, w.format().name()) && !hostOnly.contains(w);
     }
 
     private HostWeight host(Weight w) {
@@ -196,7 +212,7 @@ public final class FallbackKernels implements Kernels {
         HostTensor s = toHost(state);
         HostTensor o = toHost(out);
         RgLruWeights hw = new RgLruWeights(host(w.inputGateWeight()), host(w.inputGateBias()),
-                host(w.recurrentGateWeight()), host(w.recurrentGateBias()), host(w.recurrentParam()), w.blocks());
+                host(w.recurrentGateWeight()), host(w.recurrentGateBias()), host(w.softplusLambda()), w.blocks());
         reference.rgLru(toHost(x), seq, hw, s, o);
         back(s, state);
         back(o, out);

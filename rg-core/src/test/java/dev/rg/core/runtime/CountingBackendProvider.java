@@ -214,7 +214,7 @@ public final class CountingBackendProvider implements BackendProvider {
         @Override
         public void rgLru(Tensor x, SeqBatch seq, RgLruWeights lw, Tensor state, Tensor out) {
             ref.rgLru(t(x), seq, new RgLruWeights(w(lw.inputGateWeight()), w(lw.inputGateBias()), w(lw.recurrentGateWeight()),
-                    w(lw.recurrentGateBias()), w(lw.recurrentParam()), lw.blocks()), t(state), t(out));
+                    w(lw.recurrentGateBias()), w(lw.softplusLambda()), lw.blocks()), t(state), t(out));
         }
 
         @Override

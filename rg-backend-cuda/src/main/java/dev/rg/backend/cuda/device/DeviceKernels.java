@@ -140,9 +140,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void embed(int[] ids, Weight table, float scale, Tensor out) {
         synchronized (l) {
+            KernelArgs.embed(ids, table, out);
             DeviceWeight tw = w(table);
-            KernelArgs.ids(ids, tw.rows());
-            KernelArgs.shape("embedding output", out, ids.length, tw.cols());
             DeviceTensor o = t(out);
             if (ids.length == 0 || tw.cols() == 0) {
                 return;
@@ -203,8 +202,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         synchronized (l) {
-            KernelArgs.sameShape("rmsNorm", x, out);
-            KernelArgs.elements("rmsNorm scale", scale, x.cols());
+            KernelArgs.rmsNorm(x, scale, out);
             DeviceWeight s = dense(scale, "rmsNorm scale");
             if (x.rows() == 0) {
                 return;
@@ -217,9 +215,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
         synchronized (l) {
-            KernelArgs.sameShape("addRmsNorm", x, delta);
-            KernelArgs.sameShape("addRmsNorm", x, normed);
-            KernelArgs.elements("addRmsNorm scale", scale, x.cols());
+            KernelArgs.addRmsNorm(x, delta, scale, normed);
             DeviceWeight s = dense(scale, "addRmsNorm scale");
             if (x.rows() == 0) {
                 return;
@@ -238,7 +234,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void gelu(Tensor x, Tensor out) {
         synchronized (l) {
-            KernelArgs.sameShape("gelu", x, out);
+            KernelArgs.gelu(x, out);
             elementwise(Kernel.GELU_KERNEL, x.size(), t(x).span(), x.size(), t(out).span());
         }
     }
@@ -246,8 +242,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void geluMul(Tensor gate, Tensor up, Tensor out) {
         synchronized (l) {
-            KernelArgs.sameShape("geluMul", gate, up);
-            KernelArgs.sameShape("geluMul", gate, out);
+            KernelArgs.geluMul(gate, up, out);
             elementwise(Kernel.GELU_MUL, gate.size(), t(gate).span(), t(up).span(), gate.size(), t(out).span());
         }
     }
@@ -255,8 +250,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         synchronized (l) {
-            KernelArgs.sameShape("mul", a, b);
-            KernelArgs.sameShape("mul", a, out);
+            KernelArgs.mul(a, b, out);
             elementwise(Kernel.MUL, a.size(), t(a).span(), t(b).span(), a.size(), t(out).span());
         }
     }
@@ -264,8 +258,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
         synchronized (l) {
-            KernelArgs.sameShape("add", a, b);
-            KernelArgs.sameShape("add", a, out);
+            KernelArgs.add(a, b, out);
             elementwise(Kernel.ADD, a.size(), t(a).span(), t(b).span(), a.size(), t(out).span());
         }
     }
@@ -273,14 +266,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void conv1d(Tensor x, SeqBatch seq, Weight kernel, Weight bias, Tensor state, Tensor out) {
         synchronized (l) {
-            KernelArgs.rows(seq, x);
-            KernelArgs.sameShape("conv1d", x, out);
+            KernelArgs.conv1d(x, seq, kernel, bias, state, out);
             int c = x.cols();
             int k = Math.toIntExact(kernel.shape().lastDim());
-            KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
-            KernelArgs.elements("conv1d bias", bias, c);
-            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
-            if (k < 1 || k > CONV_MAX_WIDTH) {
+            if (k > CONV_MAX_WIDTH) {
                 throw new IllegalArgumentException("conv1d: width " + k + " outside 1.." + CONV_MAX_WIDTH + " (the kernel keeps"
                         + " the history in registers)");
             }
@@ -297,20 +286,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void rgLru(Tensor x, SeqBatch seq, RgLruWeights weights, Tensor state, Tensor out) {
         synchronized (l) {
-            KernelArgs.rows(seq, x);
-            KernelArgs.sameShape("rgLru", x, out);
+            KernelArgs.rgLru(x, seq, weights, state, out);
             int width = weights.width();
             int blocks = weights.blocks();
             int bw = weights.blockWidth();
-            if (x.cols() != width || bw * blocks != width) {
-                throw new IllegalArgumentException("rgLru: input has " + x.cols() + " columns, recurrence width " + width
-                        + " in " + blocks + " blocks");
-            }
-            KernelArgs.elements("input gate weight", weights.inputGateWeight(), (long) blocks * bw * bw);
-            KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
-            KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
-            KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-            KernelArgs.shape("rgLru state", state, seq.batch(), width);
             if (bw > LRU_MAX_BLOCK_WIDTH) {
                 throw new IllegalArgumentException("rgLru: block width " + bw + " above " + LRU_MAX_BLOCK_WIDTH
                         + " (one thread per channel of a gate block)");
@@ -319,7 +298,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             DeviceWeight bIn = dense(weights.inputGateBias(), "input gate bias");
             DeviceWeight wRec = dense(weights.recurrentGateWeight(), "recurrent gate weight");
             DeviceWeight bRec = dense(weights.recurrentGateBias(), "recurrent gate bias");
-            DeviceWeight lam = dense(weights.recurrentParam(), "recurrent param");
+            DeviceWeight decay = dense(weights.softplusLambda(), "rgLru softplusLambda");
             if (width == 0) {
                 return;
             }
@@ -336,7 +315,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                     width, bw, parts, rowsPer, wIn.data(), wIn.codec().fmt(), wRec.data(), wRec.codec().fmt(), partial);
             l.launch(Kernel.LRU_SCAN, Launch.cover((long) seq.batch() * width, 256), t(x).span(), starts(seq), seq.batch(),
                     seq.length(), width, parts, partial, bIn.data(), bIn.codec().fmt(), bRec.data(), bRec.codec().fmt(),
-                    lam.data(), lam.codec().fmt(), t(state).span(), t(out).span());
+                    decay.data(), decay.codec().fmt(), t(state).span(), t(out).span());
         }
     }
 
@@ -363,12 +342,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         synchronized (l) {
-            KernelArgs.rows(seq, x);
-            if (heads < 1 || headDim < 1 || x.cols() != heads * headDim || rotaryDim % 2 != 0 || rotaryDim > headDim
-                    || rotaryDim < 0) {
-                throw new IllegalArgumentException("rope: " + x.cols() + " columns for " + heads + " heads of " + headDim
-                        + ", rotary dims " + rotaryDim);
-            }
+            KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
             int half = rotaryDim / 2;
             if (half == 0 || x.rows() == 0) {
                 return;
@@ -389,15 +363,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
             Tensor valueCache, Tensor out) {
         synchronized (l) {
+            KernelArgs.localAttention(q, k, v, seq, spec, keyCache, valueCache, out);
             int n = seq.rows();
             int hd = spec.headDim();
             int kvCols = spec.kvHeads() * hd;
-            KernelArgs.shape("attention query", q, n, spec.heads() * hd);
-            KernelArgs.shape("attention output", out, n, spec.heads() * hd);
-            KernelArgs.shape("attention key", k, n, kvCols);
-            KernelArgs.shape("attention value", v, n, kvCols);
-            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
             if (hd > ATTENTION_MAX_HEAD_DIM) {
                 throw new IllegalArgumentException("localAttention: head dim " + hd + " above " + ATTENTION_MAX_HEAD_DIM);
             }
@@ -432,6 +401,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void softCap(Tensor x, float cap) {
         synchronized (l) {
+            KernelArgs.softCap(x, cap);
             elementwise(Kernel.SOFTCAP, x.size(), t(x).span(), x.size(), cap);
         }
     }
@@ -439,11 +409,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int rows) {
         synchronized (l) {
-            if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || rows < 0 || (long) srcRow + rows > src.rows()
-                    || (long) dstRow + rows > dst.rows()) {
-                throw new IllegalArgumentException("copyRows: " + rows + " rows from " + srcRow + " of " + src.rows() + "x"
-                        + src.cols() + " to " + dstRow + " of " + dst.rows() + "x" + dst.cols());
-            }
+            KernelArgs.copyRows(src, srcRow, dst, dstRow, rows);
             long row = floats(src.cols());
             l.copy(t(src).buffer(), srcRow * row, t(dst).buffer(), dstRow * row, rows * row);
         }
@@ -452,15 +418,9 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void argmax(Tensor x, int[] dst) {
         synchronized (l) {
+            KernelArgs.argmax(x, dst);
             DeviceTensor xt = t(x);
-            if (dst.length < x.rows()) {
-                throw new IllegalArgumentException("argmax: " + x.rows() + " rows into an array of " + dst.length);
-            }
             if (x.rows() == 0) {
-                return;
-            }
-            if (x.cols() == 0) {
-                Arrays.fill(dst, 0, x.rows(), 0);
                 return;
             }
             outInts = grow(outInts, x.rows() * 4L);
@@ -472,16 +432,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void topK(Tensor x, int k, int[] ids, float[] values) {
         synchronized (l) {
+            KernelArgs.topK(x, k, ids, values);
             DeviceTensor xt = t(x);
             int cols = x.cols();
-            if (k < 1 || k > cols) {
-                throw new IllegalArgumentException("topK: k=" + k + " for rows of " + cols);
-            }
             long n = (long) x.rows() * k;
-            if (ids.length < n || values.length < n) {
-                throw new IllegalArgumentException("topK: " + x.rows() + " rows x " + k + " into arrays of " + ids.length
-                        + " ids and " + values.length + " values");
-            }
             if (n == 0) {
                 return;
             }

@@ -400,8 +400,8 @@ public final class RgKernels {
     /**
      * RG-LRU, part 1 (parallel over rows and channels): the block-diagonal gates, then the per-step coefficient
      * {@code a} (0 at a reset) and the normalised input into two scratch tensors.
-     * {@code p = [batch, len, R, blocks, bw, xOff, coefOff, inOff, wInOff, bInOff, wRecOff, bRecOff, lambdaOff,
-     * ..., starts from P_LIST]}.
+     * {@code p = [batch, len, R, blocks, bw, xOff, coefOff, inOff, wInOff, bInOff, wRecOff, bRecOff, softplusLambdaOff,
+     * ..., starts from P_LIST]}; softplus(Λ) comes computed at load, so {@code log a = -8 * gate_a * softplusLambda}.
      */
     public static void rgLruGates(KernelContext ctx, FloatArray a, FloatArray sf, IntArray p) {
         int g = ctx.globalIdx;
@@ -429,9 +429,7 @@ public final class RgKernels {
             }
             float gateX = 1.0f / (1.0f + TornadoMath.exp(-gx));
             float gateA = 1.0f / (1.0f + TornadoMath.exp(-ga));
-            float lambda = sf.get(p.get(12) + ch);
-            float softplus = lambda > 20.0f ? lambda : TornadoMath.log(1.0f + TornadoMath.exp(lambda));
-            float logA = -8.0f * gateA * softplus;
+            float logA = -8.0f * gateA * sf.get(p.get(12) + ch);
             float coef = TornadoMath.exp(logA);
             float a2 = TornadoMath.exp(2.0f * logA);
             float mult = pos == 0 ? 1.0f : TornadoMath.sqrt(1.0f - a2);
