@@ -24,6 +24,21 @@ public record Capabilities(Set<Op> ops, Set<String> weightFormats) {
         return new Capabilities(EnumSet.allOf(Op.class), weightFormats);
     }
 
+    /**
+     * The ops {@code kernels} implements (overrides rather than inherits {@link Kernels}' default body), with the
+     * given weight formats: what a provider declares so that {@code rg backends} lists exactly the ops its kernels
+     * run. (The runtime checks the kernels itself too: an op declared here but not implemented still falls back.)
+     */
+    public static Capabilities implementedBy(Class<? extends Kernels> kernels, Set<String> weightFormats) {
+        Set<Op> ops = EnumSet.noneOf(Op.class);
+        for (Op op : Op.values()) {
+            if (op.implementedBy(kernels)) {
+                ops.add(op);
+            }
+        }
+        return new Capabilities(ops, weightFormats);
+    }
+
     /** Whether {@code op} runs natively for a weight in {@code format} (ignored for ops without such a weight). */
     public boolean supports(Op op, String format) {
         return ops.contains(op) && (!op.takesQuantizableWeight() || weightFormats.contains(format));

@@ -67,5 +67,8 @@ class CudaUnavailableTest {
         assertEquals(300, p.priority());
         assertTrue(p.capabilities().supports(Op.MATMUL, "bf16"));
         assertTrue(p.capabilities().ops().containsAll(java.util.EnumSet.allOf(Op.class)));
+        for (Op op : Op.values()) {
+            assertTrue(op.implementedBy(dev.rg.backend.cuda.device.DeviceKernels.class), op + " is implemented, not a fallback");
+        }
     }
 }

@@ -57,6 +57,7 @@ class VectorSupportTest {
             assertEquals(3, b.threads());
             assertEquals("vector", b.name());
             assertEquals(p.capabilities(), b.capabilities());
+            assertEquals(EnumSet.allOf(Op.class), Op.implementedBy(b.kernels()), "every op is implemented, none falls back");
             assertEquals(VectorSupport.check().map(List::of).orElse(List.of()), b.warnings());
             assertEquals(List.of(), b.warnings(), "surefire runs with C2: no warning");
         }

@@ -22,7 +22,7 @@ public final class CostModel {
     private static final int F32 = 4;
     /** Elementwise cost of the tanh GELU (a handful of multiplies and one tanh). */
     private static final int GELU_FLOPS = 8;
-    /** Elementwise cost of one RG-LRU step after the gates (sigmoids, softplus, exp, sqrt, multiplies). */
+    /** Elementwise cost of one RG-LRU step after the gates (sigmoids, exp, sqrt, multiplies; softplus(Λ) is from the load). */
     private static final int LRU_FLOPS = 16;
 
     private CostModel() {}

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.api.backend.Backend;
 import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.backend.Capabilities;
 import dev.rg.api.backend.Op;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.Tensor;
@@ -43,6 +44,8 @@ class FallbackRoutingTest {
                     () -> b.kernels().topK(x, 2, new int[4], new float[4]));
             assertTrue(e.getMessage().startsWith("topK is not implemented"), e.getMessage());
         }
+        assertEquals(IMPLEMENTED, Capabilities.implementedBy(PartialBackendProvider.PartialKernels.class, Set.of("f32")).ops(),
+                "what an honest provider declares");
         assertEquals(Set.of(), Op.implementedBy(new dev.rg.api.backend.Kernels() {}), "nothing overridden, nothing implemented");
         assertEquals(EnumSet.allOf(Op.class), Op.implementedBy(new ReferenceKernels()), "the reference implements every op");
     }
