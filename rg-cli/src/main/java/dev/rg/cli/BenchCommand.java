@@ -40,6 +40,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quantize-head", description = "Also put the embedding / LM head in --format.")
     boolean quantizeHead;
 
+    @Option(names = "--head-format", paramLabel = "FORMAT", description = ModelOptions.HEAD_FORMAT_HELP)
+    String headFormat;
+
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME", description = "Backend (default auto).")
     String backend;
 
@@ -73,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
                 || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0)) {
             throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1");
         }
-        LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead, Map.of());
+        LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead, Map.of(), headFormat);
         String what;
         Model m;
         try (TerminalProgress progress = new TerminalProgress("preparing")) {
@@ -131,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
 
         ObjectNode toJson(ObjectMapper mapper, Model m, String what) {
             ObjectNode o = mapper.createObjectNode();
-            o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat())
+            o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat()).put("head_format", m.headFormat())
                     .put("threads", m.backend().threads()).put("batch", batch).put("prompt_tokens", prompt)
                     .put("gen_tokens", generate).put("repetitions", repetitions);
             o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
@@ -173,8 +176,8 @@ final class BenchCommand implements Callable<Integer> {
     private static void printTable(List<Measured> results, Model m, String what) {
         PrintStream out = Output.out();
         Measured first = results.get(0);
-        out.printf(Locale.ROOT, "model %s | backend %s | format %s | threads %d | weights %.3f GB/token%n", what,
-                m.backend().name(), m.linearFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
+        out.printf(Locale.ROOT, "model %s | backend %s | format %s, head %s | threads %d | weights %.3f GB/token%n", what,
+                m.backend().name(), m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
         out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");

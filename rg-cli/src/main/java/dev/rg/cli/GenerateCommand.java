@@ -52,8 +52,8 @@ final class GenerateCommand implements Callable<Integer> {
     static String summary(Model m, int promptTokens, GenerationResult r, long prefillNanos) {
         double pre = prefillNanos == 0 ? 0 : promptTokens * 1e9 / prefillNanos;
         return String.format(Locale.ROOT,
-                "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | %s | backend %s, %d threads | weights %s | stop: %s]",
+                "[prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | %s | backend %s, %d threads | weights %s, head %s | stop: %s]",
                 promptTokens, pre, r.tokens().length, r.decodeTokensPerSecond(), m.dir().getFileName(), m.backend().name(),
-                m.backend().threads(), m.linearFormat(), r.reason().name().toLowerCase(Locale.ROOT));
+                m.backend().threads(), m.linearFormat(), m.headFormat(), r.reason().name().toLowerCase(Locale.ROOT));
     }
 }

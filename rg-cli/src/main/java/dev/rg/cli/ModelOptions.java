@@ -28,6 +28,12 @@ final class ModelOptions {
     @Option(names = "--quantize-head", description = "Also convert the tied embedding / LM head to --format.")
     boolean quantizeHead;
 
+    /** The help of every command's {@code --head-format}. */
+    static final String HEAD_FORMAT_HELP = "Format of the tied embedding / LM head: f32, bf16, f16, int8, nf4, fp4, or stored (default: int8 when --format has at most 8 bits per element, else as stored).";
+
+    @Option(names = "--head-format", paramLabel = "FORMAT", description = HEAD_FORMAT_HELP)
+    String headFormat;
+
     /** The model directory: --model, else the embedded default. */
     Path modelDir() {
         Path dir = model != null ? model : EmbeddedModel.dir();
@@ -42,7 +48,7 @@ final class ModelOptions {
             throw new IllegalArgumentException("--threads must be in [0, " + LoadOptions.MAX_THREADS + "] (0 = one per core; this machine has "
                     + Runtime.getRuntime().availableProcessors() + "), got " + threads);
         }
-        return new LoadOptions(backend, threads, format, quantizeHead, Map.of());
+        return new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat);
     }
 
     Model load() {

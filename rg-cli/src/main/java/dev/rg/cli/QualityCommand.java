@@ -1,5 +1,8 @@
 package dev.rg.cli;
 
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.core.model.HeadFormat;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Loss;
 import dev.rg.core.model.Model;
@@ -33,6 +36,9 @@ final class QualityCommand implements Callable<Integer> {
 
     @Option(names = "--quantize-head", description = "Also convert the embedding / LM head.")
     boolean quantizeHead;
+
+    @Option(names = "--head-format", paramLabel = "FORMAT", description = ModelOptions.HEAD_FORMAT_HELP)
+    String headFormat;
 
     @Option(names = "--text", paramLabel = "FILE", description = "Text for perplexity (default: heldout.txt in the model directory, if any).")
     Path text;
@@ -94,7 +100,8 @@ final class QualityCommand implements Callable<Integer> {
             if (f.equals("f32")) {
                 basePpl = ppl;
             }
-            out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %.1f%% | %s | %s |%n", f, quantizeHead && !f.equals("f32") ? "yes" : "no",
+            WeightFormat head = HeadFormat.resolve(WeightFormats.byName(f), quantizeHead, headFormat);
+            out.printf(Locale.ROOT, "| %s | %s | %.4f | %.5f | %.1f%% | %s | %s |%n", f, head == null ? "stored" : head.name(),
                     maxAbs, Math.sqrt(num / den), 100.0 * agree / prompt.length, Double.isNaN(ppl) ? "-" : String.format(Locale.ROOT, "%.3f", ppl),
                     Double.isNaN(ppl) ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * (ppl / basePpl - 1)));
         }
@@ -114,7 +121,7 @@ final class QualityCommand implements Callable<Integer> {
     }
 
     private Model load(Path dir, String format) {
-        return Model.load(dir, new LoadOptions(backend, threads, format, quantizeHead, Map.of()));
+        return Model.load(dir, new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat));
     }
 
     private float[] logits(Path dir, String format, int[] prompt) {

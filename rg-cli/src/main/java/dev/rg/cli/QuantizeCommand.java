@@ -1,5 +1,8 @@
 package dev.rg.cli;
 
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.core.model.HeadFormat;
 import dev.rg.core.model.QuantizedCheckpointWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -22,13 +25,18 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--quantize-head", description = "Also convert the tied embedding / LM head.")
     boolean quantizeHead;
 
+    @Option(names = "--head-format", paramLabel = "FORMAT", description = ModelOptions.HEAD_FORMAT_HELP)
+    String headFormat;
+
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
         try (TerminalProgress progress = new TerminalProgress("quantize " + model.getFileName())) {
-            QuantizedCheckpointWriter.write(model, out, format, quantizeHead, progress);
+            QuantizedCheckpointWriter.write(model, out, format, quantizeHead, headFormat, progress);
         }
-        System.err.printf("wrote %s (%s%s) in %.1f s%n", out, format, quantizeHead ? ", head too" : "", (System.nanoTime() - t0) / 1e9);
+        WeightFormat head = HeadFormat.resolve(WeightFormats.byName(format), quantizeHead, headFormat);
+        System.err.printf("wrote %s (%s, head %s) in %.1f s%n", out, format, head == null ? "as stored" : head.name(),
+                (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

@@ -65,6 +65,8 @@ public final class OpConformance {
                 matmul(format, 5, 256, 96);
                 matmul(format, 17, 130, 64);
                 matmul(format, 70, 264, 200); // prefill-sized, with partial tiles in every dimension (tensor-core path)
+                matmulGroup(format, 1, 131, 67, 8, 8);   // decode q/k/v-like: a large and two small weights
+                matmulGroup(format, 19, 130, 45, 45);   // prefill gate/up-like
                 batchedDecode(format, 131, 19); // batches of 1..16 rows (GPU matvecs take 8 rows per pass)
                 batchedDecode(format, 320, 45);
                 embed(format);
@@ -150,6 +152,36 @@ public final class OpConformance {
         kernels.matmul(x.t(), tw, null, y.t());
         reference.kernels().matmul(x.r(), w, null, y.r());
         compare("matmul " + format + " " + n + "x" + in + " -> " + out + " without bias", y, Tolerance.KERNEL);
+    }
+
+    /**
+     * A matmul group: weights of {@code outs} rows each (the first in {@code format}, the others alternately f32 and
+     * {@code format}, so groups of mixed formats are covered), the second without a bias; each output against the
+     * reference's single matmul.
+     */
+    private void matmulGroup(String format, int n, int in, int... outs) {
+        Weight[] tw = new Weight[outs.length];
+        Weight[] tb = new Weight[outs.length];
+        Tensor[] to = new Tensor[outs.length];
+        HostWeight[] rw = new HostWeight[outs.length];
+        HostWeight[] rb = new HostWeight[outs.length];
+        Both[] y = new Both[outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            WeightFormat f = i % 2 == 0 ? WeightFormats.byName(format) : WeightFormats.f32();
+            rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
+            rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
+            tw[i] = tested.loadWeight(rw[i]);
+            tb[i] = rb[i] == null ? null : tested.loadWeight(rb[i]);
+            y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]); // garbage in the outputs: must be overwritten
+            to[i] = y[i].t();
+        }
+        Both x = both(gaussian(n * in, 1.0), n, in);
+        tested.kernels().matmulGroup(x.t(), tw, tb, to);
+        for (int i = 0; i < outs.length; i++) {
+            reference.kernels().matmul(x.r(), rw[i], rb[i], y[i].r());
+            compare("matmulGroup " + format + " " + n + "x" + in + " -> " + Arrays.toString(outs) + " part " + i,
+                    y[i], Tolerance.KERNEL);
+        }
     }
 
     /**

@@ -230,6 +230,20 @@ public final class KernelArgs {
         }
     }
 
+    /** Checks a matmul group: as many weights, biases and outputs, each a matmul. */
+    public static void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        if (weights.length == 0 || biases.length != weights.length || outs.length != weights.length) {
+            throw new IllegalArgumentException("matmulGroup: " + weights.length + " weights, " + biases.length
+                    + " biases and " + outs.length + " outputs (must be as many, at least one)");
+        }
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] == null || outs[i] == null) {
+                throw new IllegalArgumentException("matmulGroup: weight or output " + i + " is null");
+            }
+            matmul(x, weights[i], biases[i], outs[i]);
+        }
+    }
+
     /** Fails unless {@code seq} describes exactly the rows of {@code t} (named {@code what}). */
     public static void rows(String what, SeqBatch seq, Tensor t) {
         if (t.rows() != seq.rows()) {

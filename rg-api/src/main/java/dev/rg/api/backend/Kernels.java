@@ -33,6 +33,20 @@ public interface Kernels {
         throw unsupported("matmul");
     }
 
+    /**
+     * Matmuls that read the same input, as one op: {@code outs[i] = x @ weights[i]^T + biases[i]} for every
+     * {@code i}. Each layer of the forward pass has such a group (the recurrent block's two branches, q/k/v, the
+     * MLP's gate and up): a backend can prepare the input once and run all the weight rows in one dispatch, so no
+     * core waits at the end of each small matmul. The arrays are not modified; entries of {@code biases} may be
+     * null. The default runs {@link #matmul} for each, so a backend that does not override it behaves as before.
+     */
+    default void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        KernelArgs.matmulGroup(x, weights, biases, outs);
+        for (int i = 0; i < weights.length; i++) {
+            matmul(x, weights[i], biases[i], outs[i]);
+        }
+    }
+
     /** RMSNorm with a zero-centred scale: {@code out = x / sqrt(mean(x^2) + eps) * (1 + w)}, row-wise. */
     default void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         throw unsupported("rmsNorm");

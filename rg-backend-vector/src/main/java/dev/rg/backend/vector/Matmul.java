@@ -3,7 +3,8 @@ package dev.rg.backend.vector;
 import dev.rg.api.tensor.HostTensor;
 
 /**
- * {@code out = x @ w^T + bias} for every weight format, split over threads by weight rows.
+ * {@code out = x @ w^T + bias} for every weight format, split over threads by weight rows; also a group of
+ * such matmuls over one input ({@link #runGroup}) as one dispatch.
  *
  * <p>Each unit is a contiguous range of weight rows, so every core streams its own part of the matrix once
  * (decode is a pure read of the weights: memory bandwidth is the limit) and computes all activation rows
@@ -14,27 +15,40 @@ import dev.rg.api.tensor.HostTensor;
  * stays negligible and a small matmul runs on the caller alone), about four units per thread (a thread
  * slowed by another process sheds its share), and at most {@link #MAX_CHUNK_BYTES} (4 MB, for the 1.3 GB LM head;
  * {@code -Drg.vector.maxChunkKb} overrides it for tuning: 512 KB measured no different on the 2-core machine).
+ *
+ * <p>A group (q/k/v, gate/up, the recurrent block's two branches) puts the units of all its matmuls in one
+ * dispatch: the input is prepared once per weight kernel, and no core waits at the end of one matmul while the
+ * other finishes its last unit before the next starts (with k/v only a tenth of q, that tail was most of them).
  * One instance per backend; it is the task object of its own dispatches, so nothing is allocated per call.
  */
 final class Matmul implements WorkerPool.Task {
     static final long MAX_CHUNK_BYTES = Long.getLong("rg.vector.maxChunkKb", 4096) << 10;
+    /** The most matmuls one group dispatch takes (the forward pass has at most three that share an input). */
+    static final int MAX_GROUP = 4;
     private static final int UNITS_PER_THREAD = 4;
 
     private final WorkerPool pool;
     private final long minChunkBytes;
-    private float[] prepared = new float[0];
-    private float[] biasValues = new float[0];
     private final float[][] scratch;
+    private final float[][] prepared = new float[MAX_GROUP][0];
+    private final float[][] biasValues = new float[MAX_GROUP][0];
 
-    // the current call, read by the workers
-    private VectorWeight w;
-    private RowDot dot;
-    private float[] xp;
+    // the current call, read by the workers: part p covers units [firstUnit[p], firstUnit[p + 1])
+    private final VectorWeight[] w = new VectorWeight[MAX_GROUP];
+    private final RowDot[] dot = new RowDot[MAX_GROUP];
+    private final float[][] xp = new float[MAX_GROUP][];
+    private final float[][] out = new float[MAX_GROUP][];
+    private final float[][] bias = new float[MAX_GROUP][];
+    private final int[] rows = new int[MAX_GROUP];
+    private final int[] chunkRows = new int[MAX_GROUP];
+    private final int[] firstUnit = new int[MAX_GROUP + 1];
+    private int parts;
     private int n;
-    private float[] out;
-    private float[] bias;
-    private int rows;
-    private int chunkRows;
+
+    // the one-element group of run(), kept so that a single matmul allocates nothing either
+    private final VectorWeight[] oneWeight = new VectorWeight[1];
+    private final VectorWeight[] oneBias = new VectorWeight[1];
+    private final HostTensor[] oneOut = new HostTensor[1];
 
     Matmul(WorkerPool pool, long minChunkBytes) {
         this.pool = pool;
@@ -43,45 +57,90 @@ final class Matmul implements WorkerPool.Task {
     }
 
     void run(HostTensor x, VectorWeight weight, VectorWeight biasWeight, HostTensor output) {
+        oneWeight[0] = weight;
+        oneBias[0] = biasWeight;
+        oneOut[0] = output;
+        try {
+            runGroup(x, oneWeight, oneBias, oneOut, 1);
+        } finally {
+            oneWeight[0] = null;
+            oneBias[0] = null;
+            oneOut[0] = null;
+        }
+    }
+
+    /**
+     * {@code outputs[p] = x @ weights[p]^T + biases[p]} for {@code p < count} (at most {@link #MAX_GROUP}), in one
+     * dispatch. Shapes are the caller's to check.
+     */
+    void runGroup(HostTensor x, VectorWeight[] weights, VectorWeight[] biases, HostTensor[] outputs, int count) {
         int nRows = x.rows();
         int k = x.cols();
-        int outRows = weight.rows();
-        if (nRows == 0 || outRows == 0) {
+        if (nRows == 0) {
             return;
         }
-        RowDot d = weight.dot();
-        int need = d.preparedSize(nRows, k);
-        if (prepared.length < need) {
-            prepared = new float[need];
+        int units = 0;
+        try {
+            for (int p = 0; p < count; p++) {
+                VectorWeight weight = weights[p];
+                RowDot d = weight.dot();
+                int outRows = weight.rows();
+                w[p] = weight;
+                dot[p] = d;
+                out[p] = outputs[p].data();
+                rows[p] = outRows;
+                xp[p] = preparedFor(p, d, x.data(), nRows, k);
+                bias[p] = biases[p] == null ? null : biasFloats(p, biases[p], outRows);
+                ensureScratch(d.scratchSize(k));
+                chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows());
+                firstUnit[p] = units;
+                units += (outRows + chunkRows[p] - 1) / chunkRows[p];
+            }
+            firstUnit[count] = units;
+            parts = count;
+            n = nRows;
+            if (units > 0) {
+                pool.run(this, units);
+            }
+        } finally {
+            for (int p = 0; p < count; p++) {
+                w[p] = null;
+                dot[p] = null;
+                xp[p] = null;
+                out[p] = null;
+                bias[p] = null;
+            }
+            parts = 0;
         }
-        int perThread = d.scratchSize(k);
+    }
+
+    /** The activations as part {@code p}'s kernel reads them: prepared once per distinct kernel of the group. */
+    private float[] preparedFor(int p, RowDot d, float[] x, int nRows, int k) {
+        for (int q = 0; q < p; q++) {
+            if (dot[q] == d) {
+                return xp[q];
+            }
+        }
+        int need = d.preparedSize(nRows, k);
+        if (prepared[p].length < need) {
+            prepared[p] = new float[need];
+        }
+        return d.prepare(x, nRows, k, prepared[p]);
+    }
+
+    private float[] biasFloats(int p, VectorWeight biasWeight, int outRows) {
+        if (biasValues[p].length < outRows) {
+            biasValues[p] = new float[outRows];
+        }
+        DenseWeights.toFloats(biasWeight, biasValues[p]);
+        return biasValues[p];
+    }
+
+    private void ensureScratch(int perThread) {
         for (int t = 0; t < scratch.length; t++) {
             if (scratch[t].length < perThread) {
                 scratch[t] = new float[perThread];
             }
-        }
-        float[] b = null;
-        if (biasWeight != null) {
-            if (biasValues.length < outRows) {
-                biasValues = new float[outRows];
-            }
-            DenseWeights.toFloats(biasWeight, biasValues);
-            b = biasValues;
-        }
-        w = weight;
-        dot = d;
-        xp = d.prepare(x.data(), nRows, k, prepared);
-        n = nRows;
-        out = output.data();
-        bias = b;
-        rows = outRows;
-        chunkRows = chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows());
-        try {
-            pool.run(this, (outRows + chunkRows - 1) / chunkRows);
-        } finally {
-            w = null;
-            xp = null;
-            out = null;
         }
     }
 
@@ -98,15 +157,21 @@ final class Matmul implements WorkerPool.Task {
 
     @Override
     public void run(int unit, int worker) {
-        int j0 = unit * chunkRows;
-        int j1 = Math.min(rows, j0 + chunkRows);
-        dot.dot(w, xp, n, j0, j1, out, scratch[worker]);
-        float[] b = bias;
+        int p = 0;
+        while (p + 1 < parts && unit >= firstUnit[p + 1]) {
+            p++;
+        }
+        int j0 = (unit - firstUnit[p]) * chunkRows[p];
+        int j1 = Math.min(rows[p], j0 + chunkRows[p]);
+        float[] o = out[p];
+        dot[p].dot(w[p], xp[p], n, j0, j1, o, scratch[worker]);
+        float[] b = bias[p];
         if (b != null) {
+            int stride = rows[p];
             for (int i = 0; i < n; i++) {
-                int o = i * rows;
+                int base = i * stride;
                 for (int j = j0; j < j1; j++) {
-                    out[o + j] += b[j];
+                    o[base + j] += b[j];
                 }
             }
         }

@@ -8,6 +8,7 @@ import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -22,6 +23,10 @@ final class VectorKernels implements Kernels {
     private final VectorBackend backend;
     private final ReentrantLock lock = new ReentrantLock();
     private final Matmul matmul;
+    // matmulGroup's arguments resolved to this backend's types, reused (guarded by lock) so a call allocates nothing
+    private final VectorWeight[] groupWeights = new VectorWeight[Matmul.MAX_GROUP];
+    private final VectorWeight[] groupBiases = new VectorWeight[Matmul.MAX_GROUP];
+    private final HostTensor[] groupOuts = new HostTensor[Matmul.MAX_GROUP];
     private final RmsNorm rmsNorm;
     private final Conv1d conv1d;
     private final ElementwiseOps elementwise;
@@ -81,6 +86,30 @@ final class VectorKernels implements Kernels {
         try {
             matmul.run(hx, vw, vb, ho);
         } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        KernelArgs.matmulGroup(x, weights, biases, outs);
+        if (weights.length > Matmul.MAX_GROUP) {
+            Kernels.super.matmulGroup(x, weights, biases, outs);
+            return;
+        }
+        HostTensor hx = HostTensor.of(x);
+        lock.lock();
+        try {
+            for (int i = 0; i < weights.length; i++) {
+                groupWeights[i] = weight(weights[i]);
+                groupBiases[i] = biases[i] == null ? null : dense("matmul bias", biases[i]);
+                groupOuts[i] = HostTensor.of(outs[i]);
+            }
+            matmul.runGroup(hx, groupWeights, groupBiases, groupOuts, weights.length);
+        } finally {
+            Arrays.fill(groupWeights, null);
+            Arrays.fill(groupBiases, null);
+            Arrays.fill(groupOuts, null);
             lock.unlock();
         }
     }

@@ -99,6 +99,9 @@ public class LayerBench {
         Tensor convOut;
         Tensor convState;
         Tensor lruState;
+        Weight[] branches;
+        Weight[] branchBiases;
+        Tensor[] branchOuts;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -119,6 +122,9 @@ public class LayerBench {
             convOut = own(be.allocate(tokens, r));
             convState = own(data.tensor(be, "conv state", 1, (c.convWidth() - 1) * r, 1.0));
             lruState = own(data.tensor(be, "lru state", 1, r, 1.0));
+            branches = new Weight[] {linY, linX};
+            branchBiases = new Weight[] {linYBias, linXBias};
+            branchOuts = new Tensor[] {y, xb};
         }
     }
 
@@ -137,6 +143,9 @@ public class LayerBench {
         Tensor attn;
         Tensor keys;
         Tensor values;
+        Weight[] qkv;
+        Weight[] qkvBiases;
+        Tensor[] qkvOuts;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -156,6 +165,9 @@ public class LayerBench {
             attn = own(be.allocate(tokens, qCols));
             keys = own(data.tensor(be, "key ring", 1, spec.cacheCols(), 1.0));
             values = own(data.tensor(be, "value ring", 1, spec.cacheCols(), 1.0));
+            qkv = new Weight[] {wq, wk, wv};
+            qkvBiases = new Weight[3];
+            qkvOuts = new Tensor[] {q, kt, vt};
         }
     }
 
@@ -170,6 +182,9 @@ public class LayerBench {
         Weight downBias;
         Tensor g;
         Tensor u;
+        Weight[] gateUp;
+        Weight[] gateUpBiases;
+        Tensor[] gateUpOuts;
 
         @Setup(Level.Trial)
         public void setup() {
@@ -184,6 +199,9 @@ public class LayerBench {
             downBias = parts.vector("down_proj.bias", h, 0, 0.05);
             g = own(be.allocate(tokens, m));
             u = own(be.allocate(tokens, m));
+            gateUp = new Weight[] {gate, up};
+            gateUpBiases = new Weight[] {gateBias, upBias};
+            gateUpOuts = new Tensor[] {g, u};
         }
     }
 
@@ -192,9 +210,8 @@ public class LayerBench {
     public float recurrentBlock(Recurrent s) {
         var k = s.k;
         k.rmsNorm(s.x, s.norm, s.c.rmsNormEps(), s.normed);
-        k.matmul(s.normed, s.linY, s.linYBias, s.y);
+        k.matmulGroup(s.normed, s.branches, s.branchBiases, s.branchOuts);
         k.gelu(s.y, s.y);
-        k.matmul(s.normed, s.linX, s.linXBias, s.xb);
         k.conv1d(s.xb, s.seq, s.conv, s.convBias, s.convState, s.convOut);
         k.rgLru(s.convOut, s.seq, s.lru, s.lruState, s.xb);
         k.mul(s.xb, s.y, s.xb);
@@ -208,9 +225,7 @@ public class LayerBench {
         var k = s.k;
         ModelConfig c = s.c;
         k.rmsNorm(s.x, s.norm, c.rmsNormEps(), s.normed);
-        k.matmul(s.normed, s.wq, null, s.q);
-        k.matmul(s.normed, s.wk, null, s.kt);
-        k.matmul(s.normed, s.wv, null, s.vt);
+        k.matmulGroup(s.normed, s.qkv, s.qkvBiases, s.qkvOuts);
         k.rope(s.q, s.seq, c.heads(), c.headDim(), c.rotaryDim(), c.ropeTheta());
         k.rope(s.kt, s.seq, c.kvHeads(), c.headDim(), c.rotaryDim(), c.ropeTheta());
         k.localAttention(s.q, s.kt, s.vt, s.seq, s.spec, s.keys, s.values, s.attn);
@@ -223,8 +238,7 @@ public class LayerBench {
     public float mlp(Mlp s) {
         var k = s.k;
         k.rmsNorm(s.x, s.norm, s.c.rmsNormEps(), s.normed);
-        k.matmul(s.normed, s.gate, s.gateBias, s.g);
-        k.matmul(s.normed, s.up, s.upBias, s.u);
+        k.matmulGroup(s.normed, s.gateUp, s.gateUpBiases, s.gateUpOuts);
         k.geluMul(s.g, s.u, s.g);
         k.matmul(s.g, s.down, s.downBias, s.block);
         return s.finish();

@@ -6,6 +6,7 @@ import dev.rg.api.backend.KernelArgs;
 import dev.rg.api.backend.Kernels;
 import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.Tensor;
+import dev.rg.api.tensor.Weight;
 import dev.rg.core.config.ModelConfig;
 
 /**
@@ -26,6 +27,15 @@ public final class Griffin {
     private final float embedScale;
     /** Whether every op's output is downloaded and checked for NaN/Inf (debugging: slow). */
     private final boolean checked;
+    /**
+     * Per layer, the weights (and biases) of the matmuls that read the temporal block's input (linear_y and linear_x,
+     * or q, k and v) and of the MLP's gate and up, as {@link Kernels#matmulGroup} takes them: built once, so a step
+     * allocates nothing.
+     */
+    private final Weight[][] temporalWeights;
+    private final Weight[][] temporalBiases;
+    private final Weight[][] mlpWeights;
+    private final Weight[][] mlpBiases;
 
     public Griffin(ModelConfig config, Backend backend, Kernels kernels, ModelWeights weights) {
         this(config, backend, kernels, weights, false);
@@ -39,6 +49,26 @@ public final class Griffin {
         this.weights = weights;
         this.attention = new AttentionSpec(config.heads(), config.kvHeads(), config.headDim(), config.window());
         this.embedScale = config.embeddingScale();
+        int layers = weights.layers().size();
+        temporalWeights = new Weight[layers][];
+        temporalBiases = new Weight[layers][];
+        mlpWeights = new Weight[layers][];
+        mlpBiases = new Weight[layers][];
+        for (int l = 0; l < layers; l++) {
+            LayerWeights lw = weights.layers().get(l);
+            if (lw.recurrent() != null) {
+                LayerWeights.Recurrent r = lw.recurrent();
+                temporalWeights[l] = new Weight[] {r.linearY(), r.linearX()};
+                temporalBiases[l] = new Weight[] {r.linearYBias(), r.linearXBias()};
+            } else {
+                LayerWeights.Attention a = lw.attention();
+                temporalWeights[l] = new Weight[] {a.q(), a.k(), a.v()};
+                temporalBiases[l] = new Weight[] {a.qBias(), a.kBias(), a.vBias()};
+            }
+            LayerWeights.Mlp m = lw.mlp();
+            mlpWeights[l] = new Weight[] {m.gate(), m.up()};
+            mlpBiases[l] = new Weight[] {m.gateBias(), m.upBias()};
+        }
     }
 
     public ModelConfig config() {
@@ -185,11 +215,10 @@ public final class Griffin {
 
     private void recurrent(LayerWeights.Recurrent w, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §5: y = gelu(linear_y(x)); x = rg_lru(conv1d(linear_x(x))); out = linear_out(x * y)
-        k.matmul(ws.normed, w.linearY(), w.linearYBias(), ws.y);
+        k.matmulGroup(ws.normed, temporalWeights[l], temporalBiases[l], ws.linearYX);
         probe(ws.y, l, "linear_y");
-        k.gelu(ws.y, ws.y);
-        k.matmul(ws.normed, w.linearX(), w.linearXBias(), ws.xb);
         probe(ws.xb, l, "linear_x");
+        k.gelu(ws.y, ws.y);
         k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
         probe(ws.conv, l, "conv_1d");
         k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
@@ -201,11 +230,9 @@ public final class Griffin {
 
     private void attention(LayerWeights.Attention w, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §6: MQA with half-rotary RoPE over a window of W+1 keys
-        k.matmul(ws.normed, w.q(), w.qBias(), ws.q);
+        k.matmulGroup(ws.normed, temporalWeights[l], temporalBiases[l], ws.qkv);
         probe(ws.q, l, "q_proj");
-        k.matmul(ws.normed, w.k(), w.kBias(), ws.k);
         probe(ws.k, l, "k_proj");
-        k.matmul(ws.normed, w.v(), w.vBias(), ws.v);
         probe(ws.v, l, "v_proj");
         k.rope(ws.q, seq, config.heads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
         probe(ws.q, l, "rope(q)");
@@ -219,9 +246,8 @@ public final class Griffin {
 
     private void mlp(LayerWeights.Mlp w, Workspace ws, int l) {
         // §4: down(gelu(gate(x)) * up(x))
-        k.matmul(ws.normed, w.gate(), w.gateBias(), ws.gate);
+        k.matmulGroup(ws.normed, mlpWeights[l], mlpBiases[l], ws.gateUp);
         probe(ws.gate, l, "mlp gate_proj");
-        k.matmul(ws.normed, w.up(), w.upBias(), ws.up);
         probe(ws.up, l, "mlp up_proj");
         k.geluMul(ws.gate, ws.up, ws.gate);
         k.matmul(ws.gate, w.down(), w.downBias(), ws.block);

@@ -47,7 +47,9 @@ public final class Model implements AutoCloseable {
             Checkpoint ck = Checkpoint.open(dir, b -> progress.update("check", b, -1));
             checkpoint = ck;
             CheckpointWeights source = new CheckpointWeights(ck, config);
-            ModelAssembler asm = new ModelAssembler(config, backend, target, options.quantizeHead(), arena, progress);
+            WeightConversion conversion = new WeightConversion(target,
+                    HeadFormat.resolve(target, options.quantizeHead(), options.headFormat()));
+            ModelAssembler asm = new ModelAssembler(config, backend, conversion, arena, progress);
             Griffin g = asm.assemble(source::read);
             return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount());
         } catch (RuntimeException e) {
@@ -67,15 +69,17 @@ public final class Model implements AutoCloseable {
 
     /**
      * A model of the given architecture with seeded random weights (for benchmarks and tests: no download).
-     * Linear layers are generated in {@code format} (or bf16 when null), small weights in f32.
+     * Linear layers are generated in {@code format} (or bf16 when null), the embedding / LM head in the options' head
+     * format ({@link HeadFormat}; bf16 when it stays "as stored"), small weights in f32.
      */
     public static Model random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress) {
         WeightFormat target = WeightFormats.byName(format == null ? "bf16" : format);
         Backend backend = createBackend(options);
         Arena arena = Arena.ofShared();
         try {
-            ModelAssembler asm = new ModelAssembler(config, backend, null, false, arena, progress);
-            RandomWeights source = new RandomWeights(config, target, options.quantizeHead(), seed, arena);
+            ModelAssembler asm = new ModelAssembler(config, backend, new WeightConversion(null, null), arena, progress);
+            WeightFormat head = HeadFormat.resolve(target, options.quantizeHead(), options.headFormat());
+            RandomWeights source = new RandomWeights(config, target, head == null ? WeightFormats.bf16() : head, seed, arena);
             Griffin g = asm.assemble(source::create);
             return new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount());
         } catch (RuntimeException e) {
@@ -122,6 +126,11 @@ public final class Model implements AutoCloseable {
     /** The format of the linear layers (what people call the model's format), e.g. {@code nf4}. */
     public String linearFormat() {
         return formats.getOrDefault(WeightNames.layer(0) + "mlp_block.up_proj.weight", "?");
+    }
+
+    /** The format of the tied embedding / LM head, e.g. {@code int8}. */
+    public String headFormat() {
+        return formats.getOrDefault(WeightNames.EMBEDDING, "?");
     }
 
     /** Weights that run on the reference fallback because the backend has no kernel for their format. */

@@ -35,11 +35,10 @@ final class ModelAssembler {
     private final Set<Weight> hostOnly = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<String, String> formats = new LinkedHashMap<>();
 
-    ModelAssembler(ModelConfig config, Backend backend, WeightFormat target, boolean quantizeHead, Arena arena,
-            LoadProgress progress) {
+    ModelAssembler(ModelConfig config, Backend backend, WeightConversion conversion, Arena arena, LoadProgress progress) {
         this.config = config;
         this.backend = backend;
-        this.conversion = new WeightConversion(target, quantizeHead);
+        this.conversion = conversion;
         this.arena = arena;
         this.progress = progress;
     }

@@ -40,6 +40,14 @@ public final class QuantizedCheckpointWriter {
 
     /** Converts {@code src} to {@code format} (the linear layers, and the head if asked) into the new directory {@code out}. */
     public static void write(Path src, Path out, String format, boolean quantizeHead, LoadProgress progress) {
+        write(src, out, format, quantizeHead, null, progress);
+    }
+
+    /**
+     * Converts {@code src} into the new directory {@code out}: the linear layers to {@code format}, the embedding / LM
+     * head as {@link HeadFormat#resolve} decides from {@code quantizeHead} and {@code headFormat}.
+     */
+    public static void write(Path src, Path out, String format, boolean quantizeHead, String headFormat, LoadProgress progress) {
         WeightFormat target = WeightFormats.byName(format);
         if (!target.canQuantize()) {
             throw new IllegalArgumentException("format '" + format + "' cannot be produced by quantisation (it is read from checkpoints only)");
@@ -53,12 +61,12 @@ public final class QuantizedCheckpointWriter {
         }
         ModelConfig config = ConfigReader.read(src);
         // built in a hidden sibling directory and renamed when complete: a failed run leaves nothing behind
-        AtomicFiles.writeDirectory(out, tmp -> convert(src, tmp, config, target, format, quantizeHead, progress));
+        WeightConversion conversion = new WeightConversion(target, HeadFormat.resolve(target, quantizeHead, headFormat));
+        AtomicFiles.writeDirectory(out, tmp -> convert(src, tmp, config, conversion, format, progress));
     }
 
-    private static void convert(Path src, Path out, ModelConfig config, WeightFormat target, String format, boolean quantizeHead,
+    private static void convert(Path src, Path out, ModelConfig config, WeightConversion conversion, String format,
             LoadProgress progress) throws IOException {
-        WeightConversion conversion = new WeightConversion(target, quantizeHead);
         try (Checkpoint ck = Checkpoint.open(src); Arena arena = Arena.ofConfined()) {
             CheckpointWeights source = new CheckpointWeights(ck, config);
             Map<String, Shape> expected = WeightNames.expected(config);
@@ -91,7 +99,7 @@ public final class QuantizedCheckpointWriter {
             long bytes = tensors.stream().mapToLong(t -> t.data().byteSize()).sum();
             SafetensorsWriter.write(out.resolve("model.safetensors"), tensors, Map.of("format", "pt", "rg.format", format),
                     b -> progress.update("write", b, bytes));
-            writeConfig(src, out, format, quantizeHead, formats, params);
+            writeConfig(src, out, format, conversion.head(), formats, params);
             for (String f : COPIED) {
                 if (Files.exists(src.resolve(f))) {
                     Files.copy(src.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
@@ -108,7 +116,7 @@ public final class QuantizedCheckpointWriter {
         };
     }
 
-    private static void writeConfig(Path src, Path out, String format, boolean head, Map<String, String> formats,
+    private static void writeConfig(Path src, Path out, String format, WeightFormat head, Map<String, String> formats,
             Map<String, Map<String, Double>> params) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode config = (ObjectNode) json.readTree(src.resolve("config.json").toFile());
@@ -116,7 +124,8 @@ public final class QuantizedCheckpointWriter {
         q.put("quant_method", RgCheckpointAdapter.METHOD);
         q.put("rg_format_version", 1);
         q.put("format", format);
-        q.put("quantize_head", head);
+        q.put("quantize_head", head != null); // informative: "formats" says what every tensor is
+        q.put("head_format", head == null ? HeadFormat.STORED : head.name());
         q.set("formats", json.valueToTree(formats));
         q.set("params", json.valueToTree(params));
         config.set("quantization_config", q);

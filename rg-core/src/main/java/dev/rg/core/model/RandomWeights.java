@@ -19,14 +19,14 @@ final class RandomWeights {
     private final float[] pool = new float[POOL];
     private final ModelConfig config;
     private final WeightFormat linearFormat;
-    private final boolean headInFormat;
+    private final WeightFormat headFormat;
     private final long seed;
     private final Arena arena;
 
-    RandomWeights(ModelConfig config, WeightFormat linearFormat, boolean headInFormat, long seed, Arena arena) {
+    RandomWeights(ModelConfig config, WeightFormat linearFormat, WeightFormat headFormat, long seed, Arena arena) {
         this.config = config;
         this.linearFormat = linearFormat;
-        this.headInFormat = headInFormat;
+        this.headFormat = headFormat;
         this.seed = seed;
         this.arena = arena;
         SplittableRandom r = new SplittableRandom(seed);
@@ -38,8 +38,7 @@ final class RandomWeights {
     HostWeight create(String name, Shape shape) {
         boolean linear = WeightNames.isLinear(name);
         boolean embedding = name.equals(WeightNames.EMBEDDING);
-        WeightFormat format = linear || (embedding && headInFormat) ? linearFormat
-                : embedding ? WeightFormats.bf16() : WeightFormats.f32();
+        WeightFormat format = linear ? linearFormat : embedding ? headFormat : WeightFormats.f32();
         double std = std(name, shape);
         double mean = name.endsWith("recurrent_param") ? 1.0 : 0.0;
         long salt = new SplittableRandom(seed ^ name.hashCode()).nextLong();

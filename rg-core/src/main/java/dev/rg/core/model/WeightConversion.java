@@ -5,23 +5,29 @@ import dev.rg.api.tensor.HostWeight;
 import java.lang.foreign.Arena;
 
 /**
- * Which weights a target format applies to, and the conversion itself: the large linear layers always, the
- * tied embedding / LM head only when asked; RG-LRU gates, conv, norms and biases keep their stored precision.
+ * Which weights a target format applies to, and the conversion itself: the large linear layers take the target
+ * format, the tied embedding / LM head its own ({@link HeadFormat}); RG-LRU gates, conv, norms and biases keep their
+ * stored precision.
  *
- * @param target      the format to convert to, or null to keep every weight as stored
- * @param includeHead whether the embedding / LM head is converted too
+ * @param target the format of the linear layers, or null to keep them as stored
+ * @param head   the format of the embedding / LM head, or null to keep it as stored
  */
-record WeightConversion(WeightFormat target, boolean includeHead) {
+record WeightConversion(WeightFormat target, WeightFormat head) {
 
-    boolean applies(String name) {
-        return target != null && (WeightNames.isLinear(name) || (includeHead && name.equals(WeightNames.EMBEDDING)));
+    /** The format {@code name} is converted to, or null when it stays as stored. */
+    WeightFormat formatOf(String name) {
+        if (name.equals(WeightNames.EMBEDDING)) {
+            return head;
+        }
+        return WeightNames.isLinear(name) ? target : null;
     }
 
-    /** {@code w} in the target format (re-encoded from its exact dequantised values), or {@code w} itself. */
+    /** {@code w} in its target format (re-encoded from its exact dequantised values), or {@code w} itself. */
     HostWeight apply(HostWeight w, Arena arena) {
-        if (!applies(w.name()) || w.format().name().equals(target.name())) {
+        WeightFormat f = formatOf(w.name());
+        if (f == null || w.format().name().equals(f.name())) {
             return w;
         }
-        return target.quantize(w.name(), w.shape(), (row, dst) -> w.format().dequantizeRow(w, row, dst, 0), arena);
+        return f.quantize(w.name(), w.shape(), (row, dst) -> w.format().dequantizeRow(w, row, dst, 0), arena);
     }
 }

@@ -21,6 +21,10 @@ final class Workspace implements AutoCloseable {
     final Tensor attn;
     final Tensor gate;
     final Tensor up;
+    /** Outputs of the matmul groups ({@link dev.rg.api.backend.Kernels#matmulGroup}), in the order of their weights. */
+    final Tensor[] linearYX;
+    final Tensor[] qkv;
+    final Tensor[] gateUp;
     private final List<Tensor> all = new ArrayList<>();
 
     Workspace(Backend backend, ModelConfig c, int rows) {
@@ -40,6 +44,9 @@ final class Workspace implements AutoCloseable {
         attn = add(backend.allocate(rows, c.heads() * c.headDim()));
         gate = add(backend.allocate(rows, m));
         up = add(backend.allocate(rows, m));
+        linearYX = new Tensor[] {y, xb};
+        qkv = new Tensor[] {q, k, v};
+        gateUp = new Tensor[] {gate, up};
     }
 
     private Tensor add(Tensor t) {

@@ -126,6 +126,19 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        boolean allNative = true;
+        for (Weight w : weights) {
+            allNative &= nativeOp(Op.MATMUL, w);
+        }
+        if (allNative) {
+            fast.matmulGroup(x, weights, biases, outs);
+            return;
+        }
+        Kernels.super.matmulGroup(x, weights, biases, outs); // each through matmul above: native or reference
+    }
+
+    @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         if (nativeOp(Op.RMS_NORM)) {
             fast.rmsNorm(x, scale, eps, out);
