@@ -155,10 +155,9 @@ public final class Griffin {
                 k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
             } // later layers' temporal norm is fused into the previous layer's last residual add
             probe(ws.normed, l, "temporal_pre_norm");
-            if (lw.recurrent() != null) {
-                recurrent(lw.recurrent(), seq, ws, state, l);
-            } else {
-                attention(lw.attention(), seq, ws, state, l);
+            switch (lw) {
+                case LayerWeights.RecurrentLayer r -> recurrent(r.recurrent(), seq, ws, state, l);
+                case LayerWeights.AttentionLayer a -> attention(a.attention(), seq, ws, state, l);
             }
             k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
             probe(ws.x, l, "temporal residual add");

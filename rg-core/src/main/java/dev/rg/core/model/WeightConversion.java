@@ -13,13 +13,13 @@ import java.lang.foreign.Arena;
  */
 record WeightConversion(WeightFormat target, boolean includeHead) {
 
-    boolean applies(String name) {
-        return target != null && (WeightNames.isLinear(name) || (includeHead && name.equals(WeightNames.EMBEDDING)));
+    boolean applies(TensorRole role) {
+        return target != null && (role.isLinear() || (includeHead && role == TensorRole.EMBEDDING));
     }
 
     /** {@code w} in the target format (re-encoded from its exact dequantised values), or {@code w} itself. */
-    HostWeight apply(HostWeight w, Arena arena) {
-        if (!applies(w.name()) || w.format().name().equals(target.name())) {
+    HostWeight apply(HostWeight w, TensorRole role, Arena arena) {
+        if (!applies(role) || w.format().name().equals(target.name())) {
             return w;
         }
         return target.quantize(w.name(), w.shape(), (row, dst) -> w.format().dequantizeRow(w, row, dst, 0), arena);
