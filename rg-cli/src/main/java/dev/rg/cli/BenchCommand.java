@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.config.ModelConfig;
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Model;
 import dev.rg.core.runtime.MemoryReadProbe;
@@ -78,18 +79,19 @@ final class BenchCommand implements Callable<Integer> {
         }
         LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead, Map.of(), headFormat);
         String what;
-        Model m;
+        RecurrentGemma rg;
         try (TerminalProgress progress = new TerminalProgress("preparing")) {
             if (model != null) {
-                m = Model.load(model, options, progress);
+                rg = RecurrentGemma.loadForIds(model, options, progress);
                 what = model.getFileName().toString();
             } else {
                 String p = preset == null ? "2b" : preset;
-                m = Model.random(ModelConfig.preset(p), format == null ? "bf16" : format, 42, options, progress);
+                rg = RecurrentGemma.random(ModelConfig.preset(p), format == null ? "bf16" : format, 42, options, progress);
                 what = "preset " + p;
             }
         }
-        try (m) {
+        try (rg) {
+            Model m = rg.model();
             Warnings.print(m);
             // one configuration per list entry, all on this one model (building a 2B/9B model is the slow part); a single
             // -p and -b keep the original combined measurement and output

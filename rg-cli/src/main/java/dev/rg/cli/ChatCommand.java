@@ -1,9 +1,9 @@
 package dev.rg.cli;
 
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.Chat;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.model.Model;
-import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -27,12 +27,12 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Model m = model.load()) {
+        try (RecurrentGemma rg = model.load()) {
+            Model m = rg.model();
             Warnings.print(m);
-            GemmaTokenizer tok = GemmaTokenizer.load(m.dir());
             boolean tty = System.console() != null;
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            try (Chat chat = new Chat(m, tok)) {
+            try (Chat chat = rg.chat()) {
                 if (tty) {
                     System.err.println("rg chat with " + m.dir().getFileName() + " on " + m.backend().name()
                             + " (/reset to start over, /exit or Ctrl-D to quit)");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.io.AtomicFiles;
 import dev.rg.core.model.Finite;
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.NonFiniteException;
@@ -47,7 +48,8 @@ final class ForwardCommand implements Callable<Integer> {
         if (java.nio.file.Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " is a directory");
         }
-        try (Model m = model.load(); ModelState state = m.newState(1)) {
+        try (RecurrentGemma rg = model.loadForIds(); ModelState state = rg.newState(1)) {
+            Model m = rg.model();
             int vocab = m.config().vocabSize();
             Tensor logits = m.griffin().forward(state, ids, ids.length, Outputs.ALL);
             float[] all = new float[ids.length * vocab];

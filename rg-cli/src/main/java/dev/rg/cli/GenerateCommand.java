@@ -1,5 +1,6 @@
 package dev.rg.cli;
 
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.generate.Session;
 import dev.rg.core.model.Model;
@@ -32,10 +33,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String text = Prompts.clean(prompt, "--prompt");
-        try (Model m = model.load()) {
+        try (RecurrentGemma rg = model.load()) {
+            Model m = rg.model();
             Warnings.print(m);
-            GemmaTokenizer tok = GemmaTokenizer.load(m.dir());
-            try (Session s = new Session(m, tok)) {
+            GemmaTokenizer tok = rg.tokenizer();
+            try (Session s = rg.session()) {
                 int[] ids = chat ? Prompts.chatIds(tok, text) : s.encodeWithBos(text);
                 if (!noEcho && !chat && !Output.write(text)) {
                     return 0;

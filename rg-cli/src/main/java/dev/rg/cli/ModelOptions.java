@@ -1,7 +1,7 @@
 package dev.rg.cli;
 
 import dev.rg.core.model.LoadOptions;
-import dev.rg.core.model.Model;
+import dev.rg.core.RecurrentGemma;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -51,10 +51,19 @@ final class ModelOptions {
         return new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat);
     }
 
-    Model load() {
+    /** The model with its tokenizer, through the façade (which checks that the two fit). */
+    RecurrentGemma load() {
         Path dir = modelDir();
         try (TerminalProgress progress = new TerminalProgress("loading " + dir.getFileName())) {
-            return Model.load(dir, loadOptions(), progress);
+            return RecurrentGemma.load(dir, loadOptions(), progress);
+        }
+    }
+
+    /** For commands that run token ids: the tokenizer is loaded (and checked) when the directory has one. */
+    RecurrentGemma loadForIds() {
+        Path dir = modelDir();
+        try (TerminalProgress progress = new TerminalProgress("loading " + dir.getFileName())) {
+            return RecurrentGemma.loadForIds(dir, loadOptions(), progress);
         }
     }
 }

@@ -3,7 +3,9 @@ package dev.rg.cli;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
 import dev.rg.core.model.HeadFormat;
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.LoadProgress;
 import dev.rg.core.model.Loss;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
@@ -120,12 +122,14 @@ final class QualityCommand implements Callable<Integer> {
         return p;
     }
 
-    private Model load(Path dir, String format) {
-        return Model.load(dir, new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat));
+    private RecurrentGemma load(Path dir, String format) {
+        return RecurrentGemma.loadForIds(dir, new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat),
+                LoadProgress.NONE);
     }
 
     private float[] logits(Path dir, String format, int[] prompt) {
-        try (Model m = load(dir, format); ModelState s = m.newState(1)) {
+        try (RecurrentGemma rg = load(dir, format); ModelState s = rg.newState(1)) {
+            Model m = rg.model();
             float[] out = new float[prompt.length * m.config().vocabSize()];
             m.backend().download(m.griffin().forward(s, prompt, prompt.length, Outputs.ALL), out);
             return out;
@@ -134,7 +138,8 @@ final class QualityCommand implements Callable<Integer> {
 
     /** Chunks of [BOS] + 255 tokens, each a fresh sequence (as the embedded model's goldens define it). */
     private double perplexity(Path dir, String format, int[] corpus) {
-        try (Model m = load(dir, format)) {
+        try (RecurrentGemma rg = load(dir, format)) {
+            Model m = rg.model();
             Loss.Result total = new Loss.Result(0, 0);
             int chunks = Math.min(tokens, corpus.length) / 255;
             for (int c = 0; c < chunks; c++) {

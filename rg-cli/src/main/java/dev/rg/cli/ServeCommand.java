@@ -1,6 +1,7 @@
 package dev.rg.cli;
 
-import dev.rg.core.model.Model;
+import dev.rg.core.RecurrentGemma;
+import dev.rg.core.model.LoadProgress;
 import dev.rg.server.RgServer;
 import dev.rg.server.ServerOptions;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ final class ServeCommand implements Callable<Integer> {
         var load = model.loadOptions();
         RgServer server;
         try {
-            server = RgServer.start(options, () -> Model.load(dir, load));
+            server = RgServer.start(options, () -> RecurrentGemma.load(dir, load, LoadProgress.NONE));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
         }

@@ -61,6 +61,30 @@ class CliTest {
         assertTrue(err.toString().contains("99999"), err.toString());
     }
 
+    /** Every command that runs a model loads it through the façade, so a tokenizer larger than the vocabulary is refused. */
+    @Test
+    void everyModelCommandChecksTheTokenizerAgainstTheVocabulary(@TempDir Path tmp) throws Exception {
+        Path tiny = SHARED.resolve("fixtures/model/tiny-f32");
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            java.nio.file.Files.copy(tiny.resolve(f), tmp.resolve(f));
+        }
+        // austen-6m's tokenizer has 4096 pieces; the tiny model only 512 embeddings
+        java.nio.file.Files.copy(Path.of(AUSTEN).resolve("tokenizer.model"), tmp.resolve("tokenizer.model"));
+        String dir = tmp.toString();
+        String[][] commands = {
+            {"generate", "--model", dir, "--backend", "reference", "--prompt", "Hi", "--max-tokens", "2"},
+            {"chat", "--model", dir, "--backend", "reference"},
+            {"forward", "--model", dir, "--backend", "reference", "--ids", "2,17", "--out", tmp.resolve("f.json").toString()},
+            {"quality", "--model", dir, "--backend", "reference", "--ids", "2,17", "--formats", "f32"},
+            {"bench", "--model", dir, "--backend", "reference", "-p", "2", "-n", "1", "-r", "1", "--probe-mb", "1"},
+        };
+        for (String[] c : commands) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(2, rg(err, c), c[0] + ": " + err);
+            assertTrue(err.toString().contains("the tokenizer has 4096 pieces but the model only 512 embeddings"), c[0] + ": " + err);
+        }
+    }
+
     @Test
     void lonelySurrogatesAreReplacedNotCrashing() {
         assertEquals("a\uFFFDb", Prompts.clean("a\uD800b", "--prompt"));

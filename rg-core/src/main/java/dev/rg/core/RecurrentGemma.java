@@ -9,7 +9,10 @@ import dev.rg.core.generate.TextSink;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.LoadProgress;
 import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
+import dev.rg.core.config.ModelConfig;
 import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,11 +46,32 @@ public final class RecurrentGemma implements AutoCloseable {
         return load(dir, options, LoadProgress.NONE);
     }
 
-    /** Loads with a progress callback. */
+    /** Loads with a progress callback. The tokenizer is required and must fit the model's vocabulary. */
     public static RecurrentGemma load(Path dir, LoadOptions options, LoadProgress progress) {
-        GemmaTokenizer tok = GemmaTokenizer.load(dir);
+        return open(dir, GemmaTokenizer.load(dir), options, progress);
+    }
+
+    /**
+     * Loads a model that may come without tokenizer files (e.g. test fixtures run on token ids): a tokenizer in the
+     * directory is loaded and checked against the vocabulary as by {@link #load}; without one, {@link #tokenizer()}
+     * says so and {@link #session()} works on ids.
+     */
+    public static RecurrentGemma loadForIds(Path dir, LoadOptions options, LoadProgress progress) {
+        boolean hasTokenizer = Files.exists(dir.resolve(GemmaTokenizer.MODEL_FILE)) || Files.exists(dir.resolve(GemmaTokenizer.JSON_FILE));
+        return open(dir, hasTokenizer ? GemmaTokenizer.load(dir) : null, options, progress);
+    }
+
+    /**
+     * A model of the given architecture with seeded random weights and no tokenizer (benchmarks: no download); see
+     * {@link Model#random}.
+     */
+    public static RecurrentGemma random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress) {
+        return new RecurrentGemma(Model.random(config, format, seed, options, progress), null);
+    }
+
+    private static RecurrentGemma open(Path dir, GemmaTokenizer tok, LoadOptions options, LoadProgress progress) {
         Model m = Model.load(dir, options, progress);
-        if (tok.vocabSize() > m.config().vocabSize()) {
+        if (tok != null && tok.vocabSize() > m.config().vocabSize()) {
             m.close();
             throw new IllegalArgumentException(dir + ": the tokenizer has " + tok.vocabSize() + " pieces but the model only "
                     + m.config().vocabSize() + " embeddings");
@@ -59,13 +83,23 @@ public final class RecurrentGemma implements AutoCloseable {
         return model;
     }
 
+    /** The tokenizer; throws for a model loaded without one ({@link #random}, {@link #loadForIds} of a bare directory). */
     public GemmaTokenizer tokenizer() {
+        if (tokenizer == null) {
+            throw new IllegalStateException((model.dir() == null ? "a generated model" : model.dir().toString())
+                    + " has no tokenizer (tokenizer.model or tokenizer.json): only token ids can be fed");
+        }
         return tokenizer;
+    }
+
+    /** Whether a tokenizer came with the model. */
+    public boolean hasTokenizer() {
+        return tokenizer != null;
     }
 
     /** Continues {@code prompt} (BOS added), streaming text to {@code sink}. */
     public GenerationResult generate(String prompt, GenerationConfig config, TextSink sink) {
-        try (Session s = new Session(model, tokenizer)) {
+        try (Session s = new Session(model, tokenizer())) {
             return s.generate(prompt, config, sink);
         }
     }
@@ -73,12 +107,12 @@ public final class RecurrentGemma implements AutoCloseable {
     /** Continues several prompts in one batch (one pass over the weights per step for all of them). */
     public List<GenerationResult> generate(List<String> prompts, GenerationConfig config) {
         List<int[]> ids = new ArrayList<>();
-        try (Session s = new Session(model, tokenizer)) {
+        try (Session s = new Session(model, tokenizer())) {
             for (String p : prompts) {
                 ids.add(s.encodeWithBos(p));
             }
         }
-        return new BatchGenerator(model, tokenizer).generate(ids, config);
+        return new BatchGenerator(model, tokenizer()).generate(ids, config);
     }
 
     /** A new session for token-level control (feed, generate, continue). */
@@ -86,19 +120,24 @@ public final class RecurrentGemma implements AutoCloseable {
         return new Session(model, tokenizer);
     }
 
+    /** A fresh model state for {@code batch} sequences (for running {@code model().griffin()} on token ids directly). */
+    public ModelState newState(int batch) {
+        return model.newState(batch);
+    }
+
     /** A new multi-turn chat (for -it models). */
     public Chat chat() {
-        return new Chat(model, tokenizer);
+        return new Chat(model, tokenizer());
     }
 
     /** Text to ids (no BOS). */
     public int[] tokenize(String text) {
-        return tokenizer.encode(text);
+        return tokenizer().encode(text);
     }
 
     /** Ids to text. */
     public String detokenize(int[] ids) {
-        return tokenizer.decode(ids);
+        return tokenizer().decode(ids);
     }
 
     @Override

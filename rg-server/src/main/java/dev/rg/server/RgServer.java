@@ -2,6 +2,7 @@ package dev.rg.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.Model;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import io.helidon.http.HeaderNames;
@@ -88,24 +89,22 @@ public final class RgServer implements AutoCloseable {
     /**
      * Starts listening at once and loads the model on a background thread.
      *
-     * @param loader loads the model (its directory must hold the tokenizer)
+     * @param loader loads the model with its tokenizer (e.g. {@link RecurrentGemma#load}, which checks that they fit)
      */
-    public static RgServer start(ServerOptions options, Supplier<Model> loader) {
+    public static RgServer start(ServerOptions options, Supplier<RecurrentGemma> loader) {
         RgServer s = new RgServer(options);
         s.metrics.loading(true);
         Thread.ofPlatform().name("rg-loader").daemon().start(() -> {
-            Model model = null;
+            RecurrentGemma rg = null;
             try {
-                model = loader.get();
-                if (model.dir() == null) {
-                    throw new IllegalArgumentException("the model has no directory, so no tokenizer to serve it with");
-                }
-                GemmaTokenizer tok = GemmaTokenizer.load(model.dir());
+                rg = loader.get();
+                Model model = rg.model();
+                GemmaTokenizer tok = rg.tokenizer();
                 RequestParser parser = new RequestParser(s.mapper, tok, options);
                 s.engine.complete(new Engine(model, tok, parser, new Scheduler(model, tok, options, s.metrics)));
             } catch (RuntimeException | Error e) {
-                if (model != null) {
-                    model.close();
+                if (rg != null) {
+                    rg.close();
                 }
                 s.engine.completeExceptionally(e);
             } finally {

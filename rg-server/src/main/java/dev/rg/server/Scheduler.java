@@ -2,6 +2,7 @@ package dev.rg.server;
 
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
+import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
 import dev.rg.core.model.Model;
@@ -47,6 +48,8 @@ final class Scheduler implements AutoCloseable {
     private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
     private final List<Generation> decoding = new ArrayList<>();
     private final BatchDecoder decoder;
+    private final DeviceTopK deviceTopK = new DeviceTopK();
+    private final int[] firstToken = new int[1];
     private final StateCache cache;
     private final Thread thread;
     private final float[] prefillLogits;
@@ -183,12 +186,18 @@ final class Scheduler implements AutoCloseable {
             if (g.fed < prompt.length) {
                 continue;
             }
-            model.backend().download(logits, prefillLogits);
+            int first;
+            if (onTopK(g)) {
+                deviceTopK.sample(model.griffin().kernels(), logits, new Sampler[] {g.sampler}, firstToken);
+                first = firstToken[0];
+            } else {
+                model.backend().download(logits, prefillLogits);
+                first = choose(g, prefillLogits, 0);
+            }
             prefilling.poll();
             if (cache.enabled()) {
                 keep(prompt, g.prefill, null);
             }
-            int first = choose(g, prefillLogits, 0);
             if (accept(g, first)) {
                 closePrefill(g);
                 inFlight--;
@@ -231,10 +240,30 @@ final class Scheduler implements AutoCloseable {
             return;
         }
         metrics.step(decoding.size());
-        float[] logits = decoder.step();
+        boolean topK = true;
+        for (Generation g : decoding) {
+            topK &= onTopK(g);
+        }
+        int[] picked;
+        if (topK) {
+            // only k ids and values per sequence cross from the backend
+            Tensor logits = decoder.stepOnBackend();
+            Sampler[] rows = new Sampler[logits.rows()];
+            for (Generation g : decoding) {
+                rows[g.slot.row()] = g.sampler;
+            }
+            picked = new int[rows.length];
+            deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
+        } else {
+            float[] logits = decoder.step();
+            picked = new int[logits.length / vocab];
+            for (Generation g : decoding) {
+                picked[g.slot.row()] = choose(g, logits, g.slot.row() * vocab);
+            }
+        }
         for (Iterator<Generation> it = decoding.iterator(); it.hasNext(); ) {
             Generation g = it.next();
-            int token = choose(g, logits, g.slot.row() * vocab);
+            int token = picked[g.slot.row()];
             if (accept(g, token)) {
                 it.remove();
                 if (cache.enabled()) {
@@ -261,6 +290,14 @@ final class Scheduler implements AutoCloseable {
         }
         cache.put(key, copy);
         metrics.cache(cache.bytes(), cache.size());
+    }
+
+    /**
+     * Whether the sequence samples from the k largest logits alone (top-k set, no penalty: OpenAI's penalties change
+     * the logits of generated tokens, which can move them in or out of the top k).
+     */
+    private static boolean onTopK(Generation g) {
+        return g.generatedCounts == null && g.sampler.deviceTopK() > 0;
     }
 
     /** Applies OpenAI's frequency/presence penalties to the row, then samples. */

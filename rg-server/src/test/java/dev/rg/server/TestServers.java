@@ -1,7 +1,7 @@
 package dev.rg.server;
 
 import dev.rg.core.model.LoadOptions;
-import dev.rg.core.model.Model;
+import dev.rg.core.RecurrentGemma;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +32,7 @@ final class TestServers {
     }
 
     static RgServer start(ServerOptions options) {
-        RgServer s = RgServer.start(options, () -> Model.load(austen(), LoadOptions.defaults().withThreads(1)));
+        RgServer s = RgServer.start(options, () -> RecurrentGemma.load(austen(), LoadOptions.defaults().withThreads(1)));
         s.awaitReady(Duration.ofMinutes(2));
         return s;
     }

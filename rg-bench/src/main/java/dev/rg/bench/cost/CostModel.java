@@ -5,6 +5,8 @@ import dev.rg.api.format.WeightFormats;
 import dev.rg.api.tensor.Shape;
 import dev.rg.core.config.BlockType;
 import dev.rg.core.config.ModelConfig;
+import dev.rg.core.model.ExpectedTensor;
+import dev.rg.core.model.TensorRole;
 import dev.rg.core.model.WeightNames;
 import java.util.Map;
 import java.util.Optional;
@@ -157,13 +159,15 @@ public final class CostModel {
     public static OpCost decodeStep(ModelConfig c, WeightFormat f) {
         double bytes = 0;
         double flops = 0;
-        for (Map.Entry<String, Shape> e : WeightNames.expected(c).entrySet()) {
-            String name = e.getKey();
-            Shape s = e.getValue();
-            boolean linear = WeightNames.isLinear(name);
-            WeightFormat wf = linear ? f : name.equals(WeightNames.EMBEDDING) ? WeightFormats.bf16() : WeightFormats.f32();
+        for (ExpectedTensor t : WeightNames.tensors(c)) {
+            Shape s = t.shape();
+            WeightFormat wf = switch (t.role()) {
+                case LINEAR -> f;
+                case EMBEDDING -> WeightFormats.bf16();
+                case NORM, BIAS, CONV, GATE, PARAM -> WeightFormats.f32();
+            };
             bytes += wf.byteSize(s);
-            if (linear || name.equals(WeightNames.EMBEDDING)) {
+            if (t.role() == TensorRole.LINEAR || t.role() == TensorRole.EMBEDDING) {
                 flops += 2.0 * s.elementCount();
             }
         }

@@ -150,6 +150,16 @@ public final class BatchDecoder implements AutoCloseable {
      * @throws IllegalStateException if there are no members or a member has no next token
      */
     public float[] step() {
+        Tensor out = stepOnBackend();
+        model.backend().download(out, logits);
+        return logits;
+    }
+
+    /**
+     * Like {@link #step} but leaves the logits on the backend (row {@code slot.row()} per member; valid until the
+     * next step), e.g. for {@link DeviceTopK}, which brings only the k largest per row across.
+     */
+    public Tensor stepOnBackend() {
         requireOpen();
         if (changed) {
             rebuild();
@@ -167,11 +177,10 @@ public final class BatchDecoder implements AutoCloseable {
             s.next = -1;
         }
         Tensor out = model.griffin().forward(batch, ids, 1, Outputs.LAST);
-        model.backend().download(out, logits);
         for (Slot s : members) {
             s.position++;
         }
-        return logits;
+        return out;
     }
 
     /** Applies joins and leaves: a fresh batch state holding exactly the members, in row order. */

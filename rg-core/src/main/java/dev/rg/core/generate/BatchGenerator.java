@@ -62,6 +62,8 @@ public final class BatchGenerator {
         int[] first = new int[batch];
         long[] prefillNanos = new long[batch];
         Sampler[] samplers = new Sampler[batch];
+        Sampler[] active = new Sampler[batch];
+        DeviceTopK topK = new DeviceTopK();
         BitSet[] seen = new BitSet[batch];
         float[] row = new float[vocab];
         try (ModelState state = model.newState(batch)) {
@@ -83,10 +85,16 @@ public final class BatchGenerator {
                 long t0 = System.nanoTime();
                 try (ModelState one = model.newState(1)) {
                     Tensor logits = model.griffin().forward(one, p, p.length, Outputs.LAST);
-                    backend.download(logits, row);
+                    if (samplers[b].deviceTopK() > 0) {
+                        int[] picked = new int[1];
+                        topK.sample(model.griffin().kernels(), logits, new Sampler[] {samplers[b]}, picked);
+                        first[b] = picked[0];
+                    } else {
+                        backend.download(logits, row);
+                        first[b] = samplers[b].sample(row, 0);
+                    }
                     state.copySequence(one, 0, b);
                 }
-                first[b] = samplers[b].sample(row, 0);
                 prefillNanos[b] = System.nanoTime() - t0;
             }
             int[][] tokens = new int[batch][config.maxNewTokens()];
@@ -115,10 +123,18 @@ public final class BatchGenerator {
                     break;
                 }
                 Tensor out = model.griffin().forward(state, next, 1, Outputs.LAST);
-                backend.download(out, logits);
                 for (int b = 0; b < batch; b++) {
-                    if (reasons[b] == null) {
-                        next[b] = samplers[b].sample(logits, b * vocab);
+                    active[b] = reasons[b] == null ? samplers[b] : null;
+                }
+                if (DeviceTopK.applies(active)) {
+                    // only k ids and values per row cross from the backend
+                    topK.sample(model.griffin().kernels(), out, active, next);
+                } else {
+                    backend.download(out, logits);
+                    for (int b = 0; b < batch; b++) {
+                        if (active[b] != null) {
+                            next[b] = active[b].sample(logits, b * vocab);
+                        }
                     }
                 }
             }

@@ -28,6 +28,9 @@ public final class Session implements AutoCloseable {
     private final Backend backend;
     private final int vocab;
     private final float[] logitsRow;
+    private final DeviceTopK topK = new DeviceTopK();
+    private final Sampler[] oneSampler = new Sampler[1];
+    private final int[] picked = new int[1];
     private final int[] argmax = new int[1];
     private final int[] one = new int[1];
     /** Tokens of the context so far, for the repetition penalty (fixed size: one bit per vocabulary entry). */
@@ -229,6 +232,12 @@ public final class Session implements AutoCloseable {
                 requireFinite(logitsRow);
             }
             return id;
+        }
+        if (sampler.deviceTopK() > 0) {
+            // top-k sampling: only k ids and values cross from the backend, not the whole row
+            oneSampler[0] = sampler;
+            topK.sample(model.griffin().kernels(), lastLogits, oneSampler, picked);
+            return picked[0];
         }
         backend.download(lastLogits, logitsRow);
         requireFinite(logitsRow);

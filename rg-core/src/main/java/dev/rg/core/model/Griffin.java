@@ -56,14 +56,17 @@ public final class Griffin {
         mlpBiases = new Weight[layers][];
         for (int l = 0; l < layers; l++) {
             LayerWeights lw = weights.layers().get(l);
-            if (lw.recurrent() != null) {
-                LayerWeights.Recurrent r = lw.recurrent();
-                temporalWeights[l] = new Weight[] {r.linearY(), r.linearX()};
-                temporalBiases[l] = new Weight[] {r.linearYBias(), r.linearXBias()};
-            } else {
-                LayerWeights.Attention a = lw.attention();
-                temporalWeights[l] = new Weight[] {a.q(), a.k(), a.v()};
-                temporalBiases[l] = new Weight[] {a.qBias(), a.kBias(), a.vBias()};
+            switch (lw) {
+                case LayerWeights.RecurrentLayer rl -> {
+                    LayerWeights.Recurrent r = rl.recurrent();
+                    temporalWeights[l] = new Weight[] {r.linearY(), r.linearX()};
+                    temporalBiases[l] = new Weight[] {r.linearYBias(), r.linearXBias()};
+                }
+                case LayerWeights.AttentionLayer al -> {
+                    LayerWeights.Attention a = al.attention();
+                    temporalWeights[l] = new Weight[] {a.q(), a.k(), a.v()};
+                    temporalBiases[l] = new Weight[] {a.qBias(), a.kBias(), a.vBias()};
+                }
             }
             LayerWeights.Mlp m = lw.mlp();
             mlpWeights[l] = new Weight[] {m.gate(), m.up()};
@@ -185,10 +188,9 @@ public final class Griffin {
                 k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
             } // later layers' temporal norm is fused into the previous layer's last residual add
             probe(ws.normed, l, "temporal_pre_norm");
-            if (lw.recurrent() != null) {
-                recurrent(lw.recurrent(), seq, ws, state, l);
-            } else {
-                attention(lw.attention(), seq, ws, state, l);
+            switch (lw) {
+                case LayerWeights.RecurrentLayer r -> recurrent(r.recurrent(), seq, ws, state, l);
+                case LayerWeights.AttentionLayer a -> attention(a.attention(), seq, ws, state, l);
             }
             k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
             probe(ws.x, l, "temporal residual add");

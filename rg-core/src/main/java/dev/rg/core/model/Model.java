@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A loaded model: the {@link Griffin} on its backend plus what keeps it alive (file mappings, converted
@@ -50,7 +51,7 @@ public final class Model implements AutoCloseable {
             WeightConversion conversion = new WeightConversion(target,
                     HeadFormat.resolve(target, options.quantizeHead(), options.headFormat()));
             ModelAssembler asm = new ModelAssembler(config, backend, conversion, arena, progress);
-            Griffin g = asm.assemble(source::read);
+            Griffin g = asm.assemble(t -> source.read(t.name(), t.shape()));
             return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount());
         } catch (RuntimeException e) {
             backend.close();
@@ -123,9 +124,18 @@ public final class Model implements AutoCloseable {
         return m;
     }
 
-    /** The format of the linear layers (what people call the model's format), e.g. {@code nf4}. */
+    /**
+     * The format of the linear layers (what people call the model's format), e.g. {@code nf4}: the formats of
+     * every {@link TensorRole#LINEAR} tensor, joined with {@code +} in name order if they differ ({@code ?} if none).
+     */
     public String linearFormat() {
-        return formats.getOrDefault(WeightNames.layer(0) + "mlp_block.up_proj.weight", "?");
+        TreeSet<String> linear = new TreeSet<>();
+        formats.forEach((name, format) -> {
+            if (WeightNames.isLinear(name)) {
+                linear.add(format);
+            }
+        });
+        return linear.isEmpty() ? "?" : String.join("+", linear);
     }
 
     /** The format of the tied embedding / LM head, e.g. {@code int8}. */

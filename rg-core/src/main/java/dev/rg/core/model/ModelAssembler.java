@@ -3,22 +3,22 @@ package dev.rg.core.model;
 import dev.rg.api.backend.Backend;
 import dev.rg.api.backend.Op;
 import dev.rg.api.backend.RgLruWeights;
+import dev.rg.api.format.InvalidWeightException;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostWeight;
-import dev.rg.api.tensor.Shape;
 import dev.rg.api.tensor.Weight;
-import dev.rg.core.config.BlockType;
 import dev.rg.core.config.ModelConfig;
 import dev.rg.core.runtime.FallbackKernels;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Turns host weights (from a checkpoint or generated) into a {@link Griffin} on a backend: converts the
@@ -43,27 +43,30 @@ final class ModelAssembler {
         this.progress = progress;
     }
 
-    /** Builds the model; {@code source} returns the host weight of a name with the expected shape. */
-    Griffin assemble(BiFunction<String, Shape, HostWeight> source) {
-        Map<String, Shape> expected = WeightNames.expected(config);
+    /** Builds the model; {@code source} returns the host weight of an expected tensor, with its shape. */
+    Griffin assemble(Function<ExpectedTensor, HostWeight> source) {
+        List<ExpectedTensor> expected = WeightNames.tensors(config);
         long total = 0;
-        for (Shape s : expected.values()) {
-            total += s.elementCount();
+        for (ExpectedTensor t : expected) {
+            total += t.shape().elementCount();
         }
-        Map<String, Weight> loaded = new LinkedHashMap<>();
+        Map<String, Weight> loaded = new HashMap<>();
         long done = 0;
-        for (Map.Entry<String, Shape> e : expected.entrySet()) {
-            HostWeight hw = source.apply(e.getKey(), e.getValue());
-            if (!hw.shape().equals(e.getValue())) {
-                throw new dev.rg.api.format.InvalidWeightException("tensor '" + e.getKey() + "' has shape " + hw.shape()
-                        + " but the config needs " + e.getValue());
+        for (ExpectedTensor t : expected) {
+            HostWeight hw = source.apply(t);
+            if (!hw.shape().equals(t.shape())) {
+                throw new InvalidWeightException("tensor '" + t.name() + "' has shape " + hw.shape() + " but the config needs "
+                        + t.shape());
             }
             hw.format().validate(hw);
-            loaded.put(e.getKey(), place(SoftplusLambda.atLoad(conversion.apply(hw, arena), arena)));
-            done += e.getValue().elementCount();
+            HostWeight converted = conversion.apply(hw, t.role(), arena);
+            // constants every backend would derive per call are computed here, once (Λ -> softplus(Λ))
+            loaded.put(t.name(), place(t.spec() == TensorSpec.LRU_PARAM ? SoftplusLambda.of(converted, arena) : converted,
+                    t.role()));
+            done += t.shape().elementCount();
             progress.update("load", done, total);
         }
-        return new Griffin(config, backend, FallbackKernels.forBackend(backend, hostOf, hostOnly), weights(loaded));
+        return new Griffin(config, backend, FallbackKernels.forBackend(backend, hostOf, hostOnly), bind(loaded));
     }
 
     /** The weight format of every tensor after conversion (for {@code rg info}). */
@@ -76,13 +79,14 @@ final class ModelAssembler {
         return hostOnly.size();
     }
 
-    private Weight place(HostWeight hw) {
+    private Weight place(HostWeight hw, TensorRole role) {
         formats.put(hw.name(), hw.format().name());
-        boolean big = WeightNames.isLinear(hw.name()) || hw.name().equals(WeightNames.EMBEDDING);
-        boolean runnable = big
-                ? backend.capabilities().supports(Op.MATMUL, hw.format().name())
-                        && (!hw.name().equals(WeightNames.EMBEDDING) || backend.capabilities().supports(Op.EMBED, hw.format().name()))
-                : true;
+        String f = hw.format().name();
+        boolean runnable = switch (role) {
+            case LINEAR -> backend.capabilities().supports(Op.MATMUL, f);
+            case EMBEDDING -> backend.capabilities().supports(Op.MATMUL, f) && backend.capabilities().supports(Op.EMBED, f);
+            case NORM, BIAS, CONV, GATE, PARAM -> true;
+        };
         if (!runnable) {
             hostOnly.add(hw);
             hostOf.put(hw, hw);
@@ -93,31 +97,34 @@ final class ModelAssembler {
         return w;
     }
 
-    private ModelWeights weights(Map<String, Weight> w) {
+    /** Binds the loaded tensors (by name) into the model's weight records, layer kind by layer kind. */
+    private ModelWeights bind(Map<String, Weight> loaded) {
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.layers(); i++) {
-            String p = WeightNames.layer(i);
-            String t = p + "temporal_block.";
-            LayerWeights.Mlp mlp = new LayerWeights.Mlp(w.get(p + "mlp_block.gate_proj.weight"), w.get(p + "mlp_block.gate_proj.bias"),
-                    w.get(p + "mlp_block.up_proj.weight"), w.get(p + "mlp_block.up_proj.bias"),
-                    w.get(p + "mlp_block.down_proj.weight"), w.get(p + "mlp_block.down_proj.bias"));
-            LayerWeights.Recurrent rec = null;
-            LayerWeights.Attention att = null;
-            if (config.blockType(i) == BlockType.RECURRENT) {
-                RgLruWeights lru = new RgLruWeights(w.get(t + "rg_lru.input_gate_weight"), w.get(t + "rg_lru.input_gate_bias"),
-                        w.get(t + "rg_lru.recurrent_gate_weight"), w.get(t + "rg_lru.recurrent_gate_bias"),
-                        w.get(t + "rg_lru.recurrent_param"), config.heads());
-                rec = new LayerWeights.Recurrent(w.get(t + "linear_y.weight"), w.get(t + "linear_y.bias"),
-                        w.get(t + "linear_x.weight"), w.get(t + "linear_x.bias"), w.get(t + "conv_1d.weight"),
-                        w.get(t + "conv_1d.bias"), lru, w.get(t + "linear_out.weight"), w.get(t + "linear_out.bias"));
-            } else {
-                att = new LayerWeights.Attention(w.get(t + "q_proj.weight"), w.get(t + "q_proj.bias"), w.get(t + "k_proj.weight"),
-                        w.get(t + "k_proj.bias"), w.get(t + "v_proj.weight"), w.get(t + "v_proj.bias"),
-                        w.get(t + "o_proj.weight"), w.get(t + "o_proj.bias"));
-            }
-            layers.add(new LayerWeights(config.blockType(i), w.get(p + "temporal_pre_norm.weight"),
-                    w.get(p + "channel_pre_norm.weight"), mlp, rec, att));
+            int layer = i;
+            Function<TensorSpec, Weight> w = s -> s.presentIn(config) ? loaded.get(s.name(layer)) : null;
+            LayerWeights.Mlp mlp = new LayerWeights.Mlp(w.apply(TensorSpec.MLP_GATE), w.apply(TensorSpec.MLP_GATE_BIAS),
+                    w.apply(TensorSpec.MLP_UP), w.apply(TensorSpec.MLP_UP_BIAS), w.apply(TensorSpec.MLP_DOWN),
+                    w.apply(TensorSpec.MLP_DOWN_BIAS));
+            Weight temporalNorm = w.apply(TensorSpec.TEMPORAL_NORM);
+            Weight channelNorm = w.apply(TensorSpec.CHANNEL_NORM);
+            layers.add(switch (config.blockType(i)) {
+                case RECURRENT -> new LayerWeights.RecurrentLayer(temporalNorm, channelNorm, mlp, new LayerWeights.Recurrent(
+                        w.apply(TensorSpec.LINEAR_Y), w.apply(TensorSpec.LINEAR_Y_BIAS), w.apply(TensorSpec.LINEAR_X),
+                        w.apply(TensorSpec.LINEAR_X_BIAS), w.apply(TensorSpec.CONV), w.apply(TensorSpec.CONV_BIAS), rgLru(w),
+                        w.apply(TensorSpec.LINEAR_OUT), w.apply(TensorSpec.LINEAR_OUT_BIAS)));
+                case ATTENTION -> new LayerWeights.AttentionLayer(temporalNorm, channelNorm, mlp, new LayerWeights.Attention(
+                        w.apply(TensorSpec.Q), w.apply(TensorSpec.Q_BIAS), w.apply(TensorSpec.K), w.apply(TensorSpec.K_BIAS),
+                        w.apply(TensorSpec.V), w.apply(TensorSpec.V_BIAS), w.apply(TensorSpec.O), w.apply(TensorSpec.O_BIAS)));
+            });
         }
-        return new ModelWeights(w.get(WeightNames.EMBEDDING), w.get(WeightNames.FINAL_NORM), layers);
+        return new ModelWeights(loaded.get(TensorSpec.EMBEDDING.name(-1)), loaded.get(TensorSpec.FINAL_NORM.name(-1)), layers);
+    }
+
+    /** The RG-LRU parameters of one recurrent layer: the gates and Λ (recurrent_param) as loaded. */
+    private RgLruWeights rgLru(Function<TensorSpec, Weight> w) {
+        return new RgLruWeights(w.apply(TensorSpec.LRU_INPUT_GATE), w.apply(TensorSpec.LRU_INPUT_GATE_BIAS),
+                w.apply(TensorSpec.LRU_RECURRENT_GATE), w.apply(TensorSpec.LRU_RECURRENT_GATE_BIAS),
+                w.apply(TensorSpec.LRU_PARAM), config.heads());
     }
 }

@@ -21,15 +21,18 @@ public record ModelWeights(Weight embedding, Weight finalNorm, List<LayerWeights
         for (LayerWeights l : layers) {
             n += l.temporalNorm().byteSize() + l.channelNorm().byteSize();
             n += sum(l.mlp().gate(), l.mlp().gateBias(), l.mlp().up(), l.mlp().upBias(), l.mlp().down(), l.mlp().downBias());
-            if (l.recurrent() != null) {
-                LayerWeights.Recurrent r = l.recurrent();
-                n += sum(r.linearY(), r.linearYBias(), r.linearX(), r.linearXBias(), r.conv(), r.convBias(), r.linearOut(),
-                        r.linearOutBias(), r.lru().inputGateWeight(), r.lru().inputGateBias(), r.lru().recurrentGateWeight(),
-                        r.lru().recurrentGateBias(), r.lru().softplusLambda());
-            } else {
-                LayerWeights.Attention a = l.attention();
-                n += sum(a.q(), a.qBias(), a.k(), a.kBias(), a.v(), a.vBias(), a.o(), a.oBias());
-            }
+            n += switch (l) {
+                case LayerWeights.RecurrentLayer rl -> {
+                    LayerWeights.Recurrent r = rl.recurrent();
+                    yield sum(r.linearY(), r.linearYBias(), r.linearX(), r.linearXBias(), r.conv(), r.convBias(), r.linearOut(),
+                            r.linearOutBias(), r.lru().inputGateWeight(), r.lru().inputGateBias(), r.lru().recurrentGateWeight(),
+                            r.lru().recurrentGateBias(), r.lru().softplusLambda());
+                }
+                case LayerWeights.AttentionLayer al -> {
+                    LayerWeights.Attention a = al.attention();
+                    yield sum(a.q(), a.qBias(), a.k(), a.kBias(), a.v(), a.vBias(), a.o(), a.oBias());
+                }
+            };
         }
         return n;
     }

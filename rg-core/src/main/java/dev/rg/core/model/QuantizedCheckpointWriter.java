@@ -69,17 +69,17 @@ public final class QuantizedCheckpointWriter {
             LoadProgress progress) throws IOException {
         try (Checkpoint ck = Checkpoint.open(src); Arena arena = Arena.ofConfined()) {
             CheckpointWeights source = new CheckpointWeights(ck, config);
-            Map<String, Shape> expected = WeightNames.expected(config);
+            List<ExpectedTensor> expected = WeightNames.tensors(config);
             List<RawTensor> tensors = new ArrayList<>();
             Map<String, String> formats = new TreeMap<>();
             Map<String, Map<String, Double>> params = new TreeMap<>();
             long total = 0;
-            for (Shape s : expected.values()) {
-                total += s.elementCount();
+            for (ExpectedTensor t : expected) {
+                total += t.shape().elementCount();
             }
             long done = 0;
-            for (Map.Entry<String, Shape> e : expected.entrySet()) {
-                HostWeight w = conversion.apply(source.read(e.getKey(), e.getValue()), arena);
+            for (ExpectedTensor e : expected) {
+                HostWeight w = conversion.apply(source.read(e.name(), e.shape()), e.role(), arena);
                 w.format().validate(w);
                 if (w.format() instanceof DenseFormat d) {
                     tensors.add(new RawTensor(w.name(), dtype(d), w.shape(), w.part(WeightFormat.DATA), ""));
@@ -93,7 +93,7 @@ public final class QuantizedCheckpointWriter {
                         tensors.add(new RawTensor(n, DType.U8, Shape.of(p.getValue().byteSize()), p.getValue(), ""));
                     }
                 }
-                done += e.getValue().elementCount();
+                done += e.shape().elementCount();
                 progress.update("convert", done, total);
             }
             long bytes = tensors.stream().mapToLong(t -> t.data().byteSize()).sum();

@@ -35,12 +35,21 @@ final class RandomWeights {
         }
     }
 
-    HostWeight create(String name, Shape shape) {
-        boolean linear = WeightNames.isLinear(name);
-        boolean embedding = name.equals(WeightNames.EMBEDDING);
-        WeightFormat format = linear ? linearFormat : embedding ? headFormat : WeightFormats.f32();
-        double std = std(name, shape);
-        double mean = name.endsWith("recurrent_param") ? 1.0 : 0.0;
+    HostWeight create(ExpectedTensor t) {
+        String name = t.name();
+        Shape shape = t.shape();
+        WeightFormat format = switch (t.role()) {
+            case LINEAR -> linearFormat;
+            case EMBEDDING -> headFormat;
+            case NORM, BIAS, CONV, GATE, PARAM -> WeightFormats.f32();
+        };
+        double std = switch (t.role()) {
+            case NORM -> 0.1;
+            case BIAS, PARAM -> 0.05;
+            case EMBEDDING -> Math.sqrt(1.0 / config.hiddenSize());
+            case LINEAR, CONV, GATE -> Math.sqrt(1.0 / shape.lastDim());
+        };
+        double mean = t.role() == TensorRole.PARAM ? 1.0 : 0.0;
         long salt = new SplittableRandom(seed ^ name.hashCode()).nextLong();
         return format.quantize(name, shape, (row, dst) -> {
             int start = (int) ((mix(salt + row) >>> 1) % POOL);
@@ -48,19 +57,6 @@ final class RandomWeights {
                 dst[i] = (float) (mean + std * pool[(start + i * 7) & (POOL - 1)]);
             }
         }, arena);
-    }
-
-    private double std(String name, Shape shape) {
-        if (name.endsWith("norm.weight")) {
-            return 0.1;
-        }
-        if (name.endsWith(".bias") || name.endsWith("recurrent_param")) {
-            return 0.05;
-        }
-        if (name.equals(WeightNames.EMBEDDING)) {
-            return Math.sqrt(1.0 / config.hiddenSize());
-        }
-        return Math.sqrt(1.0 / shape.lastDim());
     }
 
     /** A 64-bit finaliser (splitmix64): decorrelates consecutive row numbers. */

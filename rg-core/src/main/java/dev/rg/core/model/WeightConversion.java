@@ -14,17 +14,17 @@ import java.lang.foreign.Arena;
  */
 record WeightConversion(WeightFormat target, WeightFormat head) {
 
-    /** The format {@code name} is converted to, or null when it stays as stored. */
-    WeightFormat formatOf(String name) {
-        if (name.equals(WeightNames.EMBEDDING)) {
+    /** The format a tensor of this role is converted to, or null when it stays as stored. */
+    WeightFormat formatOf(TensorRole role) {
+        if (role == TensorRole.EMBEDDING) {
             return head;
         }
-        return WeightNames.isLinear(name) ? target : null;
+        return role.isLinear() ? target : null;
     }
 
     /** {@code w} in its target format (re-encoded from its exact dequantised values), or {@code w} itself. */
-    HostWeight apply(HostWeight w, Arena arena) {
-        WeightFormat f = formatOf(w.name());
+    HostWeight apply(HostWeight w, TensorRole role, Arena arena) {
+        WeightFormat f = formatOf(role);
         if (f == null || w.format().name().equals(f.name())) {
             return w;
         }
