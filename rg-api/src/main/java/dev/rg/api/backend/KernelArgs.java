@@ -17,6 +17,18 @@ public final class KernelArgs {
         }
     }
 
+    /**
+     * Fails unless the state tensor {@code t} has {@code cols} columns and at least {@code batch} rows: a kernel
+     * reads and writes the first {@code batch} rows (one per sequence of the call) and leaves the others
+     * untouched, so a state allocated for more sequences can be advanced for a prefix of them.
+     */
+    public static void state(String what, Tensor t, int batch, int cols) {
+        if (t.rows() < batch || t.cols() != cols) {
+            throw new IllegalArgumentException(what + " must have at least " + batch + " rows of " + cols + " but is "
+                    + t.rows() + "x" + t.cols());
+        }
+    }
+
     /** Fails unless {@code a} and {@code b} have the same shape. */
     public static void sameShape(String what, Tensor a, Tensor b) {
         if (a.rows() != b.rows() || a.cols() != b.cols()) {

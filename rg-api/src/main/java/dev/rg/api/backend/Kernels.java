@@ -10,6 +10,11 @@ import dev.rg.api.tensor.Weight;
  *
  * <p>Exact semantics are those of the reference backend, which every backend is tested against by the
  * conformance kit. Output tensors never alias inputs unless a method says so.
+ *
+ * <p>A state tensor ({@code [batch, ...]} below: conv history, RG-LRU state, key/value caches) may have more rows
+ * than the call's {@code seq.batch()}: row b is sequence b of the call and rows from {@code seq.batch()} on are
+ * left untouched (a decoder holding states for more sequences advances the first ones, see
+ * {@link KernelArgs#state}).
  */
 public interface Kernels {
 

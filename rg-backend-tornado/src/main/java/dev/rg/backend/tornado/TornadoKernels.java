@@ -247,7 +247,7 @@ final class TornadoKernels implements Kernels {
             int k = Math.toIntExact(kernel.shape().lastDim());
             KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
             KernelArgs.elements("conv1d bias", bias, c);
-            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+            KernelArgs.state("conv1d state", state, seq.batch(), (k - 1) * c);
             int ko = small(kernel);
             int bo = small(bias);
             int xo = off(x);
@@ -284,7 +284,7 @@ final class TornadoKernels implements Kernels {
             KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
             KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
             KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-            KernelArgs.shape("rgLru state", state, seq.batch(), width);
+            KernelArgs.state("rgLru state", state, seq.batch(), width);
             long n = (long) seq.rows() * width;
             int coef = dev.scratch(n);
             int in = dev.scratch(n);
@@ -361,8 +361,8 @@ final class TornadoKernels implements Kernels {
             KernelArgs.shape("attention output", out, n, spec.heads() * hd);
             KernelArgs.shape("attention key", k, n, kvCols);
             KernelArgs.shape("attention value", v, n, kvCols);
-            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+            KernelArgs.state("key cache", keyCache, seq.batch(), spec.cacheCols());
+            KernelArgs.state("value cache", valueCache, seq.batch(), spec.cacheCols());
             if (hd > RgKernels.MAX_HEAD_DIM) {
                 throw new IllegalArgumentException("attention: head dimension " + hd + " above the tornado backend's limit "
                         + RgKernels.MAX_HEAD_DIM);

@@ -153,7 +153,7 @@ final class VectorKernels implements Kernels {
         int k = Math.toIntExact(kernel.shape().lastDim());
         KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
         KernelArgs.elements("conv1d bias", bias, c);
-        KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+        KernelArgs.state("conv1d state", state, seq.batch(), (k - 1) * c);
         VectorWeight kw = dense("conv1d kernel", kernel);
         VectorWeight bw = dense("conv1d bias", bias);
         float[] xs = data(x);
@@ -182,7 +182,7 @@ final class VectorKernels implements Kernels {
         KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
         KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
         KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-        KernelArgs.shape("rgLru state", state, seq.batch(), width);
+        KernelArgs.state("rgLru state", state, seq.batch(), width);
         VectorWeight inW = dense("input gate weight", weights.inputGateWeight());
         VectorWeight inB = dense("input gate bias", weights.inputGateBias());
         VectorWeight recW = dense("recurrent gate weight", weights.recurrentGateWeight());
@@ -225,8 +225,8 @@ final class VectorKernels implements Kernels {
         KernelArgs.shape("attention output", out, n, spec.heads() * hd);
         KernelArgs.shape("attention key", k, n, kvCols);
         KernelArgs.shape("attention value", v, n, kvCols);
-        KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-        KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+        KernelArgs.state("key cache", keyCache, seq.batch(), spec.cacheCols());
+        KernelArgs.state("value cache", valueCache, seq.batch(), spec.cacheCols());
         float[] qs = data(q);
         float[] ks = data(k);
         float[] vs = data(v);

@@ -160,7 +160,7 @@ public final class ReferenceKernels implements Kernels {
         int k = Math.toIntExact(kernel.shape().lastDim());
         KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
         KernelArgs.elements("conv1d bias", bias, c);
-        KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+        KernelArgs.state("conv1d state", state, seq.batch(), (k - 1) * c);
         float[] w = values(kernel); // [c][k]
         float[] b = values(bias);
         float[] xs = data(x);
@@ -210,7 +210,7 @@ public final class ReferenceKernels implements Kernels {
         KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
         KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
         KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-        KernelArgs.shape("rgLru state", state, seq.batch(), width);
+        KernelArgs.state("rgLru state", state, seq.batch(), width);
         float[] wIn = values(weights.inputGateWeight());
         float[] bIn = values(weights.inputGateBias());
         float[] wRec = values(weights.recurrentGateWeight());
@@ -293,8 +293,8 @@ public final class ReferenceKernels implements Kernels {
         KernelArgs.shape("attention output", out, n, spec.heads() * hd);
         KernelArgs.shape("attention key", k, n, kvCols);
         KernelArgs.shape("attention value", v, n, kvCols);
-        KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-        KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+        KernelArgs.state("key cache", keyCache, seq.batch(), spec.cacheCols());
+        KernelArgs.state("value cache", valueCache, seq.batch(), spec.cacheCols());
         float[] qs = data(q);
         float[] ks = data(k);
         float[] vs = data(v);

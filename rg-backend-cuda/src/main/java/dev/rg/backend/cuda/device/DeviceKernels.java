@@ -279,7 +279,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             int k = Math.toIntExact(kernel.shape().lastDim());
             KernelArgs.elements("conv1d kernel", kernel, (long) c * k);
             KernelArgs.elements("conv1d bias", bias, c);
-            KernelArgs.shape("conv1d state", state, seq.batch(), (k - 1) * c);
+            KernelArgs.state("conv1d state", state, seq.batch(), (k - 1) * c);
             if (k < 1 || k > CONV_MAX_WIDTH) {
                 throw new IllegalArgumentException("conv1d: width " + k + " outside 1.." + CONV_MAX_WIDTH + " (the kernel keeps"
                         + " the history in registers)");
@@ -310,7 +310,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             KernelArgs.elements("recurrent gate weight", weights.recurrentGateWeight(), (long) blocks * bw * bw);
             KernelArgs.elements("input gate bias", weights.inputGateBias(), width);
             KernelArgs.elements("recurrent gate bias", weights.recurrentGateBias(), width);
-            KernelArgs.shape("rgLru state", state, seq.batch(), width);
+            KernelArgs.state("rgLru state", state, seq.batch(), width);
             if (bw > LRU_MAX_BLOCK_WIDTH) {
                 throw new IllegalArgumentException("rgLru: block width " + bw + " above " + LRU_MAX_BLOCK_WIDTH
                         + " (one thread per channel of a gate block)");
@@ -396,8 +396,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             KernelArgs.shape("attention output", out, n, spec.heads() * hd);
             KernelArgs.shape("attention key", k, n, kvCols);
             KernelArgs.shape("attention value", v, n, kvCols);
-            KernelArgs.shape("key cache", keyCache, seq.batch(), spec.cacheCols());
-            KernelArgs.shape("value cache", valueCache, seq.batch(), spec.cacheCols());
+            KernelArgs.state("key cache", keyCache, seq.batch(), spec.cacheCols());
+            KernelArgs.state("value cache", valueCache, seq.batch(), spec.cacheCols());
             if (hd > ATTENTION_MAX_HEAD_DIM) {
                 throw new IllegalArgumentException("localAttention: head dim " + hd + " above " + ATTENTION_MAX_HEAD_DIM);
             }
