@@ -73,14 +73,15 @@ public final class OpConformance {
             }
             rmsNorm();
             elementwise();
-            conv1d();
-            rgLru(3, 24, new int[][] {{0, 3, 6}, {6, 9, 1}, {7, 10, 3}, {10, 13, 1}, {13, 16, 12}});
+            conv1d(0);
+            conv1d(3); // a state with rows beyond the call's batch (a batch decoder's free slots): left untouched
+            rgLru(3, 24, new int[][] {{0, 3, 6}, {6, 9, 1}, {7, 10, 3}, {10, 13, 1}, {13, 16, 12}}, 0);
             // wider gate blocks: device backends split the gates' inner dimension over blocks for short calls
-            rgLru(2, 64, new int[][] {{0, 0, 1}, {1, 1, 20}, {21, 21, 1}});
+            rgLru(2, 64, new int[][] {{0, 0, 1}, {1, 1, 20}, {21, 21, 1}}, 2);
             rope();
-            attention(8, 11, new int[] {0, 5}, 9);
-            attention(16, 3, new int[] {0, 40}, 20);
-            attention(64, 5, new int[] {0, 70}, 4); // device backends split a decode step's window over several blocks
+            attention(8, 11, new int[] {0, 5}, 9, 0);
+            attention(16, 3, new int[] {0, 40}, 20, 2);
+            attention(64, 5, new int[] {0, 70}, 4, 0); // device backends split a decode step's window over several blocks
             softCapAndSelection();
         } finally {
             arena.close();
@@ -272,7 +273,8 @@ public final class OpConformance {
         compare("add in place", a, Tolerance.KERNEL);
     }
 
-    private void conv1d() {
+    /** {@code spare}: rows of the state beyond the call's batch, random, which the kernel must leave as they are. */
+    private void conv1d(int spare) {
         int c = 37;
         int k = 4;
         HostWeight w = dense("conv", gaussian(c * k, 0.5), c, 1, k);
@@ -280,7 +282,8 @@ public final class OpConformance {
         Weight tw = load(w);
         Weight tb = load(bias);
         int batch = 2;
-        Both state = both(new float[batch * (k - 1) * c], batch, (k - 1) * c);
+        float[] init = withSpareRows(new float[batch * (k - 1) * c], spare * (k - 1) * c);
+        Both state = both(init, batch + spare, (k - 1) * c);
         int[][] calls = {{0, 0, 5}, {5, 5, 1}, {6, 6, 2}, {8, 8, 1}};
         for (int[] call : calls) {
             int len = call[2];
@@ -292,10 +295,32 @@ public final class OpConformance {
             compare("conv1d " + len + " tokens at " + call[0], y, Tolerance.KERNEL);
             compare("conv1d state after " + len + " tokens at " + call[0], state, Tolerance.KERNEL);
         }
+        untouched("conv1d", state, init, batch * (k - 1) * c);
+    }
+
+    /** {@code values} followed by {@code spare} random floats. */
+    private float[] withSpareRows(float[] values, int spare) {
+        float[] out = Arrays.copyOf(values, values.length + spare);
+        System.arraycopy(gaussian(spare, 1.0), 0, out, values.length, spare);
+        return out;
+    }
+
+    /** Checks that the state rows from float {@code from} on (beyond the calls' batch) still hold their initial values. */
+    private void untouched(String what, Both state, float[] init, int from) {
+        if (from == init.length) {
+            return;
+        }
+        float[] got = new float[init.length];
+        tested.download(state.t(), got);
+        int changed = Arrays.mismatch(got, from, init.length, init, from, init.length);
+        results.add(new CheckResult(what + ": state rows beyond the batch untouched", changed < 0,
+                changed < 0 ? 0 : Math.abs(got[from + changed] - init[from + changed]), "exact",
+                changed < 0 ? "" : "value " + (from + changed) + " changed from " + init[from + changed] + " to "
+                        + got[from + changed]));
     }
 
     /** {@code calls}: {start of sequence 0, start of sequence 1, tokens}, applied in turn to one state. */
-    private void rgLru(int blocks, int bw, int[][] calls) {
+    private void rgLru(int blocks, int bw, int[][] calls, int spare) {
         int r = blocks * bw;
         HostWeight wIn = dense("input gate", gaussian(blocks * bw * bw, 1.0 / Math.sqrt(bw)), blocks, bw, bw);
         HostWeight bIn = dense("input gate bias", gaussian(r, 0.1), blocks, bw);
@@ -311,7 +336,8 @@ public final class OpConformance {
         RgLruWeights tst = new RgLruWeights(load(wIn), load(bIn), load(wRec),
                 load(bRec), load(param), blocks);
         int batch = 2;
-        Both state = both(gaussian(batch * r, 1.0), batch, r);
+        float[] init = gaussian((batch + spare) * r, 1.0);
+        Both state = both(init, batch + spare, r);
         for (int[] call : calls) {
             int len = call[2];
             SeqBatch seq = new SeqBatch(batch, len, new int[] {call[0], call[1]});
@@ -323,6 +349,7 @@ public final class OpConformance {
             compare(what, y, Tolerance.KERNEL);
             compare(what + ": state", state, Tolerance.KERNEL);
         }
+        untouched("rgLru", state, init, batch * r);
     }
 
     private void rope() {
@@ -335,14 +362,16 @@ public final class OpConformance {
         compare("rope (half rotary, positions up to 3002)", x, new Tolerance(1e-4, 1e-4));
     }
 
-    private void attention(int window, int prefill, int[] starts, int decodeSteps) {
+    private void attention(int window, int prefill, int[] starts, int decodeSteps, int spare) {
         int heads = 4;
         int hd = 16;
         int kvHeads = 1;
         AttentionSpec spec = new AttentionSpec(heads, kvHeads, hd, window);
         int batch = starts.length;
-        Both kc = both(gaussian(batch * spec.cacheCols(), 1.0), batch, spec.cacheCols());
-        Both vc = both(gaussian(batch * spec.cacheCols(), 1.0), batch, spec.cacheCols());
+        float[] kInit = gaussian((batch + spare) * spec.cacheCols(), 1.0);
+        float[] vInit = gaussian((batch + spare) * spec.cacheCols(), 1.0);
+        Both kc = both(kInit, batch + spare, spec.cacheCols());
+        Both vc = both(vInit, batch + spare, spec.cacheCols());
         int[] pos = starts.clone();
         String tag = "attention W=" + window + " batch " + batch;
         for (int step = 0; step <= decodeSteps; step++) {
@@ -363,6 +392,8 @@ public final class OpConformance {
                 pos[b] += len;
             }
         }
+        untouched(tag + " key cache", kc, kInit, batch * spec.cacheCols());
+        untouched(tag + " value cache", vc, vInit, batch * spec.cacheCols());
     }
 
     private void softCapAndSelection() {

@@ -26,9 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ol>
  *   <li>drops cancelled sequences (their client went away) and admits waiting requests, first come first
  *       served, while fewer than {@code maxSequences} are in flight;</li>
- *   <li>prefills at most {@code prefillChunk} prompt tokens of the oldest admitted requests (resuming from the
- *       state cache where a kept state covers a prefix), so a long prompt costs the others one chunk of delay per
- *       step, not its whole length; a fully prefilled sequence gets its first token and joins the batch;</li>
+ *   <li>prefills at most {@code prefillChunk} prompt tokens of the oldest admitted requests (while others decode,
+ *       at most about twice the decode batch, see {@link #prefillBudget}), resuming from the state cache where a
+ *       kept state covers a prefix, so a long prompt costs the others a bounded delay per step, not its whole
+ *       length; a fully prefilled sequence gets its first token and joins the batch;</li>
  *   <li>advances every decoding sequence by one token in one batched step ({@link BatchDecoder}); finished ones
  *       leave, their final state goes to the state cache and their slot is free for the next request.</li>
  * </ol>
@@ -170,9 +171,22 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Prefills up to {@code prefillChunk} tokens, oldest request first. */
+    /**
+     * Prefill tokens per iteration while sequences are decoding: twice the decode batch, at least this many. A
+     * prefill token costs about what a decode row does, so an iteration then costs at most about three decode
+     * steps, and the members' inter-token latency stays within about 3x a plain step even when prompts arrive
+     * in bursts. With nobody decoding, the whole {@code --prefill-chunk} is used (nobody waits for tokens).
+     */
+    static final int MIN_PREFILL_WHILE_DECODING = 16;
+
+    /** Prompt tokens to prefill this iteration (see {@link #MIN_PREFILL_WHILE_DECODING}). */
+    static int prefillBudget(int chunk, int decoding) {
+        return decoding == 0 ? chunk : Math.min(chunk, Math.max(MIN_PREFILL_WHILE_DECODING, 2 * decoding));
+    }
+
+    /** Prefills up to {@link #prefillBudget} tokens, oldest request first. */
     private void prefillChunk() {
-        int budget = options.prefillChunk();
+        int budget = prefillBudget(options.prefillChunk(), decoding.size());
         while (budget > 0 && !prefilling.isEmpty()) {
             Generation g = prefilling.peek();
             int[] prompt = g.request.prompt();

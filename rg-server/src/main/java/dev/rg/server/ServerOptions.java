@@ -12,7 +12,7 @@ package dev.rg.server;
  * @param stateCacheBytes  memory for kept conversation states (0 = no state cache)
  * @param maxPromptTokens  longest prompt accepted (413 beyond)
  * @param maxBodyBytes     largest request body accepted (413 beyond)
- * @param prefillChunk     prompt tokens prefilled between two decode steps, so a long prompt does not stall others
+ * @param prefillChunk     most prompt tokens prefilled between two decode steps (fewer while sequences decode, see Scheduler)
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk) {

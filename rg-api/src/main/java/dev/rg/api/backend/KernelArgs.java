@@ -94,8 +94,8 @@ public final class KernelArgs {
         }
         elements("conv1d kernel", kernel, c * k);
         elements("conv1d bias", bias, c);
-        if (state.rows() != seq.batch() || state.cols() != (k - 1) * c) {
-            shape("conv1d state", state, seq.batch(), Math.toIntExact((k - 1) * c));
+        if (state.rows() < seq.batch() || state.cols() != (k - 1) * c) {
+            state("conv1d state", state, seq.batch(), Math.toIntExact((k - 1) * c));
         }
     }
 
@@ -123,7 +123,7 @@ public final class KernelArgs {
         elements("rgLru recurrentGateWeight", weights.recurrentGateWeight(), blocks * bw * bw);
         elements("rgLru inputGateBias", weights.inputGateBias(), width);
         elements("rgLru recurrentGateBias", weights.recurrentGateBias(), width);
-        shape("rgLru state", state, seq.batch(), width);
+        state("rgLru state", state, seq.batch(), width);
     }
 
     /**
@@ -157,8 +157,8 @@ public final class KernelArgs {
         shape("localAttention out", out, n, qCols);
         shape("localAttention k", k, n, kvCols);
         shape("localAttention v", v, n, kvCols);
-        shape("localAttention keyCache", keyCache, seq.batch(), spec.cacheCols());
-        shape("localAttention valueCache", valueCache, seq.batch(), spec.cacheCols());
+        state("localAttention keyCache", keyCache, seq.batch(), spec.cacheCols());
+        state("localAttention valueCache", valueCache, seq.batch(), spec.cacheCols());
     }
 
     /** {@link Kernels#softCap}: a positive, finite cap (0 would divide by zero, a NaN cap would poison every logit). */
@@ -211,6 +211,18 @@ public final class KernelArgs {
     public static void shape(String what, Tensor t, int rows, int cols) {
         if (t.rows() != rows || t.cols() != cols) {
             throw new IllegalArgumentException(what + " must be " + rows + "x" + cols + " but is " + t.rows() + "x" + t.cols());
+        }
+    }
+
+    /**
+     * Fails unless the state tensor {@code t} has {@code cols} columns and at least {@code batch} rows: a kernel
+     * reads and writes the first {@code batch} rows (one per sequence of the call) and leaves the others
+     * untouched, so a state allocated for more sequences can be advanced for a prefix of them.
+     */
+    public static void state(String what, Tensor t, int batch, int cols) {
+        if (t.rows() < batch || t.cols() != cols) {
+            throw new IllegalArgumentException(what + " must have at least " + batch + " rows of " + cols + " but is "
+                    + t.rows() + "x" + t.cols());
         }
     }
 

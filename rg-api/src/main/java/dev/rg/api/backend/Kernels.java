@@ -17,6 +17,11 @@ import dev.rg.api.tensor.Weight;
  * list in its {@link Capabilities}, on the reference kernels, and reports it as a fallback. So a backend keeps
  * compiling, and keeps working, when an op is added here. Fused ops ({@link #addRmsNorm}) instead default to the
  * plain ops they fuse.
+ *
+ * <p>A state tensor ({@code [batch, ...]} below: conv history, RG-LRU state, key/value caches) may have more rows
+ * than the call's {@code seq.batch()}: row b is sequence b of the call and rows from {@code seq.batch()} on are
+ * left untouched (a decoder holding states for more sequences advances the first ones, see
+ * {@link KernelArgs#state}).
  */
 public interface Kernels {
 

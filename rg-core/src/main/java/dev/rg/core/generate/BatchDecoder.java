@@ -14,10 +14,15 @@ import java.util.List;
  * forward pass, so the weights are read once per step for the whole batch. Members may be at different
  * positions (see {@code SeqBatch}). A member {@link #leave leaves} when it is done and its slot is freed.
  *
- * <p>Joins and leaves take effect at the next step: when the membership changed, the batch state is rebuilt
- * with one {@link ModelState#copySequence} per member (the cost of a change is one state copy per member, a
- * step without a change copies nothing). The state of a member can be copied out at any time between steps,
- * e.g. to keep a finished conversation for later ({@link #copyOut}).
+ * <p>In-place slots: the batch state is allocated once, for {@link #capacity()} sequences, and the members
+ * always occupy its first rows, so a step runs over exactly the members ({@link ModelState#useFirst}) with no
+ * copy and no gather. A join copies the prefilled state once into the first free row; a leave frees its row by
+ * moving the last member's state into it (one sequence copy, none when the leaver is the last row). The other
+ * members' states are never touched. Why compacted rows rather than a list of row indices: the kernels address
+ * sequence b of a call at row b of the state, so an index list would need a gather/scatter of the active rows
+ * every step (or an index argument in every backend's kernels); compaction costs at most one copy per leave.
+ * The state of a member can be copied out at any time between steps, e.g. to keep a finished conversation
+ * ({@link #copyOut}).
  *
  * <p>Not thread-safe: one thread (a scheduler) owns a decoder; the {@link Model} may be shared.
  */
@@ -25,10 +30,9 @@ public final class BatchDecoder implements AutoCloseable {
     private final Model model;
     private final int capacity;
     private final int vocab;
+    /** Members in state-row order: member i lives in row i of {@link #batch}. */
     private final List<Slot> members = new ArrayList<>();
-    private final List<Slot> joining = new ArrayList<>();
     private ModelState batch;
-    private boolean changed;
     private float[] logits = new float[0];
     private int[] ids = new int[0];
     private boolean closed;
@@ -37,16 +41,17 @@ public final class BatchDecoder implements AutoCloseable {
      * One sequence in the decoder. Its {@link #row()} indexes the logits of the last {@link #step()}.
      */
     public static final class Slot {
-        /** Its own state until it is merged into the batch state (then null). */
-        private ModelState own;
+        /** Its row in the batch state (it moves into the row of a member that leaves when it is the last row). */
+        private int index;
+        /** Its row in the logits of the last step (-1 before its first step). */
         private int row = -1;
         private int next = -1;
         private int position;
         private boolean left;
 
-        private Slot(ModelState own) {
-            this.own = own;
-            this.position = own.position(0);
+        private Slot(int index, int position) {
+            this.index = index;
+            this.position = position;
         }
 
         /** Sets the token this sequence is fed at the next step. */
@@ -85,9 +90,9 @@ public final class BatchDecoder implements AutoCloseable {
         return capacity;
     }
 
-    /** Sequences that are members or will be at the next step. */
+    /** Sequences that are members (decoded at the next step). */
     public int size() {
-        return members.size() + joining.size();
+        return members.size();
     }
 
     /** Whether another sequence may join. */
@@ -96,7 +101,8 @@ public final class BatchDecoder implements AutoCloseable {
     }
 
     /**
-     * Adds a prefilled sequence; it is decoded from the next step on.
+     * Adds a prefilled sequence: its state is copied into the first free row of the batch state (allocated, for
+     * {@link #capacity()} sequences, by the first join). It is decoded from the next step on.
      *
      * @param prefilled a single-sequence state that has processed the sequence so far (at least one token);
      *                  the decoder takes ownership and closes it
@@ -104,43 +110,49 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public Slot join(ModelState prefilled) {
         requireOpen();
-        if (prefilled.batch() != 1) {
-            throw new IllegalArgumentException("join takes a single-sequence state, got a batch of " + prefilled.batch());
+        if (prefilled.capacity() != 1) {
+            throw new IllegalArgumentException("join takes a single-sequence state, got one for " + prefilled.capacity());
         }
         if (!hasRoom()) {
             throw new IllegalStateException("the decoder is full (" + capacity + " sequences)");
         }
-        Slot s = new Slot(prefilled);
-        joining.add(s);
-        changed = true;
+        if (batch == null) {
+            batch = model.newState(capacity);
+        }
+        int index = members.size();
+        batch.copySequence(prefilled, 0, index);
+        Slot s = new Slot(index, prefilled.position(0));
+        prefilled.close();
+        members.add(s);
         return s;
     }
 
-    /** Removes a sequence (finished or cancelled); its slot is free from now on. Leaving twice is a no-op. */
+    /**
+     * Removes a sequence (finished or cancelled); its row is free from now on (the last member moves into it).
+     * The logits rows of the last step stay as they were. Leaving twice is a no-op.
+     */
     public void leave(Slot slot) {
         if (slot.left) {
             return;
         }
         slot.left = true;
-        if (joining.remove(slot)) {
-            slot.own.close();
-            slot.own = null;
-        } else {
-            members.remove(slot);
+        int last = members.size() - 1;
+        if (slot.index != last) {
+            Slot moved = members.get(last);
+            batch.copySequence(batch, last, slot.index);
+            moved.index = slot.index;
+            members.set(slot.index, moved);
         }
-        changed = true;
+        members.remove(last);
+        slot.index = -1;
     }
 
-    /** Copies the current state of {@code slot} (a member, or joining) into sequence {@code to} of {@code dst}. */
+    /** Copies the current state of {@code slot} (a member) into sequence {@code to} of {@code dst}. */
     public void copyOut(Slot slot, ModelState dst, int to) {
         if (slot.left) {
             throw new IllegalStateException("the sequence has left the decoder");
         }
-        if (slot.own != null) {
-            dst.copySequence(slot.own, 0, to);
-        } else {
-            dst.copySequence(batch, slot.row, to);
-        }
+        dst.copySequence(batch, slot.index, to);
     }
 
     /**
@@ -161,13 +173,16 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public Tensor stepOnBackend() {
         requireOpen();
-        if (changed) {
-            rebuild();
-        }
         if (members.isEmpty()) {
             throw new IllegalStateException("no sequences to decode");
         }
         int n = members.size();
+        if (ids.length != n) {
+            ids = new int[n];
+        }
+        if (logits.length < n * vocab) {
+            logits = new float[capacity * vocab];
+        }
         for (int i = 0; i < n; i++) {
             Slot s = members.get(i);
             if (s.next < 0) {
@@ -176,50 +191,13 @@ public final class BatchDecoder implements AutoCloseable {
             ids[i] = s.next;
             s.next = -1;
         }
+        batch.useFirst(n);
         Tensor out = model.griffin().forward(batch, ids, 1, Outputs.LAST);
         for (Slot s : members) {
+            s.row = s.index;
             s.position++;
         }
         return out;
-    }
-
-    /** Applies joins and leaves: a fresh batch state holding exactly the members, in row order. */
-    private void rebuild() {
-        members.addAll(joining);
-        joining.clear();
-        changed = false;
-        int n = members.size();
-        if (n == 0) {
-            closeBatch();
-            return;
-        }
-        ModelState next = model.newState(n);
-        for (int i = 0; i < n; i++) {
-            Slot s = members.get(i);
-            if (s.own != null) {
-                next.copySequence(s.own, 0, i);
-                s.own.close();
-                s.own = null;
-            } else {
-                next.copySequence(batch, s.row, i);
-            }
-            s.row = i;
-        }
-        closeBatch();
-        batch = next;
-        if (ids.length != n) {
-            ids = new int[n];
-        }
-        if (logits.length != n * vocab) {
-            logits = new float[n * vocab];
-        }
-    }
-
-    private void closeBatch() {
-        if (batch != null) {
-            batch.close();
-            batch = null;
-        }
     }
 
     private void requireOpen() {
@@ -228,19 +206,17 @@ public final class BatchDecoder implements AutoCloseable {
         }
     }
 
-    /** Releases the batch state and the states of sequences still joining. */
+    /** Releases the batch state. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        for (Slot s : joining) {
-            s.own.close();
-            s.own = null;
-        }
-        joining.clear();
         members.clear();
-        closeBatch();
+        if (batch != null) {
+            batch.close();
+            batch = null;
+        }
     }
 }

@@ -15,11 +15,17 @@ import java.util.List;
  * history ({@code (K-1) x R}) and the float32 RG-LRU state ({@code R}); per attention layer a key and a value
  * ring of W slots. Its size never depends on how many tokens were processed. Not thread-safe: one state
  * belongs to one generation at a time.
+ *
+ * <p>A state is allocated for {@link #capacity()} sequences; a forward call feeds the first {@link #batch()} of
+ * them (all, unless {@link #useFirst} says fewer) and leaves the other rows untouched. A continuous-batching
+ * decoder keeps its active sequences in the first rows and changes the count as they join and leave, without
+ * reallocating or copying the others.
  */
 public final class ModelState implements AutoCloseable {
     /** The model's kernels: the backend's with the per-op fallback, as the forward pass uses them. */
     private final Kernels kernels;
-    private final int batch;
+    private final int capacity;
+    private int batch;
     private final int[] positions;
     private final Tensor[] conv;
     private final Tensor[] lru;
@@ -29,6 +35,7 @@ public final class ModelState implements AutoCloseable {
 
     ModelState(Backend backend, Kernels kernels, ModelConfig config, AttentionSpec spec, int batch) {
         this.kernels = kernels;
+        this.capacity = batch;
         this.batch = batch;
         this.positions = new int[batch];
         int layers = config.layers();
@@ -48,8 +55,25 @@ public final class ModelState implements AutoCloseable {
         workspaces = new Workspaces(backend, config);
     }
 
+    /** Sequences a forward call feeds: the first {@code batch()} rows. */
     public int batch() {
         return batch;
+    }
+
+    /** Sequences the state holds (rows allocated). */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * From now on forward calls feed only the first {@code sequences} rows (their positions advance, the other
+     * rows keep their state and position).
+     */
+    public void useFirst(int sequences) {
+        if (sequences < 1 || sequences > capacity) {
+            throw new IllegalArgumentException("sequences must be in 1.." + capacity + ", got " + sequences);
+        }
+        this.batch = sequences;
     }
 
     /** The absolute position the next token of sequence {@code b} will take (= tokens seen so far). */
@@ -57,9 +81,9 @@ public final class ModelState implements AutoCloseable {
         return positions[b];
     }
 
-    /** Positions of every sequence. */
+    /** Positions of the sequences a forward call feeds (the first {@link #batch()}). */
     public int[] positions() {
-        return positions.clone();
+        return Arrays.copyOf(positions, batch);
     }
 
     void advance(int tokens) {
@@ -81,6 +105,10 @@ public final class ModelState implements AutoCloseable {
      * decode together sequences that were prefilled separately.
      */
     public void copySequence(ModelState src, int from, int to) {
+        if (from < 0 || from >= src.capacity || to < 0 || to >= capacity) {
+            throw new IndexOutOfBoundsException("copySequence from " + from + " of " + src.capacity + " to " + to + " of "
+                    + capacity);
+        }
         List<Tensor> mine = all();
         List<Tensor> theirs = src.all();
         for (int i = 0; i < mine.size(); i++) {

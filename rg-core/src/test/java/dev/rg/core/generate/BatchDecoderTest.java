@@ -87,6 +87,116 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * Slot reuse: many more sequences than rows pass through a small decoder, leaving from any row (the last
+     * member moves into the freed row) and joining the freed rows. Each member is shadowed by a solo state fed the
+     * same tokens; after every join and leave, every member's state in the batch equals its solo state exactly
+     * (nobody else's state is disturbed by a move), and every sequence's text equals its solo text.
+     */
+    @Test
+    void rowsFreedByLeavingAreReusedWithoutDisturbingTheOthers() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"))) {
+            Random rnd = new Random(1414);
+            int vocab = m.config().vocabSize();
+            int n = 9;
+            int capacity = 3;
+            float[] row = new float[vocab];
+            int[][] prompts = new int[n][];
+            int[] lengths = new int[n];
+            int[][] alone = new int[n][];
+            for (int i = 0; i < n; i++) {
+                prompts[i] = new int[2 + rnd.nextInt(12)];
+                prompts[i][0] = m.config().bosId();
+                for (int t = 1; t < prompts[i].length; t++) {
+                    prompts[i][t] = 200 + rnd.nextInt(vocab - 200);
+                }
+                lengths[i] = 2 + rnd.nextInt(10);
+                alone[i] = greedyAlone(m, prompts[i], lengths[i]);
+            }
+            int[][] got = new int[n][];
+            int[] count = new int[n];
+            BatchDecoder.Slot[] slots = new BatchDecoder.Slot[n];
+            ModelState[] solo = new ModelState[n];
+            int nextToJoin = 0;
+            int moves = 0;
+            try (BatchDecoder d = new BatchDecoder(m, capacity)) {
+                for (int step = 0; step < 200 && (nextToJoin < n || d.size() > 0); step++) {
+                    // leave in random order (so rows other than the last are freed), then fill the free rows
+                    List<Integer> order = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        order.add(i);
+                    }
+                    java.util.Collections.shuffle(order, rnd);
+                    for (int i : order) {
+                        if (slots[i] != null && !slots[i].left() && count[i] == lengths[i]) {
+                            moves += slots[i].row() != d.size() - 1 ? 1 : 0;
+                            d.leave(slots[i]);
+                            solo[i].close();
+                            assertMembersMatchSolo(m, d, slots, solo);
+                        }
+                    }
+                    while (nextToJoin < n && d.hasRoom() && rnd.nextInt(3) > 0) {
+                        int i = nextToJoin++;
+                        solo[i] = prefill(m, prompts[i], row);
+                        ModelState s = m.newState(1);
+                        s.copySequence(solo[i], 0, 0);
+                        got[i] = new int[lengths[i]];
+                        got[i][count[i]++] = argmax(row, 0, vocab);
+                        slots[i] = d.join(s);
+                        slots[i].next(got[i][0]);
+                        assertMembersMatchSolo(m, d, slots, solo);
+                    }
+                    if (d.size() == 0) {
+                        continue;
+                    }
+                    int[] fed = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        if (slots[i] != null && !slots[i].left()) {
+                            fed[i] = got[i][count[i] - 1];
+                        }
+                    }
+                    float[] logits = d.step();
+                    for (int i = 0; i < n; i++) {
+                        BatchDecoder.Slot s = slots[i];
+                        if (s != null && !s.left()) {
+                            m.griffin().forward(solo[i], new int[] {fed[i]}, 1, Outputs.NONE);
+                            int tok = argmax(logits, s.row() * vocab, vocab); // a finished one leaves before the next step
+                            got[i][count[i]++] = tok;
+                            s.next(tok);
+                        }
+                    }
+                    assertMembersMatchSolo(m, d, slots, solo);
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(alone[i], got[i], "sequence " + i);
+            }
+            assertTrue(moves > 0, "some sequence left from a row other than the last");
+        }
+    }
+
+    /** Every member's state in the decoder equals, tensor by tensor, its solo state. */
+    private static void assertMembersMatchSolo(Model m, BatchDecoder d, BatchDecoder.Slot[] slots, ModelState[] solo) {
+        for (int i = 0; i < slots.length; i++) {
+            if (slots[i] == null || slots[i].left()) {
+                continue;
+            }
+            try (ModelState copy = m.newState(1)) {
+                d.copyOut(slots[i], copy, 0);
+                assertEquals(solo[i].position(0), copy.position(0), "position of sequence " + i);
+                List<dev.rg.api.tensor.Tensor> mine = copy.all();
+                List<dev.rg.api.tensor.Tensor> theirs = solo[i].all();
+                for (int t = 0; t < mine.size(); t++) {
+                    float[] a = new float[Math.toIntExact(mine.get(t).size())];
+                    float[] b = new float[a.length];
+                    m.backend().download(mine.get(t), a);
+                    m.backend().download(theirs.get(t), b);
+                    assertArrayEquals(b, a, "state tensor " + t + " of sequence " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void copyOutGivesTheMembersStateAndFullOrMisuseIsRefused() {
         try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
