@@ -155,7 +155,9 @@ class KernelArgsTest {
             rejects("conv1d kernel", () -> KernelArgs.conv1d(x, seq, new W("conv", other(c), 1, k), bias, state, new T(n, c)));
             rejects("conv1d kernel", () -> KernelArgs.conv1d(x, seq, new W("conv", c, 1, 0), bias, state, new T(n, c)));
             rejects("conv1d bias", () -> KernelArgs.conv1d(x, seq, kernel, new W("conv bias", other(c)), state, new T(n, c)));
-            rejects("conv1d state", () -> KernelArgs.conv1d(x, seq, kernel, bias, new T(other(seq.batch()), (k - 1) * c),
+            // a state may hold more sequences than the call feeds (the first seq.batch() rows are used), never fewer
+            assertDoesNotThrow(() -> KernelArgs.conv1d(x, seq, kernel, bias, new T(seq.batch() + 3, (k - 1) * c), new T(n, c)));
+            rejects("conv1d state", () -> KernelArgs.conv1d(x, seq, kernel, bias, new T(seq.batch() - 1, (k - 1) * c),
                     new T(n, c)));
             rejects("conv1d state", () -> KernelArgs.conv1d(x, seq, kernel, bias, new T(seq.batch(), (k - 1) * c + 1),
                     new T(n, c)));
@@ -183,7 +185,8 @@ class KernelArgsTest {
             rejects("rgLru x", () -> KernelArgs.rgLru(new T(other(n), r), seq, ok, state, new T(n, r)));
             rejects("rgLru x", () -> KernelArgs.rgLru(new T(n, r + 1), seq, ok, state, new T(n, r + 1)));
             rejects("rgLru out", () -> KernelArgs.rgLru(x, seq, ok, state, new T(n, other(r))));
-            rejects("rgLru state", () -> KernelArgs.rgLru(x, seq, ok, new T(other(seq.batch()), r), new T(n, r)));
+            assertDoesNotThrow(() -> KernelArgs.rgLru(x, seq, ok, new T(seq.batch() + 2, r), new T(n, r)));
+            rejects("rgLru state", () -> KernelArgs.rgLru(x, seq, ok, new T(seq.batch() - 1, r), new T(n, r)));
             rejects("rgLru inputGateWeight", () -> KernelArgs.rgLru(x, seq, lru(blocks, bw, other(gate), r, gate, r), state,
                     new T(n, r)));
             rejects("rgLru inputGateBias", () -> KernelArgs.rgLru(x, seq, lru(blocks, bw, gate, other(r), gate, r), state,
@@ -237,7 +240,9 @@ class KernelArgsTest {
             rejects("localAttention k", () -> KernelArgs.localAttention(q, new T(other(n), kc), v, seq, spec, cache, cache, out));
             rejects("localAttention v", () -> KernelArgs.localAttention(q, k, new T(n, other(kc)), seq, spec, cache, cache, out));
             rejects("localAttention out", () -> KernelArgs.localAttention(q, k, v, seq, spec, cache, cache, new T(other(n), qc)));
-            T badCache = new T(other(seq.batch()), spec.cacheCols());
+            T bigCache = new T(seq.batch() + 1, spec.cacheCols());
+            assertDoesNotThrow(() -> KernelArgs.localAttention(q, k, v, seq, spec, bigCache, bigCache, out));
+            T badCache = new T(seq.batch() - 1, spec.cacheCols());
             rejects("localAttention keyCache", () -> KernelArgs.localAttention(q, k, v, seq, spec, badCache, cache, out));
             rejects("localAttention valueCache", () -> KernelArgs.localAttention(q, k, v, seq, spec, cache, badCache, out));
         }

@@ -59,7 +59,7 @@ class TensorSpecTest {
                 LayerWeights lw = layers.get(l);
                 assertEquals(c.blockType(l), lw.type());
                 switch (lw) {
-                    case LayerWeights.RecurrentLayer r -> assertEquals(c.lruWidth(), r.recurrent().lru().recurrentParam().shape().dim(0));
+                    case LayerWeights.RecurrentLayer r -> assertEquals(c.lruWidth(), r.recurrent().lru().softplusLambda().shape().dim(0));
                     case LayerWeights.AttentionLayer a -> assertNull(a.attention().qBias());
                 }
             }
