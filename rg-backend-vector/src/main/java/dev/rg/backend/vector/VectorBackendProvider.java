@@ -6,7 +6,6 @@ import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
-import java.util.List;
 
 /**
  * The JDK Vector API backend: SIMD kernels on all cores, weights read in place (f32, bf16, f16, and the quantised
