@@ -12,7 +12,7 @@ case "$target" in
   header|shardIndex) module=rg-core; test="SafetensorsFuzzTest#$target" ;;
   config) module=rg-core; test="ConfigFuzzTest#config" ;;
   sentencePieceModel|tokenizerJson) module=rg-core; test="TokenizerFuzzTest#$target" ;;
-  quantState) module=rg-quant; test="QuantStateFuzzTest#quantState" ;;
+  quantState) module=rg-core,rg-quant; test="QuantStateFuzzTest#quantState" ;; # parsed by rg-core's JSON reader, checked by rg-quant
   *) echo "fuzz: unknown target $target" >&2; exit 2 ;;
 esac
 export JAVA_HOME="${JAVA_HOME:-$(scripts/find-jdk.sh)}"

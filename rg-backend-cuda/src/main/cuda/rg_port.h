@@ -116,7 +116,7 @@ RG_DEVICE float rg_f16(rg_u32 h) {
 #endif
 }
 
-/* Storage formats of dense weights (values match dev.rg.backend.cuda.device.WeightCodec). */
+/* Weight storage formats: the codes of rg-api's dev.rg.api.format.FormatCodes (FormatCodesInHeaderTest checks they agree). */
 #define RG_FMT_F32 0
 #define RG_FMT_BF16 1
 #define RG_FMT_F16 2

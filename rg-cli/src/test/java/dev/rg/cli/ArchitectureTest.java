@@ -72,4 +72,9 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage("dev.rg.backend.vector..", "dev.rg.backend.tornado..")
                 .check(classes);
     }
+
+    @Test
+    void backendsDecideFromTheLayoutNotTheFormatName() {
+        FormatNameMatching.rule("dev.rg.backend..").check(classes);
+    }
 }

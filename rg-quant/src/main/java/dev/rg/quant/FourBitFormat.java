@@ -70,10 +70,10 @@ public abstract sealed class FourBitFormat implements WeightFormat
         this.doubleQuantized = doubleQuantized;
         List<String> parts = doubleQuantized ? List.of(DATA, ABSMAX, NESTED_ABSMAX, NESTED_QUANT_MAP)
                 : List.of(DATA, ABSMAX);
-        this.layout = new FormatLayout(4, BLOCK_SIZE, codeBook.quantType() + " code book index (bitsandbytes)",
-                "2 per byte over the flattened tensor, even element in the high nibble",
+        this.layout = new FormatLayout(4, BLOCK_SIZE, FormatLayout.ElementEncoding.CODE_BOOK_4BIT,
+                FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST,
                 doubleQuantized ? FormatLayout.ScaleType.U8_NESTED : FormatLayout.ScaleType.F32, ABSMAX,
-                doubleQuantized, true, parts);
+                doubleQuantized, true, parts, codeBook.toArray());
     }
 
     @Override

@@ -77,9 +77,10 @@ public final class Int8Format implements WeightFormat {
         }
         this.blockSize = blockSize;
         this.scaleType = scaleType;
-        this.layout = new FormatLayout(8, blockSize, "int8 symmetric, -127..127 (two's complement)",
-                "1 per byte, row-major; every row starts a new block, a row's last block may be partial",
-                scaleType, SCALE, false, false, List.of(DATA, SCALE));
+        // 1 per byte, row-major; every row starts a new block, a row's last block may be partial
+        this.layout = new FormatLayout(8, blockSize, FormatLayout.ElementEncoding.INT8_SYMMETRIC,
+                FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN, scaleType, SCALE, false, false, List.of(DATA, SCALE),
+                null);
     }
 
     @Override

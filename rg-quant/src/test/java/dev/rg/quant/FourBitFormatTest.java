@@ -212,6 +212,10 @@ class FourBitFormatTest {
         assertFalse(nf4.nestedScales());
         assertEquals(FormatLayout.ScaleType.F32, nf4.scaleType());
         assertEquals(List.of("data", "absmax"), nf4.parts());
+        assertEquals(FormatLayout.ElementEncoding.CODE_BOOK_4BIT, nf4.elementEncoding());
+        assertEquals(FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST, nf4.packing());
+        assertArrayEquals(FourBitCodeBook.NF4.toArray(), nf4.codeBook());
+        assertArrayEquals(FourBitCodeBook.FP4.toArray(), new Fp4Format().layout().codeBook());
         FormatLayout dq = new Fp4DqFormat().layout();
         assertEquals(FormatLayout.ScaleType.U8_NESTED, dq.scaleType());
         assertTrue(dq.nestedScales());

@@ -137,6 +137,9 @@ class Int8FormatTest {
         assertEquals(FormatLayout.ScaleType.F16, l.scaleType());
         assertFalse(l.blocksSpanRows());
         assertEquals(List.of("data", "scale"), l.parts());
+        assertEquals(FormatLayout.ElementEncoding.INT8_SYMMETRIC, l.elementEncoding());
+        assertEquals(FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN, l.packing());
+        assertEquals(0, l.codeBook().length);
         assertEquals("int8", INT8.name());
         assertEquals(4096 + 128 * 2, INT8.byteSize(Shape.matrix(64, 64)));
         Int8Format variant = new Int8Format(64, FormatLayout.ScaleType.F32);

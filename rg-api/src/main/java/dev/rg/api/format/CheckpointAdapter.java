@@ -4,7 +4,6 @@ import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Shape;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * Reads weights that a checkpoint stores in a foreign multi-tensor layout, such as bitsandbytes 4-bit
@@ -29,8 +28,8 @@ public interface CheckpointAdapter {
      * Builds the weight {@code name} of logical shape {@code expected} if the checkpoint stores it in this
      * adapter's layout; empty if it is stored as a plain tensor.
      *
-     * @param tensors looks up raw tensors by name, in any shard; returns null when absent
+     * @param tensors the checkpoint's tensors by name, in any shard (null when absent), and JSON stored in tensors
      * @throws InvalidWeightException naming the tensor when the stored data is inconsistent
      */
-    Optional<HostWeight> assemble(String name, Shape expected, Function<String, RawTensor> tensors);
+    Optional<HostWeight> assemble(String name, Shape expected, CheckpointTensors tensors);
 }

@@ -6,7 +6,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.List;
 
 /**
  * The unquantised storage formats: {@code f32}, {@code bf16} and {@code f16}, one element after another,
@@ -23,11 +22,10 @@ public abstract sealed class DenseFormat implements WeightFormat
     private final int bytes;
     private final FormatLayout layout;
 
-    DenseFormat(String name, int bytes, String encoding) {
+    DenseFormat(String name, int bytes, FormatLayout.ElementEncoding encoding) {
         this.name = name;
         this.bytes = bytes;
-        this.layout = new FormatLayout(bytes * 8, 0, encoding, "one element per " + bytes + " bytes, little-endian",
-                FormatLayout.ScaleType.NONE, null, false, false, List.of(DATA));
+        this.layout = FormatLayout.dense(encoding);
     }
 
     @Override
@@ -94,7 +92,7 @@ public abstract sealed class DenseFormat implements WeightFormat
     /** IEEE binary32. */
     public static final class F32Format extends DenseFormat {
         public F32Format() {
-            super("f32", 4, "ieee754-binary32");
+            super("f32", 4, FormatLayout.ElementEncoding.F32);
         }
 
         @Override
@@ -111,7 +109,7 @@ public abstract sealed class DenseFormat implements WeightFormat
     /** bfloat16: the upper 16 bits of a binary32. */
     public static final class BF16Format extends DenseFormat {
         public BF16Format() {
-            super("bf16", 2, "bfloat16");
+            super("bf16", 2, FormatLayout.ElementEncoding.BF16);
         }
 
         @Override
@@ -128,7 +126,7 @@ public abstract sealed class DenseFormat implements WeightFormat
     /** IEEE binary16. */
     public static final class F16Format extends DenseFormat {
         public F16Format() {
-            super("f16", 2, "ieee754-binary16");
+            super("f16", 2, FormatLayout.ElementEncoding.F16);
         }
 
         @Override

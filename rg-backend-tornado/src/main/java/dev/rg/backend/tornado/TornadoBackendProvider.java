@@ -16,7 +16,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -32,9 +31,11 @@ public final class TornadoBackendProvider implements BackendProvider {
     /** Its name for {@code --backend}. */
     public static final String NAME = "tornado";
 
-    /** Every op natively; the weight formats the matmul and embedding kernels decode. */
-    static final Capabilities CAPABILITIES = new Capabilities(EnumSet.allOf(Op.class),
-            Set.of("f32", "bf16", "f16", "int8", "nf4", "nf4-dq", "fp4", "fp4-dq"));
+    /**
+     * Every op natively; the discovered weight formats whose layout the matmul and embedding kernels decode
+     * ({@link WeightEncoding}: no TornadoVM type there either).
+     */
+    static final Capabilities CAPABILITIES = new Capabilities(EnumSet.allOf(Op.class), WeightEncoding.FORMATS);
 
     private volatile Availability cached;
 

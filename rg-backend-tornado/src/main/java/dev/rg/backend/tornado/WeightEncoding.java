@@ -7,7 +7,13 @@ import dev.rg.backend.tornado.kernels.RgKernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import dev.rg.api.format.WeightFormats;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * How each weight format is stored on the device and decoded by the kernels, with host-side decoders that are
@@ -17,22 +23,20 @@ import java.util.Set;
 final class WeightEncoding {
     private WeightEncoding() {}
 
-    /** The formats MATMUL and EMBED run natively. */
-    static final Set<String> FORMATS = Set.of("f32", "bf16", "f16", "int8", "nf4", "nf4-dq", "fp4", "fp4-dq");
+    /** Parts and parameter of double-quantised (bitsandbytes) 4-bit scales, resolved on the host at load. */
+    private static final String NESTED_ABSMAX = "nested_absmax";
+    private static final String NESTED_QUANT_MAP = "nested_quant_map";
+    private static final String NESTED_OFFSET = "offset";
 
-    /** bitsandbytes' NF4 code book (normalised N(0,1) quantiles), as in {@code dev.rg.quant.FourBitCodeBook}. */
-    static final float[] NF4 = {
-        -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
-        -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
-        0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
-        0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
-    };
+    /**
+     * The 4-bit code books the kernels hold (two slots in the lookup table): the distinct code books of the
+     * discovered 4-bit formats, taken from their layouts, in the order of the formats' names (bitsandbytes' fp4 and
+     * nf4 with the formats of rg-quant). A third distinct code book has no slot: its formats run on the reference.
+     */
+    static final List<float[]> CODE_BOOKS = codeBooks();
 
-    /** bitsandbytes' FP4 code book. */
-    static final float[] FP4 = {
-        0.0f, 0.0052083335f, 0.6666667f, 1.0f, 0.33333334f, 0.5f, 0.16666667f, 0.25f,
-        0.0f, -0.0052083335f, -0.6666667f, -1.0f, -0.33333334f, -0.5f, -0.16666667f, -0.25f,
-    };
+    /** The discovered formats MATMUL and EMBED run natively. */
+    static final Set<String> FORMATS = supported();
 
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -40,16 +44,63 @@ final class WeightEncoding {
     /** Storage kinds. */
     enum Kind { F32, DENSE16, INT8, FOUR_BIT }
 
-    /** The storage kind of a format, or null when the kernels do not handle it. */
+    private static List<float[]> codeBooks() {
+        List<float[]> books = new ArrayList<>();
+        for (WeightFormat f : new TreeMap<>(WeightFormats.all()).values()) {
+            FormatLayout l = f.layout();
+            if (l != null && l.hasCodeBook() && books.size() < 2
+                    && books.stream().noneMatch(b -> Arrays.equals(b, l.codeBook()))) {
+                books.add(l.codeBook());
+            }
+        }
+        return List.copyOf(books);
+    }
+
+    private static Set<String> supported() {
+        Set<String> out = new TreeSet<>();
+        for (WeightFormat f : WeightFormats.all().values()) {
+            if (kind(f) != null) {
+                out.add(f.name());
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /** The slot of a code book in {@link #CODE_BOOKS}, or -1. */
+    private static int slot(float[] book) {
+        for (int i = 0; i < CODE_BOOKS.size(); i++) {
+            if (Arrays.equals(CODE_BOOKS.get(i), book)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The storage kind of a format, decided from its layout by an exhaustive switch over the element encoding, or
+     * null when the kernels do not read that layout (the runtime then runs the format on the reference).
+     */
     static Kind kind(WeightFormat f) {
         FormatLayout l = f.layout();
-        return switch (f.name()) {
-            case "f32" -> Kind.F32;
-            case "bf16", "f16" -> Kind.DENSE16;
-            case "int8" -> l.blockSize() == RgKernels.INT8_BLOCK && l.scaleType() == FormatLayout.ScaleType.F16 ? Kind.INT8 : null;
-            case "nf4", "fp4", "nf4-dq", "fp4-dq" -> l.blockSize() == RgKernels.FOUR_BIT_BLOCK && l.blocksSpanRows()
-                    ? Kind.FOUR_BIT : null;
-            default -> null;
+        if (l == null) {
+            return null;
+        }
+        boolean onePerElement = l.packing() == FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN;
+        return switch (l.elementEncoding()) {
+            case F32 -> onePerElement && l.scaleType() == FormatLayout.ScaleType.NONE ? Kind.F32 : null;
+            case BF16, F16 -> onePerElement && l.scaleType() == FormatLayout.ScaleType.NONE ? Kind.DENSE16 : null;
+            case INT8_SYMMETRIC -> onePerElement && l.blockSize() == RgKernels.INT8_BLOCK && !l.blocksSpanRows()
+                    && l.scaleType() == FormatLayout.ScaleType.F16 && l.scalePart() != null ? Kind.INT8 : null;
+            case CODE_BOOK_4BIT -> {
+                boolean scales = switch (l.scaleType()) {
+                    case F32 -> true;
+                    case U8_NESTED -> l.parts().containsAll(List.of(NESTED_ABSMAX, NESTED_QUANT_MAP));
+                    case NONE, F16, BF16 -> false;
+                };
+                yield scales && l.packing() == FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST
+                        && l.blockSize() == RgKernels.FOUR_BIT_BLOCK && l.blocksSpanRows() && l.scalePart() != null
+                        && slot(l.codeBook()) >= 0 ? Kind.FOUR_BIT : null;
+            }
         };
     }
 
@@ -57,13 +108,14 @@ final class WeightEncoding {
     static int code(WeightFormat f, Kind kind, boolean small) {
         return switch (kind) {
             case F32 -> small ? RgKernels.FMT_F32_SMALL : RgKernels.FMT_F32;
-            case DENSE16 -> f.name().equals("bf16") ? RgKernels.FMT_BF16 : RgKernels.FMT_F16;
+            case DENSE16 -> f.layout().elementEncoding() == FormatLayout.ElementEncoding.BF16 ? RgKernels.FMT_BF16
+                    : RgKernels.FMT_F16;
             case INT8 -> RgKernels.FMT_INT8;
-            case FOUR_BIT -> f.name().startsWith("nf4") ? RgKernels.FMT_NF4 : RgKernels.FMT_FP4;
+            case FOUR_BIT -> slot(f.layout().codeBook()) == 0 ? RgKernels.FMT_CODE_BOOK_A : RgKernels.FMT_CODE_BOOK_B;
         };
     }
 
-    /** The lookup table of the kernels: powers of two for the 16-bit decoders, then the two 4-bit code books. */
+    /** The lookup table of the kernels: powers of two for the 16-bit decoders, then the 4-bit code books. */
     static float[] lut() {
         float[] t = new float[RgKernels.LUT_SIZE];
         for (int hi = 0; hi < 512; hi++) { // bf16: sign (1) + exponent (8); value = t * (128 + mantissa)
@@ -76,8 +128,10 @@ final class WeightEncoding {
             float v = Math.scalb(1.0f, (e == 0 ? 1 : e) - 15 - 10);
             t[RgKernels.LUT_F16 + hi] = (hi & 0x20) != 0 ? -v : v;
         }
-        System.arraycopy(NF4, 0, t, RgKernels.LUT_NF4, 16);
-        System.arraycopy(FP4, 0, t, RgKernels.LUT_FP4, 16);
+        int[] slots = {RgKernels.LUT_CODE_BOOK_A, RgKernels.LUT_CODE_BOOK_B};
+        for (int i = 0; i < CODE_BOOKS.size(); i++) {
+            System.arraycopy(CODE_BOOKS.get(i), 0, t, slots[i], 16);
+        }
         return t;
     }
 
@@ -86,16 +140,17 @@ final class WeightEncoding {
         long n = w.shape().elementCount();
         int nb = Math.toIntExact((n + RgKernels.FOUR_BIT_BLOCK - 1) / RgKernels.FOUR_BIT_BLOCK);
         float[] out = new float[nb];
-        MemorySegment absmax = w.part("absmax");
-        if (!w.format().layout().nestedScales()) {
+        FormatLayout l = w.format().layout();
+        MemorySegment absmax = w.part(l.scalePart());
+        if (l.scaleType() != FormatLayout.ScaleType.U8_NESTED) {
             for (int b = 0; b < nb; b++) {
                 out[b] = absmax.get(F32, b * 4L);
             }
             return out;
         }
-        MemorySegment nested = w.part("nested_absmax");
-        MemorySegment map = w.part("nested_quant_map");
-        float offset = (float) w.param("offset");
+        MemorySegment nested = w.part(NESTED_ABSMAX);
+        MemorySegment map = w.part(NESTED_QUANT_MAP);
+        float offset = (float) w.param(NESTED_OFFSET);
         for (int b = 0; b < nb; b++) {
             int code = absmax.get(ValueLayout.JAVA_BYTE, b) & 0xFF;
             float scaled = map.get(F32, code * 4L) * nested.get(F32, (b / 256) * 4L);
@@ -110,23 +165,26 @@ final class WeightEncoding {
         MemorySegment data = w.part(WeightFormat.DATA);
         long base = row * cols;
         float[] lut = LUT;
+        FormatLayout layout = w.format().layout();
+        boolean bf16 = layout.elementEncoding() == FormatLayout.ElementEncoding.BF16;
+        float[] book = layout.codeBook();
+        String scalePart = layout.scalePart();
         for (int c = 0; c < cols; c++) {
             long i = base + c;
             dst[c] = switch (kind) {
                 case F32 -> data.get(F32, i * 4);
                 case DENSE16 -> {
                     int bits = data.get(I16, i * 2) & 0xFFFF;
-                    yield w.format().name().equals("bf16") ? bf16(lut, bits) : f16(lut, bits);
+                    yield bf16 ? bf16(lut, bits) : f16(lut, bits);
                 }
                 case INT8 -> {
                     int blocks = (cols + RgKernels.INT8_BLOCK - 1) / RgKernels.INT8_BLOCK;
-                    int scale = w.part("scale").get(I16, (row * blocks + c / RgKernels.INT8_BLOCK) * 2) & 0xFFFF;
+                    int scale = w.part(scalePart).get(I16, (row * blocks + c / RgKernels.INT8_BLOCK) * 2) & 0xFFFF;
                     yield data.get(ValueLayout.JAVA_BYTE, i) * f16(lut, scale);
                 }
                 case FOUR_BIT -> {
                     int packed = data.get(ValueLayout.JAVA_BYTE, i >>> 1) & 0xFF;
                     int code = (i & 1) == 0 ? packed >>> 4 : packed & 0x0F;
-                    float[] book = w.format().name().startsWith("nf4") ? NF4 : FP4;
                     yield book[code] * absmax[(int) (i / RgKernels.FOUR_BIT_BLOCK)];
                 }
             };

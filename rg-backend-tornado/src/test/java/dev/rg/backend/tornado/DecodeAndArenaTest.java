@@ -1,11 +1,16 @@
 package dev.rg.backend.tornado;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.api.backend.Availability;
 import dev.rg.api.format.Floats;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
 import dev.rg.backend.tornado.kernels.RgKernels;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -36,6 +41,25 @@ class DecodeAndArenaTest {
             assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(RgKernels.f16(LUT, b)),
                     "f16 bits " + Integer.toHexString(b));
         }
+    }
+
+    @Test
+    void formatsAreDecidedFromTheirLayoutsAndCodeBooksComeFromThem() {
+        float[] lut = WeightEncoding.lut();
+        for (String name : new String[] {"f32", "bf16", "f16", "int8", "nf4", "nf4-dq", "fp4", "fp4-dq"}) {
+            WeightFormat f = WeightFormats.byName(name);
+            WeightEncoding.Kind kind = WeightEncoding.kind(f);
+            assertTrue(kind != null && WeightEncoding.FORMATS.contains(name), name);
+            if (kind == WeightEncoding.Kind.FOUR_BIT) {
+                int at = WeightEncoding.code(f, kind, false) == RgKernels.FMT_CODE_BOOK_A ? RgKernels.LUT_CODE_BOOK_A
+                        : RgKernels.LUT_CODE_BOOK_B;
+                assertArrayEquals(f.layout().codeBook(), Arrays.copyOfRange(lut, at, at + 16), name);
+            }
+        }
+        assertNotEquals(WeightEncoding.code(WeightFormats.byName("nf4"), WeightEncoding.Kind.FOUR_BIT, false),
+                WeightEncoding.code(WeightFormats.byName("fp4"), WeightEncoding.Kind.FOUR_BIT, false));
+        assertEquals(RgKernels.FMT_BF16, WeightEncoding.code(WeightFormats.bf16(), WeightEncoding.Kind.DENSE16, false));
+        assertEquals(RgKernels.FMT_F16, WeightEncoding.code(WeightFormats.f16(), WeightEncoding.Kind.DENSE16, false));
     }
 
     @Test

@@ -6,6 +6,8 @@ import static dev.rg.backend.vector.Simd.L;
 import static dev.rg.backend.vector.Simd.LE;
 import static dev.rg.backend.vector.Simd.S;
 
+import dev.rg.api.format.FormatCodes;
+import dev.rg.api.format.FormatLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -26,21 +28,19 @@ import jdk.incubator.vector.VectorOperators;
 final class DenseWeights {
     private DenseWeights() {}
 
-    /** Format codes. */
-    static final int F32 = 0;
-    static final int BF16 = 1;
-    static final int F16 = 2;
+    /** Format codes: those of the SPI ({@link FormatCodes}), so that {@code switch} labels stay constants. */
+    static final int F32 = FormatCodes.F32;
+    static final int BF16 = FormatCodes.BF16;
+    static final int F16 = FormatCodes.F16;
 
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** The code of a dense format name, or -1. */
-    static int code(String format) {
-        return switch (format) {
-            case "f32" -> F32;
-            case "bf16" -> BF16;
-            case "f16" -> F16;
-            default -> -1;
+    /** The code of a dense encoding, or -1 for a quantised one. */
+    static int code(FormatLayout.ElementEncoding encoding) {
+        return switch (encoding) {
+            case F32, BF16, F16 -> encoding.code();
+            case INT8_SYMMETRIC, CODE_BOOK_4BIT -> -1;
         };
     }
 

@@ -42,7 +42,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Int8RowDot extends QuantRowDot {
     /** Elements per scale. */
-    static final int BLOCK = 32;
+    static final int BLOCK = VectorFormats.INT8_BLOCK;
     private static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
     @Override

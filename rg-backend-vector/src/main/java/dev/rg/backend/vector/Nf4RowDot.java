@@ -6,7 +6,6 @@ import static dev.rg.backend.vector.Simd.I;
 import static dev.rg.backend.vector.Simd.L;
 import static dev.rg.backend.vector.Simd.LE;
 
-import dev.rg.quant.FourBitCodeBook;
 import dev.rg.quant.FourBitFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -46,21 +45,18 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Nf4RowDot extends QuantRowDot {
     /** Elements per absmax; the unrolled kernels below assume 64 (2 groups of 2 x 16 codes, or 4 of 2 x 8). */
-    static final int BLOCK = FourBitFormat.BLOCK_SIZE;
-
-    static {
-        if (BLOCK != 64) {
-            throw new ExceptionInInitializerError("the 4-bit kernels assume 64-element blocks, the format has " + BLOCK);
-        }
-    }
+    static final int BLOCK = VectorFormats.FOUR_BIT_BLOCK;
     private static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
 
     private final float[] table;
     private final int[] tableBits;
     private final boolean packed;
 
-    private Nf4RowDot(FourBitCodeBook codeBook, boolean packed) {
-        this.table = codeBook.toArray();
+    private Nf4RowDot(float[] codeBook, boolean packed) {
+        if (codeBook.length != 16) {
+            throw new IllegalArgumentException("a 4-bit code book has 16 values, not " + codeBook.length);
+        }
+        this.table = codeBook.clone();
         this.tableBits = new int[16];
         for (int i = 0; i < 16; i++) {
             tableBits[i] = Float.floatToRawIntBits(table[i]);
@@ -69,12 +65,12 @@ final class Nf4RowDot extends QuantRowDot {
     }
 
     /** The vectorised kernel, for weights whose rows are whole 64-blocks. */
-    static Nf4RowDot vectorised(FourBitCodeBook codeBook) {
+    static Nf4RowDot vectorised(float[] codeBook) {
         return new Nf4RowDot(codeBook, true);
     }
 
     /** The kernel for any shape (blocks may cross row ends): scalar dequantisation, float tiles. */
-    static Nf4RowDot general(FourBitCodeBook codeBook) {
+    static Nf4RowDot general(float[] codeBook) {
         return new Nf4RowDot(codeBook, false);
     }
 

@@ -1,52 +1,51 @@
 package dev.rg.backend.vector;
 
-import dev.rg.quant.FourBitCodeBook;
+import dev.rg.api.format.FormatLayout;
+import dev.rg.api.format.WeightFormat;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The weight formats the vector backend runs natively, each with its {@link RowDot}. Adding a format means one
- * more {@link RowDot} class and one more entry here; nothing else changes.
+ * The {@link RowDot} of a weight, chosen by an exhaustive {@code switch} over its format's element encoding
+ * ({@link VectorFormats} has already said the layout is one the kernels read). Adding an encoding means one more
+ * {@link RowDot} class and one more case here.
  *
- * <p>The 4-bit formats have two kernels each: the vectorised one for weights whose rows are whole 64-blocks, the
- * general one for any other shape ({@link Nf4RowDot}); {@link #forWeight} picks. {@code nf4-dq} and {@code fp4-dq}
- * weights are converted to {@code nf4}/{@code fp4} at load ({@link VectorBackend#loadWeight}), so they run the same
- * kernels.
+ * <p>The 4-bit encodings have two kernels per code book (taken from the layout): the vectorised one for weights whose
+ * rows are whole 64-blocks, the general one for any other shape ({@link Nf4RowDot}). Double-quantised weights are
+ * converted to single quantisation at load ({@link VectorBackend#loadWeight}), so they run the same kernels.
  */
 final class RowDots {
     private RowDots() {}
 
-    private static final Nf4RowDot NF4 = Nf4RowDot.vectorised(FourBitCodeBook.NF4);
-    private static final Nf4RowDot FP4 = Nf4RowDot.vectorised(FourBitCodeBook.FP4);
-    private static final Nf4RowDot NF4_GENERAL = Nf4RowDot.general(FourBitCodeBook.NF4);
-    private static final Nf4RowDot FP4_GENERAL = Nf4RowDot.general(FourBitCodeBook.FP4);
+    private static final F32RowDot F32 = new F32RowDot();
+    private static final Bf16RowDot BF16 = new Bf16RowDot();
+    private static final F16RowDot F16 = new F16RowDot();
+    private static final Int8RowDot INT8 = new Int8RowDot();
+    /** The two 4-bit kernels (vectorised, general) of each code book seen. */
+    private static final Map<List<Float>, Nf4RowDot[]> FOUR_BIT = new ConcurrentHashMap<>();
 
-    private static final Map<String, RowDot> KERNELS = Map.of(
-            "f32", new F32RowDot(),
-            "bf16", new Bf16RowDot(),
-            "f16", new F16RowDot(),
-            "int8", new Int8RowDot(),
-            "nf4", NF4,
-            "nf4-dq", NF4,
-            "fp4", FP4,
-            "fp4-dq", FP4);
-
-    /** The kernel of a format for weights of any shape, or null if the backend cannot run it. */
-    static RowDot forFormat(String format) {
-        return KERNELS.get(format);
+    /** The kernel of {@code format} for a weight of {@code cols} columns. */
+    static RowDot forWeight(WeightFormat format, int cols) {
+        FormatLayout l = format.layout();
+        return switch (l.elementEncoding()) {
+            case F32 -> F32;
+            case BF16 -> BF16;
+            case F16 -> F16;
+            case INT8_SYMMETRIC -> INT8;
+            case CODE_BOOK_4BIT -> {
+                float[] book = l.codeBook();
+                Nf4RowDot[] pair = FOUR_BIT.computeIfAbsent(boxed(book),
+                        k -> new Nf4RowDot[] {Nf4RowDot.vectorised(book), Nf4RowDot.general(book)});
+                yield Nf4RowDot.vectorisable(cols) ? pair[0] : pair[1];
+            }
+        };
     }
 
-    /** The kernel of a format for a weight of {@code cols} columns, or null if the backend cannot run it. */
-    static RowDot forWeight(String format, int cols) {
-        RowDot d = KERNELS.get(format);
-        if (d instanceof Nf4RowDot && !Nf4RowDot.vectorisable(cols)) {
-            return d == NF4 ? NF4_GENERAL : FP4_GENERAL;
-        }
-        return d;
-    }
-
-    /** Names of the formats with a kernel. */
-    static Set<String> formats() {
-        return KERNELS.keySet();
+    private static List<Float> boxed(float[] book) {
+        Float[] b = new Float[book.length];
+        Arrays.setAll(b, i -> book[i]);
+        return List.of(b);
     }
 }

@@ -4,6 +4,7 @@ import dev.rg.api.backend.Backend;
 import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.Capabilities;
 import dev.rg.api.backend.Kernels;
+import dev.rg.api.format.FormatLayout;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.HostWeight;
@@ -12,7 +13,6 @@ import dev.rg.api.tensor.Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import dev.rg.quant.FourBitFormat;
-import dev.rg.quant.Int8Format;
 import java.util.List;
 import java.util.Map;
 
@@ -102,27 +102,22 @@ public final class VectorBackend implements Backend {
      */
     @Override
     public Weight loadWeight(HostWeight w) {
-        String format = w.format().name();
-        int dense = DenseWeights.code(format);
-        RowDot dot = RowDots.forWeight(format, Math.toIntExact(w.shape().lastDim()));
-        boolean int8 = dot instanceof Int8RowDot;
-        boolean fourBit = dot instanceof Nf4RowDot;
-        // a format object that merely reuses a name is not the layout the kernel reads
-        if ((int8 && !(w.format() instanceof Int8Format f && f.blockSize() == Int8RowDot.BLOCK))
-                || (fourBit && !(w.format() instanceof FourBitFormat))) {
-            dot = null;
-        }
-        if (dot == null && dense < 0) {
+        String why = VectorFormats.unsupported(w.format());
+        if (why != null) {
             throw new IllegalArgumentException("the vector backend cannot run weight '" + w.name() + "' in format '"
-                    + format + "'; it runs " + new java.util.TreeSet<>(RowDots.formats()));
+                    + w.format().name() + "': " + why + "; it runs " + VectorFormats.supported());
         }
+        FormatLayout layout = w.format().layout();
+        int dense = DenseWeights.code(layout.elementEncoding());
+        RowDot dot = RowDots.forWeight(w.format(), Math.toIntExact(w.shape().lastDim()));
         w.format().validate(w);
         if (dense >= 0) {
             return new VectorWeight(w, shareable(w.part(WeightFormat.DATA)), dot, dense);
         }
-        HostWeight kernelView = fourBit ? FourBitFormat.toSingleQuantized(w, Arena.ofAuto()) : w;
+        // nested 4-bit scales: VectorFormats admits them only for rg-quant's formats, which resolve them
+        HostWeight kernelView = layout.nestedScales() ? FourBitFormat.toSingleQuantized(w, Arena.ofAuto()) : w;
         MemorySegment data = shareable(kernelView.part(WeightFormat.DATA));
-        MemorySegment scales = shareable(kernelView.part(int8 ? Int8Format.SCALE : FourBitFormat.ABSMAX));
+        MemorySegment scales = shareable(kernelView.part(layout.scalePart()));
         return new VectorWeight(w, data, scales, dot, -1, data.byteSize() + scales.byteSize());
     }
 

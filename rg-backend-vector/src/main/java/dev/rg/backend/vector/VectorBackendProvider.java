@@ -6,10 +6,6 @@ import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
-import dev.rg.api.format.WeightFormats;
-import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The JDK Vector API backend: SIMD kernels on all cores, weights read in place (f32, bf16, f16, and the quantised
@@ -23,23 +19,11 @@ public final class VectorBackendProvider implements BackendProvider {
     public static final String NAME = "vector";
     /** The incubator module the kernels need. */
     static final String MODULE = "jdk.incubator.vector";
-    /** The dense formats, always run natively. */
-    static final List<String> DENSE_FORMATS = List.of("f32", "bf16", "f16");
-    /** The quantised formats with a kernel here, claimed when their format plugins (rg-quant) are discovered. */
-    static final List<String> QUANTIZED_FORMATS = List.of("int8", "nf4", "nf4-dq", "fp4", "fp4-dq");
-    /** Every op natively (MATMUL and EMBED included), for the formats with a {@link RowDot}. */
-    static final Capabilities CAPABILITIES = Capabilities.allOps(weightFormats());
-
-    /** Names only: this class must not touch a Vector API type (nor {@link RowDots}, which creates kernels). */
-    private static Set<String> weightFormats() {
-        Set<String> formats = new TreeSet<>(DENSE_FORMATS);
-        for (String f : QUANTIZED_FORMATS) {
-            if (WeightFormats.find(f).isPresent()) {
-                formats.add(f);
-            }
-        }
-        return formats;
-    }
+    /**
+     * Every op natively (MATMUL and EMBED included), for the discovered formats whose layout the kernels read
+     * ({@link VectorFormats}: no Vector API type there, nor here).
+     */
+    static final Capabilities CAPABILITIES = Capabilities.allOps(VectorFormats.supported());
 
     private volatile Availability probed;
 

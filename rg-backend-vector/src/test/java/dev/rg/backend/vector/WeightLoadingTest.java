@@ -1,6 +1,7 @@
 package dev.rg.backend.vector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -98,55 +99,33 @@ class WeightLoadingTest {
     }
 
     @Test
-    void aFormatWithoutAKernelIsRejected() {
-        // int8-b64-f32: a variant of the int8 layout that rg-quant defines for its measurements but does not register
-        WeightFormat unknown = new WeightFormat() {
-            @Override
-            public String name() {
-                return "int8-b64-f32";
-            }
-
-            @Override
-            public dev.rg.api.format.FormatLayout layout() {
-                return WeightFormats.byName("int8").layout();
-            }
-
-            @Override
-            public void validate(HostWeight w) {}
-
-            @Override
-            public void dequantizeRow(HostWeight w, long row, float[] dst, int offset) {}
-
-            @Override
-            public HostWeight quantize(String name, Shape shape, dev.rg.api.format.RowSource source, Arena arena) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public long byteSize(Shape shape) {
-                return shape.elementCount();
-            }
-        };
+    void aLayoutWithoutAKernelIsRejectedWhateverTheFormatIsCalled() {
+        // int8 with blocks of 64 and f32 scales: a variant rg-quant defines for its measurements but does not register
+        dev.rg.api.format.FormatLayout b64 = new dev.rg.api.format.FormatLayout(8, 64,
+                dev.rg.api.format.FormatLayout.ElementEncoding.INT8_SYMMETRIC,
+                dev.rg.api.format.FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN,
+                dev.rg.api.format.FormatLayout.ScaleType.F32, "scale", false, false, java.util.List.of("data", "scale"), null);
+        WeightFormat unknown = new LaidOutAs(b64, "int8-b64-f32");
         try (Arena arena = Arena.ofConfined(); VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of()))) {
             HostWeight w = new HostWeight("layer.weight", Shape.matrix(8, 64), unknown,
                     Map.of(WeightFormat.DATA, arena.allocate(512)), Map.of());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadWeight(w));
             assertTrue(e.getMessage().contains("layer.weight") && e.getMessage().contains("int8-b64-f32")
-                    && e.getMessage().contains("bf16") && e.getMessage().contains("nf4"), e.getMessage());
-            // a format that only borrows a kernel's name is not run by that kernel
-            HostWeight impostor = new HostWeight("named.int8", Shape.matrix(8, 64), new NamedAs(unknown, "int8"),
+                    && e.getMessage().contains("blocks of 32") && e.getMessage().contains("bf16")
+                    && e.getMessage().contains("nf4"), e.getMessage());
+            // the name of a format with a kernel does not make its layout readable: the layout decides
+            HostWeight impostor = new HostWeight("named.int8", Shape.matrix(8, 64), new LaidOutAs(b64, "int8"),
                     Map.of(WeightFormat.DATA, arena.allocate(512)), Map.of());
-            assertThrows(IllegalArgumentException.class, () -> b.loadWeight(impostor));
+            e = assertThrows(IllegalArgumentException.class, () -> b.loadWeight(impostor));
+            assertTrue(e.getMessage().contains("named.int8") && e.getMessage().contains("blocks of 32"), e.getMessage());
+            assertFalse(VectorBackendProvider.CAPABILITIES.weightFormats().contains("int8-b64-f32"));
+            assertTrue(VectorBackendProvider.CAPABILITIES.weightFormats().containsAll(
+                    java.util.List.of("f32", "bf16", "f16", "int8", "nf4", "nf4-dq", "fp4", "fp4-dq")));
         }
     }
 
-    /** {@code f} under another name. */
-    private record NamedAs(WeightFormat f, String name) implements WeightFormat {
-        @Override
-        public dev.rg.api.format.FormatLayout layout() {
-            return f.layout();
-        }
-
+    /** A format that only describes a layout, under a chosen name. */
+    private record LaidOutAs(dev.rg.api.format.FormatLayout layout, String name) implements WeightFormat {
         @Override
         public void validate(HostWeight w) {}
 
@@ -160,7 +139,7 @@ class WeightLoadingTest {
 
         @Override
         public long byteSize(Shape shape) {
-            return f.byteSize(shape);
+            return shape.elementCount();
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.rg.core.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.PlainJson;
 import dev.rg.core.io.ModelFiles;
 import dev.rg.core.io.StrictJson;
 import java.io.IOException;
@@ -20,7 +20,6 @@ import java.util.Map;
 public final class ConfigReader {
     /** Largest config.json we read: real ones are ~1 KB. */
     private static final long MAX_BYTES = 1 << 20;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ConfigReader() {}
 
@@ -187,7 +186,7 @@ public final class ConfigReader {
             if (!n.isObject()) {
                 throw wrongType(name, "an object", n);
             }
-            return JSON.convertValue(n, Map.class);
+            return (Map<String, Object>) PlainJson.plain(n); // the plain values every adapter gets, JSON blobs included
         }
     }
 }

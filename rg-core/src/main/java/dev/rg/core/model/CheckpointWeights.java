@@ -21,10 +21,12 @@ import java.util.ServiceLoader;
 final class CheckpointWeights {
     private final Checkpoint checkpoint;
     private final List<CheckpointAdapter> adapters;
+    private final AdapterTensors tensors;
 
     CheckpointWeights(Checkpoint checkpoint, ModelConfig config) {
         this.checkpoint = checkpoint;
         this.adapters = adapters(config, checkpoint);
+        this.tensors = AdapterTensors.of(checkpoint::find);
     }
 
     private static List<CheckpointAdapter> adapters(ModelConfig config, Checkpoint checkpoint) {
@@ -44,7 +46,7 @@ final class CheckpointWeights {
 
     HostWeight read(String name, Shape expected) {
         for (CheckpointAdapter a : adapters) {
-            Optional<HostWeight> w = a.assemble(name, expected, checkpoint::find);
+            Optional<HostWeight> w = a.assemble(name, expected, tensors);
             if (w.isPresent()) {
                 return w.get();
             }

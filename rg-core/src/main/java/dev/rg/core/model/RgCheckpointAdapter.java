@@ -1,6 +1,7 @@
 package dev.rg.core.model;
 
 import dev.rg.api.format.CheckpointAdapter;
+import dev.rg.api.format.CheckpointTensors;
 import dev.rg.api.format.InvalidWeightException;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.format.WeightFormat;
@@ -12,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * Reads checkpoints written by {@code rg quantize}: config.json's {@code quantization_config} has
@@ -49,7 +49,7 @@ public final class RgCheckpointAdapter implements CheckpointAdapter {
     }
 
     @Override
-    public Optional<HostWeight> assemble(String name, Shape expected, Function<String, RawTensor> tensors) {
+    public Optional<HostWeight> assemble(String name, Shape expected, CheckpointTensors tensors) {
         Object formatName = formats.get(name);
         if (formatName == null) {
             return Optional.empty();
@@ -60,7 +60,7 @@ public final class RgCheckpointAdapter implements CheckpointAdapter {
         Map<String, MemorySegment> parts = new LinkedHashMap<>();
         for (String part : format.layout().parts()) {
             String tensorName = part.equals(WeightFormat.DATA) ? name : name + "." + part;
-            RawTensor t = tensors.apply(tensorName);
+            RawTensor t = tensors.find(tensorName);
             if (t == null) {
                 throw new InvalidWeightException("tensor '" + tensorName + "' (part '" + part + "' of " + format.name() + " weight '"
                         + name + "') is missing");

@@ -1,6 +1,7 @@
 package dev.rg.quant.bnb;
 
 import dev.rg.api.format.CheckpointAdapter;
+import dev.rg.api.format.CheckpointTensors;
 import dev.rg.api.format.InvalidWeightException;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.format.WeightFormat;
@@ -21,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
 
 /**
  * Reads checkpoints saved by Hugging Face transformers with bitsandbytes 4-bit quantisation
@@ -104,15 +104,15 @@ public final class BitsAndBytesAdapter implements CheckpointAdapter {
     }
 
     @Override
-    public Optional<HostWeight> assemble(String name, Shape expected, Function<String, RawTensor> tensors) {
+    public Optional<HostWeight> assemble(String name, Shape expected, CheckpointTensors tensors) {
         Map<String, RawTensor> stats = new LinkedHashMap<>();
         for (String suffix : List.of(".absmax", ".quant_map", ".nested_absmax", ".nested_quant_map", QS_NF4, QS_FP4)) {
-            RawTensor t = tensors.apply(name + suffix);
+            RawTensor t = tensors.find(name + suffix);
             if (t != null) {
                 stats.put(suffix, t);
             }
         }
-        RawTensor weight = tensors.apply(name);
+        RawTensor weight = tensors.find(name);
         if (stats.isEmpty()) {
             if (weight != null && weight.dtype() == DType.U8 && !weight.shape().equals(expected)) {
                 throw BnbChecks.fail(name, "tensor " + BnbChecks.describe(weight) + " looks like packed 4-bit "
@@ -137,7 +137,7 @@ public final class BitsAndBytesAdapter implements CheckpointAdapter {
             throw BnbChecks.fail(name, "has quant tensors " + present + " but no quant_state tensor '" + name + QS_NF4
                     + "' (or __fp4): some but not all of its bitsandbytes tensors are present");
         }
-        QuantState qs = QuantState.parse(name, qsTensor);
+        QuantState qs = QuantState.parse(name, qsTensor, tensors);
         String suffixType = qsTensor == qsNf4 ? "nf4" : "fp4";
         if (!qs.codeBook().quantType().equals(suffixType)) {
             throw BnbChecks.fail(name, "quant_state tensor '" + qsTensor.name() + "' is named for " + suffixType

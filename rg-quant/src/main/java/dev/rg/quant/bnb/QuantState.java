@@ -1,12 +1,11 @@
 package dev.rg.quant.bnb;
 
+import dev.rg.api.format.CheckpointTensors;
 import dev.rg.api.format.InvalidWeightException;
 import dev.rg.api.format.RawTensor;
 import dev.rg.api.tensor.DType;
 import dev.rg.quant.FourBitCodeBook;
 import dev.rg.quant.FourBitFormat;
-import dev.rg.quant.internal.Json;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,19 +37,22 @@ record QuantState(FourBitCodeBook codeBook, String dtype, long[] shape, Float ne
         return nestedOffset != null;
     }
 
-    /** Parses and checks the blob; every error names the weight and the tensor. */
-    static QuantState parse(String weight, RawTensor t) {
+    /**
+     * Parses (with the runtime's JSON reader, {@link CheckpointTensors#json}) and checks the blob; every error names
+     * the weight, the tensor and its file.
+     */
+    static QuantState parse(String weight, RawTensor t, CheckpointTensors tensors) {
         String where = "quant_state tensor '" + t.name() + "'" + BnbChecks.in(t);
         if (t.dtype() != DType.U8 || t.shape().rank() != 1) {
             throw BnbChecks.fail(weight, where + " is " + t.dtype() + " " + t.shape()
                     + ", expected U8 [length] holding UTF-8 JSON");
         }
-        byte[] bytes = t.data().toArray(ValueLayout.JAVA_BYTE);
         Object parsed;
         try {
-            parsed = Json.parse(bytes);
+            parsed = tensors.json(t);
         } catch (IllegalArgumentException e) {
-            throw new InvalidWeightException(BnbChecks.prefix(weight) + where + " is malformed: " + e.getMessage(), e);
+            throw new InvalidWeightException(BnbChecks.prefix(weight) + "malformed quant_state, expected the UTF-8 JSON "
+                    + "object bitsandbytes writes: " + e.getMessage(), e);
         }
         if (!(parsed instanceof Map<?, ?> m)) {
             throw BnbChecks.fail(weight, where + " holds " + describe(parsed) + ", expected a JSON object");

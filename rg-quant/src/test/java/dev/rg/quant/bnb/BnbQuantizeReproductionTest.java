@@ -53,7 +53,7 @@ class BnbQuantizeReproductionTest {
                 assertSame(dq.get(name + ".absmax"), q[1].part(FourBitFormat.ABSMAX), name + ".absmax (dq codes)");
                 assertSame(dq.get(name + ".nested_absmax"), q[1].part(FourBitFormat.NESTED_ABSMAX), name);
                 assertSame(dq.get(name + ".nested_quant_map"), q[1].part(FourBitFormat.NESTED_QUANT_MAP), name);
-                HostWeight fromFile = new BitsAndBytesAdapter().assemble(name, t.shape(), dq::get).orElseThrow();
+                HostWeight fromFile = new BitsAndBytesAdapter().assemble(name, t.shape(), dq.tensors()).orElseThrow();
                 assertEquals(fromFile.param(FourBitFormat.OFFSET), q[1].param(FourBitFormat.OFFSET), name + " offset");
             }
         }

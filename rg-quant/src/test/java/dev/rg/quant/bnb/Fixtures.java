@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rg.api.format.Floats;
 import dev.rg.api.tensor.HostWeight;
 import dev.rg.quant.TestData;
-import dev.rg.quant.internal.Json;
+import dev.rg.core.io.PlainJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -36,7 +36,7 @@ final class Fixtures {
     @SuppressWarnings("unchecked")
     static Map<String, Object> json(Path file) {
         try {
-            return (Map<String, Object>) Json.parse(Files.readAllBytes(file));
+            return (Map<String, Object>) PlainJson.parse(Files.readAllBytes(file), file.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

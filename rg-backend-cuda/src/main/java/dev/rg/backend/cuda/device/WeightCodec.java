@@ -1,6 +1,6 @@
 package dev.rg.backend.cuda.device;
 
-import dev.rg.api.format.DenseFormat;
+import dev.rg.api.format.FormatCodes;
 import dev.rg.api.format.FormatLayout;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -23,31 +22,34 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * How the device kernels read a weight format, decided from the format's {@link FormatLayout} (the SPI's
- * description of its bytes), so that quantised formats from plugins ({@code rg-quant}'s {@code int8} and
- * {@code nf4}) run natively without this module depending on them at compile time:
+ * description of its bytes) by an exhaustive {@code switch} over its element encoding, so that quantised formats
+ * from plugins ({@code rg-quant}'s {@code int8} and {@code nf4}) run natively without this module depending on them
+ * at compile time, and a new encoding does not compile here until this backend decides what to do with it:
  * <ul>
- *   <li>dense {@code f32}, {@code bf16}, {@code f16}: always;</li>
- *   <li>{@code int8}-like: 8-bit symmetric codes, one f16 or f32 scale per block of B elements of a row (any B);</li>
- *   <li>4-bit code-book formats in the bitsandbytes layout (NF4, FP4): codes over the flattened tensor, the even
- *       element in the high nibble, one f32 absmax per block of B elements (blocks may cross rows); the 16-entry
- *       code book is read from the format itself by dequantising a probe weight.</li>
+ *   <li>dense {@code f32}, {@code bf16}, {@code f16}: one element after another, little-endian, unscaled;</li>
+ *   <li>int8 symmetric: one byte per element, one f16 or f32 scale per block of B elements of a row (any B);</li>
+ *   <li>4-bit code book in the bitsandbytes layout (NF4, FP4): codes over the flattened tensor, the even element in
+ *       the high nibble, one f32 absmax per block of B elements (blocks may cross rows), the 16 values taken from
+ *       the layout's code book. Nested (double-quantised) scales are not read: such weights stay on the host.</li>
  * </ul>
- * A quantised format is accepted only if a self-test passes: a small weight with random codes and scales,
- * dequantised by the format's own reference {@link WeightFormat#dequantizeRow} and by {@link #decode} (the Java
- * twin of the kernels' {@code rg_weight}), must agree bit for bit.
+ * Any other combination is not read (the runtime runs it on the reference). A format is accepted only if a
+ * self-test passes: a small weight with random elements and scales, dequantised by the format's own reference
+ * {@link WeightFormat#dequantizeRow} and by {@link #decode} (the Java twin of the kernels' {@code rg_weight}), must
+ * agree bit for bit.
  *
- * @param fmt       kernel format code ({@link #F32} .. {@link #Q4}), as {@code RG_FMT_*} in rg_port.h
+ * @param fmt       kernel format code ({@link #F32} .. {@link #Q4}): the SPI's {@link FormatCodes}, repeated as
+ *                  {@code RG_FMT_*} in rg_port.h (a test checks that the two agree)
  * @param auxFmt    format of the scale part: {@link #F16} or {@link #F32} (int8), {@link #F32} (q4), else -1
  * @param blockSize elements per scale, 0 for dense
  * @param auxPart   name of the scale part, null for dense
  * @param codebook  the 16 code values of a 4-bit format, else null
  */
 public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, float[] codebook) {
-    public static final int F32 = 0;
-    public static final int BF16 = 1;
-    public static final int F16 = 2;
-    public static final int I8 = 3;
-    public static final int Q4 = 4;
+    public static final int F32 = FormatCodes.F32;
+    public static final int BF16 = FormatCodes.BF16;
+    public static final int F16 = FormatCodes.F16;
+    public static final int I8 = FormatCodes.INT8_SYMMETRIC;
+    public static final int Q4 = FormatCodes.CODE_BOOK_4BIT;
 
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -65,15 +67,12 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
 
     /** The codec of {@code format}, or empty when no kernel reads it. */
     public static Optional<WeightCodec> of(WeightFormat format) {
-        if (format instanceof DenseFormat d) {
-            return Optional.of(dense(d));
-        }
         return CACHE.computeIfAbsent(format.name() + "#" + System.identityHashCode(format), k -> detect(format));
     }
 
-    /** Names of every discovered format that a kernel reads (the dense ones always). */
+    /** Names of every discovered format that a kernel reads. */
     public static Set<String> supportedFormats() {
-        Set<String> out = new TreeSet<>(List.of("f32", "bf16", "f16"));
+        Set<String> out = new TreeSet<>();
         for (WeightFormat f : WeightFormats.all().values()) {
             if (of(f).isPresent()) {
                 out.add(f.name());
@@ -82,32 +81,10 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
         return out;
     }
 
-    private static WeightCodec dense(DenseFormat d) {
-        int code = d instanceof DenseFormat.F32Format ? F32 : d instanceof DenseFormat.BF16Format ? BF16 : F16;
-        return new WeightCodec(code, -1, 0, null, null);
-    }
-
     private static Optional<WeightCodec> detect(WeightFormat f) {
         try {
             FormatLayout l = f.layout();
-            if (l == null || l.blockSize() <= 0 || l.scalePart() == null || l.nestedScales()
-                    || !new HashSet<>(l.parts()).equals(Set.of(WeightFormat.DATA, l.scalePart())) || l.parts().size() != 2) {
-                return Optional.empty();
-            }
-            String encoding = l.elementEncoding() == null ? "" : l.elementEncoding().toLowerCase(Locale.ROOT);
-            String packing = l.packing() == null ? "" : l.packing().toLowerCase(Locale.ROOT);
-            WeightCodec candidate = null;
-            if (l.bitsPerElement() == 8 && !l.blocksSpanRows() && encoding.contains("int8")
-                    && (l.scaleType() == FormatLayout.ScaleType.F16 || l.scaleType() == FormatLayout.ScaleType.F32)) {
-                candidate = new WeightCodec(I8, l.scaleType() == FormatLayout.ScaleType.F16 ? F16 : F32, l.blockSize(),
-                        l.scalePart(), null);
-            } else if (l.bitsPerElement() == 4 && l.blocksSpanRows() && l.scaleType() == FormatLayout.ScaleType.F32
-                    && packing.contains("high nibble")) {
-                float[] book = codebookOf(f, l);
-                if (book != null) {
-                    candidate = new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), book);
-                }
-            }
+            WeightCodec candidate = l == null ? null : candidate(l);
             if (candidate == null || !candidate.selfTest(f)) {
                 return Optional.empty();
             }
@@ -117,27 +94,36 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
         }
     }
 
-    /** The 16 code values: dequantise codes 0..15 (packed high nibble first) with a block scale of 1. */
-    private static float[] codebookOf(WeightFormat f, FormatLayout l) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment data = arena.allocate(8);
-            for (int i = 0; i < 8; i++) {
-                data.set(ValueLayout.JAVA_BYTE, i, (byte) ((2 * i) << 4 | (2 * i + 1)));
+    /** What the kernels would read for layout {@code l}, or null when they do not read it. */
+    static WeightCodec candidate(FormatLayout l) {
+        boolean oneScalePart = l.scalePart() != null && l.parts().size() == 2
+                && new HashSet<>(l.parts()).equals(Set.of(WeightFormat.DATA, l.scalePart()));
+        return switch (l.elementEncoding()) {
+            case F32, BF16, F16 -> l.packing() == FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN && l.blockSize() == 0
+                    && l.scaleType() == FormatLayout.ScaleType.NONE && l.parts().equals(List.of(WeightFormat.DATA))
+                    ? new WeightCodec(l.elementEncoding().code(), -1, 0, null, null) : null;
+            case INT8_SYMMETRIC -> {
+                if (l.packing() != FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN || l.bitsPerElement() != 8
+                        || l.blockSize() <= 0 || l.blocksSpanRows() || l.nestedScales() || !oneScalePart) {
+                    yield null;
+                }
+                yield switch (l.scaleType()) {
+                    case F16 -> new WeightCodec(I8, F16, l.blockSize(), l.scalePart(), null);
+                    case F32 -> new WeightCodec(I8, F32, l.blockSize(), l.scalePart(), null);
+                    case NONE, BF16, U8_NESTED -> null;
+                };
             }
-            long blocks = (16 + l.blockSize() - 1) / l.blockSize();
-            MemorySegment absmax = arena.allocate(blocks * 4);
-            for (long b = 0; b < blocks; b++) {
-                absmax.set(F32_LE, b * 4, 1.0f);
+            case CODE_BOOK_4BIT -> {
+                if (l.packing() != FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST || l.bitsPerElement() != 4
+                        || l.blockSize() <= 0 || !l.blocksSpanRows() || l.nestedScales() || !oneScalePart) {
+                    yield null;
+                }
+                yield switch (l.scaleType()) {
+                    case F32 -> new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), l.codeBook());
+                    case NONE, F16, BF16, U8_NESTED -> null;
+                };
             }
-            HostWeight w = new HostWeight("codebook probe", Shape.of(16), f,
-                    Map.of(WeightFormat.DATA, data, l.scalePart(), absmax), Map.of());
-            f.validate(w);
-            float[] book = new float[16];
-            f.dequantizeRow(w, 0, book, 0);
-            return book;
-        } catch (RuntimeException e) {
-            return null;
-        }
+        };
     }
 
     /** Random codes and scales through the format's reference dequantisation and through {@link #decode}. */
@@ -149,8 +135,18 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
                 int cols = shape[1];
                 long n = (long) rows * cols;
                 MemorySegment data;
-                MemorySegment scales;
-                if (fmt == I8) {
+                MemorySegment scales = null;
+                if (dense()) {
+                    data = arena.allocate(n * denseBytes());
+                    for (long i = 0; i < n; i++) {
+                        float v = (float) (random.nextDouble() * 8 - 4);
+                        switch (fmt) {
+                            case F32 -> data.set(F32_LE, i * 4, v);
+                            case BF16 -> data.set(I16_LE, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
+                            default -> data.set(I16_LE, i * 2, Float.floatToFloat16(v));
+                        }
+                    }
+                } else if (fmt == I8) {
                     data = arena.allocate(n);
                     for (long i = 0; i < n; i++) {
                         data.set(ValueLayout.JAVA_BYTE, i, (byte) (random.nextInt(255) - 127));
@@ -176,8 +172,8 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
                         scales.set(F32_LE, i * 4, (float) (0.001 + 3 * random.nextDouble()));
                     }
                 }
-                HostWeight w = new HostWeight("self-test", Shape.matrix(rows, cols), f,
-                        Map.of(WeightFormat.DATA, data, auxPart, scales), Map.of());
+                HostWeight w = new HostWeight("self-test", Shape.matrix(rows, cols), f, scales == null
+                        ? Map.of(WeightFormat.DATA, data) : Map.of(WeightFormat.DATA, data, auxPart, scales), Map.of());
                 f.validate(w);
                 float[] want = new float[cols];
                 for (int r = 0; r < rows; r++) {

@@ -1,5 +1,6 @@
 package dev.rg.backend.tornado.kernels;
 
+import dev.rg.api.format.FormatCodes;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
@@ -30,18 +31,26 @@ public final class RgKernels {
     /** Layout of the lookup table {@code lut}. */
     public static final int LUT_BF16 = 0;
     public static final int LUT_F16 = 512;
-    public static final int LUT_NF4 = 576;
-    public static final int LUT_FP4 = 592;
+    /** The first of the two 4-bit code books the kernels hold (16 values each, from the formats' layouts). */
+    public static final int LUT_CODE_BOOK_A = 576;
+    /** The second 4-bit code book. */
+    public static final int LUT_CODE_BOOK_B = 592;
     public static final int LUT_SIZE = 608;
 
-    /** Weight format codes (kernel parameter). */
-    public static final int FMT_F32 = 0;
-    public static final int FMT_F32_SMALL = 1;
-    public static final int FMT_BF16 = 2;
-    public static final int FMT_F16 = 3;
-    public static final int FMT_INT8 = 4;
-    public static final int FMT_NF4 = 5;
-    public static final int FMT_FP4 = 6;
+    /**
+     * Weight format codes (kernel parameter): the SPI's {@link FormatCodes} (compile-time constants, as the kernels
+     * need), plus two storage variants of this backend numbered from {@link FormatCodes#FIRST_BACKEND_CODE}.
+     */
+    public static final int FMT_F32 = FormatCodes.F32;
+    public static final int FMT_BF16 = FormatCodes.BF16;
+    public static final int FMT_F16 = FormatCodes.F16;
+    public static final int FMT_INT8 = FormatCodes.INT8_SYMMETRIC;
+    /** A 4-bit code-book weight decoded with the code book at {@link #LUT_CODE_BOOK_A}. */
+    public static final int FMT_CODE_BOOK_A = FormatCodes.CODE_BOOK_4BIT;
+    /** f32 kept in {@code sf} (small weights). */
+    public static final int FMT_F32_SMALL = FormatCodes.FIRST_BACKEND_CODE;
+    /** A 4-bit code-book weight decoded with the code book at {@link #LUT_CODE_BOOK_B}. */
+    public static final int FMT_CODE_BOOK_B = FormatCodes.FIRST_BACKEND_CODE + 1;
 
     /** Elementwise op codes. */
     public static final int EW_GELU = 0;
@@ -111,7 +120,7 @@ public final class RgKernels {
         } else {
             int packed = wb.get(wOff + (i >>> 1)) & 0xFF;
             int code = (packed >>> (4 - 4 * (i & 1))) & 0x0F; // even element: high nibble
-            int table = fmt == FMT_NF4 ? LUT_NF4 : LUT_FP4;
+            int table = fmt == FMT_CODE_BOOK_A ? LUT_CODE_BOOK_A : LUT_CODE_BOOK_B;
             v = lut.get(table + code) * wf.get(sOff + i / FOUR_BIT_BLOCK);
         }
         return v;

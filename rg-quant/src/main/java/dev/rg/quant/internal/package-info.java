@@ -1,2 +1,0 @@
-/** Helpers of rg-quant that are not part of its API (the package is not exported). */
-package dev.rg.quant.internal;
