@@ -97,6 +97,18 @@ final class TornadoBackend implements Backend {
                     + "check `clinfo -l`, and install the GPU vendor's OpenCL driver or pocl-opencl-icd for the CPU)");
         }
         if (setting == null || setting.isBlank()) {
+            // TornadoVM's default is the first device of the first driver, which can be PoCL's CPU next to a GPU:
+            // prefer the first GPU (then accelerator), as the provider's probe assumes
+            for (TornadoDeviceType wanted : new TornadoDeviceType[] {TornadoDeviceType.GPU, TornadoDeviceType.ACCELERATOR}) {
+                for (int b = 0; b < map.getNumBackends(); b++) {
+                    for (int d = 0; d < map.getAllBackends().get(b).getNumDevices(); d++) {
+                        TornadoDevice dev = TornadoExecutionPlan.getDevice(b, d);
+                        if (dev.getDeviceType() == wanted) {
+                            return dev;
+                        }
+                    }
+                }
+            }
             return TornadoExecutionPlan.DEFAULT_DEVICE;
         }
         String[] parts = setting.trim().split(":");
