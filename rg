@@ -33,8 +33,22 @@ if [ -n "${TORNADOVM_HOME:-}" ]; then
   fi
   TORNADO_JAR="$(ls "$RG_HOME"/rg-backend-tornado/target/rg-backend-tornado-*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc\|-tests' | head -n1 || true)"
   if [ -n "$TORNADO_JAR" ] && ! ls "$LIB"/rg-backend-tornado-*.jar >/dev/null 2>&1; then MODULE_PATH="$MODULE_PATH:$TORNADO_JAR"; fi
-  MODULE_PATH="$MODULE_PATH:$TORNADOVM_HOME/share/java/tornado"
   TORNADO_BACKENDS="$(sed -n 's/^tornado.backends=//p' "$TORNADOVM_HOME/etc/tornado.backend" 2>/dev/null || true)"
+  # TornadoVM loads every driver module it can see and aborts when one's native library cannot load: the PTX driver
+  # needs the NVIDIA driver's libcuda.so.1, so without it the PTX jars stay off the module path
+  case ",${TORNADO_BACKENDS:-}," in *,ptx-backend,*)
+    HAVE_CUDA=""
+    ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1' && HAVE_CUDA=1
+    IFS=: read -r -a LDP <<< "${LD_LIBRARY_PATH:-}"
+    for d in ${LDP[@]+"${LDP[@]}"}; do [ -n "$d" ] && [ -e "$d/libcuda.so.1" ] && HAVE_CUDA=1; done
+    if [ -z "$HAVE_CUDA" ]; then
+      echo "rg: TornadoVM's PTX backend skipped: no NVIDIA driver (libcuda.so.1)" >&2
+      TORNADO_BACKENDS="$(echo ",$TORNADO_BACKENDS," | sed 's/,ptx-backend,/,/; s/^,//; s/,$//')"
+    fi ;; esac
+  for j in "$TORNADOVM_HOME"/share/java/tornado/*.jar; do
+    case "$(basename "$j")" in tornado-drivers-ptx*) case ",${TORNADO_BACKENDS:-}," in *,ptx-backend,*) ;; *) continue ;; esac ;; esac
+    MODULE_PATH="$MODULE_PATH:$j"
+  done
   TORNADO_MODULES="ALL-SYSTEM,tornado.runtime,tornado.annotation,tornado.drivers.common"
   TORNADO_OPTS=(-XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI --enable-preview "-Djava.library.path=$TORNADOVM_HOME/lib"
     -Dtornado.load.api.implementation=uk.ac.manchester.tornado.runtime.tasks.TornadoTaskGraph

@@ -119,6 +119,10 @@ final class DeviceSession implements AutoCloseable {
     private TornadoExecutionResult last;
     private boolean rebuild = true;
     private int builds;
+    private long launches;
+    private long launchesAtStep;
+    private long lastStepLaunches;
+    private long steps;
 
     // graphs of the current plan
     Graph upSmall;
@@ -655,6 +659,33 @@ final class DeviceSession implements AutoCloseable {
             g.grids[t].setLocalWork(local, 1, 1);
         }
         last = plan.withGraph(g.index).execute();
+        launches++;
+    }
+
+    /** Task-graph executions so far (each costs a host round trip: parameter write, launch, wait). */
+    long launches() {
+        return launches;
+    }
+
+    /**
+     * Marks the end of a decode step (an argmax or topK, which ends every sampled token): remembers how many graph
+     * executions the step took, for {@link #lastStepLaunches()}.
+     */
+    void markStep() {
+        lastStepLaunches = launches - launchesAtStep;
+        launchesAtStep = launches;
+        steps++;
+    }
+
+    /** Graph executions between the last two {@link #markStep()} calls (the launches of one decode step). */
+    long lastStepLaunches() {
+        return lastStepLaunches;
+    }
+
+    /** One line of counters, printed at close when {@code -Drg.tornado.stats=true}. */
+    String stats() {
+        return "tornado stats: " + launches + " graph executions, " + steps + " sampling steps, last step "
+                + lastStepLaunches + " executions, " + builds + " plan builds";
     }
 
     /** Launches a graph with one work-group of {@link #local()} items per unit ({@code groups[i]} units per task). */
@@ -709,6 +740,9 @@ final class DeviceSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (Boolean.getBoolean("rg.tornado.stats")) {
+            System.err.println(stats());
+        }
         closePlan();
         arena = null;
         sf = null;

@@ -411,6 +411,7 @@ final class TornadoKernels implements Kernels {
                     dst[r0 + r] = dev.resultIds.get(r);
                 }
             }
+            dev.markStep();
         }
     }
 
@@ -439,6 +440,7 @@ final class TornadoKernels implements Kernels {
                     values[r0 * k + i] = dev.resultValues.get(i);
                 }
             }
+            dev.markStep();
         }
     }
 }
