@@ -26,7 +26,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * a power of two up to 256; default 64), {@code arenaMB=N} (initial arena size; default 64, grows as needed),
  * {@code weightSlack=N} (spare elements per weight buffer for weights loaded after the first kernel; default 2^20),
  * {@code groupElements=N} (elements per weight buffer, default and maximum 2^30; smaller values split the weights
- * over more buffers, which the tests use to exercise that path).
+ * over more buffers, which the tests use to exercise that path), {@code fuse=false} (or {@code -Drg.tornado.fuse=false}:
+ * launch every kernel alone instead of replaying recurring groups of launches as fused graphs, see {@link Launcher}).
  */
 final class TornadoBackend implements Backend {
     private final DeviceSession dev;
@@ -42,10 +43,11 @@ final class TornadoBackend implements Backend {
                     + RgKernels.MAX_LOCAL);
         }
         long arenaFloats = (long) (doubleSetting(options, "arenaMB", 64) * (1 << 20) / 4);
-        int slack = intSetting(options, "weightSlack", DeviceSession.WEIGHT_SLACK);
+        int slack = intSetting(options, "weightSlack", WeightStore.WEIGHT_SLACK);
         this.dev = new DeviceSession(device, local, (int) Math.max(1024, Math.min(arenaFloats, Integer.MAX_VALUE - 64L)),
-                Math.max(0, slack), Math.min(DeviceSession.GROUP_MAX, Math.max(1024, intSetting(options, "groupElements",
-                        (int) DeviceSession.GROUP_MAX))));
+                Math.max(0, slack), Math.min(WeightStore.GROUP_MAX, Math.max(1024, intSetting(options, "groupElements",
+                        (int) WeightStore.GROUP_MAX))), !"false".equals(options.settings().getOrDefault("fuse",
+                                System.getProperty("rg.tornado.fuse", "true")).trim()));
         this.kernels = new TornadoKernels(this, dev);
         this.description = device.getPhysicalDevice().getDeviceName() + " (" + device.getTornadoVMBackend() + ", "
                 + device.getDeviceType() + ")";
@@ -54,7 +56,7 @@ final class TornadoBackend implements Backend {
                     + "): OpenCL on a CPU is verified but the vector backend is usually faster there");
         }
         synchronized (dev) {
-            dev.selfCheck();
+            SelfCheck.run(dev);
         }
     }
 
