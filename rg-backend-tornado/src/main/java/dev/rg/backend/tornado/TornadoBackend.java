@@ -22,7 +22,8 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * execution plan of the kernels (see {@link DeviceSession}).
  *
  * <p>Settings ({@link BackendOptions#settings()}): {@code device=B:D} (TornadoVM backend and device index, as
- * {@code tornado --devices} lists them; default: TornadoVM's default device), {@code local=N} (work-group size,
+ * {@code tornado --devices} and {@link TornadoDevices} list them; also {@code -Drg.tornado.device=B:D}; default: the
+ * first GPU, else TornadoVM's default device), {@code local=N} (work-group size,
  * a power of two up to 256; default 64), {@code arenaMB=N} (initial arena size; default 64, grows as needed),
  * {@code weightSlack=N} (spare elements per weight buffer for weights loaded after the first kernel; default 2^20),
  * {@code groupElements=N} (elements per weight buffer, default and maximum 2^30; smaller values split the weights
@@ -36,7 +37,7 @@ final class TornadoBackend implements Backend {
     private final String description;
 
     TornadoBackend(BackendOptions options) {
-        TornadoDevice device = pickDevice(options.settings().get("device"));
+        TornadoDevice device = pickDevice(options.settings().getOrDefault("device", System.getProperty("rg.tornado.device")));
         int local = intSetting(options, "local", 64);
         if (local < 1 || local > RgKernels.MAX_LOCAL || Integer.bitCount(local) != 1) {
             throw new IllegalArgumentException("tornado: local=" + local + " must be a power of two up to "
