@@ -64,7 +64,7 @@ for d in ${DRIVERS:-opencl ptx}; do
   RG_JAVA_OPTS="$opts -Drg.tornado.stats=true" timeout 900 "$RG" bench --backend tornado --preset "${PRESET:-2b}" -p 128 -n "$n" -r 3 --json \
       >"$OUT/bench-$d.json" 2>"$OUT/bench-$d.err" || { echo "bench failed:"; tail -n 3 "$OUT/bench-$d.err"; }
   grep "tornado stats" "$OUT/bench-$d.err" || true
-  summary+=("$d: $(tail -n 1 "$OUT/check-$d.txt" 2>/dev/null), $(cat "$OUT/generate-$d-compare.txt")")
+  summary+=("$d: kit $(grep -h "passed" "$OUT/check-$d.txt" 2>/dev/null | tail -n 1), $(cat "$OUT/generate-$d-compare.txt")")
 done
 
 step "summary"
