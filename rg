@@ -28,27 +28,10 @@ MODULE_PATH="$(ls "$RG_HOME"/rg-cli/target/rg-cli-*.jar | grep -v -- '-sources\|
 # TornadoVM (optional): with TORNADOVM_HOME set, add its modules and the JVM flags its runtime needs.
 TORNADO_OPTS=()
 if [ -n "${TORNADOVM_HOME:-}" ]; then
-  if [ ! -d "$TORNADOVM_HOME/share/java/tornado" ] || [ ! -f "$TORNADOVM_HOME/etc/exportLists/common-exports" ]; then
-    echo "rg: TORNADOVM_HOME=$TORNADOVM_HOME is not a TornadoVM SDK (no share/java/tornado or etc/exportLists)" >&2; exit 1
-  fi
   TORNADO_JAR="$(ls "$RG_HOME"/rg-backend-tornado/target/rg-backend-tornado-*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc\|-tests' | head -n1 || true)"
   if [ -n "$TORNADO_JAR" ] && ! ls "$LIB"/rg-backend-tornado-*.jar >/dev/null 2>&1; then MODULE_PATH="$MODULE_PATH:$TORNADO_JAR"; fi
-  MODULE_PATH="$MODULE_PATH:$TORNADOVM_HOME/share/java/tornado"
-  TORNADO_BACKENDS="$(sed -n 's/^tornado.backends=//p' "$TORNADOVM_HOME/etc/tornado.backend" 2>/dev/null || true)"
-  TORNADO_MODULES="ALL-SYSTEM,tornado.runtime,tornado.annotation,tornado.drivers.common"
-  TORNADO_OPTS=(-XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI --enable-preview "-Djava.library.path=$TORNADOVM_HOME/lib"
-    -Dtornado.load.api.implementation=uk.ac.manchester.tornado.runtime.tasks.TornadoTaskGraph
-    -Dtornado.load.runtime.implementation=uk.ac.manchester.tornado.runtime.TornadoCoreRuntime
-    -Dtornado.load.tornado.implementation=uk.ac.manchester.tornado.runtime.common.Tornado
-    -Dtornado.load.annotation.implementation=uk.ac.manchester.tornado.annotation.ASMClassVisitor
-    -Dtornado.load.annotation.parallel=uk.ac.manchester.tornado.api.annotations.Parallel
-    -Dtornado.recover.bailout=false --upgrade-module-path "$TORNADOVM_HOME/share/java/graalJars"
-    "@$TORNADOVM_HOME/etc/exportLists/common-exports")
-  case ",${TORNADO_BACKENDS:-opencl-backend}," in *,opencl-backend,*) TORNADO_MODULES="$TORNADO_MODULES,tornado.drivers.opencl"
-    TORNADO_OPTS+=("@$TORNADOVM_HOME/etc/exportLists/opencl-exports" --enable-native-access=tornado.drivers.opencl) ;; esac
-  case ",${TORNADO_BACKENDS:-}," in *,ptx-backend,*) TORNADO_MODULES="$TORNADO_MODULES,tornado.drivers.ptx"
-    TORNADO_OPTS+=("@$TORNADOVM_HOME/etc/exportLists/ptx-exports" --enable-native-access=tornado.drivers.ptx) ;; esac
-  TORNADO_OPTS+=(--add-modules "$TORNADO_MODULES")
+  # shellcheck source=scripts/tornado-opts.sh
+  . "$RG_HOME/scripts/tornado-opts.sh"
 fi
 # shellcheck disable=SC2086
 exec "$JDK/bin/java" ${RG_JAVA_OPTS:-} ${TORNADO_OPTS[@]+"${TORNADO_OPTS[@]}"} \

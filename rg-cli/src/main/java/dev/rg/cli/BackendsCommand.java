@@ -5,6 +5,7 @@ import dev.rg.api.backend.Op;
 import dev.rg.core.runtime.BackendRegistry;
 import java.io.PrintStream;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
 
 /** {@code rg backends}: every discovered backend with availability, reason, priority and capabilities. */
 @Command(name = "backends", mixinStandardHelpOptions = true,
-        description = "List every discovered backend: availability and why, priority, native ops and weight formats.")
+        description = "List every discovered backend in the order of automatic selection: availability and why, what it runs on, priority, native ops and weight formats.")
 final class BackendsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
@@ -24,7 +25,8 @@ final class BackendsCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             // reported per backend below
         }
-        for (BackendRegistry.Entry e : BackendRegistry.discover()) {
+        List<BackendRegistry.Entry> all = BackendRegistry.discover();
+        for (BackendRegistry.Entry e : all) {
             String mark = e.name().equals(chosen) ? "  <- auto" : "";
             if (e.provider() == null) {
                 out.printf(Locale.ROOT, "%-10s unavailable: %s%n", e.name(), e.availability().reason());
@@ -34,6 +36,10 @@ final class BackendsCommand implements Callable<Integer> {
                     e.provider().priority(), mark);
             out.printf(Locale.ROOT, "           %s%n", e.provider().description());
             out.printf(Locale.ROOT, "           why: %s%n", e.availability().reason());
+            if (e.availability().available()) {
+                out.printf(Locale.ROOT, "           runs on: %s%s%n", e.availability().device().name().toLowerCase(Locale.ROOT),
+                        BackendRegistry.rankingNote(e, all).map(n -> " (" + n + ")").orElse(""));
+            }
             Capabilities caps = e.provider().capabilities();
             Set<Op> missing = EnumSet.allOf(Op.class);
             missing.removeAll(caps.ops());

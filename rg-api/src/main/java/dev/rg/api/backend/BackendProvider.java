@@ -6,9 +6,11 @@ package dev.rg.api.backend;
  * {@code META-INF/services}).
  *
  * <p>Selection: {@code --backend NAME}, the system property {@code rg.backend} or the environment variable
- * {@code RG_BACKEND} name one; otherwise ({@code auto}) the available provider with the highest
- * {@link #priority()} wins. Documented priorities: reference 0, vector 100, tornado 200, cuda 300. A
- * third-party backend picks a number relative to these.
+ * {@code RG_BACKEND} name one; otherwise ({@code auto}) the available providers are ranked by the
+ * {@link DeviceClass#selectionTier() tier} of the device class their {@link #probe()} reports (GPU/accelerator,
+ * then host, then a device API's CPU device), then by {@link #priority()}, and the first wins. Documented
+ * priorities: reference 0, vector 100, tornado 200, cuda 300. A third-party backend picks a number relative to
+ * these and reports its device class in {@link Availability#device()}.
  *
  * <p>The provider's constructor and {@link #probe()} must be cheap and must not load native libraries of
  * other backends, nor start threads: every provider is instantiated just to list it.
@@ -20,7 +22,7 @@ public interface BackendProvider {
     /** One-line human description. */
     String description();
 
-    /** Higher wins in automatic selection. */
+    /** Higher wins in automatic selection, among providers whose devices are of the same tier. */
     int priority();
 
     /** Whether this backend can run on this machine, and why. May be cached by the provider. */

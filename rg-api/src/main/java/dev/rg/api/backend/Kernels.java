@@ -78,6 +78,18 @@ public interface Kernels {
     }
 
     /**
+     * Runs {@code ops} (calls of this object's methods, in order) and tells the backend that they form one unit
+     * that recurs with the same sequence of ops (a layer of one kind, the LM head): a device backend may record
+     * such a unit and launch it as one device graph the next times it recurs. The result must be exactly that of
+     * running the ops one by one; a host transfer inside {@code ops} is allowed (a backend then runs what it has
+     * recorded first). Calls do not nest. The default runs {@code ops}, which is what every backend without graphs
+     * does.
+     */
+    default void group(Runnable ops) {
+        ops.run();
+    }
+
+    /**
      * The residual add of one block and the norm in front of the next, fused: {@code x += delta}, then
      * {@code normed = rmsNorm(x, scale, eps)}, row-wise. A decode step does this twice per layer; a device backend
      * saves a launch and a pass over {@code x} each time. The default composes {@link #add} and {@link #rmsNorm}, so

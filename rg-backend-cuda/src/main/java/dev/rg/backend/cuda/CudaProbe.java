@@ -1,6 +1,7 @@
 package dev.rg.backend.cuda;
 
 import dev.rg.api.backend.Availability;
+import dev.rg.api.backend.DeviceClass;
 import dev.rg.backend.cuda.driver.CuResult;
 import dev.rg.backend.cuda.driver.CudaDriver;
 import dev.rg.backend.cuda.driver.CudaException;
@@ -68,7 +69,7 @@ final class CudaProbe {
             String description = String.format("%s (device %d, sm_%d%d, %.1f GiB, %d SMs), driver %s", name, ordinal, major,
                     minor, mem / (double) (1L << 30),
                     driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT), Ptx.versionString(version));
-            return new Result(Availability.available(description), driver, device, description);
+            return new Result(Availability.available(description, DeviceClass.GPU), driver, device, description);
         } catch (CudaException e) {
             return no(CuResult.isOutOfMemory(e.code()) ? "out of memory: " + e.getMessage() : e.getMessage());
         }

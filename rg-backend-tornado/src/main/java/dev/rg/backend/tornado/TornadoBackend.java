@@ -22,11 +22,13 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * execution plan of the kernels (see {@link DeviceSession}).
  *
  * <p>Settings ({@link BackendOptions#settings()}): {@code device=B:D} (TornadoVM backend and device index, as
- * {@code tornado --devices} lists them; default: TornadoVM's default device), {@code local=N} (work-group size,
+ * {@code tornado --devices} and {@link TornadoDevices} list them; also {@code -Drg.tornado.device=B:D}; default: the
+ * first GPU, else TornadoVM's default device), {@code local=N} (work-group size,
  * a power of two up to 256; default 64), {@code arenaMB=N} (initial arena size; default 64, grows as needed),
  * {@code weightSlack=N} (spare elements per weight buffer for weights loaded after the first kernel; default 2^20),
  * {@code groupElements=N} (elements per weight buffer, default and maximum 2^30; smaller values split the weights
- * over more buffers, which the tests use to exercise that path).
+ * over more buffers, which the tests use to exercise that path), {@code fuse=false} (or {@code -Drg.tornado.fuse=false}:
+ * launch every kernel alone instead of replaying recurring groups of launches as fused graphs, see {@link Launcher}).
  */
 final class TornadoBackend implements Backend {
     private final DeviceSession dev;
@@ -35,17 +37,18 @@ final class TornadoBackend implements Backend {
     private final String description;
 
     TornadoBackend(BackendOptions options) {
-        TornadoDevice device = pickDevice(options.settings().get("device"));
+        TornadoDevice device = pickDevice(options.settings().getOrDefault("device", System.getProperty("rg.tornado.device")));
         int local = intSetting(options, "local", 64);
         if (local < 1 || local > RgKernels.MAX_LOCAL || Integer.bitCount(local) != 1) {
             throw new IllegalArgumentException("tornado: local=" + local + " must be a power of two up to "
                     + RgKernels.MAX_LOCAL);
         }
         long arenaFloats = (long) (doubleSetting(options, "arenaMB", 64) * (1 << 20) / 4);
-        int slack = intSetting(options, "weightSlack", DeviceSession.WEIGHT_SLACK);
+        int slack = intSetting(options, "weightSlack", WeightStore.WEIGHT_SLACK);
         this.dev = new DeviceSession(device, local, (int) Math.max(1024, Math.min(arenaFloats, Integer.MAX_VALUE - 64L)),
-                Math.max(0, slack), Math.min(DeviceSession.GROUP_MAX, Math.max(1024, intSetting(options, "groupElements",
-                        (int) DeviceSession.GROUP_MAX))));
+                Math.max(0, slack), Math.min(WeightStore.GROUP_MAX, Math.max(1024, intSetting(options, "groupElements",
+                        (int) WeightStore.GROUP_MAX))), !"false".equals(options.settings().getOrDefault("fuse",
+                                System.getProperty("rg.tornado.fuse", "true")).trim()));
         this.kernels = new TornadoKernels(this, dev);
         this.description = device.getPhysicalDevice().getDeviceName() + " (" + device.getTornadoVMBackend() + ", "
                 + device.getDeviceType() + ")";
@@ -54,7 +57,7 @@ final class TornadoBackend implements Backend {
                     + "): OpenCL on a CPU is verified but the vector backend is usually faster there");
         }
         synchronized (dev) {
-            dev.selfCheck();
+            SelfCheck.run(dev);
         }
     }
 
@@ -97,6 +100,18 @@ final class TornadoBackend implements Backend {
                     + "check `clinfo -l`, and install the GPU vendor's OpenCL driver or pocl-opencl-icd for the CPU)");
         }
         if (setting == null || setting.isBlank()) {
+            // TornadoVM's default is the first device of the first driver, which can be PoCL's CPU next to a GPU:
+            // prefer the first GPU (then accelerator), as the provider's probe assumes
+            for (TornadoDeviceType wanted : new TornadoDeviceType[] {TornadoDeviceType.GPU, TornadoDeviceType.ACCELERATOR}) {
+                for (int b = 0; b < map.getNumBackends(); b++) {
+                    for (int d = 0; d < map.getAllBackends().get(b).getNumDevices(); d++) {
+                        TornadoDevice dev = TornadoExecutionPlan.getDevice(b, d);
+                        if (dev.getDeviceType() == wanted) {
+                            return dev;
+                        }
+                    }
+                }
+            }
             return TornadoExecutionPlan.DEFAULT_DEVICE;
         }
         String[] parts = setting.trim().split(":");

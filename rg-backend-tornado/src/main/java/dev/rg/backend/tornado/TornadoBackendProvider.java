@@ -6,6 +6,7 @@ import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
+import dev.rg.api.backend.DeviceClass;
 import dev.rg.api.backend.Op;
 import java.io.File;
 import java.io.IOException;
@@ -102,17 +103,44 @@ public final class TornadoBackendProvider implements BackendProvider {
                     + System.getProperty("java.library.path") + "): the launcher must pass -Djava.library.path=$TORNADOVM_HOME/lib");
         }
         String drivers = "";
+        List<String> icds = opencl ? openclDrivers() : List.of();
         if (opencl) {
-            List<String> icds = openclDrivers();
             if (icds.isEmpty() && !backends.contains("ptx") && !backends.contains("cuda")) {
                 return Availability.unavailable("no OpenCL device: no OpenCL driver (ICD) in " + icdDir()
                         + " (install the GPU vendor's OpenCL driver, or pocl-opencl-icd to run on the CPU)");
             }
             drivers = icds.isEmpty() ? "" : ", OpenCL drivers " + String.join(", ", icds);
         }
+        DeviceClass device = deviceClass(icds, backends.contains("ptx") || backends.contains("cuda"),
+                Files.exists(Path.of("/dev/nvidiactl")));
         String version = api.get().getDescriptor().rawVersion().orElse("?");
         return Availability.available("TornadoVM " + version + " (" + (backends.isEmpty() ? "opencl" : String.join(",", backends))
-                + ")" + (homeSet ? " from " + home : "") + drivers + "; the device is opened when the backend starts");
+                + ")" + (homeSet ? " from " + home : "") + drivers + "; " + deviceNote(device)
+                + "; the device is opened when the backend starts", device);
+    }
+
+    /**
+     * The device class the backend will run on, from the drivers alone (no TornadoVM class is loaded by the probe):
+     * a GPU when an NVIDIA driver serves the PTX/CUDA backend or an OpenCL driver other than PoCL is installed (the
+     * backend then prefers a GPU device, see {@code TornadoBackend.pickDevice}); a CPU when PoCL is the only OpenCL
+     * driver. PoCL's Debian ICD runs on the CPU.
+     */
+    static DeviceClass deviceClass(List<String> icds, boolean nvidiaBackend, boolean nvidiaDriver) {
+        if (nvidiaBackend && nvidiaDriver) {
+            return DeviceClass.GPU;
+        }
+        for (String icd : icds) {
+            if (!icd.toLowerCase(java.util.Locale.ROOT).contains("pocl")) {
+                return DeviceClass.GPU;
+            }
+        }
+        return DeviceClass.CPU;
+    }
+
+    private static String deviceNote(DeviceClass device) {
+        return device == DeviceClass.CPU
+                ? "the only OpenCL device is a CPU (PoCL): ranked below the host backends (vector) in automatic selection"
+                : "a GPU driver is installed";
     }
 
     /** The backends the SDK was built with ({@code etc/tornado.backend}), e.g. [opencl]. */

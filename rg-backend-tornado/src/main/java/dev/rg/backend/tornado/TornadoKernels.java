@@ -7,7 +7,6 @@ import dev.rg.api.backend.RgLruWeights;
 import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
-import dev.rg.backend.tornado.DeviceSession.Graph;
 import dev.rg.backend.tornado.kernels.RgKernels;
 
 /**
@@ -38,18 +37,26 @@ final class TornadoKernels implements Kernels {
         if (d.sfOff() < 0) {
             throw new IllegalArgumentException("weight '" + w.name() + "' (" + w.format().name() + ", " + w.shape()
                     + ") is used by a small op but has no float32 copy on the device (dense weights up to "
-                    + DeviceSession.SMALL_MAX + " elements have one)");
+                    + WeightStore.SMALL_MAX + " elements have one)");
         }
         return d.sfOff();
     }
 
-    private static void positions(Graph g, SeqBatch seq) {
+    private static void positions(OpGraph g, SeqBatch seq) {
         if (seq.batch() > RgKernels.P_SIZE - RgKernels.P_LIST) {
             throw new IllegalArgumentException("the tornado backend runs batches of at most "
                     + (RgKernels.P_SIZE - RgKernels.P_LIST) + " sequences, got " + seq.batch());
         }
         for (int s = 0; s < seq.batch(); s++) {
             g.p.set(RgKernels.P_LIST + s, seq.start(s));
+        }
+    }
+
+    /** Records the group's launches and, once the sequence has recurred and been compiled, runs it as one graph. */
+    @Override
+    public void group(Runnable ops) {
+        synchronized (dev) {
+            dev.launcher().group(ops);
         }
     }
 
@@ -60,8 +67,7 @@ final class TornadoKernels implements Kernels {
             DeviceWeight t = weight(table);
             int cols = t.cols();
             int o = off(out);
-            dev.ensureBuilt();
-            Graph g = dev.embedGraph(Math.max(0, t.group()));
+            OpGraph g = dev.graphs().embed.get(Math.max(0, t.group()));
             int chunk = RgKernels.P_SIZE - RgKernels.P_LIST;
             for (int r0 = 0; r0 < ids.length; r0 += chunk) {
                 int rows = Math.min(chunk, ids.length - r0);
@@ -75,7 +81,7 @@ final class TornadoKernels implements Kernels {
                     g.p.set(RgKernels.P_LIST + r, ids[r0 + r]);
                 }
                 g.f.set(0, scale);
-                dev.run(g, (long) rows * cols);
+                dev.launcher().run(g, (long) rows * cols);
             }
         }
     }
@@ -91,8 +97,7 @@ final class TornadoKernels implements Kernels {
             if (x.rows() == 0 || w.rows() == 0) {
                 return;
             }
-            dev.ensureBuilt();
-            Graph g = dev.matmulGraph(Math.max(0, d.group()));
+            OpGraph g = dev.graphs().matmul.get(Math.max(0, d.group()));
             g.p.set(0, x.rows());
             g.p.set(1, x.cols());
             g.p.set(2, w.rows());
@@ -102,7 +107,7 @@ final class TornadoKernels implements Kernels {
             g.p.set(6, d.off());
             g.p.set(7, d.sOff());
             g.p.set(8, biasOff);
-            dev.runGroups(g, w.rows());
+            dev.launcher().runGroups(g, w.rows());
         }
     }
 
@@ -116,14 +121,13 @@ final class TornadoKernels implements Kernels {
             if (x.rows() == 0) {
                 return;
             }
-            dev.ensureBuilt();
-            Graph g = dev.rms;
+            OpGraph g = dev.graphs().rms;
             g.p.set(0, x.cols());
             g.p.set(1, xo);
             g.p.set(2, oo);
             g.p.set(3, s);
             g.f.set(0, eps);
-            dev.runGroups(g, x.rows());
+            dev.launcher().runGroups(g, x.rows());
         }
     }
 
@@ -135,15 +139,14 @@ final class TornadoKernels implements Kernels {
         if (n == 0) {
             return;
         }
-        dev.ensureBuilt();
-        Graph g = dev.ew;
+        OpGraph g = dev.graphs().ew;
         g.p.set(0, op);
         g.p.set(1, Math.toIntExact(n));
         g.p.set(2, ao);
         g.p.set(3, bo);
         g.p.set(4, oo);
         g.f.set(0, value);
-        dev.run(g, n);
+        dev.launcher().run(g, n);
     }
 
     @Override
@@ -220,14 +223,13 @@ final class TornadoKernels implements Kernels {
     }
 
     private void copy(int from, int to, long n) {
-        dev.ensureBuilt();
-        Graph g = dev.ew;
+        OpGraph g = dev.graphs().ew;
         g.p.set(0, RgKernels.EW_COPY);
         g.p.set(1, Math.toIntExact(n));
         g.p.set(2, from);
         g.p.set(3, from);
         g.p.set(4, to);
-        dev.run(g, n);
+        dev.launcher().run(g, n);
     }
 
     @Override
@@ -241,8 +243,7 @@ final class TornadoKernels implements Kernels {
             int xo = off(x);
             int oo = off(out);
             int so = off(state);
-            dev.ensureBuilt();
-            Graph g = dev.conv;
+            OpGraph g = dev.graphs().conv;
             g.p.set(0, seq.batch());
             g.p.set(1, seq.length());
             g.p.set(2, c);
@@ -252,7 +253,7 @@ final class TornadoKernels implements Kernels {
             g.p.set(6, so);
             g.p.set(7, ko);
             g.p.set(8, bo);
-            dev.run(g, (long) seq.batch() * c);
+            dev.launcher().run(g, (long) seq.batch() * c);
         }
     }
 
@@ -267,8 +268,7 @@ final class TornadoKernels implements Kernels {
             int coef = dev.scratch(n);
             int in = dev.scratch(n);
             try {
-                dev.ensureBuilt();
-                Graph g = dev.lru;
+                OpGraph g = dev.graphs().lru;
                 g.p.set(0, seq.batch());
                 g.p.set(1, seq.length());
                 g.p.set(2, width);
@@ -285,7 +285,7 @@ final class TornadoKernels implements Kernels {
                 g.p.set(13, off(out));
                 g.p.set(14, off(state));
                 positions(g, seq);
-                dev.run(g, n, (long) seq.batch() * width);
+                dev.launcher().run(g, n, (long) seq.batch() * width);
             } finally {
                 dev.free(in, n);
                 dev.free(coef, n);
@@ -306,8 +306,7 @@ final class TornadoKernels implements Kernels {
                 return;
             }
             int xo = off(x);
-            dev.ensureBuilt();
-            Graph g = dev.rope;
+            OpGraph g = dev.graphs().rope;
             g.p.set(0, x.rows());
             g.p.set(1, seq.length());
             g.p.set(2, heads);
@@ -320,7 +319,7 @@ final class TornadoKernels implements Kernels {
                 float exponent = (float) (2 * j) / rotaryDim;
                 g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
             }
-            dev.run(g, (long) x.rows() * heads * half);
+            dev.launcher().run(g, (long) x.rows() * heads * half);
         }
     }
 
@@ -336,8 +335,7 @@ final class TornadoKernels implements Kernels {
                 throw new IllegalArgumentException("attention: head dimension " + hd + " above the tornado backend's limit "
                         + RgKernels.MAX_HEAD_DIM);
             }
-            dev.ensureBuilt();
-            Graph g = dev.attn;
+            OpGraph g = dev.graphs().attn;
             g.p.set(0, spec.heads());
             g.p.set(1, spec.kvHeads());
             g.p.set(2, hd);
@@ -354,7 +352,7 @@ final class TornadoKernels implements Kernels {
             positions(g, seq);
             g.f.set(0, (float) (1.0 / Math.sqrt(hd)));
             long cached = (long) seq.batch() * Math.min(seq.length(), spec.window()) * kvCols;
-            dev.run(g, (long) n * spec.heads() * dev.local(), cached);
+            dev.launcher().run(g, (long) n * spec.heads() * dev.local(), cached);
         }
     }
 
@@ -367,17 +365,17 @@ final class TornadoKernels implements Kernels {
             if (x.rows() == 0) {
                 return;
             }
-            dev.ensureBuilt();
-            Graph g = dev.argmax;
-            for (int r0 = 0; r0 < x.rows(); r0 += DeviceSession.RESULTS) {
-                int rows = Math.min(DeviceSession.RESULTS, x.rows() - r0);
+            OpGraph g = dev.graphs().argmax;
+            for (int r0 = 0; r0 < x.rows(); r0 += KernelPlan.RESULTS) {
+                int rows = Math.min(KernelPlan.RESULTS, x.rows() - r0);
                 g.p.set(0, cols);
                 g.p.set(1, xo + r0 * cols);
-                dev.runGroups(g, rows);
+                dev.launcher().runGroups(g, rows);
                 for (int r = 0; r < rows; r++) {
-                    dst[r0 + r] = dev.resultIds.get(r);
+                    dst[r0 + r] = dev.graphs().resultIds.get(r);
                 }
             }
+            dev.markStep();
         }
     }
 
@@ -386,24 +384,24 @@ final class TornadoKernels implements Kernels {
         synchronized (dev) {
             KernelArgs.topK(x, k, ids, values);
             int cols = x.cols();
-            if (k > DeviceSession.RESULTS) {
-                throw new IllegalArgumentException("topK: k=" + k + " above the tornado backend's limit " + DeviceSession.RESULTS);
+            if (k > KernelPlan.RESULTS) {
+                throw new IllegalArgumentException("topK: k=" + k + " above the tornado backend's limit " + KernelPlan.RESULTS);
             }
             int xo = off(x);
-            dev.ensureBuilt();
-            Graph g = dev.topK;
-            int perLaunch = DeviceSession.RESULTS / k;
+            OpGraph g = dev.graphs().topK;
+            int perLaunch = KernelPlan.RESULTS / k;
             for (int r0 = 0; r0 < x.rows(); r0 += perLaunch) {
                 int rows = Math.min(perLaunch, x.rows() - r0);
                 g.p.set(0, cols);
                 g.p.set(1, xo + r0 * cols);
                 g.p.set(2, k);
-                dev.runGroups(g, rows);
+                dev.launcher().runGroups(g, rows);
                 for (int i = 0; i < rows * k; i++) {
-                    ids[r0 * k + i] = dev.resultIds.get(i);
-                    values[r0 * k + i] = dev.resultValues.get(i);
+                    ids[r0 * k + i] = dev.graphs().resultIds.get(i);
+                    values[r0 * k + i] = dev.graphs().resultValues.get(i);
                 }
             }
+            dev.markStep();
         }
     }
 }

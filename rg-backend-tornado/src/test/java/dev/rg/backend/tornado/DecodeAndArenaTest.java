@@ -87,4 +87,19 @@ class DecodeAndArenaTest {
         // the test JVM runs with TornadoVM's flags and an OpenCL driver (see the pom): the probe must agree
         assertTrue(a.available(), a.reason());
     }
+
+    @Test
+    void theProbeClassifiesTheDeviceFromTheDrivers() {
+        assertEquals(dev.rg.api.backend.DeviceClass.CPU, TornadoBackendProvider.deviceClass(java.util.List.of("pocl.icd"), false, false));
+        assertEquals(dev.rg.api.backend.DeviceClass.CPU, TornadoBackendProvider.deviceClass(java.util.List.of("pocl.icd"), true, false),
+                "a PTX build without the NVIDIA driver still runs on PoCL");
+        assertEquals(dev.rg.api.backend.DeviceClass.GPU, TornadoBackendProvider.deviceClass(java.util.List.of("pocl.icd"), true, true));
+        assertEquals(dev.rg.api.backend.DeviceClass.GPU,
+                TornadoBackendProvider.deviceClass(java.util.List.of("nvidia.icd", "pocl.icd"), false, false));
+        assertEquals(dev.rg.api.backend.DeviceClass.CPU, TornadoBackendProvider.deviceClass(java.util.List.of(), false, false));
+        // on this machine (PoCL only) the provider must say CPU, so auto selection ranks it below vector
+        Availability a = new TornadoBackendProvider().probe();
+        assertTrue(a.available(), a.reason());
+        assertEquals(dev.rg.api.backend.DeviceClass.CPU, a.device(), a.reason());
+    }
 }

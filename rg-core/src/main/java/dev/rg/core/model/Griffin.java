@@ -182,32 +182,39 @@ public final class Griffin {
         Workspace ws = state.workspaces().forRows(seq.rows());
         k.embed(ids, weights.embedding(), embedScale, ws.x);
         probe(ws.x, -1, "embedding");
+        if (config.layers() > 0) {
+            k.rmsNorm(ws.x, weights.layers().getFirst().temporalNorm(), config.rmsNormEps(), ws.normed);
+        } // later layers' temporal norm is fused into the previous layer's last residual add
         for (int l = 0; l < config.layers(); l++) {
-            LayerWeights lw = weights.layers().get(l);
-            if (l == 0) {
-                k.rmsNorm(ws.x, lw.temporalNorm(), config.rmsNormEps(), ws.normed);
-            } // later layers' temporal norm is fused into the previous layer's last residual add
-            probe(ws.normed, l, "temporal_pre_norm");
-            switch (lw) {
-                case LayerWeights.RecurrentLayer r -> recurrent(r.recurrent(), seq, ws, state, l);
-                case LayerWeights.AttentionLayer a -> attention(a.attention(), seq, ws, state, l);
-            }
-            k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
-            probe(ws.x, l, "temporal residual add");
-            probe(ws.normed, l, "channel_pre_norm");
-            mlp(lw.mlp(), ws, l);
-            if (l + 1 < config.layers()) {
-                k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
-            } else {
-                k.add(ws.x, ws.block, ws.x);
-            }
-            probe(ws.x, l, "mlp residual add");
-            if (observer != null) {
-                observer.afterLayer(l, ws.x);
-            }
+            int layer = l;
+            // one layer is one recurring unit of ops: a device backend may launch it as one graph
+            k.group(() -> layer(layer, seq, ws, state, observer));
         }
         state.advance(length);
         return ws;
+    }
+
+    /** Layer {@code l}: temporal block, MLP block, both residual adds and the next layer's temporal norm. */
+    private void layer(int l, SeqBatch seq, Workspace ws, ModelState state, LayerObserver observer) {
+        LayerWeights lw = weights.layers().get(l);
+        probe(ws.normed, l, "temporal_pre_norm");
+        switch (lw) {
+            case LayerWeights.RecurrentLayer r -> recurrent(r.recurrent(), seq, ws, state, l);
+            case LayerWeights.AttentionLayer a -> attention(a.attention(), seq, ws, state, l);
+        }
+        k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
+        probe(ws.x, l, "temporal residual add");
+        probe(ws.normed, l, "channel_pre_norm");
+        mlp(lw.mlp(), ws, l);
+        if (l + 1 < config.layers()) {
+            k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
+        } else {
+            k.add(ws.x, ws.block, ws.x);
+        }
+        probe(ws.x, l, "mlp residual add");
+        if (observer != null) {
+            observer.afterLayer(l, ws.x);
+        }
     }
 
     /** Feeds tokens without an observer. */
@@ -298,6 +305,11 @@ public final class Griffin {
     /** Final norm, tied LM head and soft cap over every {@code stride}-th row ending each group. */
     private Tensor head(ModelState state, Tensor x, int rows, int stride) {
         Workspaces.HeadBuffers hb = state.workspaces().head(rows);
+        k.group(() -> headOps(hb, x, rows, stride));
+        return hb.logits();
+    }
+
+    private void headOps(Workspaces.HeadBuffers hb, Tensor x, int rows, int stride) {
         if (stride == 1) {
             k.copyRows(x, 0, hb.in(), 0, rows);
         } else {
@@ -311,6 +323,5 @@ public final class Griffin {
         probe(hb.logits(), -2, "lm_head");
         k.softCap(hb.logits(), config.logitsSoftCap());
         probe(hb.logits(), -2, "soft cap");
-        return hb.logits();
     }
 }

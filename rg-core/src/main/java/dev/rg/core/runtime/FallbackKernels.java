@@ -183,6 +183,11 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void group(Runnable ops) {
+        fast.group(ops); // the ops call back into this object, so the fallbacks still apply inside
+    }
+
+    @Override
     public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
         if (nativeOp(Op.ADD) && nativeOp(Op.RMS_NORM)) {
             fast.addRmsNorm(x, delta, scale, eps, normed);
