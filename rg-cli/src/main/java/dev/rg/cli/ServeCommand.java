@@ -1,7 +1,9 @@
 package dev.rg.cli;
 
 import dev.rg.core.RecurrentGemma;
+import dev.rg.core.config.ModelConfig;
 import dev.rg.core.model.LoadProgress;
+import dev.rg.core.tokenizer.GemmaTokenizer;
 import dev.rg.server.RgServer;
 import dev.rg.server.ServerOptions;
 import java.nio.file.Path;
@@ -21,6 +23,12 @@ import picocli.CommandLine.Option;
 final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
+
+    @Option(names = "--preset", paramLabel = "2b|9b|tiny",
+            description = "Serve seeded random weights of these shapes instead of a checkpoint (load tests at a real model's size,"
+                    + " no download): the vocabulary is cut to the tokenizer of --model (default: the embedded model's). Output is"
+                    + " gibberish; --format sets the linear layers' format (default bf16).")
+    String preset;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "ADDR",
             description = "Address to bind (default ${DEFAULT-VALUE}: this machine only; 0.0.0.0 for every interface).")
@@ -70,13 +78,17 @@ final class ServeCommand implements Callable<Integer> {
         if (stateCacheMb < 0 || stateCacheMb > (1L << 30)) {
             throw new IllegalArgumentException("--state-cache-mb must be >= 0, got " + stateCacheMb);
         }
-        String name = modelName != null ? modelName : dir.getFileName().toString();
+        String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
                 stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk);
         var load = model.loadOptions();
         RgServer server;
         try {
-            server = RgServer.start(options, () -> RecurrentGemma.load(dir, load, LoadProgress.NONE));
+            server = RgServer.start(options, preset == null ? () -> RecurrentGemma.load(dir, load, LoadProgress.NONE) : () -> {
+                GemmaTokenizer tokenizer = GemmaTokenizer.load(dir);
+                ModelConfig config = ModelConfig.preset(preset).withVocab(tokenizer.vocabSize());
+                return RecurrentGemma.random(config, load.format(), 1, load, LoadProgress.NONE, tokenizer);
+            });
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
         }

@@ -69,6 +69,19 @@ public final class RecurrentGemma implements AutoCloseable {
         return new RecurrentGemma(Model.random(config, format, seed, options, progress), null);
     }
 
+    /**
+     * A model of the given architecture with seeded random weights and the given tokenizer (serving benchmarks: a
+     * model of a real size behind the HTTP API, no download). The tokenizer must fit the vocabulary.
+     */
+    public static RecurrentGemma random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress,
+            GemmaTokenizer tokenizer) {
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " pieces but the random model's"
+                    + " vocabulary is " + config.vocabSize());
+        }
+        return new RecurrentGemma(Model.random(config, format, seed, options, progress), tokenizer);
+    }
+
     private static RecurrentGemma open(Path dir, GemmaTokenizer tok, LoadOptions options, LoadProgress progress) {
         Model m = Model.load(dir, options, progress);
         if (tok != null && tok.vocabSize() > m.config().vocabSize()) {

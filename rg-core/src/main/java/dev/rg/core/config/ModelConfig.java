@@ -224,6 +224,16 @@ public record ModelConfig(int vocabSize, int hiddenSize, int lruWidth, int inter
                 bosId, eosId, padId, torchDtype, quantization);
     }
 
+    /** A copy with another vocabulary size (a random model served with a smaller tokenizer). */
+    public ModelConfig withVocab(int newVocab) {
+        if (newVocab < 1 || newVocab > 4_000_000) {
+            throw new ConfigException("vocabulary size must be in [1, 4000000], got " + newVocab);
+        }
+        return new ModelConfig(newVocab, hiddenSize, lruWidth, intermediateSize, heads, kvHeads, headDim, layers,
+                blockTypes, window, convWidth, logitsSoftCap, rmsNormEps, partialRotaryFactor, ropeTheta, attentionBias,
+                bosId, eosId, padId, torchDtype, quantization);
+    }
+
     /** Block types of every layer, in order. */
     public List<BlockType> layerTypes() {
         List<BlockType> out = new ArrayList<>(layers);
