@@ -11,14 +11,9 @@ ARCHIVE="${1:-.device/rg-runtime.tar.xz}"
 OUT="${OUT:-$PWD/device-check-out}"
 mkdir -p "$OUT"
 RT="${RG_RUNTIME_DIR:-/tmp/rg-device-check}"
-if [ ! -x "$RT/rg-runtime/bin/rg" ]; then
-  mkdir -p "$RT"
-  tar -xJf "$ARCHIVE" -C "$RT" 2>/dev/null || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
-      "$ARCHIVE" "$RT" || { echo "device-check: cannot unpack $ARCHIVE" >&2; exit 2; }
-fi
-RG="$RT/rg-runtime/bin/rg"
-SHARED="$RT/rg-runtime/shared"
-step() { echo; echo "== $* ($(date +%T))"; }
+# shellcheck source=../../scripts/device-runtime.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/device-runtime.sh"
+unpack_runtime "$ARCHIVE" "$RT" rg-runtime
 
 step "GPU"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1 | tee "$OUT/gpu.txt"

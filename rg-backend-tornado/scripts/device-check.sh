@@ -13,14 +13,9 @@ ARCHIVE="${1:-.device/rg-tornado-runtime.tar.xz}"
 OUT="${OUT:-$PWD/tornado-device-check-out}"
 mkdir -p "$OUT"
 RT="${RG_RUNTIME_DIR:-/tmp/rg-tornado-device-check}"
-if [ ! -x "$RT/rg-tornado-runtime/bin/rg" ]; then
-  mkdir -p "$RT"
-  tar -xJf "$ARCHIVE" -C "$RT" 2>/dev/null || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
-      "$ARCHIVE" "$RT" || { echo "device-check: cannot unpack $ARCHIVE" >&2; exit 2; }
-fi
-RG="$RT/rg-tornado-runtime/bin/rg"
-SHARED="$RT/rg-tornado-runtime/shared"
-step() { echo; echo "== $* ($(date +%T))"; }
+# shellcheck source=../../scripts/device-runtime.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/device-runtime.sh"
+unpack_runtime "$ARCHIVE" "$RT" rg-tornado-runtime
 
 step "devices"
 (nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null || echo "no nvidia-smi") | tee "$OUT/gpu.txt"
