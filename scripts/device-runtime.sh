@@ -5,9 +5,10 @@
 unpack_runtime() {
   local archive="$1" dir="$2" name="$3"
   if [ ! -x "$dir/$name/bin/rg" ]; then
+    [ -f "$archive" ] || { echo "device-check: $archive not found (make it with the backend's pack-runtime.sh)" >&2; exit 2; }
     mkdir -p "$dir"
     tar -xJf "$archive" -C "$dir" 2>/dev/null \
-      || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$archive" "$dir" \
+      || python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" "$archive" "$dir" 2>/dev/null \
       || { echo "device-check: cannot unpack $archive" >&2; exit 2; }
   fi
   RG="$dir/$name/bin/rg"
