@@ -18,11 +18,29 @@
  * blocks. Activations are read as 16-byte vectors too: lanes read consecutive 16-byte pieces, so one warp-wide load
  * touches 4 cache lines instead of the 8 that a scalar read strided by the chunk width did (that L1 traffic, 8 scalar
  * loads per 16 weight bytes, was what held the first version to 0.8-1.4 TB/s on an H200).
+ *
+ * Three kernels per weight format share one body (the RG_MV_<FMT>_* macros below), so a decode step needs fewer
+ * launches without a second copy of any format's arithmetic:
+ *   rg_matvec_<fmt>        one weight;
+ *   rg_matvec_group_<fmt>  up to 3 weights of one format that read the same activations (linear_y + linear_x,
+ *                          q + k + v, gate + up): the grid is the parts' blocks one after the other, so the group
+ *                          is one launch;
+ *   rg_matvec_gelu_<fmt>   one weight whose activations are gelu(gate) * up (the MLP's down projection): each block
+ *                          computes them once into shared memory, a tile of columns at a time, so the elementwise
+ *                          gelu_mul launch disappears and no warp repeats the tanh of another.
  */
 #define MV_THREADS 256
 #define MV_ROWS 8
 #define MV_MAXN 8
 #define MV_UNROLL 4
+/* Floats of shared memory that stage gelu(gate) * up in rg_matvec_gelu_* (pass rows x a tile of columns; 32 KB). */
+#define MV_STAGE 8192
+
+/* gelu_pytorch_tanh. */
+RG_DEVICE float rg_gelu(float x) {
+    float inner = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+    return 0.5f * x * (1.0f + RG_TANH(inner));
+}
 
 /*
  * Element (r, k) of a weight in any supported format:
@@ -69,6 +87,27 @@ RG_DEVICE void rg_mv_fma1(float* acc, float w, const RG_GLOBAL float* x, int xRo
     }
 }
 
+/* The same two from staged activations: row m of the tile at xs[m * tile], kk = k - (the tile's first column). */
+RG_DEVICE void rg_mv_fma4s(float* acc, float w0, float w1, float w2, float w3, const RG_LOCAL float* xs, int tile,
+        int n, int kk) {
+    RG_UNROLL
+    for (int m = 0; m < MV_MAXN; m++) {
+        if (m < n) {
+            rg_f32x4 xv = *(const RG_LOCAL rg_f32x4*) (xs + m * tile + kk);
+            acc[m] = RG_FMA(w3, xv.w, RG_FMA(w2, xv.z, RG_FMA(w1, xv.y, RG_FMA(w0, xv.x, acc[m]))));
+        }
+    }
+}
+
+RG_DEVICE void rg_mv_fma1s(float* acc, float w, const RG_LOCAL float* xs, int tile, int n, int kk) {
+    RG_UNROLL
+    for (int m = 0; m < MV_MAXN; m++) {
+        if (m < n) {
+            acc[m] = RG_FMA(w, xs[m * tile + kk], acc[m]);
+        }
+    }
+}
+
 /* Reduces each row's 32 partial sums and writes out[xRow0 + m][row] (+ bias). Every thread calls it. */
 RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, const RG_GLOBAL rg_u8* bias, int biasFmt,
         int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
@@ -90,10 +129,33 @@ RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, co
     }
 }
 
-#define RG_MV_PROLOGUE                                                   \
-    RG_SHARED float red[MV_THREADS];                                     \
+/* Columns per tile of staged activations for n rows: a multiple of 32 (every chunk width), n * tile <= MV_STAGE. */
+RG_DEVICE int rg_mv_tile(int n, int in) {
+    int most = (MV_STAGE / n) & ~31;
+    int need = (in + 31) & ~31;
+    return need < most ? need : most;
+}
+
+/*
+ * Stages xs[m * tile + k - k0] = gelu(gate[xRow0 + m][k]) * up[xRow0 + m][k] for m < n, k0 <= k < k1, after every
+ * warp is done with the previous tile. Every thread calls it.
+ */
+RG_DEVICE void rg_mv_stage(const RG_GLOBAL float* gate, const RG_GLOBAL float* up, int xRow0, int n, int in, int k0,
+        int k1, int tile, RG_LOCAL float* xs) {
+    RG_SYNC();
+    for (int m = 0; m < n; m++) {
+        rg_i64 base = (rg_i64) (xRow0 + m) * in;
+        for (int k = k0 + RG_TID; k < k1; k += MV_THREADS) {
+            xs[m * tile + (k - k0)] = rg_gelu(gate[base + k]) * up[base + k];
+        }
+    }
+    RG_SYNC();
+}
+
+/* Warp (RG_TID >> 5) of block blk owns weight row `row` (r: the same, clamped into the weight for the loads). */
+#define RG_MV_PROLOGUE(blk)                                              \
     int lane = RG_TID & 31;                                              \
-    int row = RG_BID * MV_ROWS + (RG_TID >> 5);                          \
+    int row = (blk) * MV_ROWS + (RG_TID >> 5);                           \
     int r = row < outDim ? row : outDim - 1;                             \
     float acc[MV_MAXN];                                                  \
     RG_UNROLL                                                            \
@@ -102,167 +164,354 @@ RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, co
     }
 
 /*
- * The chunk loop shared by every matvec: thread `lane` takes chunks lane, lane+32, ...; MV_UNROLL loads are issued
- * before their arithmetic. Out-of-range chunks of the last round load a valid chunk again and skip the arithmetic.
- * BODY(q, c) consumes chunk c held in q.
+ * The chunk loop shared by every matvec: thread `lane` takes chunks cBegin + lane, + 32, ... below cEnd; MV_UNROLL
+ * loads are issued before their arithmetic. Out-of-range chunks of the last round load a valid chunk again and skip
+ * the arithmetic. BODY(q, c, X4) consumes chunk c held in q, handing its weights to the activation source X4.
  */
-#define RG_MV_CHUNKS(wr, chunks, BODY)                                                   \
-    for (int c0 = lane; c0 < (chunks); c0 += 32 * MV_UNROLL) {                           \
+#define RG_MV_CHUNKS(wr, cBegin, cEnd, BODY, X4)                                         \
+    for (int c0 = (cBegin) + lane; c0 < (cEnd); c0 += 32 * MV_UNROLL) {                  \
         rg_u32x4 qv[MV_UNROLL];                                                          \
         RG_UNROLL                                                                        \
         for (int u = 0; u < MV_UNROLL; u++) {                                            \
             int cu = c0 + 32 * u;                                                        \
-            qv[u] = ((const RG_GLOBAL rg_u32x4*) (wr))[cu < (chunks) ? cu : (chunks) - 1]; \
+            qv[u] = ((const RG_GLOBAL rg_u32x4*) (wr))[cu < (cEnd) ? cu : (cEnd) - 1];   \
         }                                                                                \
         RG_UNROLL                                                                        \
         for (int u = 0; u < MV_UNROLL; u++) {                                            \
             int c = c0 + 32 * u;                                                         \
-            if (c < (chunks)) {                                                          \
-                BODY(qv[u], c)                                                           \
+            if (c < (cEnd)) {                                                            \
+                BODY(qv[u], c, X4)                                                       \
             }                                                                            \
         }                                                                                \
     }
 
 /*
- * Decode matvec, float32 weights: out[xRow0+m][row] = x[xRow0+m] . w[row] (+ bias) for m < n <= MV_MAXN.
- * 4 weights per 16-byte load; grid = ceil(outDim / MV_ROWS).
+ * Columns [kBegin, kEnd) of weight row r: whole 16-byte chunks of E elements up to vecEnd (the row's vectorisable
+ * part: all of it when rows and scale blocks are aligned, else nothing), element by element (ELEM(k)) beyond.
+ * kBegin is 0 or a tile start (a multiple of 32, so of every E).
  */
-#define RG_MV_F32_BODY(q, c) \
-    rg_mv_fma4(acc, RG_AS_FLOAT((q).x), RG_AS_FLOAT((q).y), RG_AS_FLOAT((q).z), RG_AS_FLOAT((q).w), x, xRow0, in, n, (c) << 2);
-
-RG_KERNEL rg_matvec_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
-        const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
-    RG_MV_PROLOGUE
-    const RG_GLOBAL float* wr = w + (rg_i64) r * in;
-    int chunks = (in & 3) == 0 ? in >> 2 : 0; /* vector loads only when every row starts aligned */
-    RG_MV_CHUNKS(wr, chunks, RG_MV_F32_BODY)
-    for (int k = (chunks << 2) + lane; k < in; k += 32) {
-        rg_mv_fma1(acc, wr[k], x, xRow0, in, n, k);
+#define RG_MV_COLS(wr, E, vecEnd, kBegin, kEnd, BODY, X4, ELEM, X1)                      \
+    {                                                                                    \
+        int cEnd_ = ((kEnd) < (vecEnd) ? (kEnd) : (vecEnd)) / (E);                       \
+        RG_MV_CHUNKS(wr, (kBegin) / (E), cEnd_, BODY, X4)                                \
+        for (int k = ((kBegin) > (vecEnd) ? (kBegin) : (vecEnd)) + lane; k < (kEnd); k += 32) { \
+            X1(ELEM(k), k)                                                               \
+        }                                                                                \
     }
+
+/* Activation sources: the pass's rows of x in global memory, or the staged tile (columns k0 .. of xs). */
+#define RG_MV_GX4(w0, w1, w2, w3, k) rg_mv_fma4(acc, w0, w1, w2, w3, x, xRow0, in, n, k);
+#define RG_MV_GX1(w, k) rg_mv_fma1(acc, w, x, xRow0, in, n, k);
+#define RG_MV_SX4(w0, w1, w2, w3, k) rg_mv_fma4s(acc, w0, w1, w2, w3, xs, tile, n, (k) - k0);
+#define RG_MV_SX1(w, k) rg_mv_fma1s(acc, w, xs, tile, n, (k) - k0);
+
+/* A gelu kernel's shared memory: the reduction scratch and the staged activations (16-byte aligned). */
+#define RG_MV_GELU_SHARED                                                \
+    RG_SHARED float red[MV_THREADS];                                     \
+    RG_SHARED rg_f32x4 xs4[MV_STAGE / 4];
+
+/* A gelu kernel's column loop: stage a tile of gelu(gate) * up, then COLS over it (every thread runs every tile). */
+#define RG_MV_GELU_TILES(COLS)                                           \
+    RG_LOCAL float* xs = (RG_LOCAL float*) xs4;                          \
+    int tile = rg_mv_tile(n, in);                                        \
+    for (int k0 = 0; k0 < in; k0 += tile) {                              \
+        int k1 = in - k0 < tile ? in : k0 + tile;                        \
+        rg_mv_stage(gate, up, xRow0, n, in, k0, k1, tile, xs);           \
+        COLS(k0, k1, RG_MV_SX4, RG_MV_SX1)                               \
+    }
+
+/* A group kernel's part p and block blk in it: the parts' ceil(outDim_i / MV_ROWS) blocks come one after another. */
+#define RG_MV_GROUP_PART                                                 \
+    int b0_ = (outDim0 + MV_ROWS - 1) / MV_ROWS;                         \
+    int b1_ = (outDim1 + MV_ROWS - 1) / MV_ROWS;                         \
+    int p = RG_BID < b0_ ? 0 : (RG_BID < b0_ + b1_ ? 1 : 2);             \
+    int blk = RG_BID - (p == 0 ? 0 : (p == 1 ? b0_ : b0_ + b1_));
+#define RG_PICK(a0, a1, a2) (p == 0 ? (a0) : (p == 1 ? (a1) : (a2)))
+
+/* The per-part parameters of a group kernel (weight type T, and for quantised formats a scale pointer). */
+#define RG_MV_PART(i, T)                                                                                         \
+    int outDim##i, const RG_GLOBAL T* RG_RESTRICT w##i, const RG_GLOBAL rg_u8* RG_RESTRICT bias##i, int biasFmt##i, \
+            int hasBias##i, RG_GLOBAL float* RG_RESTRICT out##i
+#define RG_MV_QPART(i, S)                                                                                        \
+    int outDim##i, const RG_GLOBAL rg_u8* RG_RESTRICT w##i, const RG_GLOBAL S* RG_RESTRICT aux##i,                \
+            const RG_GLOBAL rg_u8* RG_RESTRICT bias##i, int biasFmt##i, int hasBias##i, RG_GLOBAL float* RG_RESTRICT out##i
+#define RG_MV_PICK_BIAS_OUT                                                                                     \
+    RG_PICK(bias0, bias1, bias2), RG_PICK(biasFmt0, biasFmt1, biasFmt2), RG_PICK(hasBias0, hasBias1, hasBias2),   \
+            RG_PICK(out0, out1, out2)
+
+/* ---- float32 weights: 4 per 16-byte load */
+#define RG_MV_F32_BODY(q, c, X4) \
+    X4(RG_AS_FLOAT((q).x), RG_AS_FLOAT((q).y), RG_AS_FLOAT((q).z), RG_AS_FLOAT((q).w), (c) << 2)
+#define RG_MV_F32_ELEM(k) wr[k]
+#define RG_MV_F32_SETUP                                                  \
+    const RG_GLOBAL float* wr = w + (rg_i64) r * in;                     \
+    int vecEnd = (in & 3) == 0 ? in : 0; /* vector loads only when every row starts aligned */
+#define RG_MV_F32_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 4, vecEnd, kBegin, kEnd, RG_MV_F32_BODY, X4, RG_MV_F32_ELEM, X1)
+
+/* out[xRow0+m][row] = x[xRow0+m] . w[row] (+ bias) for m < n <= MV_MAXN and the MV_ROWS rows of block blk. */
+RG_DEVICE void rg_mv_f32(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL float* w,
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+    RG_MV_PROLOGUE(blk)
+    RG_MV_F32_SETUP
+    RG_MV_F32_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
+/* Decode matvec, float32 weights; grid = ceil(outDim / MV_ROWS). */
+RG_KERNEL rg_matvec_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
+        const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
+        int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED float red[MV_THREADS];
+    rg_mv_f32(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+}
+
+/* Up to 3 float32 matvecs of one input in one launch; grid = the sum of the parts' ceil(outDim_i / MV_ROWS). */
+RG_KERNEL rg_matvec_group_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_PART(0, float),
+        RG_MV_PART(1, float), RG_MV_PART(2, float)) {
+    RG_SHARED float red[MV_THREADS];
+    RG_MV_GROUP_PART
+    rg_mv_f32(x, xRow0, n, in, RG_PICK(outDim0, outDim1, outDim2), RG_PICK(w0, w1, w2), blk, RG_MV_PICK_BIAS_OUT, red);
+}
+
+/* out = (gelu(gate) * up) @ w^T (+ bias) for the pass's rows, float32 weights; grid = ceil(outDim / MV_ROWS). */
+RG_KERNEL rg_matvec_gelu_f32(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
+        int n, int in, int outDim, const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_MV_GELU_SHARED
+    RG_MV_PROLOGUE(RG_BID)
+    RG_MV_F32_SETUP
+    RG_MV_GELU_TILES(RG_MV_F32_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+}
+
+/* ---- bfloat16 weights: 8 per 16-byte load */
 /* bf16 -> f32 of the low and the high half of a little-endian word: a shift or a mask, no conversion. */
 #define RG_BF16_LO(u) RG_AS_FLOAT((u) << 16)
 #define RG_BF16_HI(u) RG_AS_FLOAT((u) & 0xffff0000u)
 
-#define RG_MV_BF16_BODY(q, c)                                                                                  \
-    rg_mv_fma4(acc, RG_BF16_LO((q).x), RG_BF16_HI((q).x), RG_BF16_LO((q).y), RG_BF16_HI((q).y), x, xRow0, in, n, \
-            (c) << 3);                                                                                         \
-    rg_mv_fma4(acc, RG_BF16_LO((q).z), RG_BF16_HI((q).z), RG_BF16_LO((q).w), RG_BF16_HI((q).w), x, xRow0, in, n, \
-            ((c) << 3) + 4);
+#define RG_MV_BF16_BODY(q, c, X4)                                                                         \
+    X4(RG_BF16_LO((q).x), RG_BF16_HI((q).x), RG_BF16_LO((q).y), RG_BF16_HI((q).y), (c) << 3)               \
+    X4(RG_BF16_LO((q).z), RG_BF16_HI((q).z), RG_BF16_LO((q).w), RG_BF16_HI((q).w), ((c) << 3) + 4)
+#define RG_MV_BF16_ELEM(k) rg_bf16(wr[k])
+#define RG_MV_BF16_SETUP                                                 \
+    const RG_GLOBAL rg_u16* wr = w + (rg_i64) r * in;                    \
+    int vecEnd = (in & 7) == 0 ? in : 0;
+#define RG_MV_BF16_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 8, vecEnd, kBegin, kEnd, RG_MV_BF16_BODY, X4, RG_MV_BF16_ELEM, X1)
 
-/* Decode matvec, bfloat16 weights (8 per 16-byte load). */
+RG_DEVICE void rg_mv_bf16(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u16* w,
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+    RG_MV_PROLOGUE(blk)
+    RG_MV_BF16_SETUP
+    RG_MV_BF16_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+}
+
+/* Decode matvec, bfloat16 weights. */
 RG_KERNEL rg_matvec_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
         int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
-    RG_MV_PROLOGUE
-    const RG_GLOBAL rg_u16* wr = w + (rg_i64) r * in;
-    int chunks = (in & 7) == 0 ? in >> 3 : 0;
-    RG_MV_CHUNKS(wr, chunks, RG_MV_BF16_BODY)
-    for (int k = (chunks << 3) + lane; k < in; k += 32) {
-        rg_mv_fma1(acc, rg_bf16(wr[k]), x, xRow0, in, n, k);
-    }
+    RG_SHARED float red[MV_THREADS];
+    rg_mv_bf16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+}
+
+RG_KERNEL rg_matvec_group_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_PART(0, rg_u16),
+        RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
+    RG_SHARED float red[MV_THREADS];
+    RG_MV_GROUP_PART
+    rg_mv_bf16(x, xRow0, n, in, RG_PICK(outDim0, outDim1, outDim2), RG_PICK(w0, w1, w2), blk, RG_MV_PICK_BIAS_OUT, red);
+}
+
+RG_KERNEL rg_matvec_gelu_bf16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
+        int n, int in, int outDim, const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_MV_GELU_SHARED
+    RG_MV_PROLOGUE(RG_BID)
+    RG_MV_BF16_SETUP
+    RG_MV_GELU_TILES(RG_MV_BF16_COLS)
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
-#define RG_MV_F16_BODY(q, c)                                                                                      \
-    rg_mv_fma4(acc, rg_f16((q).x & 0xffffu), rg_f16((q).x >> 16), rg_f16((q).y & 0xffffu), rg_f16((q).y >> 16), x, \
-            xRow0, in, n, (c) << 3);                                                                              \
-    rg_mv_fma4(acc, rg_f16((q).z & 0xffffu), rg_f16((q).z >> 16), rg_f16((q).w & 0xffffu), rg_f16((q).w >> 16), x, \
-            xRow0, in, n, ((c) << 3) + 4);
+/* ---- IEEE binary16 weights: 8 per 16-byte load */
+#define RG_MV_F16_BODY(q, c, X4)                                                                                  \
+    X4(rg_f16((q).x & 0xffffu), rg_f16((q).x >> 16), rg_f16((q).y & 0xffffu), rg_f16((q).y >> 16), (c) << 3)       \
+    X4(rg_f16((q).z & 0xffffu), rg_f16((q).z >> 16), rg_f16((q).w & 0xffffu), rg_f16((q).w >> 16), ((c) << 3) + 4)
+#define RG_MV_F16_ELEM(k) rg_f16(wr[k])
+#define RG_MV_F16_SETUP RG_MV_BF16_SETUP
+#define RG_MV_F16_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 8, vecEnd, kBegin, kEnd, RG_MV_F16_BODY, X4, RG_MV_F16_ELEM, X1)
 
-/* Decode matvec, IEEE binary16 weights (8 per 16-byte load). */
+RG_DEVICE void rg_mv_f16(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u16* w,
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+    RG_MV_PROLOGUE(blk)
+    RG_MV_F16_SETUP
+    RG_MV_F16_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+}
+
+/* Decode matvec, IEEE binary16 weights. */
 RG_KERNEL rg_matvec_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
         int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
-    RG_MV_PROLOGUE
-    const RG_GLOBAL rg_u16* wr = w + (rg_i64) r * in;
-    int chunks = (in & 7) == 0 ? in >> 3 : 0;
-    RG_MV_CHUNKS(wr, chunks, RG_MV_F16_BODY)
-    for (int k = (chunks << 3) + lane; k < in; k += 32) {
-        rg_mv_fma1(acc, rg_f16(wr[k]), x, xRow0, in, n, k);
-    }
+    RG_SHARED float red[MV_THREADS];
+    rg_mv_f16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+}
+
+RG_KERNEL rg_matvec_group_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_PART(0, rg_u16),
+        RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
+    RG_SHARED float red[MV_THREADS];
+    RG_MV_GROUP_PART
+    rg_mv_f16(x, xRow0, n, in, RG_PICK(outDim0, outDim1, outDim2), RG_PICK(w0, w1, w2), blk, RG_MV_PICK_BIAS_OUT, red);
+}
+
+RG_KERNEL rg_matvec_gelu_f16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
+        int n, int in, int outDim, const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_MV_GELU_SHARED
+    RG_MV_PROLOGUE(RG_BID)
+    RG_MV_F16_SETUP
+    RG_MV_GELU_TILES(RG_MV_F16_COLS)
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
+/* ---- blockwise symmetric int8: w = q * scale[row][k / blockSize] (scales f16 or f32: scaleFmt) */
 /* Sign-extends byte b (0..3) of a 32-bit word. */
 #define RG_SBYTE(word, b) ((float) (((int) ((word) << (24 - 8 * (b)))) >> 24))
 
-/* The 4 int8 weights of one word, scaled, against x[.][k .. k+3]. */
-#define RG_I8_WORD(word, s, k) \
-    rg_mv_fma4(acc, RG_SBYTE(word, 0) * (s), RG_SBYTE(word, 1) * (s), RG_SBYTE(word, 2) * (s), RG_SBYTE(word, 3) * (s), \
-            x, xRow0, in, n, k);
+/* The 4 int8 weights of one word, scaled, against columns k .. k+3. */
+#define RG_I8_WORD(word, s, k, X4) \
+    X4(RG_SBYTE(word, 0) * (s), RG_SBYTE(word, 1) * (s), RG_SBYTE(word, 2) * (s), RG_SBYTE(word, 3) * (s), k)
 
-#define RG_MV_I8_BODY(q, c)                                             \
-    {                                                                    \
+/* 16 weights per 16-byte load when blockSize is a multiple of 16 (one scale per load), else element by element. */
+#define RG_MV_I8_BODY(q, c, X4)                                              \
+    {                                                                        \
         float s = rg_dense(scales, scaleFmt, srow + ((c) << 4) / blockSize); \
-        RG_I8_WORD((q).x, s, (c) << 4)                                   \
-        RG_I8_WORD((q).y, s, ((c) << 4) + 4)                             \
-        RG_I8_WORD((q).z, s, ((c) << 4) + 8)                             \
-        RG_I8_WORD((q).w, s, ((c) << 4) + 12)                            \
+        RG_I8_WORD((q).x, s, (c) << 4, X4)                                   \
+        RG_I8_WORD((q).y, s, ((c) << 4) + 4, X4)                             \
+        RG_I8_WORD((q).z, s, ((c) << 4) + 8, X4)                             \
+        RG_I8_WORD((q).w, s, ((c) << 4) + 12, X4)                            \
     }
+#define RG_MV_I8_ELEM(k) ((float) ((const RG_GLOBAL rg_i8*) wr)[k] * rg_dense(scales, scaleFmt, srow + (k) / blockSize))
+#define RG_MV_I8_SETUP                                                               \
+    const RG_GLOBAL rg_u8* wr = w + (rg_i64) r * in;                                 \
+    rg_i64 srow = (rg_i64) r * ((in + blockSize - 1) / blockSize);                   \
+    int vecEnd = ((in & 15) == 0 && (blockSize & 15) == 0) ? in : 0;
+#define RG_MV_I8_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 16, vecEnd, kBegin, kEnd, RG_MV_I8_BODY, X4, RG_MV_I8_ELEM, X1)
 
-/*
- * Decode matvec, blockwise symmetric int8: w = q * scale[row][k / blockSize] (scales f16 or f32: scaleFmt).
- * 16 weights per 16-byte load when blockSize is a multiple of 16 (one scale per load), else element by element.
- */
+RG_DEVICE void rg_mv_i8(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u8* w,
+        const RG_GLOBAL rg_u8* scales, int scaleFmt, int blockSize, int blk, const RG_GLOBAL rg_u8* bias, int biasFmt,
+        int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+    RG_MV_PROLOGUE(blk)
+    RG_MV_I8_SETUP
+    RG_MV_I8_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+}
+
+/* Decode matvec, blockwise symmetric int8. */
 RG_KERNEL rg_matvec_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT scales, int scaleFmt,
         int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
         RG_GLOBAL float* RG_RESTRICT out) {
-    RG_MV_PROLOGUE
-    const RG_GLOBAL rg_u8* wr = w + (rg_i64) r * in;
-    rg_i64 srow = (rg_i64) r * ((in + blockSize - 1) / blockSize);
-    int chunks = ((in & 15) == 0 && (blockSize & 15) == 0) ? in >> 4 : 0;
-    RG_MV_CHUNKS(wr, chunks, RG_MV_I8_BODY)
-    for (int k = (chunks << 4) + lane; k < in; k += 32) {
-        rg_mv_fma1(acc, (float) ((const RG_GLOBAL rg_i8*) wr)[k] * rg_dense(scales, scaleFmt, srow + k / blockSize), x,
-                xRow0, in, n, k);
-    }
+    RG_SHARED float red[MV_THREADS];
+    rg_mv_i8(x, xRow0, n, in, outDim, w, scales, scaleFmt, blockSize, RG_BID, bias, biasFmt, hasBias, out, red);
+}
+
+/* Up to 3 int8 matvecs of one input (the parts share the format, so the scale format and block size). */
+RG_KERNEL rg_matvec_group_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int scaleFmt, int blockSize,
+        RG_MV_QPART(0, rg_u8), RG_MV_QPART(1, rg_u8), RG_MV_QPART(2, rg_u8)) {
+    RG_SHARED float red[MV_THREADS];
+    RG_MV_GROUP_PART
+    rg_mv_i8(x, xRow0, n, in, RG_PICK(outDim0, outDim1, outDim2), RG_PICK(w0, w1, w2), RG_PICK(aux0, aux1, aux2), scaleFmt,
+            blockSize, blk, RG_MV_PICK_BIAS_OUT, red);
+}
+
+RG_KERNEL rg_matvec_gelu_i8(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
+        int n, int in, int outDim, const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT scales,
+        int scaleFmt, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
+        RG_GLOBAL float* RG_RESTRICT out) {
+    RG_MV_GELU_SHARED
+    RG_MV_PROLOGUE(RG_BID)
+    RG_MV_I8_SETUP
+    RG_MV_GELU_TILES(RG_MV_I8_COLS)
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
-/* The 8 4-bit weights of one word (even element in the high nibble of each byte) against x[.][k .. k+7]. */
-#define RG_Q4_WORD(word, s, k)                                                                                 \
-    rg_mv_fma4(acc, cb[((word) >> 4) & 15u] * (s), cb[(word) & 15u] * (s), cb[((word) >> 12) & 15u] * (s),     \
-            cb[((word) >> 8) & 15u] * (s), x, xRow0, in, n, k);                                                \
-    rg_mv_fma4(acc, cb[((word) >> 20) & 15u] * (s), cb[((word) >> 16) & 15u] * (s), cb[((word) >> 28) & 15u] * (s), \
-            cb[((word) >> 24) & 15u] * (s), x, xRow0, in, n, (k) + 4);
-
-#define RG_MV_Q4_BODY(q, c)                                  \
-    {                                                         \
-        float s = absmax[(first + ((c) << 5)) / blockSize];   \
-        RG_Q4_WORD((q).x, s, (c) << 5)                        \
-        RG_Q4_WORD((q).y, s, ((c) << 5) + 8)                  \
-        RG_Q4_WORD((q).z, s, ((c) << 5) + 16)                 \
-        RG_Q4_WORD((q).w, s, ((c) << 5) + 24)                 \
-    }
+/* ---- 4-bit code-book formats (bitsandbytes NF4/FP4 layout) */
+/* The 8 4-bit weights of one word (even element in the high nibble of each byte) against columns k .. k+7. */
+#define RG_Q4_WORD(word, s, k, X4)                                                                          \
+    X4(cb[((word) >> 4) & 15u] * (s), cb[(word) & 15u] * (s), cb[((word) >> 12) & 15u] * (s),               \
+            cb[((word) >> 8) & 15u] * (s), k)                                                               \
+    X4(cb[((word) >> 20) & 15u] * (s), cb[((word) >> 16) & 15u] * (s), cb[((word) >> 28) & 15u] * (s),      \
+            cb[((word) >> 24) & 15u] * (s), (k) + 4)
 
 /*
- * Decode matvec, 4-bit code-book formats (bitsandbytes NF4/FP4 layout): codes over the flattened tensor, one float32
- * absmax per blockSize elements (blocks may cross rows), 16-entry code book. 32 weights per 16-byte load when
- * every row starts on a 32-element boundary and blockSize is a multiple of 32, else element by element.
+ * Codes over the flattened tensor, one float32 absmax per blockSize elements (blocks may cross rows), 16-entry code
+ * book cb (shared memory). 32 weights per 16-byte load when every row starts on a 32-element boundary and blockSize
+ * is a multiple of 32, else element by element.
  */
-RG_KERNEL rg_matvec_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
-        const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
-        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
-    RG_MV_PROLOGUE
-    RG_SHARED float cb[16];
+#define RG_MV_Q4_BODY(q, c, X4)                              \
+    {                                                         \
+        float s = absmax[(first + ((c) << 5)) / blockSize];   \
+        RG_Q4_WORD((q).x, s, (c) << 5, X4)                    \
+        RG_Q4_WORD((q).y, s, ((c) << 5) + 8, X4)              \
+        RG_Q4_WORD((q).z, s, ((c) << 5) + 16, X4)             \
+        RG_Q4_WORD((q).w, s, ((c) << 5) + 24, X4)             \
+    }
+#define RG_MV_Q4_ELEM(k) rg_weight(RG_FMT_Q4, w, (const RG_GLOBAL rg_u8*) absmax, RG_FMT_F32, cb, in, blockSize, r, k)
+#define RG_MV_Q4_SETUP                                                            \
+    rg_i64 first = (rg_i64) r * in;                                               \
+    int vecEnd = ((in & 31) == 0 && (blockSize & 31) == 0) ? in : 0;              \
+    const RG_GLOBAL rg_u8* wr = w + (first >> 1);
+#define RG_MV_Q4_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 32, vecEnd, kBegin, kEnd, RG_MV_Q4_BODY, X4, RG_MV_Q4_ELEM, X1)
+
+/* The code book into shared memory (every thread calls it). */
+RG_DEVICE void rg_mv_codebook(const RG_GLOBAL float* codebook, RG_LOCAL float* cb) {
     if (RG_TID < 16) {
         cb[RG_TID] = codebook[RG_TID];
     }
     RG_SYNC();
-    rg_i64 first = (rg_i64) r * in;
-    int chunks = ((in & 31) == 0 && (blockSize & 31) == 0) ? in >> 5 : 0;
-    const RG_GLOBAL rg_u8* wr = w + (first >> 1);
-    RG_MV_CHUNKS(wr, chunks, RG_MV_Q4_BODY)
-    for (int k = (chunks << 5) + lane; k < in; k += 32) {
-        rg_mv_fma1(acc, rg_weight(RG_FMT_Q4, w, (const RG_GLOBAL rg_u8*) absmax, RG_FMT_F32, cb, in, blockSize, r, k),
-                x, xRow0, in, n, k);
-    }
+}
+
+RG_DEVICE void rg_mv_q4(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u8* w,
+        const RG_GLOBAL float* absmax, RG_LOCAL float* cb, int blockSize, int blk, const RG_GLOBAL rg_u8* bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+    RG_MV_PROLOGUE(blk)
+    RG_MV_Q4_SETUP
+    RG_MV_Q4_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+}
+
+/* Decode matvec, 4-bit code-book formats. */
+RG_KERNEL rg_matvec_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
+        const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
+        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED float red[MV_THREADS];
+    RG_SHARED float cb[16];
+    rg_mv_codebook(codebook, cb);
+    rg_mv_q4(x, xRow0, n, in, outDim, w, absmax, cb, blockSize, RG_BID, bias, biasFmt, hasBias, out, red);
+}
+
+/* Up to 3 4-bit matvecs of one input (the parts share the format, so the code book and block size). */
+RG_KERNEL rg_matvec_group_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in,
+        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, RG_MV_QPART(0, float), RG_MV_QPART(1, float),
+        RG_MV_QPART(2, float)) {
+    RG_SHARED float red[MV_THREADS];
+    RG_SHARED float cb[16];
+    rg_mv_codebook(codebook, cb);
+    RG_MV_GROUP_PART
+    rg_mv_q4(x, xRow0, n, in, RG_PICK(outDim0, outDim1, outDim2), RG_PICK(w0, w1, w2), RG_PICK(aux0, aux1, aux2), cb,
+            blockSize, blk, RG_MV_PICK_BIAS_OUT, red);
+}
+
+RG_KERNEL rg_matvec_gelu_q4(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
+        int n, int in, int outDim, const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
+        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
+        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_MV_GELU_SHARED
+    RG_SHARED float cb[16];
+    rg_mv_codebook(codebook, cb);
+    RG_MV_PROLOGUE(RG_BID)
+    RG_MV_Q4_SETUP
+    RG_MV_GELU_TILES(RG_MV_Q4_COLS)
     rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
 }
 
@@ -601,11 +850,7 @@ RG_KERNEL rg_rmsnorm(const RG_GLOBAL float* RG_RESTRICT x, int cols, const RG_GL
     }
 }
 
-/* gelu_pytorch_tanh. */
-RG_DEVICE float rg_gelu(float x) {
-    float inner = 0.7978845608028654f * (x + 0.044715f * x * x * x);
-    return 0.5f * x * (1.0f + RG_TANH(inner));
-}
+/* rg_gelu (gelu_pytorch_tanh) is defined with the matvecs, which use it too. */
 
 #define RG_GRID_STRIDE(i, n) for (rg_i64 i = (rg_i64) RG_BID * RG_BDIM + RG_TID; i < (n); i += (rg_i64) RG_GDIM * RG_BDIM)
 

@@ -65,8 +65,16 @@ public final class OpConformance {
                 matmul(format, 5, 256, 96);
                 matmul(format, 17, 130, 64);
                 matmul(format, 70, 264, 200); // prefill-sized, with partial tiles in every dimension (tensor-core path)
-                matmulGroup(format, 1, 131, 67, 8, 8);   // decode q/k/v-like: a large and two small weights
-                matmulGroup(format, 19, 130, 45, 45);   // prefill gate/up-like
+                matmulGroup(format, true, 1, 131, 67, 8, 8);   // decode q/k/v-like: a large and two small weights
+                matmulGroup(format, true, 19, 130, 45, 45);   // prefill gate/up-like
+                // one format throughout, as a model has it (device backends then run the group as one launch)
+                matmulGroup(format, false, 1, 131, 67, 8, 8);
+                matmulGroup(format, false, 1, 320, 19, 45);
+                matmulGroup(format, false, 11, 256, 45, 24, 37); // two passes of a batched decode
+                geluMulMatmul(format, 1, 131, 37);
+                geluMulMatmul(format, 3, 320, 45);
+                geluMulMatmul(format, 11, 256, 19); // two passes of a batched decode
+                geluMulMatmul(format, 19, 130, 40); // prefill
                 batchedDecode(format, 131, 19); // batches of 1..16 rows (GPU matvecs take 8 rows per pass)
                 batchedDecode(format, 320, 45);
                 embed(format);
@@ -156,11 +164,11 @@ public final class OpConformance {
     }
 
     /**
-     * A matmul group: weights of {@code outs} rows each (the first in {@code format}, the others alternately f32 and
-     * {@code format}, so groups of mixed formats are covered), the second without a bias; each output against the
-     * reference's single matmul.
+     * A matmul group: weights of {@code outs} rows each, all in {@code format}, or when {@code mixed} the first in
+     * {@code format} and the others alternately f32 and {@code format} (groups of mixed formats), the second without a
+     * bias; each output against the reference's single matmul.
      */
-    private void matmulGroup(String format, int n, int in, int... outs) {
+    private void matmulGroup(String format, boolean mixed, int n, int in, int... outs) {
         Weight[] tw = new Weight[outs.length];
         Weight[] tb = new Weight[outs.length];
         Tensor[] to = new Tensor[outs.length];
@@ -168,7 +176,7 @@ public final class OpConformance {
         HostWeight[] rb = new HostWeight[outs.length];
         Both[] y = new Both[outs.length];
         for (int i = 0; i < outs.length; i++) {
-            WeightFormat f = i % 2 == 0 ? WeightFormats.byName(format) : WeightFormats.f32();
+            WeightFormat f = !mixed || i % 2 == 0 ? WeightFormats.byName(format) : WeightFormats.f32();
             rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
             rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
             tw[i] = tested.loadWeight(rw[i]);
@@ -180,9 +188,36 @@ public final class OpConformance {
         tested.kernels().matmulGroup(x.t(), tw, tb, to);
         for (int i = 0; i < outs.length; i++) {
             reference.kernels().matmul(x.r(), rw[i], rb[i], y[i].r());
-            compare("matmulGroup " + format + " " + n + "x" + in + " -> " + Arrays.toString(outs) + " part " + i,
-                    y[i], Tolerance.KERNEL);
+            compare("matmulGroup " + (mixed ? "mixed " : "") + format + " " + n + "x" + in + " -> " + Arrays.toString(outs)
+                    + " part " + i, y[i], Tolerance.KERNEL);
         }
+    }
+
+    /**
+     * The MLP's fused GeGLU + down projection against the reference's composition (geluMul, then matmul); {@code up}
+     * must come out unchanged ({@code gate} is scratch and not compared).
+     */
+    private void geluMulMatmul(String format, int n, int in, int out) {
+        WeightFormat f = WeightFormats.byName(format);
+        HostWeight w = weight("down", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
+        HostWeight bias = dense("b", gaussian(out, 0.1), out);
+        Weight tw = load(w);
+        Weight tb = load(bias);
+        Both gate = both(gaussian(n * in, 1.5), n, in);
+        Both up = both(gaussian(n * in, 1.0), n, in);
+        Both y = both(gaussian(n * out, 1.0), n, out); // garbage in the output: must be overwritten
+        kernels.geluMulMatmul(gate.t(), up.t(), tw, tb, y.t());
+        reference.kernels().geluMul(gate.r(), up.r(), gate.r());
+        reference.kernels().matmul(gate.r(), w, bias, y.r());
+        String name = "geluMulMatmul " + format + " " + n + "x" + in + " -> " + out;
+        compare(name, y, Tolerance.KERNEL);
+        compare(name + ": up unchanged", up, Tolerance.KERNEL);
+        Both z = both(gaussian(n * in, 1.5), n, in);
+        Both u = both(gaussian(n * in, 1.0), n, in);
+        kernels.geluMulMatmul(z.t(), u.t(), tw, null, y.t());
+        reference.kernels().geluMul(z.r(), u.r(), z.r());
+        reference.kernels().matmul(z.r(), w, null, y.r());
+        compare(name + " without bias", y, Tolerance.KERNEL);
     }
 
     /**

@@ -67,6 +67,28 @@ public final class KernelArgs {
         like("geluMul out", out, "gate", gate);
     }
 
+    /**
+     * {@link Kernels#geluMulMatmul}: {@code up} shaped like {@code gate}, {@code gate [N, in]} against {@code w [out, in]},
+     * {@code bias [out]} or null, {@code out [N, out]} and a tensor of its own (it must not be {@code gate} or {@code up}).
+     */
+    public static void geluMulMatmul(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out) {
+        like("geluMulMatmul up", up, "gate", gate);
+        if (gate.cols() != w.cols()) {
+            throw new IllegalArgumentException("geluMulMatmul gate has " + gate.cols() + " columns but weight '" + w.name()
+                    + "' " + w.shape() + " expects " + w.cols());
+        }
+        if (out.rows() != gate.rows() || out.cols() != w.rows()) {
+            shape("geluMulMatmul out for '" + w.name() + "'", out, gate.rows(), w.rows());
+        }
+        if (out == gate || out == up) {
+            throw new IllegalArgumentException("geluMulMatmul out must not be " + (out == gate ? "gate" : "up")
+                    + " (the matmul reads every column of its input for each output)");
+        }
+        if (bias != null) {
+            elements("geluMulMatmul bias", bias, w.rows());
+        }
+    }
+
     /** {@link Kernels#mul}: {@code b} and {@code out} shaped like {@code a}. */
     public static void mul(Tensor a, Tensor b, Tensor out) {
         like("mul b", b, "a", a);

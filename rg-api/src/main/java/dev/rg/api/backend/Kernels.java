@@ -15,8 +15,8 @@ import dev.rg.api.tensor.Weight;
  * <p>Every op has a default body that throws {@link UnsupportedOperationException}: a backend implements the ops it
  * accelerates, and the runtime ({@code FallbackKernels}) runs every op the backend does not implement, or does not
  * list in its {@link Capabilities}, on the reference kernels, and reports it as a fallback. So a backend keeps
- * compiling, and keeps working, when an op is added here. Fused ops ({@link #addRmsNorm}) instead default to the
- * plain ops they fuse.
+ * compiling, and keeps working, when an op is added here. Fused ops ({@link #matmulGroup}, {@link #geluMulMatmul},
+ * {@link #addRmsNorm}) instead default to the plain ops they fuse.
  *
  * <p>A state tensor ({@code [batch, ...]} below: conv history, RG-LRU state, key/value caches) may have more rows
  * than the call's {@code seq.batch()}: row b is sequence b of the call and rows from {@code seq.batch()} on are
@@ -65,6 +65,21 @@ public interface Kernels {
     /** {@code out = gelu(gate) * up}, elementwise. {@code out} may alias {@code gate} or {@code up}. */
     default void geluMul(Tensor gate, Tensor up, Tensor out) {
         throw unsupported("geluMul");
+    }
+
+    /**
+     * The MLP's GeGLU and down projection, fused: {@code out = (gelu(gate) * up) @ w^T + bias}, with {@code gate} and
+     * {@code up} {@code [N, in]}, {@code w [out, in]} in any weight format, {@code bias [out]} or {@code null},
+     * {@code out [N, out]} (not aliasing {@code gate} or {@code up}). {@code gate} is scratch: afterwards it holds
+     * either its old values or {@code gelu(gate) * up}, so a caller must not read it again; {@code up} is not modified.
+     * A device backend computes {@code gelu(gate) * up} while it loads the matmul's activations and saves a launch
+     * and a pass over the activations. The default runs {@link #geluMul} into {@code gate}, then {@link #matmul}, so a
+     * backend that does not override it behaves as before.
+     */
+    default void geluMulMatmul(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out) {
+        KernelArgs.geluMulMatmul(gate, up, w, bias, out);
+        geluMul(gate, up, gate);
+        matmul(gate, w, bias, out);
     }
 
     /** {@code out = a * b}, elementwise. {@code out} may alias an input. */

@@ -103,6 +103,32 @@ class KernelArgsTest {
     }
 
     @Test
+    void geluMulMatmul() {
+        for (int i = 0; i < ROUNDS; i++) {
+            int n = size();
+            int in = size();
+            int out = size();
+            W w = new W("down", out, in);
+            W bias = new W("b", out);
+            T gate = new T(n, in);
+            T up = new T(n, in);
+            assertDoesNotThrow(() -> KernelArgs.geluMulMatmul(gate, up, w, bias, new T(n, out)));
+            assertDoesNotThrow(() -> KernelArgs.geluMulMatmul(gate, up, w, null, new T(n, out)));
+            T wrongUp = random.nextBoolean() ? new T(other(n), in) : new T(n, other(in));
+            rejects("geluMulMatmul up", () -> KernelArgs.geluMulMatmul(gate, wrongUp, w, bias, new T(n, out)));
+            int wrongIn = other(in);
+            rejects("geluMulMatmul gate", () -> KernelArgs.geluMulMatmul(new T(n, wrongIn), new T(n, wrongIn), w, bias,
+                    new T(n, out)));
+            rejects("geluMulMatmul out", () -> KernelArgs.geluMulMatmul(gate, up, w, bias, new T(other(n), out)));
+            rejects("geluMulMatmul out", () -> KernelArgs.geluMulMatmul(gate, up, w, bias, new T(n, other(out))));
+            rejects("geluMulMatmul bias", () -> KernelArgs.geluMulMatmul(gate, up, w, new W("b", other(out)), new T(n, out)));
+            T square = new T(n, n);
+            W squareW = new W("down", n, n);
+            rejects("geluMulMatmul out", () -> KernelArgs.geluMulMatmul(square, new T(n, n), squareW, null, square));
+        }
+    }
+
+    @Test
     void normsAndElementwise() {
         for (int i = 0; i < ROUNDS; i++) {
             int r = size();

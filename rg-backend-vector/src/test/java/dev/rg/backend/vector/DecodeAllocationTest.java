@@ -340,8 +340,7 @@ class DecodeAllocationTest {
             k.rmsNorm(x, norm, 1e-6f, normed);
             k.matmul(normed, gate, gateB, g);
             k.matmul(normed, up, upB, u);
-            k.geluMul(g, u, g);
-            k.matmul(g, down, downB, block);
+            k.geluMulMatmul(g, u, down, downB, block); // Griffin's MLP: the fused op's default (geluMul, matmul)
             k.add(x, block, x);
             // keep the residual stream bounded over thousands of steps
             k.rmsNorm(x, norm, 1e-6f, x);

@@ -239,8 +239,7 @@ public class LayerBench {
         var k = s.k;
         k.rmsNorm(s.x, s.norm, s.c.rmsNormEps(), s.normed);
         k.matmulGroup(s.normed, s.gateUp, s.gateUpBiases, s.gateUpOuts);
-        k.geluMul(s.g, s.u, s.g);
-        k.matmul(s.g, s.down, s.downBias, s.block);
+        k.geluMulMatmul(s.g, s.u, s.down, s.downBias, s.block);
         return s.finish();
     }
 }

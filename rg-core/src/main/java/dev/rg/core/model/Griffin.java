@@ -258,8 +258,7 @@ public final class Griffin {
         k.matmulGroup(ws.normed, mlpWeights[l], mlpBiases[l], ws.gateUp);
         probe(ws.gate, l, "mlp gate_proj");
         probe(ws.up, l, "mlp up_proj");
-        k.geluMul(ws.gate, ws.up, ws.gate);
-        k.matmul(ws.gate, w.down(), w.downBias(), ws.block);
+        k.geluMulMatmul(ws.gate, ws.up, w.down(), w.downBias(), ws.block); // gate is scratch from here on
         probe(ws.block, l, "mlp down_proj");
     }
 

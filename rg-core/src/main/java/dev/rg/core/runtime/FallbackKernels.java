@@ -139,6 +139,15 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void geluMulMatmul(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out) {
+        if (nativeOp(Op.GELU_MUL) && nativeOp(Op.MATMUL, w)) {
+            fast.geluMulMatmul(gate, up, w, bias, out);
+            return;
+        }
+        Kernels.super.geluMulMatmul(gate, up, w, bias, out); // geluMul and matmul above: each native or reference
+    }
+
+    @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         if (nativeOp(Op.RMS_NORM)) {
             fast.rmsNorm(x, scale, eps, out);

@@ -33,6 +33,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     /** Weight rows per matvec block (MV_ROWS) and its threads (MV_THREADS). */
     static final int MATVEC_ROWS_PER_BLOCK = 8;
     static final int MATVEC_THREADS = 256;
+    /** Most weights one grouped matvec launch takes (rg_matvec_group_*: q, k and v are the largest group). */
+    static final int MATVEC_GROUP_PARTS = 3;
     static final int TILE = 64;
     /** Weight rows and tokens per block of the tensor-core matmul (MMA_BM, MMA_BN). */
     static final int MMA_ROWS = 128;
@@ -172,23 +174,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             int hasBias = db == null ? 0 : 1;
             WeightCodec c = dw.codec();
             if (n <= MATVEC_MAX_ROWS) {
-                Launch g = new Launch(ceil(outDim, MATVEC_ROWS_PER_BLOCK), 1, MATVEC_THREADS);
-                for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
-                    int rows = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
-                    switch (c.fmt()) {
-                        case WeightCodec.F32 -> l.launch(Kernel.MATVEC_F32, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
-                                bFmt, hasBias, ot.span());
-                        case WeightCodec.BF16 -> l.launch(Kernel.MATVEC_BF16, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
-                                bFmt, hasBias, ot.span());
-                        case WeightCodec.F16 -> l.launch(Kernel.MATVEC_F16, g, xt.span(), row0, rows, in, outDim, dw.data(), b,
-                                bFmt, hasBias, ot.span());
-                        case WeightCodec.I8 -> l.launch(Kernel.MATVEC_I8, g, xt.span(), row0, rows, in, outDim, dw.data(),
-                                dw.aux(), c.auxFmt(), c.blockSize(), b, bFmt, hasBias, ot.span());
-                        case WeightCodec.Q4 -> l.launch(Kernel.MATVEC_Q4, g, xt.span(), row0, rows, in, outDim, dw.data(),
-                                dw.aux(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
-                        default -> throw new IllegalStateException("format code " + c.fmt());
-                    }
-                }
+                matvecPasses(matvecKernel(c, Kernel.MATVEC_F32, Kernel.MATVEC_BF16, Kernel.MATVEC_F16, Kernel.MATVEC_I8,
+                        Kernel.MATVEC_Q4), new Span[] {xt.span()}, n, in, dw, b, bFmt, hasBias, ot.span());
             } else if (c.fmt() == WeightCodec.BF16 && in % 8 == 0 && TENSOR_CORES) {
                 l.launch(Kernel.MATMUL_MMA_BF16, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
                         outDim, dw.data(), b, bFmt, hasBias, ot.span());
@@ -196,6 +183,171 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                 l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
                         c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
             }
+        }
+    }
+
+    /** The kernel of a weight's format among the five variants of a matvec kernel (f32, bf16, f16, int8, 4-bit). */
+    private static Kernel matvecKernel(WeightCodec c, Kernel f32, Kernel bf16, Kernel f16, Kernel i8, Kernel q4) {
+        return switch (c.fmt()) {
+            case WeightCodec.F32 -> f32;
+            case WeightCodec.BF16 -> bf16;
+            case WeightCodec.F16 -> f16;
+            case WeightCodec.I8 -> i8;
+            case WeightCodec.Q4 -> q4;
+            default -> throw new IllegalStateException("format code " + c.fmt());
+        };
+    }
+
+    /**
+     * A matvec kernel over {@code n <= MATVEC_MAX_ROWS} activation rows, {@value #MATVEC_ROWS_PER_PASS} per launch:
+     * {@code inputs} (x, or gate and up), the pass's first row and row count, the input width, then the weight's
+     * arguments in the kernels' order (rows, data, for int8 the scales, their format and block size, for 4-bit the
+     * absmax, the code book and block size), the bias and the output.
+     */
+    private void matvecPasses(Kernel kernel, Span[] inputs, int n, int in, DeviceWeight dw, Span bias, int bFmt,
+            int hasBias, Span out) {
+        WeightCodec c = dw.codec();
+        int outDim = dw.rows();
+        Launch g = new Launch(ceil(outDim, MATVEC_ROWS_PER_BLOCK), 1, MATVEC_THREADS);
+        for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
+            int rows = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
+            Object[] args = new Object[kernel.signature().length()];
+            int a = 0;
+            for (Span s : inputs) {
+                args[a++] = s;
+            }
+            args[a++] = row0;
+            args[a++] = rows;
+            args[a++] = in;
+            args[a++] = outDim;
+            args[a++] = dw.data();
+            if (c.fmt() == WeightCodec.I8) {
+                args[a++] = dw.aux();
+                args[a++] = c.auxFmt();
+                args[a++] = c.blockSize();
+            } else if (c.fmt() == WeightCodec.Q4) {
+                args[a++] = dw.aux();
+                args[a++] = dw.codebook();
+                args[a++] = c.blockSize();
+            }
+            args[a++] = bias;
+            args[a++] = bFmt;
+            args[a++] = hasBias;
+            args[a] = out;
+            l.launch(kernel, g, args);
+        }
+    }
+
+    /** Whether the group kernels can take these weights together: one kernel format (scales and code book included). */
+    private boolean oneMatvecFormat(Weight[] weights) {
+        WeightCodec c0 = w(weights[0]).codec();
+        for (int i = 1; i < weights.length; i++) {
+            WeightCodec c = w(weights[i]).codec();
+            if (c.fmt() != c0.fmt() || c.auxFmt() != c0.auxFmt() || c.blockSize() != c0.blockSize()
+                    || !Arrays.equals(c.codebook(), c0.codebook())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Decode shapes ({@code x} of at most {@link #MATVEC_MAX_ROWS} rows) with up to {@value #MATVEC_GROUP_PARTS} weights
+     * of one format: one grouped matvec launch per pass of {@value #MATVEC_ROWS_PER_PASS} rows, its grid the parts'
+     * blocks one after another. Anything else (prefill, mixed formats, more parts) runs one {@link #matmul} per weight.
+     */
+    @Override
+    public void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        synchronized (l) {
+            KernelArgs.matmulGroup(x, weights, biases, outs);
+            int n = x.rows();
+            if (n > MATVEC_MAX_ROWS || weights.length > MATVEC_GROUP_PARTS || !oneMatvecFormat(weights)) {
+                for (int i = 0; i < weights.length; i++) {
+                    matmul(x, weights[i], biases[i], outs[i]);
+                }
+                return;
+            }
+            int blocks = 0;
+            for (Weight w : weights) {
+                blocks += ceil(w.rows(), MATVEC_ROWS_PER_BLOCK);
+            }
+            if (n == 0 || blocks == 0) {
+                return;
+            }
+            DeviceTensor xt = t(x);
+            DeviceWeight first = w(weights[0]);
+            WeightCodec c = first.codec();
+            Kernel kernel = matvecKernel(c, Kernel.MATVEC_GROUP_F32, Kernel.MATVEC_GROUP_BF16, Kernel.MATVEC_GROUP_F16,
+                    Kernel.MATVEC_GROUP_I8, Kernel.MATVEC_GROUP_Q4);
+            boolean scaled = c.fmt() == WeightCodec.I8 || c.fmt() == WeightCodec.Q4;
+            Launch g = new Launch(blocks, 1, MATVEC_THREADS);
+            for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
+                Object[] args = new Object[kernel.signature().length()];
+                int a = 0;
+                args[a++] = xt.span();
+                args[a++] = row0;
+                args[a++] = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
+                args[a++] = x.cols();
+                if (c.fmt() == WeightCodec.I8) {
+                    args[a++] = c.auxFmt();
+                    args[a++] = c.blockSize();
+                } else if (c.fmt() == WeightCodec.Q4) {
+                    args[a++] = first.codebook();
+                    args[a++] = c.blockSize();
+                }
+                for (int p = 0; p < MATVEC_GROUP_PARTS; p++) {
+                    if (p < weights.length) {
+                        DeviceWeight dw = w(weights[p]);
+                        DeviceWeight db = biases[p] == null ? null : dense(biases[p], "matmulGroup bias");
+                        args[a++] = dw.rows();
+                        args[a++] = dw.data();
+                        if (scaled) {
+                            args[a++] = dw.aux();
+                        }
+                        args[a++] = db == null ? dummy() : db.data();
+                        args[a++] = db == null ? 0 : db.codec().fmt();
+                        args[a++] = db == null ? 0 : 1;
+                        args[a++] = t(outs[p]).span();
+                    } else { // an absent part: no blocks, never read
+                        args[a++] = 0;
+                        args[a++] = dummy();
+                        if (scaled) {
+                            args[a++] = dummy();
+                        }
+                        args[a++] = dummy();
+                        args[a++] = 0;
+                        args[a++] = 0;
+                        args[a++] = dummy();
+                    }
+                }
+                l.launch(kernel, g, args);
+            }
+        }
+    }
+
+    /**
+     * Decode shapes: one matvec launch per pass whose blocks stage {@code gelu(gate) * up} in shared memory and multiply
+     * it with the weight ({@code gate} is left as it is). Prefill (more than {@link #MATVEC_MAX_ROWS} rows): the
+     * default, {@link #geluMul} into {@code gate} and then {@link #matmul} (the tiled and tensor-core kernels).
+     */
+    @Override
+    public void geluMulMatmul(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out) {
+        synchronized (l) {
+            KernelArgs.geluMulMatmul(gate, up, w, bias, out);
+            int n = gate.rows();
+            if (n > MATVEC_MAX_ROWS) {
+                Kernels.super.geluMulMatmul(gate, up, w, bias, out);
+                return;
+            }
+            DeviceWeight dw = w(w);
+            DeviceWeight db = bias == null ? null : dense(bias, "geluMulMatmul bias");
+            if (n == 0 || w.rows() == 0) {
+                return;
+            }
+            matvecPasses(matvecKernel(dw.codec(), Kernel.MATVEC_GELU_F32, Kernel.MATVEC_GELU_BF16, Kernel.MATVEC_GELU_F16,
+                    Kernel.MATVEC_GELU_I8, Kernel.MATVEC_GELU_Q4), new Span[] {t(gate).span(), t(up).span()}, n,
+                    gate.cols(), dw, db == null ? dummy() : db.data(), db == null ? 0 : db.codec().fmt(), db == null ? 0 : 1,
+                    t(out).span());
         }
     }
 

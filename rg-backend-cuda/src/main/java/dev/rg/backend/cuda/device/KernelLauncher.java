@@ -17,6 +17,8 @@ import java.util.Set;
 public abstract class KernelLauncher implements AutoCloseable {
     private final Set<DeviceBuffer> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
+    /** Kernel launches enqueued so far (a decode step's count is what CUDA graphs and fused kernels reduce). */
+    private long launches;
 
     /** The device, in words (e.g. "NVIDIA H100 80GB HBM3, sm_90"). */
     public abstract String device();
@@ -149,6 +151,15 @@ public abstract class KernelLauncher implements AutoCloseable {
             };
         }
         rawLaunch(kernel, geometry, sig, values);
+        launches++;
+    }
+
+    /**
+     * Kernel launches enqueued through this launcher since it was created (copies and fills not included): the
+     * difference over a decode step is that step's launch count, which {@code DecodeLaunchCountTest} pins down.
+     */
+    public final synchronized long launches() {
+        return launches;
     }
 
     private static IllegalArgumentException badArg(Kernel k, int i, String expected, Object got) {
