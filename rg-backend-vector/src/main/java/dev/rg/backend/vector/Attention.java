@@ -188,32 +188,20 @@ final class Attention implements WorkerPool.Task {
         return sum;
     }
 
-    /** Replaces scores by exp(score - max) and returns their sum. */
+    /**
+     * Replaces scores by exp(score - max) and returns their sum. Scalar on purpose, like {@link #divide}: C2 compiles
+     * these small per-head helpers late or not at all on some compile orders, and Vector API code left to C1 runs its
+     * per-lane fallback, which allocates (seen with -Xbatch: 1.9 KB per decode step, {@code DecodeAllocationTest}).
+     * Their work is O(window) and O(head dim) per head, small next to the score and value passes ({@link #dot},
+     * {@link #axpy}), which stay vectorised and are compiled reliably.
+     */
     private static float softmaxNumerators(float[] s, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        if (n >= L) {
-            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-            for (int bound = n - L; i <= bound; i += L) {
-                m = m.max(FloatVector.fromArray(F, s, o + i));
-            }
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             max = Math.max(max, s[o + i]);
         }
         float sum = 0f;
-        i = 0;
-        if (n >= L) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int bound = n - L; i <= bound; i += L) {
-                FloatVector e = FloatVector.fromArray(F, s, o + i).sub(max).lanewise(VectorOperators.EXP);
-                e.intoArray(s, o + i);
-                acc = acc.add(e);
-            }
-            sum = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float e = (float) Math.exp(s[o + i] - max);
             s[o + i] = e;
             sum += e;
@@ -233,11 +221,7 @@ final class Attention implements WorkerPool.Task {
     }
 
     private static void divide(float[] y, int yo, int n, float d) {
-        int i = 0;
-        for (int bound = n - L; i <= bound; i += L) {
-            FloatVector.fromArray(F, y, yo + i).div(d).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             y[yo + i] /= d;
         }
     }

@@ -138,7 +138,12 @@ final class DenseWeights {
     /** All elements of a small weight (at most {@code dst.length}) into {@code dst[0 ..]}; returns the count. */
     static int toFloats(VectorWeight w, float[] dst) {
         int n = Math.toIntExact(w.elements());
-        toFloats(w.data(), w.denseCode(), 0, dst, 0, n);
+        float[] small = w.smallFloats();
+        if (small != null) {
+            System.arraycopy(small, 0, dst, 0, n); // converted once at load
+        } else {
+            toFloats(w.data(), w.denseCode(), 0, dst, 0, n);
+        }
         return n;
     }
 }

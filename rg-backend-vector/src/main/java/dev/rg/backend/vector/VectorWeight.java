@@ -26,6 +26,14 @@ final class VectorWeight implements Weight {
     private final int cols;
     private final long elements;
     private final long byteSize;
+    /**
+     * A small dense weight (norm scale, bias, conv kernel, gate bias, softplus(Λ)) as floats, converted once here: the
+     * kernels copy it each call instead of converting bf16/f16 again. The conversion's Vector API code allocated when C2
+     * compiled it on some profiles (48 bytes per kernel call, {@code DecodeAllocationTest}); a copy never does.
+     */
+    private final float[] smallFloats;
+    /** Dense weights up to this many elements keep a float copy ({@link #smallFloats}). */
+    static final int SMALL_ELEMENTS = 1 << 16;
 
     /**
      * A dense weight.
@@ -56,6 +64,19 @@ final class VectorWeight implements Weight {
         this.cols = Math.toIntExact(shape.lastDim());
         this.rows = Math.toIntExact(shape.rows());
         this.byteSize = byteSize;
+        if (denseCode >= 0 && elements <= SMALL_ELEMENTS) {
+            smallFloats = new float[(int) elements];
+            for (int i = 0; i < smallFloats.length; i++) {
+                smallFloats[i] = DenseWeights.get(data, denseCode, i);
+            }
+        } else {
+            smallFloats = null;
+        }
+    }
+
+    /** The elements as floats for a small dense weight, converted at load; null for other weights. */
+    float[] smallFloats() {
+        return smallFloats;
     }
 
     HostWeight host() {

@@ -39,10 +39,11 @@ import org.junit.jupiter.api.Test;
  * changing, and asserts on the smallest window. However slowly the compiler works, the allocation of a window
  * falls as methods get compiled and the loop continues; what it converges to is the property under test. A real
  * one-object-per-call allocation converges too, to a value far above the bound, so the test still fails on it.
- * Rejected: {@code -Xbatch} (foreground compilation) makes the warm-up deterministic, but C2 then compiles on
- * immature profiles and settles on code that allocates 48 bytes per kernel call (measured: 1.15 MB per 600 steps),
- * which is not the code users run; {@code -XX:-TieredCompilation} still compiles in the background; waiting for
- * the JIT to go idle depends on timing; a larger bound would hide the allocation the test exists to catch.
+ * It runs in a JVM of its own with {@code -Xbatch} (pom.xml): compilation in the foreground makes what C2 compiles
+ * depend on the call counts only, not on how much CPU the compiler threads get on a loaded machine. -Xbatch used to
+ * expose a real defect: it compiled {@code Attention.run} before its small per-head helpers were hot, left them in
+ * C1, and their Vector API code then ran its allocating per-lane fallback (1.9 KB per decode step); those helpers
+ * are now scalar (see {@code Attention.softmaxNumerators}).
  */
 class DecodeAllocationTest {
     static final int ROUNDS = 200;
