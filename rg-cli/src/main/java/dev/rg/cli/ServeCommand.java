@@ -8,6 +8,8 @@ import dev.rg.server.RgServer;
 import dev.rg.server.ServerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -68,6 +70,18 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
+    /**
+     * A warning when the state cache may take more than half of the JVM heap: the cache lives on the heap, and a full
+     * cache next to the batch's activations would end in an OutOfMemoryError under load rather than at start-up.
+     */
+    static Optional<String> heapWarning(long stateCacheBytes, long maxHeapBytes) {
+        if (maxHeapBytes == Long.MAX_VALUE || stateCacheBytes <= maxHeapBytes / 2) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format(Locale.ROOT, "rg: warning: --state-cache-mb %d is more than half of the JVM heap (%d MB);"
+                + " give the JVM more (RG_JAVA_OPTS=-Xmx...) or the cache less", stateCacheBytes >> 20, maxHeapBytes >> 20));
+    }
+
     @Override
     public Integer call() {
         Path dir = model.modelDir();
@@ -97,6 +111,7 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
+        heapWarning(stateCacheMb << 20, Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
         System.err.printf("rg: serving '%s' at http://%s:%d/ (OpenAI API under /v1%s); loading the model...%n", name, host,
                 server.port(), options.apiKey() != null ? ", API key required" : "");
         try {
