@@ -75,19 +75,19 @@ public final class RecurrentGemma implements AutoCloseable {
      */
     public static RecurrentGemma random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress,
             GemmaTokenizer tokenizer) {
-        if (tokenizer.vocabSize() > config.vocabSize()) {
-            throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize() + " pieces but the random model's"
-                    + " vocabulary is " + config.vocabSize());
-        }
+        tokenizer.checkFits(config.vocabSize());
         return new RecurrentGemma(Model.random(config, format, seed, options, progress), tokenizer);
     }
 
     private static RecurrentGemma open(Path dir, GemmaTokenizer tok, LoadOptions options, LoadProgress progress) {
         Model m = Model.load(dir, options, progress);
-        if (tok != null && tok.vocabSize() > m.config().vocabSize()) {
-            m.close();
-            throw new IllegalArgumentException(dir + ": the tokenizer has " + tok.vocabSize() + " pieces but the model only "
-                    + m.config().vocabSize() + " embeddings");
+        if (tok != null) {
+            try {
+                tok.checkFits(m.config().vocabSize());
+            } catch (IllegalArgumentException e) {
+                m.close();
+                throw e;
+            }
         }
         return new RecurrentGemma(m, tok);
     }

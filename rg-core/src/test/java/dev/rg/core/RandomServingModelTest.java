@@ -32,6 +32,7 @@ class RandomServingModelTest {
         ModelConfig small = ModelConfig.presetTiny().withVocab(tok.vocabSize() - 1);
         String m = assertThrows(IllegalArgumentException.class,
                 () -> RecurrentGemma.random(small, null, 3, REF, LoadProgress.NONE, tok)).getMessage();
-        assertTrue(m.contains(tok.vocabSize() + " pieces") && m.contains("vocabulary is " + (tok.vocabSize() - 1)), m);
+        assertTrue(m.contains("the tokenizer has " + tok.vocabSize() + " pieces but the model only " + (tok.vocabSize() - 1)
+                + " embeddings"), m);
     }
 }

@@ -219,17 +219,16 @@ public record ModelConfig(int vocabSize, int hiddenSize, int lruWidth, int inter
 
     /** A copy with another number of layers (for benchmarks and tests). */
     public ModelConfig withLayers(int newLayers) {
-        return new ModelConfig(vocabSize, hiddenSize, lruWidth, intermediateSize, heads, kvHeads, headDim, newLayers,
-                blockTypes, window, convWidth, logitsSoftCap, rmsNormEps, partialRotaryFactor, ropeTheta, attentionBias,
-                bosId, eosId, padId, torchDtype, quantization);
+        return copy(vocabSize, newLayers);
     }
 
-    /** A copy with another vocabulary size (a random model served with a smaller tokenizer). */
+    /** A copy with another vocabulary size (a random model served with a smaller tokenizer); validated as any config. */
     public ModelConfig withVocab(int newVocab) {
-        if (newVocab < 1 || newVocab > 4_000_000) {
-            throw new ConfigException("vocabulary size must be in [1, 4000000], got " + newVocab);
-        }
-        return new ModelConfig(newVocab, hiddenSize, lruWidth, intermediateSize, heads, kvHeads, headDim, layers,
+        return copy(newVocab, layers);
+    }
+
+    private ModelConfig copy(int newVocab, int newLayers) {
+        return new ModelConfig(newVocab, hiddenSize, lruWidth, intermediateSize, heads, kvHeads, headDim, newLayers,
                 blockTypes, window, convWidth, logitsSoftCap, rmsNormEps, partialRotaryFactor, ropeTheta, attentionBias,
                 bosId, eosId, padId, torchDtype, quantization);
     }

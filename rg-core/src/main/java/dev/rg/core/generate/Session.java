@@ -41,10 +41,8 @@ public final class Session implements AutoCloseable {
 
     /** @param tokenizer may be null for an ids-only session */
     public Session(Model model, GemmaTokenizer tokenizer) {
-        if (tokenizer != null && tokenizer.vocabSize() > model.config().vocabSize()) {
-            // caught here, before anything runs: otherwise the first out-of-range id fails mid-generation
-            throw new IllegalArgumentException(tokenizer.source() + ": the tokenizer has " + tokenizer.vocabSize()
-                    + " pieces but the model only " + model.config().vocabSize() + " embeddings (vocab_size): mismatched files");
+        if (tokenizer != null) {
+            tokenizer.checkFits(model.config().vocabSize());
         }
         this.model = model;
         this.tokenizer = tokenizer;

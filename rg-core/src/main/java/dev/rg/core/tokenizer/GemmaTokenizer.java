@@ -145,6 +145,17 @@ public final class GemmaTokenizer {
         return vocab.size();
     }
 
+    /**
+     * Fails unless every id this tokenizer produces is an embedding row of a model with {@code modelVocabSize} rows:
+     * caught when tokenizer and model are put together, not at the first out-of-range id mid-generation.
+     */
+    public void checkFits(int modelVocabSize) {
+        if (vocabSize() > modelVocabSize) {
+            throw new IllegalArgumentException(source + ": the tokenizer has " + vocabSize() + " pieces but the model only "
+                    + modelVocabSize + " embeddings (vocab_size): mismatched files");
+        }
+    }
+
     /** The BOS id (2 for Gemma), or -1 if the model has none. */
     public int bosId() {
         return vocab.bosId();
