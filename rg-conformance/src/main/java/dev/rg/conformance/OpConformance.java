@@ -179,13 +179,13 @@ public final class OpConformance {
             WeightFormat f = !mixed || i % 2 == 0 ? WeightFormats.byName(format) : WeightFormats.f32();
             rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
             rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
-            tw[i] = tested.loadWeight(rw[i]);
-            tb[i] = rb[i] == null ? null : tested.loadWeight(rb[i]);
+            tw[i] = load(rw[i]);
+            tb[i] = rb[i] == null ? null : load(rb[i]);
             y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]); // garbage in the outputs: must be overwritten
             to[i] = y[i].t();
         }
         Both x = both(gaussian(n * in, 1.0), n, in);
-        tested.kernels().matmulGroup(x.t(), tw, tb, to);
+        kernels.matmulGroup(x.t(), tw, tb, to);
         for (int i = 0; i < outs.length; i++) {
             reference.kernels().matmul(x.r(), rw[i], rb[i], y[i].r());
             compare("matmulGroup " + (mixed ? "mixed " : "") + format + " " + n + "x" + in + " -> " + Arrays.toString(outs)

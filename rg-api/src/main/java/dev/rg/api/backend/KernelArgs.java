@@ -43,6 +43,20 @@ public final class KernelArgs {
         }
     }
 
+    /** {@link Kernels#matmulGroup}: as many weights, biases and outputs (at least one), each a {@link #matmul}. */
+    public static void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        if (weights.length == 0 || biases.length != weights.length || outs.length != weights.length) {
+            throw new IllegalArgumentException("matmulGroup: " + weights.length + " weights, " + biases.length
+                    + " biases and " + outs.length + " outputs (must be as many, at least one)");
+        }
+        for (int i = 0; i < weights.length; i++) {
+            if (weights[i] == null || outs[i] == null) {
+                throw new IllegalArgumentException("matmulGroup: weight or output " + i + " is null");
+            }
+            matmul(x, weights[i], biases[i], outs[i]);
+        }
+    }
+
     /** {@link Kernels#rmsNorm}: {@code out} shaped like {@code x}, {@code scale} with one element per column. */
     public static void rmsNorm(Tensor x, Weight scale, Tensor out) {
         like("rmsNorm out", out, "x", x);
@@ -261,20 +275,6 @@ public final class KernelArgs {
         if (w.shape().elementCount() != count) {
             throw new IllegalArgumentException(what + " '" + w.name() + "' must have " + count + " elements but has shape "
                     + w.shape());
-        }
-    }
-
-    /** Checks a matmul group: as many weights, biases and outputs, each a matmul. */
-    public static void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
-        if (weights.length == 0 || biases.length != weights.length || outs.length != weights.length) {
-            throw new IllegalArgumentException("matmulGroup: " + weights.length + " weights, " + biases.length
-                    + " biases and " + outs.length + " outputs (must be as many, at least one)");
-        }
-        for (int i = 0; i < weights.length; i++) {
-            if (weights[i] == null || outs[i] == null) {
-                throw new IllegalArgumentException("matmulGroup: weight or output " + i + " is null");
-            }
-            matmul(x, weights[i], biases[i], outs[i]);
         }
     }
 
