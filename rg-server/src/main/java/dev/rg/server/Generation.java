@@ -40,6 +40,8 @@ final class Generation {
     /** Its row in the scheduler's prefill batch while its prompt is prefilled (null before and after). */
     PrefillBatch.Row row;
     int cached;
+    /** Its first token, chosen when its prompt was prefilled, while it is held for the rest of its burst. */
+    int firstToken;
     BatchDecoder.Slot slot;
     Sampler sampler;
     BitSet seen;

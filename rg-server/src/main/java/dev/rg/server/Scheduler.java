@@ -38,12 +38,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ol>
  * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows.
  *
- * <p>Bursts: when prompts arrive while nobody decodes, the first round waits a moment for more arrivals (at most half
- * a prefill round, see {@link #gatherNanos}; it ends as soon as every free slot is taken), so that a burst, like
+ * <p>Bursts: when prompts arrive while nobody decodes, the first round waits a moment for more arrivals (while they
+ * keep coming, at most half a prefill round, see {@link #gatherNanos}; it ends as soon as every free slot is
+ * taken), so that a burst, like
  * many clients sending their next request when their last ones ended together, is prefilled in one round and
  * starts decoding together, instead of the late arrivals being prefilled in rounds between the early ones' decode
- * steps (each such round stretches the decoders' inter-token gap). The wait changes which prompts share a round,
- * never a result.
+ * steps (each such round stretches the decoders' inter-token gap). And a burst starts decoding together: its
+ * prompts that finish prefilling early (shorter prompts) are held, first token chosen but not yet sent, until the
+ * rest of the burst is prefilled (see {@link #release}), so the burst's last short rounds come before its first
+ * decode step, not between its decode steps. Neither changes a result, only which prompts share a pass.
  *
  * <p>Fairness: admission is FIFO, every admitted prompt advances in every round and every member is decoded at
  * every step, so no request waits behind an unbounded stream of later ones.
@@ -60,6 +63,16 @@ final class Scheduler implements AutoCloseable {
     private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
     private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
     private final List<Generation> decoding = new ArrayList<>();
+    /**
+     * Prompts of a burst that are prefilled while others of the same burst are not yet: already in the decoder, their
+     * first token chosen but not yet accepted, until the whole burst starts decoding together (see {@link #release}).
+     */
+    private final List<Generation> held = new ArrayList<>();
+    /**
+     * The prompts admitted when the current burst started (nobody decoding), until none of them is prefilling; while
+     * it is not empty, prompts that finish prefilling are held.
+     */
+    private final Set<Generation> burst = new HashSet<>();
     private final BatchDecoder decoder;
     private final PrefillBatch prefills;
     private final DeviceTopK deviceTopK = new DeviceTopK();
@@ -67,8 +80,8 @@ final class Scheduler implements AutoCloseable {
     private final StateCache cache;
     private final Thread thread;
     private float[] prefillLogits = new float[0];
-    /** Smoothed wall time of a prefill round; a guess until the first round is measured. */
-    private double roundNanos = 40e6;
+    /** Smoothed wall time of a prefill round; NaN until the first round is measured. */
+    private double roundNanos = Double.NaN;
     private volatile boolean running = true;
     /** Sequences prefilling or decoding; written by the scheduler thread only. */
     private volatile int inFlight;
@@ -141,27 +154,69 @@ final class Scheduler implements AutoCloseable {
         try {
             dropCancelled();
             admit();
-            if (prefilling.isEmpty() && decoding.isEmpty()) {
+            if (occupied() == 0) {
                 await(TimeUnit.MILLISECONDS.toNanos(200));
                 return;
             }
-            if (decoding.isEmpty() && burstStarts()) {
+            if (decoding.isEmpty() && held.isEmpty() && burstStarts()) {
                 gather();
+                burst.clear();
+                burst.addAll(prefilling);
             }
         } finally {
             lock.unlock();
         }
         prefillRound();
+        release();
         decodeStep();
+    }
+
+    /**
+     * Starts decoding the held prompts of a burst once none of the burst is still prefilling: they then decode in
+     * step, and the burst's last rounds (prompts of different lengths finish in different rounds) come before its
+     * first decode step instead of between its decode steps. Their first token is accepted (streamed, timed) only now,
+     * so the wait counts as time to first token, not as an inter-token gap. Bounded: later arrivals do not extend it.
+     */
+    private void release() {
+        if (burst.isEmpty()) {
+            return;
+        }
+        for (Generation g : prefilling) {
+            if (burst.contains(g)) {
+                return;
+            }
+        }
+        burst.clear();
+        for (Generation g : held) {
+            beginDecoding(g, g.firstToken);
+        }
+        held.clear();
+    }
+
+    /** Accepts the first token of a fully prefilled prompt (already in the decoder); it decodes from the next step. */
+    private void beginDecoding(Generation g, int first) {
+        if (accept(g, first)) {
+            decoder.leave(g.slot);
+            g.slot = null;
+            inFlight--;
+        } else {
+            g.slot.next(first);
+            decoding.add(g);
+        }
     }
 
     /** Moves waiting requests into flight, first come first served, while there are free slots (lock held). */
     private void admit() {
-        while (!waiting.isEmpty() && prefilling.size() + decoding.size() < options.maxSequences()) {
+        while (!waiting.isEmpty() && occupied() < options.maxSequences()) {
             prefilling.add(waiting.poll());
         }
-        inFlight = prefilling.size() + decoding.size();
+        inFlight = occupied();
         metrics.occupancy(waiting.size(), inFlight);
+    }
+
+    /** Sequences holding a slot: prefilling, held or decoding. */
+    private int occupied() {
+        return prefilling.size() + held.size() + decoding.size();
     }
 
     /** Whether the next prefill round is the first of a new burst: no admitted prompt has started yet. */
@@ -175,19 +230,29 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * With nobody decoding, waits up to {@link #gatherNanos} for more requests to arrive so that they share the first
-     * prefill round (lock held); ends early when every slot is taken or the server stops.
+     * With nobody decoding, waits for more requests to arrive so that they share the first prefill round (lock
+     * held): while they keep coming (each arrival within {@link #quietNanos} of the previous one), for at most
+     * {@link #gatherNanos} in all; ends at once when every slot is taken or the server stops.
      */
     private void gather() {
-        long deadline = System.nanoTime() + gatherNanos(roundNanos);
-        while (running && prefilling.size() + decoding.size() < options.maxSequences()) {
-            long left = deadline - System.nanoTime();
+        long window = gatherNanos(roundNanos);
+        long quiet = quietNanos(window);
+        long now = System.nanoTime();
+        long deadline = now + window;
+        long quietEnd = now + quiet;
+        int arrived = prefilling.size();
+        while (running && occupied() < options.maxSequences()) {
+            long left = Math.min(deadline, quietEnd) - System.nanoTime();
             if (left <= 0) {
                 break;
             }
             await(left);
             dropCancelled();
             admit();
+            if (prefilling.size() > arrived) {
+                arrived = prefilling.size();
+                quietEnd = System.nanoTime() + quiet;
+            }
         }
     }
 
@@ -195,13 +260,22 @@ final class Scheduler implements AutoCloseable {
     static final long MAX_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     /**
-     * How long the first round of a burst waits for more arrivals: half a prefill round (as measured), at most
-     * {@link #MAX_GATHER_NANOS}. A lone request loses at most that much of its time to first token; a request arriving
-     * within it gains a whole round (it would otherwise wait for the round before it and then be prefilled between
-     * the others' decode steps). The same trade as vLLM's {@code --scheduler-delay-factor}.
+     * How long the first round of a burst may wait for more arrivals: half a prefill round (as measured; before the
+     * first round is measured, the cap), at most {@link #MAX_GATHER_NANOS}. A request arriving within it gains a
+     * whole round: it would otherwise wait for the round before it and then be prefilled between the others' decode
+     * steps, stretching their inter-token gaps. The same trade as vLLM's {@code --scheduler-delay-factor}. A model
+     * whose rounds take microseconds gathers for microseconds.
      */
     static long gatherNanos(double roundNanos) {
-        return (long) Math.min(MAX_GATHER_NANOS, Math.max(0, roundNanos / 2));
+        return Double.isNaN(roundNanos) ? MAX_GATHER_NANOS : (long) Math.min(MAX_GATHER_NANOS, Math.max(0, roundNanos / 2));
+    }
+
+    /**
+     * The wait ends earlier when no request has arrived for a quarter of the window: a lone request loses at most
+     * that much time to first token, a burst (requests a few milliseconds apart) is gathered whole.
+     */
+    static long quietNanos(long window) {
+        return window / 4;
     }
 
     private void await(long nanos) {
@@ -228,12 +302,14 @@ final class Scheduler implements AutoCloseable {
                 metrics.cancelled();
             }
         }
-        for (Iterator<Generation> it = decoding.iterator(); it.hasNext(); ) {
-            Generation g = it.next();
-            if (g.cancelled()) {
-                it.remove();
-                decoder.leave(g.slot);
-                metrics.cancelled();
+        for (List<Generation> members : List.of(decoding, held)) {
+            for (Iterator<Generation> it = members.iterator(); it.hasNext(); ) {
+                Generation g = it.next();
+                if (g.cancelled()) {
+                    it.remove();
+                    decoder.leave(g.slot);
+                    metrics.cancelled();
+                }
             }
         }
     }
@@ -279,25 +355,25 @@ final class Scheduler implements AutoCloseable {
         }
         if (!done.isEmpty()) {
             int[] first = firstTokens(logits, done);
+            boolean hold = !burst.isEmpty();
             for (int i = 0; i < done.size(); i++) {
                 Generation g = done.get(i);
                 prefilling.remove(g);
                 if (cache.enabled()) {
                     keep(g.request.prompt(), g.row, null);
                 }
-                if (accept(g, first[i])) {
-                    leavePrefill(g);
-                    inFlight--;
+                g.slot = prefills.handOver(g.row, decoder);
+                g.row = null;
+                if (hold) {
+                    g.firstToken = first[i];
+                    held.add(g);
                 } else {
-                    g.slot = prefills.handOver(g.row, decoder);
-                    g.row = null;
-                    g.slot.next(first[i]);
-                    decoding.add(g);
+                    beginDecoding(g, first[i]);
                 }
             }
         }
         double took = System.nanoTime() - t0;
-        roundNanos = 0.8 * roundNanos + 0.2 * took;
+        roundNanos = Double.isNaN(roundNanos) ? took : 0.8 * roundNanos + 0.2 * took;
     }
 
     /** The first token of each prompt just finished, from its row of the round's logits (still on the backend). */
@@ -359,8 +435,8 @@ final class Scheduler implements AutoCloseable {
     }
 
     private void decodeStep() {
-        if (decoding.isEmpty()) {
-            return;
+        if (decoding.isEmpty() || !held.isEmpty()) {
+            return; // (held prompts are members of the decoder without a next token; nobody decodes while they wait)
         }
         metrics.step(decoding.size());
         boolean topK = true;
@@ -496,11 +572,14 @@ final class Scheduler implements AutoCloseable {
                 g.emit(new Generation.Failed(err));
             }
             prefilling.clear();
-            for (Generation g : decoding) {
-                decoder.leave(g.slot);
-                g.emit(new Generation.Failed(err));
+            for (List<Generation> members : List.of(decoding, held)) {
+                for (Generation g : members) {
+                    decoder.leave(g.slot);
+                    g.emit(new Generation.Failed(err));
+                }
+                members.clear();
             }
-            decoding.clear();
+            burst.clear();
         } finally {
             lock.unlock();
         }

@@ -22,5 +22,8 @@ class SchedulerPolicyTest {
         assertEquals(TimeUnit.MILLISECONDS.toNanos(20), Scheduler.gatherNanos(40e6));
         assertEquals(0, Scheduler.gatherNanos(0));
         assertEquals(Scheduler.MAX_GATHER_NANOS, Scheduler.gatherNanos(3e9), "a slow round waits at most the cap");
+        assertEquals(Scheduler.MAX_GATHER_NANOS, Scheduler.gatherNanos(Double.NaN), "before the first round: the cap");
+        assertEquals(TimeUnit.MILLISECONDS.toNanos(5), Scheduler.quietNanos(TimeUnit.MILLISECONDS.toNanos(20)),
+                "a lone request waits a quarter of the window");
     }
 }
