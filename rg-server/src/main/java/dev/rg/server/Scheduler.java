@@ -73,6 +73,8 @@ final class Scheduler implements AutoCloseable {
      * it is not empty, prompts that finish prefilling are held.
      */
     private final Set<Generation> burst = new HashSet<>();
+    /** Rounds the held prompts have waited so far. */
+    private int heldRounds;
     private final BatchDecoder decoder;
     private final PrefillBatch prefills;
     private final DeviceTopK deviceTopK = new DeviceTopK();
@@ -175,17 +177,29 @@ final class Scheduler implements AutoCloseable {
      * Starts decoding the held prompts of a burst once none of the burst is still prefilling: they then decode in
      * step, and the burst's last rounds (prompts of different lengths finish in different rounds) come before its
      * first decode step instead of between its decode steps. Their first token is accepted (streamed, timed) only now,
-     * so the wait counts as time to first token, not as an inter-token gap. Bounded: later arrivals do not extend it.
+     * so the wait counts as time to first token, not as an inter-token gap. Bounded: only while the rest of the burst
+     * fits in the next round's share of the budget (a short prompt does not wait for a long one), for at most
+     * {@link #MAX_HOLD_ROUNDS} rounds; later arrivals do not extend it.
      */
     private void release() {
         if (burst.isEmpty()) {
             return;
         }
+        int left = 0;
         for (Generation g : prefilling) {
             if (burst.contains(g)) {
-                return;
+                left = Math.max(left, g.row.remaining());
             }
         }
+        if (left > 0 && !held.isEmpty() && heldRounds < MAX_HOLD_ROUNDS
+                && left <= prefillBudget(options.prefillChunk(), 0) / prefills.size()) {
+            heldRounds++;
+            return;
+        }
+        if (left > 0 && held.isEmpty()) {
+            return; // nobody is held yet: the burst's first rounds
+        }
+        heldRounds = 0;
         burst.clear();
         for (Generation g : held) {
             beginDecoding(g, g.firstToken);
@@ -213,6 +227,9 @@ final class Scheduler implements AutoCloseable {
         inFlight = occupied();
         metrics.occupancy(waiting.size(), inFlight);
     }
+
+    /** Most prefill rounds that held prompts wait for the rest of their burst. */
+    static final int MAX_HOLD_ROUNDS = 2;
 
     /** Sequences holding a slot: prefilling, held or decoding. */
     private int occupied() {
@@ -580,6 +597,7 @@ final class Scheduler implements AutoCloseable {
                 members.clear();
             }
             burst.clear();
+            heldRounds = 0;
         } finally {
             lock.unlock();
         }
