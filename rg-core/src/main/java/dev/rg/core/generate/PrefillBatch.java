@@ -24,9 +24,10 @@ import java.util.List;
  * members occupy its first rows ({@link ModelState#useFirst}), a join copies one sequence into the first free row
  * (a fresh prompt copies a zero state, so stale rows never leak) and a leave moves the last member into the freed
  * row. The other members' states are never touched, so each row's state and logits are exactly those of the same
- * prompt prefilled alone in the same chunks wherever the backend computes each row independently of the others
- * (checked bit for bit on the reference backend by {@code PrefillBatchTest} and on the vector backend by the
- * server's {@code BatchedPrefillExactnessTest}).
+ * prompt prefilled alone in the same chunks wherever the backend computes each row independently of how many rows
+ * a call has: bit for bit on the reference backend ({@code PrefillBatchTest}). The vector backend's matmul tiles
+ * sum in an order that depends on the row count, so there a row matches its solo prefill within the conformance
+ * kit's kernel tolerance (the server's {@code BatchedPrefillExactnessTest}), as batched decode does.
  *
  * <p>Not thread-safe: one thread (a scheduler) owns it; the {@link Model} may be shared.
  */
