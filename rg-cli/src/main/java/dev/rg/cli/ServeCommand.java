@@ -63,8 +63,8 @@ final class ServeCommand implements Callable<Integer> {
     int maxBodyMb;
 
     @Option(names = "--prefill-chunk", defaultValue = "256", paramLabel = "N",
-            description = "Most prompt tokens prefilled between two decode steps (default ${DEFAULT-VALUE}; while"
-                    + " sequences decode, at most max(16, 2 x their number)).")
+            description = "Most prompt tokens (all prompts of a prefill round together) prefilled between two decode"
+                    + " steps (default ${DEFAULT-VALUE}; while sequences decode, at most max(16, 2 x their number)).")
     int prefillChunk;
 
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")

@@ -1,9 +1,9 @@
 package dev.rg.server;
 
 import dev.rg.core.generate.BatchDecoder;
+import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
-import dev.rg.core.model.ModelState;
 import dev.rg.core.tokenizer.StreamingDecoder;
 import java.util.BitSet;
 import java.util.concurrent.BlockingQueue;
@@ -37,9 +37,11 @@ final class Generation {
     private volatile boolean cancelled;
 
     // scheduler-thread state
-    ModelState prefill;
-    int fed;
+    /** Its row in the scheduler's prefill batch while its prompt is prefilled (null before and after). */
+    PrefillBatch.Row row;
     int cached;
+    /** Its first token, chosen when its prompt was prefilled, while it is held for the rest of its burst. */
+    int firstToken;
     BatchDecoder.Slot slot;
     Sampler sampler;
     BitSet seen;

@@ -3,6 +3,7 @@ package dev.rg.server;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.DeviceTopK;
+import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
 import dev.rg.core.model.Model;
@@ -25,16 +26,30 @@ import java.util.concurrent.locks.ReentrantLock;
  * Continuous batching for one model, on one thread. Each iteration:
  * <ol>
  *   <li>drops cancelled sequences (their client went away) and admits waiting requests, first come first
- *       served, while fewer than {@code maxSequences} are in flight;</li>
- *   <li>prefills at most {@code prefillChunk} prompt tokens of the oldest admitted requests (while others decode,
- *       at most about twice the decode batch, see {@link #prefillBudget}), resuming from the state cache where a
- *       kept state covers a prefix, so a long prompt costs the others a bounded delay per step, not its whole
- *       length; a fully prefilled sequence gets its first token and joins the batch;</li>
+ *       served, while fewer than {@code maxSequences} are in flight; an admitted prompt becomes a row of the
+ *       {@link PrefillBatch}, resumed from the state cache where a kept state covers a prefix of it;</li>
+ *   <li>runs one prefill round: every admitted prompt advances by the same {@code c} tokens in one forward pass, so
+ *       the weights are read once for all of them ({@code c} from {@link #prefillBudget}: the whole
+ *       {@code --prefill-chunk} shared by the rows while nobody decodes, else about twice the decode batch; never past
+ *       the shortest remaining prompt, so a long prompt costs the others a bounded delay per step, not its whole
+ *       length); a fully prefilled prompt gets its first token and joins the decode batch;</li>
  *   <li>advances every decoding sequence by one token in one batched step ({@link BatchDecoder}); finished ones
  *       leave, their final state goes to the state cache and their slot is free for the next request.</li>
  * </ol>
- * Fairness: admission and prefill are FIFO and every member is decoded at every step, so no request waits
- * behind an unbounded stream of later ones.
+ * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows.
+ *
+ * <p>Bursts: when prompts arrive while nobody decodes, the first round waits a moment for more arrivals (while they
+ * keep coming, at most half a prefill round, see {@link #gatherNanos}; it ends as soon as every free slot is
+ * taken), so that a burst, like
+ * many clients sending their next request when their last ones ended together, is prefilled in one round and
+ * starts decoding together, instead of the late arrivals being prefilled in rounds between the early ones' decode
+ * steps (each such round stretches the decoders' inter-token gap). And a burst starts decoding together: its
+ * prompts that finish prefilling early (shorter prompts) are held, first token chosen but not yet sent, until the
+ * rest of the burst is prefilled (see {@link #release}), so the burst's last short rounds come before its first
+ * decode step, not between its decode steps. Neither changes a result, only which prompts share a pass.
+ *
+ * <p>Fairness: admission is FIFO, every admitted prompt advances in every round and every member is decoded at
+ * every step, so no request waits behind an unbounded stream of later ones.
  */
 final class Scheduler implements AutoCloseable {
     private final Model model;
@@ -48,12 +63,27 @@ final class Scheduler implements AutoCloseable {
     private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
     private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
     private final List<Generation> decoding = new ArrayList<>();
+    /**
+     * Prompts of a burst that are prefilled while others of the same burst are not yet: already in the decoder, their
+     * first token chosen but not yet accepted, until the whole burst starts decoding together (see {@link #release}).
+     */
+    private final List<Generation> held = new ArrayList<>();
+    /**
+     * The prompts admitted when the current burst started (nobody decoding), until none of them is prefilling; while
+     * it is not empty, prompts that finish prefilling are held.
+     */
+    private final Set<Generation> burst = new HashSet<>();
+    /** Rounds the held prompts have waited so far. */
+    private int heldRounds;
     private final BatchDecoder decoder;
+    private final PrefillBatch prefills;
     private final DeviceTopK deviceTopK = new DeviceTopK();
-    private final int[] firstToken = new int[1];
+    private int[] firstTokens = new int[0];
     private final StateCache cache;
     private final Thread thread;
-    private final float[] prefillLogits;
+    private float[] prefillLogits = new float[0];
+    /** Smoothed wall time of a prefill round; NaN until the first round is measured. */
+    private double roundNanos = Double.NaN;
     private volatile boolean running = true;
     /** Sequences prefilling or decoding; written by the scheduler thread only. */
     private volatile int inFlight;
@@ -64,10 +94,10 @@ final class Scheduler implements AutoCloseable {
         this.options = options;
         this.metrics = metrics;
         this.vocab = model.config().vocabSize();
-        this.prefillLogits = new float[vocab];
         stopIds.add(model.config().eosId());
         tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
         this.decoder = new BatchDecoder(model, options.maxSequences());
+        this.prefills = new PrefillBatch(model, options.maxSequences());
         try (ModelState probe = model.newState(1)) {
             metrics.sequenceStateBytes(probe.stateBytes());
         }
@@ -125,25 +155,153 @@ final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             dropCancelled();
-            while (!waiting.isEmpty() && prefilling.size() + decoding.size() < options.maxSequences()) {
-                prefilling.add(waiting.poll());
-            }
-            inFlight = prefilling.size() + decoding.size();
-            metrics.occupancy(waiting.size(), inFlight);
-            if (prefilling.isEmpty() && decoding.isEmpty()) {
-                try {
-                    work.await(200, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    running = false;
-                }
+            admit();
+            if (occupied() == 0) {
+                await(TimeUnit.MILLISECONDS.toNanos(200));
                 return;
+            }
+            if (decoding.isEmpty() && held.isEmpty() && burstStarts()) {
+                gather();
+                burst.clear();
+                burst.addAll(prefilling);
             }
         } finally {
             lock.unlock();
         }
-        prefillChunk();
+        prefillRound();
+        release();
         decodeStep();
+    }
+
+    /**
+     * Starts decoding the held prompts of a burst once none of the burst is still prefilling: they then decode in
+     * step, and the burst's last rounds (prompts of different lengths finish in different rounds) come before its
+     * first decode step instead of between its decode steps. Their first token is accepted (streamed, timed) only now,
+     * so the wait counts as time to first token, not as an inter-token gap. Bounded: only while the rest of the burst
+     * fits in the next round's share of the budget (a short prompt does not wait for a long one), for at most
+     * {@link #MAX_HOLD_ROUNDS} rounds; later arrivals do not extend it.
+     */
+    private void release() {
+        if (burst.isEmpty()) {
+            return;
+        }
+        int left = 0;
+        for (Generation g : prefilling) {
+            if (burst.contains(g)) {
+                left = Math.max(left, g.row.remaining());
+            }
+        }
+        if (left > 0 && !held.isEmpty() && heldRounds < MAX_HOLD_ROUNDS
+                && left <= prefillBudget(options.prefillChunk(), 0) / prefills.size()) {
+            heldRounds++;
+            return;
+        }
+        if (left > 0 && held.isEmpty()) {
+            return; // nobody is held yet: the burst's first rounds
+        }
+        heldRounds = 0;
+        burst.clear();
+        for (Generation g : held) {
+            beginDecoding(g, g.firstToken);
+        }
+        held.clear();
+    }
+
+    /** Accepts the first token of a fully prefilled prompt (already in the decoder); it decodes from the next step. */
+    private void beginDecoding(Generation g, int first) {
+        if (accept(g, first)) {
+            decoder.leave(g.slot);
+            g.slot = null;
+            inFlight--;
+        } else {
+            g.slot.next(first);
+            decoding.add(g);
+        }
+    }
+
+    /** Moves waiting requests into flight, first come first served, while there are free slots (lock held). */
+    private void admit() {
+        while (!waiting.isEmpty() && occupied() < options.maxSequences()) {
+            prefilling.add(waiting.poll());
+        }
+        inFlight = occupied();
+        metrics.occupancy(waiting.size(), inFlight);
+    }
+
+    /** Most prefill rounds that held prompts wait for the rest of their burst. */
+    static final int MAX_HOLD_ROUNDS = 2;
+
+    /** Sequences holding a slot: prefilling, held or decoding. */
+    private int occupied() {
+        return prefilling.size() + held.size() + decoding.size();
+    }
+
+    /** Whether the next prefill round is the first of a new burst: no admitted prompt has started yet. */
+    private boolean burstStarts() {
+        for (Generation g : prefilling) {
+            if (g.row != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * With nobody decoding, waits for more requests to arrive so that they share the first prefill round (lock
+     * held): while they keep coming (each arrival within {@link #quietNanos} of the previous one), for at most
+     * {@link #gatherNanos} in all; ends at once when every slot is taken or the server stops.
+     */
+    private void gather() {
+        long window = gatherNanos(roundNanos);
+        long quiet = quietNanos(window);
+        long now = System.nanoTime();
+        long deadline = now + window;
+        long quietEnd = now + quiet;
+        int arrived = prefilling.size();
+        while (running && occupied() < options.maxSequences()) {
+            long left = Math.min(deadline, quietEnd) - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            await(left);
+            dropCancelled();
+            admit();
+            if (prefilling.size() > arrived) {
+                arrived = prefilling.size();
+                quietEnd = System.nanoTime() + quiet;
+            }
+        }
+    }
+
+    /** Most time a new burst waits for more arrivals. */
+    static final long MAX_GATHER_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    /**
+     * How long the first round of a burst may wait for more arrivals: half a prefill round (as measured; before the
+     * first round is measured, the cap), at most {@link #MAX_GATHER_NANOS}. A request arriving within it gains a
+     * whole round: it would otherwise wait for the round before it and then be prefilled between the others' decode
+     * steps, stretching their inter-token gaps. The same trade as vLLM's {@code --scheduler-delay-factor}. A model
+     * whose rounds take microseconds gathers for microseconds.
+     */
+    static long gatherNanos(double roundNanos) {
+        return Double.isNaN(roundNanos) ? MAX_GATHER_NANOS : (long) Math.min(MAX_GATHER_NANOS, Math.max(0, roundNanos / 2));
+    }
+
+    /**
+     * The wait ends earlier when no request has arrived for a quarter of the window: a lone request loses at most
+     * that much time to first token, a burst (requests a few milliseconds apart) is gathered whole.
+     */
+    static long quietNanos(long window) {
+        return window / 4;
+    }
+
+    private void await(long nanos) {
+        try {
+            work.awaitNanos(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
     }
 
     private void dropCancelled() {
@@ -157,85 +315,129 @@ final class Scheduler implements AutoCloseable {
             Generation g = it.next();
             if (g.cancelled()) {
                 it.remove();
-                closePrefill(g);
+                leavePrefill(g);
                 metrics.cancelled();
             }
         }
-        for (Iterator<Generation> it = decoding.iterator(); it.hasNext(); ) {
-            Generation g = it.next();
-            if (g.cancelled()) {
-                it.remove();
-                decoder.leave(g.slot);
-                metrics.cancelled();
+        for (List<Generation> members : List.of(decoding, held)) {
+            for (Iterator<Generation> it = members.iterator(); it.hasNext(); ) {
+                Generation g = it.next();
+                if (g.cancelled()) {
+                    it.remove();
+                    decoder.leave(g.slot);
+                    metrics.cancelled();
+                }
             }
         }
     }
 
     /**
-     * Prefill tokens per iteration while sequences are decoding: twice the decode batch, at least this many. A
-     * prefill token costs about what a decode row does, so an iteration then costs at most about three decode
-     * steps, and the members' inter-token latency stays within about 3x a plain step even when prompts arrive
-     * in bursts. With nobody decoding, the whole {@code --prefill-chunk} is used (nobody waits for tokens).
+     * Prefill token-rows (rows x tokens per row) per round while sequences are decoding: twice the decode batch, at
+     * least this many. A round is one forward pass, like a decode step: one read of the weights plus its rows, and a
+     * prefill row costs about what a decode row does, so an iteration with a round costs at most about three decode
+     * steps and the members' inter-token latency stays bounded even when prompts arrive in bursts. With nobody
+     * decoding, the whole {@code --prefill-chunk} is used (nobody waits for tokens): a burst of prompts is
+     * prefilled together and starts decoding together.
      */
     static final int MIN_PREFILL_WHILE_DECODING = 16;
 
-    /** Prompt tokens to prefill this iteration (see {@link #MIN_PREFILL_WHILE_DECODING}). */
+    /** Prompt token-rows to prefill this round (see {@link #MIN_PREFILL_WHILE_DECODING}). */
     static int prefillBudget(int chunk, int decoding) {
         return decoding == 0 ? chunk : Math.min(chunk, Math.max(MIN_PREFILL_WHILE_DECODING, 2 * decoding));
     }
 
-    /** Prefills up to {@link #prefillBudget} tokens, oldest request first. */
-    private void prefillChunk() {
-        int budget = prefillBudget(options.prefillChunk(), decoding.size());
-        while (budget > 0 && !prefilling.isEmpty()) {
-            Generation g = prefilling.peek();
-            int[] prompt = g.request.prompt();
-            if (g.prefill == null) {
+    /**
+     * One prefill round: every admitted prompt advances by {@link PrefillBatch#chunk} tokens of the budget in one
+     * forward pass; those whose prompt is done get their first token and join the decoder (in arrival order).
+     */
+    private void prefillRound() {
+        if (prefilling.isEmpty()) {
+            return;
+        }
+        for (Generation g : prefilling) {
+            if (g.row == null) {
                 start(g);
             }
-            int n = Math.min(budget, prompt.length - g.fed);
-            Tensor logits = model.griffin().forward(g.prefill, Arrays.copyOfRange(prompt, g.fed, g.fed + n), n, Outputs.LAST);
-            g.fed += n;
-            budget -= n;
-            if (g.fed < prompt.length) {
-                continue;
-            }
-            int first;
-            if (onTopK(g)) {
-                deviceTopK.sample(model.griffin().kernels(), logits, new Sampler[] {g.sampler}, firstToken);
-                first = firstToken[0];
-            } else {
-                model.backend().download(logits, prefillLogits);
-                first = choose(g, prefillLogits, 0);
-            }
-            prefilling.poll();
-            if (cache.enabled()) {
-                keep(prompt, g.prefill, null);
-            }
-            if (accept(g, first)) {
-                closePrefill(g);
-                inFlight--;
-            } else {
-                g.slot = decoder.join(g.prefill);
-                g.prefill = null;
-                g.slot.next(first);
-                decoding.add(g);
+        }
+        long t0 = System.nanoTime();
+        int rows = prefills.size();
+        int c = prefills.chunk(prefillBudget(options.prefillChunk(), decoding.size()));
+        Tensor logits = prefills.advance(c);
+        metrics.prefillRound(rows, c);
+        List<Generation> done = new ArrayList<>();
+        for (Generation g : prefilling) {
+            if (g.row.done()) {
+                done.add(g);
             }
         }
+        if (!done.isEmpty()) {
+            int[] first = firstTokens(logits, done);
+            boolean hold = !burst.isEmpty();
+            for (int i = 0; i < done.size(); i++) {
+                Generation g = done.get(i);
+                prefilling.remove(g);
+                if (cache.enabled()) {
+                    keep(g.request.prompt(), g.row, null);
+                }
+                g.slot = prefills.handOver(g.row, decoder);
+                g.row = null;
+                if (hold) {
+                    g.firstToken = first[i];
+                    held.add(g);
+                } else {
+                    beginDecoding(g, first[i]);
+                }
+            }
+        }
+        double took = System.nanoTime() - t0;
+        roundNanos = Double.isNaN(roundNanos) ? took : 0.8 * roundNanos + 0.2 * took;
     }
 
-    /** Sets up a newly admitted sequence: its state (fresh, or resumed from the cache) and its sampling. */
+    /** The first token of each prompt just finished, from its row of the round's logits (still on the backend). */
+    private int[] firstTokens(Tensor logits, List<Generation> done) {
+        int[] first = new int[done.size()];
+        boolean topK = true;
+        for (Generation g : done) {
+            topK &= onTopK(g);
+        }
+        if (topK) {
+            // only k ids and values per row cross from the backend
+            Sampler[] samplers = new Sampler[logits.rows()];
+            for (Generation g : done) {
+                samplers[g.row.row()] = g.sampler;
+            }
+            if (firstTokens.length < samplers.length) {
+                firstTokens = new int[samplers.length];
+            }
+            deviceTopK.sample(model.griffin().kernels(), logits, samplers, firstTokens);
+            for (int i = 0; i < done.size(); i++) {
+                first[i] = firstTokens[done.get(i).row.row()];
+            }
+        } else {
+            if (prefillLogits.length < logits.rows() * vocab) {
+                prefillLogits = new float[prefills.capacity() * vocab];
+            }
+            model.backend().download(logits, prefillLogits);
+            for (int i = 0; i < done.size(); i++) {
+                Generation g = done.get(i);
+                first[i] = choose(g, prefillLogits, g.row.row() * vocab);
+            }
+        }
+        return first;
+    }
+
+    /** Sets up a newly admitted sequence: its prefill row (fresh, or resumed from the cache) and its sampling. */
     private void start(Generation g) {
         int[] prompt = g.request.prompt();
-        g.prefill = model.newState(1);
         StateCache.Entry hit = cache.enabled() ? cache.longestPrefix(prompt) : null;
         if (cache.enabled()) {
             metrics.cacheLookup(hit != null);
         }
         if (hit != null) {
-            g.prefill.copySequence(hit.state(), 0, 0);
-            g.fed = hit.key().length;
-            g.cached = g.fed;
+            g.cached = hit.key().length;
+            g.row = prefills.join(Arrays.copyOfRange(prompt, g.cached, prompt.length), hit.state(), 0);
+        } else {
+            g.row = prefills.join(prompt);
         }
         metrics.admitted(prompt.length, g.cached);
         g.seen = new BitSet(vocab);
@@ -250,8 +452,8 @@ final class Scheduler implements AutoCloseable {
     }
 
     private void decodeStep() {
-        if (decoding.isEmpty()) {
-            return;
+        if (decoding.isEmpty() || !held.isEmpty()) {
+            return; // (held prompts are members of the decoder without a next token; nobody decodes while they wait)
         }
         metrics.step(decoding.size());
         boolean topK = true;
@@ -294,11 +496,11 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Copies a state into the cache under {@code key}. */
-    private void keep(int[] key, ModelState single, BatchDecoder.Slot slot) {
+    /** Copies a prefilling row's or a decoding slot's state into the cache under {@code key}. */
+    private void keep(int[] key, PrefillBatch.Row row, BatchDecoder.Slot slot) {
         ModelState copy = model.newState(1);
-        if (single != null) {
-            copy.copySequence(single, 0, 0);
+        if (row != null) {
+            prefills.copyOut(row, copy, 0);
         } else {
             decoder.copyOut(slot, copy, 0);
         }
@@ -370,10 +572,10 @@ final class Scheduler implements AutoCloseable {
         g.emit(new Generation.Done(reason, g.request.prompt().length, g.generated, g.cached));
     }
 
-    private void closePrefill(Generation g) {
-        if (g.prefill != null) {
-            g.prefill.close();
-            g.prefill = null;
+    private void leavePrefill(Generation g) {
+        if (g.row != null) {
+            prefills.leave(g.row);
+            g.row = null;
         }
     }
 
@@ -383,15 +585,19 @@ final class Scheduler implements AutoCloseable {
         lock.lock();
         try {
             for (Generation g : prefilling) {
-                closePrefill(g);
+                leavePrefill(g);
                 g.emit(new Generation.Failed(err));
             }
             prefilling.clear();
-            for (Generation g : decoding) {
-                decoder.leave(g.slot);
-                g.emit(new Generation.Failed(err));
+            for (List<Generation> members : List.of(decoding, held)) {
+                for (Generation g : members) {
+                    decoder.leave(g.slot);
+                    g.emit(new Generation.Failed(err));
+                }
+                members.clear();
             }
-            decoding.clear();
+            burst.clear();
+            heldRounds = 0;
         } finally {
             lock.unlock();
         }
@@ -419,6 +625,7 @@ final class Scheduler implements AutoCloseable {
         if (!thread.isAlive()) {
             failAll(new IllegalStateException("the server is shutting down"));
             decoder.close();
+            prefills.close();
             cache.close();
         }
     }

@@ -44,6 +44,13 @@ final class ServerMetrics {
             .help("1 while the model is loading, else 0").register(registry);
     private final Histogram batchSize = Histogram.builder().name("rg_batch_size")
             .help("Sequences decoded together per step").classicOnly().classicUpperBounds(BATCH_BOUNDS).register(registry);
+    private final Histogram prefillRows = Histogram.builder().name("rg_prefill_batch_rows")
+            .help("Prompts prefilled together per prefill round (one forward pass)").classicOnly().classicUpperBounds(BATCH_BOUNDS)
+            .register(registry);
+    private final Histogram prefillTokens = Histogram.builder().name("rg_prefill_round_tokens")
+            .help("Prompt tokens per row in one prefill round").classicOnly().classicUpperBounds(BATCH_BOUNDS).register(registry);
+    private final Gauge maxPrefillRows = Gauge.builder().name("rg_prefill_batch_rows_max")
+            .help("Most prompts prefilled together in one round since start").register(registry);
     private final Histogram ttft = Histogram.builder().name("rg_time_to_first_token_seconds")
             .help("From request arrival to its first generated token").classicOnly().classicUpperBounds(LATENCY_BOUNDS)
             .register(registry);
@@ -52,6 +59,7 @@ final class ServerMetrics {
             .register(registry);
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private int largestBatch;
+    private int largestPrefill;
 
     void request(String endpoint, int status) {
         requests.labelValues(endpoint, Integer.toString(status)).inc();
@@ -90,6 +98,16 @@ final class ServerMetrics {
         if (batch > largestBatch) {
             largestBatch = batch;
             maxBatch.set(batch);
+        }
+    }
+
+    /** A prefill round: {@code rows} prompts advanced by {@code tokens} tokens each. */
+    void prefillRound(int rows, int tokens) {
+        prefillRows.observe(rows);
+        prefillTokens.observe(tokens);
+        if (rows > largestPrefill) {
+            largestPrefill = rows;
+            maxPrefillRows.set(rows);
         }
     }
 

@@ -12,7 +12,8 @@ package dev.rg.server;
  * @param stateCacheBytes  memory for kept conversation states (0 = no state cache)
  * @param maxPromptTokens  longest prompt accepted (413 beyond)
  * @param maxBodyBytes     largest request body accepted (413 beyond)
- * @param prefillChunk     most prompt tokens prefilled between two decode steps (fewer while sequences decode, see Scheduler)
+ * @param prefillChunk     most prompt token-rows (all prompts of a round) prefilled between two decode steps (fewer
+ *                         while sequences decode, see Scheduler)
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk) {

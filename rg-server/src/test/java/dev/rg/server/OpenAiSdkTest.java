@@ -164,6 +164,10 @@ class OpenAiSdkTest {
         double maxBatch = TestServers.metric(m, "rg_batch_size_max");
         assertTrue(maxBatch >= 2, "sequences were decoded together; largest batch " + maxBatch);
         assertTrue(m.contains("rg_batch_size_bucket"), "batch size histogram exported");
+        // how many prompts share a prefill round depends on arrival times; that each prompt got prefilled does not
+        assertTrue(TestServers.metric(m, "rg_prefill_batch_rows_max") >= 1, m);
+        assertTrue(m.contains("rg_prefill_batch_rows_bucket") && m.contains("rg_prefill_round_tokens_bucket"),
+                "prefill round histograms exported");
     }
 
     @Test

@@ -9,10 +9,11 @@ import java.util.List;
 
 /**
  * Decodes a changing set of sequences together, one token each per {@link #step()}: the engine of continuous
- * batching. A sequence is prefilled on its own (chunk by chunk, in a single-sequence {@link ModelState}) and then
- * {@link #join joins}; each step feeds every member the token set with {@link Slot#next(int)} in one batched
- * forward pass, so the weights are read once per step for the whole batch. Members may be at different
- * positions (see {@code SeqBatch}). A member {@link #leave leaves} when it is done and its slot is freed.
+ * batching. A sequence is prefilled first (alone in a single-sequence {@link ModelState}, or as a row of a
+ * {@link PrefillBatch}) and then {@link #join joins}; each step feeds every member the token set with
+ * {@link Slot#next(int)} in one batched forward pass, so the weights are read once per step for the whole batch.
+ * Members may be at different positions (see {@code SeqBatch}). A member {@link #leave leaves} when it is done and
+ * its slot is freed.
  *
  * <p>In-place slots: the batch state is allocated once, for {@link #capacity()} sequences, and the members
  * always occupy its first rows, so a step runs over exactly the members ({@link ModelState#useFirst}) with no
@@ -109,10 +110,22 @@ public final class BatchDecoder implements AutoCloseable {
      * @throws IllegalStateException if the decoder is full
      */
     public Slot join(ModelState prefilled) {
-        requireOpen();
         if (prefilled.capacity() != 1) {
             throw new IllegalArgumentException("join takes a single-sequence state, got one for " + prefilled.capacity());
         }
+        Slot s = join(prefilled, 0);
+        prefilled.close();
+        return s;
+    }
+
+    /**
+     * Adds a prefilled sequence that is row {@code sequence} of {@code src} (copied into the first free row; {@code src}
+     * stays the caller's), e.g. a row of a {@link PrefillBatch}. It is decoded from the next step on.
+     *
+     * @throws IllegalStateException if the decoder is full
+     */
+    public Slot join(ModelState src, int sequence) {
+        requireOpen();
         if (!hasRoom()) {
             throw new IllegalStateException("the decoder is full (" + capacity + " sequences)");
         }
@@ -120,9 +133,8 @@ public final class BatchDecoder implements AutoCloseable {
             batch = model.newState(capacity);
         }
         int index = members.size();
-        batch.copySequence(prefilled, 0, index);
-        Slot s = new Slot(index, prefilled.position(0));
-        prefilled.close();
+        batch.copySequence(src, sequence, index);
+        Slot s = new Slot(index, src.position(sequence));
         members.add(s);
         return s;
     }

@@ -1,0 +1,176 @@
+package dev.rg.core.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.TestFiles;
+import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
+import dev.rg.core.model.Outputs;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Prompts prefilled as rows of a {@link PrefillBatch}, joining and leaving in random order, some resumed mid-prompt
+ * from a kept state, give exactly the logits and states of the same prompts prefilled alone in the same chunks.
+ */
+class PrefillBatchTest {
+
+    @Test
+    void rowsPrefilledTogetherMatchEachPromptPrefilledAlone() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"))) {
+            PrefillRowsCheck.run(m, new Random(1414), 11, 4);
+        }
+    }
+
+    @Test
+    void chunkStaysWithinTheBudgetAndTheShortestPrompt() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
+                PrefillBatch p = new PrefillBatch(m, 3)) {
+            int bos = m.config().bosId();
+            assertThrows(IllegalStateException.class, () -> p.chunk(16), "no rows");
+            PrefillBatch.Row a = p.join(new int[] {bos, 400, 401, 402, 403, 404, 405, 406, 407});
+            assertEquals(9, p.chunk(100), "one row: its whole prompt");
+            assertEquals(4, p.chunk(4), "one row: the budget");
+            p.join(new int[] {bos, 500, 501, 502, 503});
+            assertEquals(5, p.chunk(100), "the shortest prompt bounds the chunk");
+            assertEquals(3, p.chunk(7), "the budget is shared by the rows");
+            assertEquals(1, p.chunk(1), "at least one token per row");
+            assertThrows(IllegalArgumentException.class, () -> p.advance(6), "past the shortest prompt");
+            p.advance(5);
+            assertEquals(4, a.remaining());
+            assertThrows(IllegalArgumentException.class, () -> p.join(new int[0]), "empty prompt");
+            assertThrows(IllegalStateException.class, () -> p.handOver(a, new BatchDecoder(m, 1)), "not done");
+            p.join(new int[] {bos});
+            assertThrows(IllegalStateException.class, () -> p.join(new int[] {bos}), "full");
+        }
+    }
+
+    /** The check itself. */
+    static final class PrefillRowsCheck {
+        private PrefillRowsCheck() {}
+
+        /**
+         * {@code n} random prompts through a batch of {@code capacity} rows: each round a random budget, a random
+         * number of joins (a third resume from a solo state fed part of the prompt), one advance, then the finished
+         * rows are handed to a decoder (or dropped) in random order. Every prompt is shadowed by a solo state fed the
+         * same chunks: each advance's logits row and every member's state must equal the shadow's bit for bit.
+         */
+        static void run(Model m, Random rnd, int n, int capacity) {
+            int vocab = m.config().vocabSize();
+            int[][] prompts = new int[n][];
+            for (int i = 0; i < n; i++) {
+                prompts[i] = new int[1 + rnd.nextInt(30)];
+                prompts[i][0] = m.config().bosId();
+                for (int t = 1; t < prompts[i].length; t++) {
+                    prompts[i][t] = 200 + rnd.nextInt(vocab - 200);
+                }
+            }
+            PrefillBatch.Row[] rows = new PrefillBatch.Row[n];
+            ModelState[] solo = new ModelState[n];
+            int[] fed = new int[n];
+            int nextToJoin = 0;
+            int resumed = 0;
+            int largest = 0;
+            int moves = 0;
+            float[] soloLogits = new float[vocab];
+            try (PrefillBatch p = new PrefillBatch(m, capacity); BatchDecoder d = new BatchDecoder(m, n)) {
+                for (int round = 0; round < 500 && (nextToJoin < n || p.size() > 0); round++) {
+                    while (nextToJoin < n && p.hasRoom() && rnd.nextInt(4) > 0) {
+                        int i = nextToJoin++;
+                        solo[i] = m.newState(1);
+                        if (prompts[i].length > 1 && rnd.nextInt(3) == 0) {
+                            // a kept state covers a prefix: the row starts mid-prompt from a copy of it
+                            fed[i] = 1 + rnd.nextInt(prompts[i].length - 1);
+                            m.griffin().forward(solo[i], Arrays.copyOf(prompts[i], fed[i]), fed[i], Outputs.NONE);
+                            rows[i] = p.join(Arrays.copyOfRange(prompts[i], fed[i], prompts[i].length), solo[i], 0);
+                            resumed++;
+                        } else {
+                            rows[i] = p.join(prompts[i]);
+                        }
+                        assertMembersMatchSolo(m, p, rows, solo);
+                    }
+                    if (p.size() == 0) {
+                        continue;
+                    }
+                    largest = Math.max(largest, p.size());
+                    int c = p.chunk(1 + rnd.nextInt(24));
+                    Tensor logits = p.advance(c);
+                    float[] got = new float[p.size() * vocab];
+                    m.backend().download(logits, got);
+                    for (int i = 0; i < n; i++) {
+                        if (rows[i] == null || rows[i].left()) {
+                            continue;
+                        }
+                        int[] chunk = Arrays.copyOfRange(prompts[i], fed[i], fed[i] + c);
+                        fed[i] += c;
+                        m.backend().download(m.griffin().forward(solo[i], chunk, c, Outputs.LAST), soloLogits);
+                        assertArrayEquals(soloLogits, Arrays.copyOfRange(got, rows[i].row() * vocab, (rows[i].row() + 1) * vocab),
+                                "logits of prompt " + i + " after " + fed[i] + " tokens, " + p.size() + " rows of " + c);
+                    }
+                    assertMembersMatchSolo(m, p, rows, solo);
+                    List<Integer> order = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        order.add(i);
+                    }
+                    Collections.shuffle(order, rnd);
+                    for (int i : order) {
+                        if (rows[i] != null && !rows[i].left() && rows[i].done()) {
+                            moves += rows[i].row() != p.size() - 1 ? 1 : 0;
+                            if (rnd.nextInt(4) > 0) {
+                                BatchDecoder.Slot s = p.handOver(rows[i], d);
+                                try (ModelState copy = m.newState(1)) {
+                                    d.copyOut(s, copy, 0);
+                                    assertStatesEqual(m, solo[i], copy, "prompt " + i + " handed to the decoder");
+                                }
+                                d.leave(s);
+                            } else {
+                                p.leave(rows[i]); // cancelled
+                            }
+                            assertEquals(prompts[i].length, fed[i]);
+                            solo[i].close();
+                            assertMembersMatchSolo(m, p, rows, solo);
+                        }
+                    }
+                }
+            }
+            assertEquals(n, nextToJoin, "every prompt was prefilled");
+            assertTrue(largest > 1, "prompts were prefilled together");
+            assertTrue(resumed > 0, "some prompts resumed mid-way");
+            assertTrue(moves > 0, "some row left from a row other than the last");
+        }
+
+        private static void assertMembersMatchSolo(Model m, PrefillBatch p, PrefillBatch.Row[] rows, ModelState[] solo) {
+            for (int i = 0; i < rows.length; i++) {
+                if (rows[i] == null || rows[i].left()) {
+                    continue;
+                }
+                try (ModelState copy = m.newState(1)) {
+                    p.copyOut(rows[i], copy, 0);
+                    assertStatesEqual(m, solo[i], copy, "prompt " + i);
+                }
+            }
+        }
+
+        private static void assertStatesEqual(Model m, ModelState expected, ModelState actual, String what) {
+            assertEquals(expected.position(0), actual.position(0), "position of " + what);
+            List<Tensor> mine = actual.all();
+            List<Tensor> theirs = expected.all();
+            for (int t = 0; t < mine.size(); t++) {
+                float[] a = new float[Math.toIntExact(mine.get(t).size())];
+                float[] b = new float[a.length];
+                m.backend().download(mine.get(t), a);
+                m.backend().download(theirs.get(t), b);
+                assertArrayEquals(b, a, "state tensor " + t + " of " + what);
+            }
+        }
+    }
+}
