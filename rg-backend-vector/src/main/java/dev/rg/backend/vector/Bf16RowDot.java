@@ -56,6 +56,12 @@ final class Bf16RowDot extends RowDot {
         return dst;
     }
 
+    /** The K block of the 4 x 4 prefill path: its pairs are re-read for every four activation rows. */
+    @Override
+    int prefillReuseBytes(int k) {
+        return 4 * Math.min(vectorPairs(k), BLOCK_PAIRS);
+    }
+
     @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
         int k = w.cols();
