@@ -38,6 +38,13 @@ class CostModelTest {
     }
 
     @Test
+    void batchReadsTheWeightOnceForAllRows() {
+        OpCost b = cost("MatmulBench.batch", Map.of("shape", "7680x2560", "format", "bf16", "rows", "16"));
+        assertEquals(2.0 * 16 * 7680 * 2560, b.flops());
+        assertEquals(7680 * 2560 * 2 + 4.0 * 16 * (2560 + 7680), b.bytes());
+    }
+
+    @Test
     void decodeStepOf2bReadsAboutFiveAndAHalfGigabytesInBf16() {
         // baselines.md: ~5.37 GB per token with every weight bf16; Model.random keeps the small weights (norms, biases,
         // conv, RG-LRU gates) f32, ~0.1 GB more. FLOPs: 2 x 2.68 G parameters.

@@ -54,6 +54,18 @@ class PlannerTest {
     }
 
     @Test
+    void batchedDecodeRunsOnlyWhenNamed() {
+        Planner.Result all = new Planner(Profile.QUICK, 2).plan(List.of(FAST), Set.of(), Set.of(), Set.of());
+        assertTrue(all.plans().stream().noneMatch(p -> p.benchmark().equals("MatmulBench.batch")), "not in a default run");
+        Planner.Result named = new Planner(Profile.QUICK, 2).plan(List.of(FAST), Set.of(), Set.of(), Set.of("batch"));
+        assertEquals(1, named.plans().size());
+        Plan batch = named.plans().get(0);
+        assertEquals("MatmulBench.batch", batch.benchmark());
+        assertEquals(List.of("8", "16"), batch.params().get("rows"));
+        assertTrue(batch.params().get("shape").contains("4096x256"), "the LM head is decoded batched too");
+    }
+
+    @Test
     void fullProfileCapsTheReference() {
         Planner.Result r = new Planner(Profile.FULL, 2).plan(List.of(FAST, REFERENCE), Set.of(), Set.of(), Set.of());
         Plan refMatvec = r.plans().stream().filter(p -> p.backend().equals("reference") && p.benchmark().equals("MatmulBench.matvec"))

@@ -27,6 +27,12 @@ final class F32RowDot extends RowDot {
         return x;
     }
 
+    /** The K block of the 4 x 4 prefill path: it is re-read for every four activation rows. */
+    @Override
+    int prefillReuseBytes(int k) {
+        return 4 * Math.min(k, K_BLOCK);
+    }
+
     @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
         int k = w.cols();

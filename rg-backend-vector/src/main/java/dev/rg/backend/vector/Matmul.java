@@ -23,6 +23,13 @@ import dev.rg.api.tensor.HostTensor;
  */
 final class Matmul implements WorkerPool.Task {
     static final long MAX_CHUNK_BYTES = Long.getLong("rg.vector.maxChunkKb", 4096) << 10;
+    /**
+     * The most weight bytes a prefill unit re-reads per K block ({@link RowDot#prefillReuseBytes} times its rows):
+     * 256 KB stays in a Zen 4 core's 1 MB L2 next to the activations. Units sized only by {@link #MAX_CHUNK_BYTES} held
+     * up to 820 rows of 7680 x 2560 in bf16, 1.6 MB per K block, streamed again from L3 for each of a 128-token
+     * chunk's 32 groups of four rows. {@code -Drg.vector.prefillPanelKb} overrides it for tuning.
+     */
+    static final long PREFILL_PANEL_BYTES = Long.getLong("rg.vector.prefillPanelKb", 256) << 10;
     /** The most matmuls one group dispatch takes (the forward pass has at most three that share an input). */
     static final int MAX_GROUP = 4;
     private static final int UNITS_PER_THREAD = 4;
@@ -92,7 +99,8 @@ final class Matmul implements WorkerPool.Task {
                 xp[p] = preparedFor(p, d, x.data(), nRows, k);
                 bias[p] = biases[p] == null ? null : biasFloats(p, biases[p], outRows);
                 ensureScratch(d.scratchSize(k));
-                chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows());
+                chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows(),
+                        nRows > RowDot.BATCH_MAX ? d.prefillReuseBytes(k) : 0);
                 firstUnit[p] = units;
                 units += (outRows + chunkRows[p] - 1) / chunkRows[p];
             }
@@ -144,12 +152,20 @@ final class Matmul implements WorkerPool.Task {
         }
     }
 
-    /** Weight rows per unit (a multiple of the tile height, except that it never exceeds {@code outRows}). */
-    int chunkRows(long rowBytes, int nRows, int outRows, int tile) {
+    /**
+     * Weight rows per unit (a multiple of the tile height, except that it never exceeds {@code outRows}).
+     * {@code reuseBytes}: bytes per weight row that the unit re-reads (prefill), 0 for none. Which unit computes a
+     * row does not change its arithmetic, so results do not depend on the unit size.
+     */
+    int chunkRows(long rowBytes, int nRows, int outRows, int tile, int reuseBytes) {
         long perRow = Math.max(1, rowBytes) * nRows;
         long min = (minChunkBytes + perRow - 1) / perRow;
         long balanced = ((long) outRows + (long) pool.threads() * UNITS_PER_THREAD - 1) / ((long) pool.threads() * UNITS_PER_THREAD);
         long max = Math.max(1, MAX_CHUNK_BYTES / Math.max(1, rowBytes));
+        if (reuseBytes > 0) {
+            max = Math.min(max, Math.max(tile, PREFILL_PANEL_BYTES / reuseBytes));
+            min = Math.min(min, max);
+        }
         long c = Math.max(min, Math.min(balanced, max));
         c = (c + tile - 1) / tile * tile;
         return (int) Math.min(c, outRows);

@@ -47,6 +47,15 @@ abstract class RowDot {
     /** Weight row {@code row} as floats into {@code dst[off .. off + w.cols())} (the embedding lookup). */
     abstract void dequantizeRow(VectorWeight w, long row, float[] dst, int off);
 
+    /**
+     * Bytes of one weight row that the prefill path ({@code n >} {@link #BATCH_MAX}) re-reads for every group of
+     * activation rows before it moves on (its K block), or 0 when it reads each weight once (weight rows outermost).
+     * {@link Matmul} sizes prefill units so that a unit's rows times this stay in L2.
+     */
+    int prefillReuseBytes(int k) {
+        return 0;
+    }
+
     /** Weight rows per register tile: chunk boundaries given to {@link #dot} are multiples of it where possible. */
     int tileRows() {
         return 4;

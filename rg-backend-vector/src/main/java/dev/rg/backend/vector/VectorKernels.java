@@ -31,7 +31,7 @@ final class VectorKernels implements Kernels {
     private final Conv1d conv1d;
     private final ElementwiseOps elementwise;
     private final RgLru rgLru;
-    private final Rope rope = new Rope();
+    private final Rope rope;
     private final Attention attention;
     private final Selection selection = new Selection();
 
@@ -43,6 +43,7 @@ final class VectorKernels implements Kernels {
         this.elementwise = new ElementwiseOps(pool, minChunkBytes);
         this.rgLru = new RgLru(pool, minChunkBytes);
         this.attention = new Attention(pool, minChunkBytes);
+        this.rope = new Rope(pool, minChunkBytes);
     }
 
     private static float[] data(Tensor t) {

@@ -36,6 +36,7 @@ public final class CostModel {
             return Optional.ofNullable(switch (op) {
                 case "matvec" -> matmul(1, MatrixShape.parse(params.get("shape")), format(params));
                 case "prefill" -> matmul(tokens(params), MatrixShape.parse(params.get("shape")), format(params));
+                case "batch" -> matmul(Integer.parseInt(params.get("rows")), MatrixShape.parse(params.get("shape")), format(params));
                 case "rmsNorm" -> rmsNorm(1, config(params).hiddenSize());
                 case "conv1dStep" -> conv1d(1, config(params));
                 case "rgLruStep" -> rgLru(1, config(params));

@@ -19,8 +19,10 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * {@code x @ w^T} for one linear layer: {@link #matvec} is the decode case (one token: bound by reading the
  * weight), {@link #prefill} a prompt chunk of {@code tokens} rows (bound by arithmetic when the kernel reuses
- * each weight load across rows). Shapes are {@code OUTxIN} ({@link MatrixShape}); the defaults are the 2B
- * model's layers (the runner passes the profile's).
+ * each weight load across rows), {@link #batch} the batched decode of {@code rows} sequences (2 to 16 rows: the
+ * kernels' weight-rows-outermost path, one read of the weight for all rows; bound by the read while the FMAs keep up).
+ * Shapes are {@code OUTxIN} ({@link MatrixShape}); the defaults are the 2B model's layers (the runner passes the
+ * profile's).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -83,6 +85,19 @@ public class MatmulBench {
         }
     }
 
+    /** One decode step of a batch of sequences. */
+    @State(Scope.Benchmark)
+    public static class Batch extends Fixture {
+        /** Sequences decoded together (rows of the input). */
+        @Param({"8", "16"})
+        public int rows;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            prepare(rows);
+        }
+    }
+
     /** Matrix-vector product (N = 1). */
     @Benchmark
     public float matvec(Decode s) {
@@ -92,6 +107,12 @@ public class MatmulBench {
     /** Matrix-matrix product (N = tokens). */
     @Benchmark
     public float prefill(Prefill s) {
+        return s.run();
+    }
+
+    /** Batched decode (N = rows). */
+    @Benchmark
+    public float batch(Batch s) {
         return s.run();
     }
 }

@@ -7,10 +7,11 @@ import java.util.Map;
 /** The report's sections: which benchmark belongs where, section titles, and the x-axis label of a result. */
 final class Groups {
     /** Section order. */
-    static final List<String> ORDER = List.of("matvec", "prefill", "kernels", "layers", "decode", "other");
+    static final List<String> ORDER = List.of("matvec", "batch", "prefill", "kernels", "layers", "decode", "other");
 
     private static final Map<String, String> TITLES = Map.of(
             "matvec", "Matrix x vector (decode, one token)",
+            "batch", "Batched decode (B sequences, each weight read once for all)",
             "prefill", "Matrix x matrix (prefill chunk)",
             "kernels", "Kernels (one token; the RG-LRU scan over a prompt)",
             "layers", "Layers (pre-norm + block + residual add)",
@@ -23,7 +24,7 @@ final class Groups {
     static String of(String benchmark) {
         String op = op(benchmark);
         if (benchmark.contains("MatmulBench")) {
-            return op.equals("prefill") ? "prefill" : "matvec";
+            return op.equals("prefill") || op.equals("batch") ? op : "matvec";
         }
         if (benchmark.contains("KernelBench")) {
             return "kernels";
@@ -56,10 +57,14 @@ final class Groups {
         Map<String, String> p = m.params();
         String op = op(m.benchmark());
         return switch (m.group()) {
-            case "matvec", "prefill" -> {
+            case "matvec", "prefill", "batch" -> {
                 String shape = p.getOrDefault("shape", "?");
                 String layers = LayerShapes.label(shape);
-                String n = m.group().equals("prefill") ? " N=" + p.getOrDefault("tokens", "?") : "";
+                String n = switch (m.group()) {
+                    case "prefill" -> " N=" + p.getOrDefault("tokens", "?");
+                    case "batch" -> " B=" + p.getOrDefault("rows", "?");
+                    default -> "";
+                };
                 yield shape + n + (layers.isEmpty() ? "" : " (" + layers + ")");
             }
             case "kernels" -> op + (p.containsKey("tokens") ? " N=" + p.get("tokens") : "") + " [" + p.getOrDefault("preset", "?") + "]";

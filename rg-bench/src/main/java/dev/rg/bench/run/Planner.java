@@ -17,8 +17,10 @@ import java.util.function.Predicate;
  * their reason instead; the reference backend loses the operations above the profile's FLOP cap.
  */
 public final class Planner {
-    /** The benchmark groups, as {@code --benchmarks} names them. */
+    /** The benchmark groups, as {@code --benchmarks} names them; a run without {@code --benchmarks} runs these. */
     public static final List<String> GROUPS = List.of("matvec", "prefill", "kernels", "layers", "decode");
+    /** Groups that run only when {@code --benchmarks} names them: batched decode (8 and 16 rows, every shape). */
+    public static final List<String> OPT_IN = List.of("batch");
 
     /**
      * The plans and what was left out.
@@ -71,8 +73,8 @@ public final class Planner {
             boolean reference = b.name().equals("reference");
             double cap = reference ? profile.referenceCapFlops() : Double.POSITIVE_INFINITY;
             String t = Integer.toString(reference ? 1 : threads);
-            for (String group : GROUPS) {
-                if (!groups.isEmpty() && !groups.contains(group)) {
+            for (String group : java.util.stream.Stream.concat(GROUPS.stream(), OPT_IN.stream()).toList()) {
+                if (groups.isEmpty() ? OPT_IN.contains(group) : !groups.contains(group)) {
                     continue;
                 }
                 if (formats.isEmpty() && !group.equals("kernels")) {
@@ -101,6 +103,8 @@ public final class Planner {
             case "matvec" -> List.of(plan(backend, "MatmulBench.matvec", t, "format", formats, "shape", all));
             case "prefill" -> List.of(plan(backend, "MatmulBench.prefill", t, "format", formats, "shape", noHead, "tokens",
                     List.of(n)));
+            case "batch" -> List.of(plan(backend, "MatmulBench.batch", t, "format", formats, "shape", all, "rows",
+                    List.of("8", "16")));
             case "kernels" -> {
                 List<Plan> ps = new ArrayList<>();
                 for (String op : List.of("rmsNorm", "conv1dStep", "rgLruStep", "attentionDecode")) {
@@ -119,7 +123,7 @@ public final class Planner {
             }
             case "decode" -> List.of(plan(backend, "DecodeBench.decodeStep", t, "format", formats, "preset",
                     List.of(profile.preset())));
-            default -> throw new IllegalArgumentException("unknown benchmark group '" + group + "' (known: " + GROUPS + ")");
+            default -> throw new IllegalArgumentException("unknown benchmark group '" + group + "' (known: " + GROUPS + ", " + OPT_IN + ")");
         };
     }
 

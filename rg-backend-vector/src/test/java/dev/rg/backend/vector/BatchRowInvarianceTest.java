@@ -1,0 +1,84 @@
+package dev.rg.backend.vector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.format.WeightFormat;
+import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostTensor;
+import dev.rg.api.tensor.HostWeight;
+import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Batched decode is row-invariant for the dense formats: every row of a 2..{@link RowDot#BATCH_MAX}-row matmul is
+ * bit-for-bit the same as that row multiplied alone, whatever its position in the batch, the batch size, the thread
+ * count or the work split. The server's continuous batching relies on it: a sequence's greedy text must not depend
+ * on who else is decoding in the same step. (Prefill chunks, more than {@code BATCH_MAX} rows, take K-blocked tiles
+ * and are only within the kernel tolerance of decode rows; the quantised formats' batched path dequantises
+ * first and is only within tolerance too.)
+ */
+class BatchRowInvarianceTest {
+    private static final List<WeightFormat> FORMATS = List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16());
+    private Arena arena;
+    private TestWeights t;
+
+    @BeforeEach
+    void open() {
+        arena = Arena.ofShared();
+        t = new TestWeights(arena, 1301);
+    }
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void everyBatchRowEqualsTheRowAlone(int threads) {
+        // inputs: whole vectors, a scalar tail, rows longer than a K block; outputs: every remainder mod 4 and mod 2
+        int[][] shapes = {{64, 8}, {67, 5}, {288, 23}, {2100, 13}, {520, 38}};
+        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0")))) {
+            for (WeightFormat f : FORMATS) {
+                for (int[] sh : shapes) {
+                    int in = sh[0];
+                    int out = sh[1];
+                    HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
+                    Weight vw = b.loadWeight(w);
+                    HostTensor x = t.tensor(RowDot.BATCH_MAX, in, 1.0);
+                    float[][] alone = new float[RowDot.BATCH_MAX][];
+                    for (int i = 0; i < RowDot.BATCH_MAX; i++) {
+                        HostTensor row = new HostTensor(1, in, java.util.Arrays.copyOfRange(x.data(), i * in, (i + 1) * in));
+                        HostTensor o = new HostTensor(1, out);
+                        b.kernels().matmul(row, vw, null, o);
+                        alone[i] = o.data();
+                    }
+                    for (int n = 2; n <= RowDot.BATCH_MAX; n++) {
+                        // the batch's rows are a window of the 16 rows, so that each row sits at several positions
+                        int first = (n * 5) % (RowDot.BATCH_MAX - n + 1);
+                        HostTensor xs = new HostTensor(n, in, java.util.Arrays.copyOfRange(x.data(), first * in, (first + n) * in));
+                        HostTensor o = new HostTensor(n, out);
+                        b.kernels().matmul(xs, vw, null, o);
+                        for (int i = 0; i < n; i++) {
+                            for (int j = 0; j < out; j++) {
+                                float want = alone[first + i][j];
+                                float got = o.data()[i * out + j];
+                                if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got)) {
+                                    assertEquals(want, got, 0f, f.name() + " " + in + "->" + out + ", row " + i + " of " + n
+                                            + ", output " + j + ", " + threads + " threads: batched differs from alone");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
