@@ -49,9 +49,9 @@ fi
 
 if [ -z "${NO_PROFILE:-}" ] && command -v ncu >/dev/null; then
   step "per-kernel profile of bf16 decode steps (ncu)"
-  # skip the warm-up and the first steps; profile exactly two decode steps' launches (a 2B step is 292 launches,
+  # skip the warm-up and the first steps; profile exactly two decode steps' launches (a 2B step is 240 launches,
   # DecodeLaunchCountTest's formula), so each kernel's count below is twice its launches per step
-  timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum -k regex:rg_ --launch-skip 3000 --launch-count 584 \
+  timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum -k regex:rg_ --launch-skip 3000 --launch-count 480 \
       --csv "$RG" bench --backend cuda --preset 2b -p 0 -n 16 -r 1 >"$OUT/ncu.csv" 2>"$OUT/ncu.err" || tail -n 3 "$OUT/ncu.err"
 fi
 
@@ -90,7 +90,7 @@ if os.path.exists(p):
             tot[k] += v; cnt[k] += 1
     s = sum(tot.values())
     if s:
-        print(f"\nncu: {sum(cnt.values())} kernels (two decode steps of 292 launches), {s:.0f} us of kernel time"
+        print(f"\nncu: {sum(cnt.values())} kernels (two decode steps of 240 launches), {s:.0f} us of kernel time"
               f" = {s / 2:.0f} us per step")
         for k, v in sorted(tot.items(), key=lambda kv: -kv[1])[:14]:
             print(f"  {k:22} {cnt[k]:5d} launches {v:9.1f} us {100*v/s:5.1f}%  mean {v/cnt[k]:7.2f} us")

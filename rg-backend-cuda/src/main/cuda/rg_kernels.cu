@@ -1094,6 +1094,18 @@ RG_KERNEL rg_read_probe(const RG_GLOBAL rg_u32x4* RG_RESTRICT buf, rg_i64 words,
 
 /* ------------------------------------------------------------------ attention block */
 
+/* Rotates one (j, j + halfRot) pair of the head at x[base ..] by angle pos * invFreq[j] (rg_rope and rg_rope_qk). */
+RG_DEVICE void rg_rope_pair(RG_GLOBAL float* RG_RESTRICT x, rg_i64 base, int j, int halfRot, int pos,
+        const RG_GLOBAL float* RG_RESTRICT invFreq) {
+    float angle = (float) pos * invFreq[j];
+    float c = RG_COS(angle);
+    float sn = RG_SIN(angle);
+    float first = x[base + j];
+    float second = x[base + j + halfRot];
+    x[base + j] = first * c - second * sn;
+    x[base + j + halfRot] = second * c + first * sn;
+}
+
 /*
  * Rotary embedding in place, NeoX pairing (j, j + rotaryDim/2) on the first rotaryDim dims of each head; one
  * thread per (row, head, pair). invFreq[j] comes from the host (float32, exactly as the reference rounds it).
@@ -1108,15 +1120,30 @@ RG_KERNEL rg_rope(RG_GLOBAL float* RG_RESTRICT x, const RG_GLOBAL int* RG_RESTRI
     int row = i / per;
     int hd = (i % per) / halfRot;
     int j = i % halfRot;
+    rg_rope_pair(x, (rg_i64) row * heads * headDim + (rg_i64) hd * headDim, j, halfRot, starts[row / len] + row % len,
+            invFreq);
+}
+
+/*
+ * RoPE of q (heads) and k (kvHeads) in one launch (Kernels.ropeQk): one thread per (row, head of q or of k, pair),
+ * the q heads of a row first, then its k heads; each thread does exactly what rg_rope does for its pair.
+ */
+RG_KERNEL rg_rope_qk(RG_GLOBAL float* RG_RESTRICT q, RG_GLOBAL float* RG_RESTRICT k, const RG_GLOBAL int* RG_RESTRICT starts,
+        int rows, int len, int heads, int kvHeads, int headDim, int halfRot, const RG_GLOBAL float* RG_RESTRICT invFreq) {
+    int i = RG_BID * RG_BDIM + RG_TID;
+    int per = (heads + kvHeads) * halfRot;
+    if (i >= rows * per) {
+        return;
+    }
+    int row = i / per;
+    int hd = (i % per) / halfRot;
+    int j = i % halfRot;
     int pos = starts[row / len] + row % len;
-    float angle = (float) pos * invFreq[j];
-    float c = RG_COS(angle);
-    float sn = RG_SIN(angle);
-    rg_i64 base = (rg_i64) row * heads * headDim + (rg_i64) hd * headDim;
-    float first = x[base + j];
-    float second = x[base + j + halfRot];
-    x[base + j] = first * c - second * sn;
-    x[base + j + halfRot] = second * c + first * sn;
+    if (hd < heads) {
+        rg_rope_pair(q, (rg_i64) row * heads * headDim + (rg_i64) hd * headDim, j, halfRot, pos, invFreq);
+    } else {
+        rg_rope_pair(k, (rg_i64) row * kvHeads * headDim + (rg_i64) (hd - heads) * headDim, j, halfRot, pos, invFreq);
+    }
 }
 
 #define ATT_THREADS 128
@@ -1291,9 +1318,18 @@ RG_KERNEL rg_attention_split(const RG_GLOBAL float* RG_RESTRICT q, const RG_GLOB
     }
 }
 
-/* Merges the slices of rg_attention_split: out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s. Grid (rows, heads). */
+/*
+ * Merges the slices of rg_attention_split: out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s. Grid (rows,
+ * heads). It also does the KV ring write of the decode step (what rg_kv_update does after the per-head kernel), one
+ * launch fewer: row r (sequence r, one token at position starts[r]) goes to slot starts[r] % window of the caches.
+ * That write must wait until every slice has read the caches (the slot still holds position p - W, which the query
+ * at p attends), and this kernel is the first point after them. The (row, head) blocks of a row share its kvCols
+ * elements.
+ */
 RG_KERNEL rg_attention_combine(const RG_GLOBAL float* RG_RESTRICT part, int heads, int headDim, int splits,
-        RG_GLOBAL float* RG_RESTRICT out) {
+        RG_GLOBAL float* RG_RESTRICT out, const RG_GLOBAL float* RG_RESTRICT k, const RG_GLOBAL float* RG_RESTRICT v,
+        const RG_GLOBAL int* RG_RESTRICT starts, int window, int kvCols, RG_GLOBAL float* RG_RESTRICT kc,
+        RG_GLOBAL float* RG_RESTRICT vc) {
     int t = RG_TID;
     int row = RG_BID;
     int head = RG_BID_Y;
@@ -1316,6 +1352,11 @@ RG_KERNEL rg_attention_combine(const RG_GLOBAL float* RG_RESTRICT part, int head
             a += ms == -RG_INF ? 0.0f : RG_EXP(ms - m) * part[o + 2 + d];
         }
         out[((rg_i64) row * heads + head) * headDim + d] = a / l;
+    }
+    rg_i64 dst = (rg_i64) row * window * kvCols + (rg_i64) (starts[row] % window) * kvCols;
+    for (int c = head * RG_BDIM + t; c < kvCols; c += heads * RG_BDIM) {
+        kc[dst + c] = k[(rg_i64) row * kvCols + c];
+        vc[dst + c] = v[(rg_i64) row * kvCols + c];
     }
 }
 

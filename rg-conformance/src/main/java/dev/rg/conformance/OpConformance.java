@@ -87,6 +87,9 @@ public final class OpConformance {
             // wider gate blocks: device backends split the gates' inner dimension over blocks for short calls
             rgLru(2, 64, new int[][] {{0, 0, 1}, {1, 1, 20}, {21, 21, 1}}, 2);
             rope();
+            // the attention block's fused q and k rotation: a decode batch (MQA, half rotary) and a prefill (full rotary)
+            ropeQk(new SeqBatch(3, 1, new int[] {0, 7, 3001}), 4, 1, 16, 8, 10000f);
+            ropeQk(new SeqBatch(2, 5, new int[] {0, 40}), 3, 3, 12, 12, 500000f);
             attention(8, 11, new int[] {0, 5}, 9, 0);
             attention(16, 3, new int[] {0, 40}, 20, 2);
             attention(64, 5, new int[] {0, 70}, 4, 0); // device backends split a decode step's window over several blocks
@@ -395,6 +398,21 @@ public final class OpConformance {
         kernels.rope(x.t(), seq, heads, hd, hd / 2, 10000f);
         reference.kernels().rope(x.r(), seq, heads, hd, hd / 2, 10000f);
         compare("rope (half rotary, positions up to 3002)", x, new Tolerance(1e-4, 1e-4));
+    }
+
+    /** {@code ropeQk} against the reference's two {@code rope} calls, q and k compared separately. */
+    private void ropeQk(SeqBatch seq, int heads, int kvHeads, int hd, int rot, float theta) {
+        int n = seq.rows();
+        Both q = both(gaussian(n * heads * hd, 1.0), n, heads * hd);
+        Both k = both(gaussian(n * kvHeads * hd, 1.0), n, kvHeads * hd);
+        kernels.ropeQk(q.t(), k.t(), seq, heads, kvHeads, hd, rot, theta);
+        reference.kernels().rope(q.r(), seq, heads, hd, rot, theta);
+        reference.kernels().rope(k.r(), seq, kvHeads, hd, rot, theta);
+        String what = "ropeQk " + heads + "/" + kvHeads + " heads of " + hd + " (rotary " + rot + "), " + seq.length()
+                + " tokens at " + Arrays.toString(seq.startPositions());
+        Tolerance angles = new Tolerance(1e-4, 1e-4); // as rope: sin/cos of angles up to ~3000 rad
+        compare(what + ": q", q, angles);
+        compare(what + ": k", k, angles);
     }
 
     private void attention(int window, int prefill, int[] starts, int decodeSteps, int spare) {

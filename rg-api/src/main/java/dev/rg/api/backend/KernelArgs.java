@@ -167,16 +167,38 @@ public final class KernelArgs {
      * in 0..headDim.
      */
     public static void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim) {
-        rows("rope x", seq, x);
+        rotary("rope", "x", "heads", x, seq, heads, headDim, rotaryDim);
+    }
+
+    /**
+     * {@link Kernels#ropeQk}: {@code q [batch rows, heads*headDim]} and {@code k [batch rows, kvHeads*headDim]}, each
+     * as {@link #rope} takes it, and two different tensors (one tensor would be rotated twice).
+     */
+    public static void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim) {
+        rotary("ropeQk", "q", "heads", q, seq, heads, headDim, rotaryDim);
+        rotary("ropeQk", "k", "kvHeads", k, seq, kvHeads, headDim, rotaryDim);
+        if (q == k) {
+            throw new IllegalArgumentException("ropeQk q and k are the same tensor (it would be rotated twice)");
+        }
+    }
+
+    /** The checks of one rotated tensor {@code x} (named {@code name} of op {@code op}) of {@code heads} heads. */
+    private static void rotary(String op, String name, String headsName, Tensor x, SeqBatch seq, int heads, int headDim,
+            int rotaryDim) {
+        if (x.rows() != seq.rows()) {
+            rows(op + " " + name, seq, x);
+        }
         if (heads < 1 || headDim < 1) {
-            throw new IllegalArgumentException("rope heads and headDim must be >= 1, got heads=" + heads + " headDim=" + headDim);
+            throw new IllegalArgumentException(op + " " + headsName + " and headDim must be >= 1, got " + headsName + "=" + heads
+                    + " headDim=" + headDim);
         }
         if (rotaryDim < 0 || rotaryDim % 2 != 0 || rotaryDim > headDim) {
-            throw new IllegalArgumentException("rope rotaryDim must be even and in 0.." + headDim + " (headDim), got " + rotaryDim);
+            throw new IllegalArgumentException(op + " rotaryDim must be even and in 0.." + headDim + " (headDim), got "
+                    + rotaryDim);
         }
         if ((long) heads * headDim != x.cols()) {
-            throw new IllegalArgumentException("rope x has " + x.cols() + " columns but " + heads + " heads of " + headDim
-                    + " need " + (long) heads * headDim);
+            throw new IllegalArgumentException(op + " " + name + " has " + x.cols() + " columns but " + heads + " " + headsName
+                    + " of " + headDim + " need " + (long) heads * headDim);
         }
     }
 

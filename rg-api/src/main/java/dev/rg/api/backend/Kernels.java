@@ -16,7 +16,7 @@ import dev.rg.api.tensor.Weight;
  * accelerates, and the runtime ({@code FallbackKernels}) runs every op the backend does not implement, or does not
  * list in its {@link Capabilities}, on the reference kernels, and reports it as a fallback. So a backend keeps
  * compiling, and keeps working, when an op is added here. Fused ops ({@link #matmulGroup}, {@link #geluMulMatmul},
- * {@link #addRmsNorm}) instead default to the plain ops they fuse.
+ * {@link #addRmsNorm}, {@link #ropeQk}) instead default to the plain ops they fuse.
  *
  * <p>A state tensor ({@code [batch, ...]} below: conv history, RG-LRU state, key/value caches) may have more rows
  * than the call's {@code seq.batch()}: row b is sequence b of the call and rows from {@code seq.batch()} on are
@@ -143,6 +143,20 @@ public interface Kernels {
      */
     default void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         throw unsupported("rope");
+    }
+
+    /**
+     * The attention block's two rotary embeddings as one op: {@link #rope} of {@code q} ({@code [N, heads*headDim]})
+     * and of {@code k} ({@code [N, kvHeads*headDim]}), both in place, at the same positions and with the same
+     * {@code rotaryDim} and {@code theta}; {@code q} and {@code k} must be different tensors. A device backend rotates
+     * both in one launch instead of two. (The KV ring write cannot join them: slot {@code p % W} still holds position
+     * {@code p - W}, which the query at {@code p} attends, so the write has to wait for the attention.) The default
+     * runs {@link #rope} on each, so a backend that does not override it behaves as before.
+     */
+    default void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim, float theta) {
+        KernelArgs.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim);
+        rope(q, seq, heads, headDim, rotaryDim, theta);
+        rope(k, seq, kvHeads, headDim, rotaryDim, theta);
     }
 
     /**

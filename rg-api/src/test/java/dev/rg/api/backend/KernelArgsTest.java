@@ -248,6 +248,31 @@ class KernelArgsTest {
     }
 
     @Test
+    void ropeQk() {
+        for (int i = 0; i < ROUNDS; i++) {
+            SeqBatch seq = seq();
+            int n = seq.rows();
+            int heads = 1 + random.nextInt(4);
+            int kvHeads = 1 + random.nextInt(heads);
+            int hd = 2 * (1 + random.nextInt(16));
+            int rot = 2 * random.nextInt(hd / 2 + 1);
+            T q = new T(n, heads * hd);
+            T k = new T(n, kvHeads * hd);
+            assertDoesNotThrow(() -> KernelArgs.ropeQk(q, k, seq, heads, kvHeads, hd, rot));
+            rejects("ropeQk q", () -> KernelArgs.ropeQk(new T(other(n), heads * hd), k, seq, heads, kvHeads, hd, rot));
+            rejects("ropeQk k", () -> KernelArgs.ropeQk(q, new T(other(n), kvHeads * hd), seq, heads, kvHeads, hd, rot));
+            rejects("ropeQk q", () -> KernelArgs.ropeQk(new T(n, heads * hd + 1), k, seq, heads, kvHeads, hd, rot));
+            rejects("ropeQk k", () -> KernelArgs.ropeQk(q, new T(n, kvHeads * hd + 2), seq, heads, kvHeads, hd, rot));
+            rejects("ropeQk rotaryDim", () -> KernelArgs.ropeQk(q, k, seq, heads, kvHeads, hd, rot + 1));
+            rejects("ropeQk rotaryDim", () -> KernelArgs.ropeQk(q, k, seq, heads, kvHeads, hd, hd + 2));
+            rejects("ropeQk heads", () -> KernelArgs.ropeQk(q, k, seq, 0, kvHeads, hd, rot));
+            rejects("ropeQk kvHeads", () -> KernelArgs.ropeQk(q, k, seq, heads, 0, hd, rot));
+            T same = new T(n, heads * hd);
+            rejects("ropeQk q and k", () -> KernelArgs.ropeQk(same, same, seq, heads, heads, hd, rot));
+        }
+    }
+
+    @Test
     void localAttention() {
         for (int i = 0; i < ROUNDS; i++) {
             SeqBatch seq = seq();

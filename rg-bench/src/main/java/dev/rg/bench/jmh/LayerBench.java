@@ -211,11 +211,9 @@ public class LayerBench {
         var k = s.k;
         k.rmsNorm(s.x, s.norm, s.c.rmsNormEps(), s.normed);
         k.matmulGroup(s.normed, s.branches, s.branchBiases, s.branchOuts);
-        k.gelu(s.y, s.y);
         k.conv1d(s.xb, s.seq, s.conv, s.convBias, s.convState, s.convOut);
         k.rgLru(s.convOut, s.seq, s.lru, s.lruState, s.xb);
-        k.mul(s.xb, s.y, s.xb);
-        k.matmul(s.xb, s.linOut, s.linOutBias, s.block);
+        k.geluMulMatmul(s.y, s.xb, s.linOut, s.linOutBias, s.block);
         return s.finish();
     }
 
@@ -226,8 +224,7 @@ public class LayerBench {
         ModelConfig c = s.c;
         k.rmsNorm(s.x, s.norm, c.rmsNormEps(), s.normed);
         k.matmulGroup(s.normed, s.qkv, s.qkvBiases, s.qkvOuts);
-        k.rope(s.q, s.seq, c.heads(), c.headDim(), c.rotaryDim(), c.ropeTheta());
-        k.rope(s.kt, s.seq, c.kvHeads(), c.headDim(), c.rotaryDim(), c.ropeTheta());
+        k.ropeQk(s.q, s.kt, s.seq, c.heads(), c.kvHeads(), c.headDim(), c.rotaryDim(), c.ropeTheta());
         k.localAttention(s.q, s.kt, s.vt, s.seq, s.spec, s.keys, s.values, s.attn);
         k.matmul(s.attn, s.wo, s.woBias, s.block);
         return s.finish();

@@ -227,13 +227,12 @@ public final class Griffin {
         k.matmulGroup(ws.normed, temporalWeights[l], temporalBiases[l], ws.linearYX);
         probe(ws.y, l, "linear_y");
         probe(ws.xb, l, "linear_x");
-        k.gelu(ws.y, ws.y);
         k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
         probe(ws.conv, l, "conv_1d");
         k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
         probe(ws.xb, l, "rg_lru");
-        k.mul(ws.xb, ws.y, ws.xb);
-        k.matmul(ws.xb, w.linearOut(), w.linearOutBias(), ws.block);
+        // the same tanh GELU as the MLP's gate (§5, §12.4), so the MLP's fused op fits: gelu(y) * x, then linear_out
+        k.geluMulMatmul(ws.y, ws.xb, w.linearOut(), w.linearOutBias(), ws.block); // y is scratch from here on
         probe(ws.block, l, "linear_out");
     }
 
@@ -243,9 +242,8 @@ public final class Griffin {
         probe(ws.q, l, "q_proj");
         probe(ws.k, l, "k_proj");
         probe(ws.v, l, "v_proj");
-        k.rope(ws.q, seq, config.heads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
+        k.ropeQk(ws.q, ws.k, seq, config.heads(), config.kvHeads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
         probe(ws.q, l, "rope(q)");
-        k.rope(ws.k, seq, config.kvHeads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
         probe(ws.k, l, "rope(k)");
         k.localAttention(ws.q, ws.k, ws.v, seq, attention, state.keys(l), state.values(l), ws.attn);
         probe(ws.attn, l, "local attention");

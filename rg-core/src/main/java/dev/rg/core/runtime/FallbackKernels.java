@@ -257,6 +257,15 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim, float theta) {
+        if (nativeOp(Op.ROPE)) {
+            fast.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim, theta);
+            return;
+        }
+        Kernels.super.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim, theta); // rope above, on the reference
+    }
+
+    @Override
     public void localAttention(Tensor q, Tensor k, Tensor v, SeqBatch seq, AttentionSpec spec, Tensor keyCache,
             Tensor valueCache, Tensor out) {
         if (nativeOp(Op.LOCAL_ATTENTION)) {

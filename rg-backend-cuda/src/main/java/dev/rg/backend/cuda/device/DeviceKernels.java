@@ -491,6 +491,19 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         return f;
     }
 
+    /** The rotary inverse frequencies of (rotaryDim, theta) on the device, uploaded the first time they are used. */
+    private Span inverseFrequencySpan(int rotaryDim, float theta) {
+        int half = rotaryDim / 2;
+        long key = ((long) rotaryDim << 32) | (Float.floatToRawIntBits(theta) & 0xFFFFFFFFL);
+        DeviceBuffer freq = inverseFrequencies.get(key);
+        if (freq == null || freq.isFreed()) {
+            freq = l.allocate(half * 4L);
+            l.write(MemorySegment.ofArray(inverseFrequencies(rotaryDim, theta)), freq, 0);
+            inverseFrequencies.put(key, freq);
+        }
+        return new Span(freq, half * 4L);
+    }
+
     @Override
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         synchronized (l) {
@@ -499,15 +512,22 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             if (half == 0 || x.rows() == 0) {
                 return;
             }
-            long key = ((long) rotaryDim << 32) | (Float.floatToRawIntBits(theta) & 0xFFFFFFFFL);
-            DeviceBuffer freq = inverseFrequencies.get(key);
-            if (freq == null || freq.isFreed()) {
-                freq = l.allocate(half * 4L);
-                l.write(MemorySegment.ofArray(inverseFrequencies(rotaryDim, theta)), freq, 0);
-                inverseFrequencies.put(key, freq);
-            }
             l.launch(Kernel.ROPE, Launch.cover((long) x.rows() * heads * half, 256), t(x).span(), starts(seq), x.rows(),
-                    seq.length(), heads, headDim, half, new Span(freq, half * 4L));
+                    seq.length(), heads, headDim, half, inverseFrequencySpan(rotaryDim, theta));
+        }
+    }
+
+    /** One launch for both rotations: a thread per (row, head of q or k, pair). */
+    @Override
+    public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim, float theta) {
+        synchronized (l) {
+            KernelArgs.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim);
+            int half = rotaryDim / 2;
+            if (half == 0 || q.rows() == 0) {
+                return;
+            }
+            l.launch(Kernel.ROPE_QK, Launch.cover((long) q.rows() * (heads + kvHeads) * half, 256), t(q).span(), t(k).span(),
+                    starts(seq), q.rows(), seq.length(), heads, kvHeads, headDim, half, inverseFrequencySpan(rotaryDim, theta));
         }
     }
 
@@ -537,16 +557,17 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                 l.launch(Kernel.ATTENTION_SPLIT, new Launch(n, spec.heads() * splits, ATTENTION_THREADS), t(q).span(), kt.span(),
                         vt.span(), st, seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), scale, splits, kc.span(),
                         vc.span(), part);
+                // the merge also writes the step's keys/values to the ring: the slices have read the caches by then
                 l.launch(Kernel.ATTENTION_COMBINE, new Launch(n, spec.heads(), ATTENTION_THREADS), part, spec.heads(), hd, splits,
-                        t(out).span());
+                        t(out).span(), kt.span(), vt.span(), st, spec.window(), kvCols, kc.span(), vc.span());
             } else {
                 l.launch(Kernel.ATTENTION, new Launch(n, spec.heads(), ATTENTION_THREADS), t(q).span(), kt.span(), vt.span(), st,
                         seq.length(), spec.heads(), spec.kvHeads(), hd, spec.window(), scale, kc.span(), vc.span(),
                         t(out).span());
+                long keep = Math.min(seq.length(), spec.window());
+                elementwise(Kernel.KV_UPDATE, seq.batch() * keep * kvCols, kt.span(), vt.span(), st, seq.batch(), seq.length(),
+                        spec.window(), kvCols, kc.span(), vc.span());
             }
-            long keep = Math.min(seq.length(), spec.window());
-            elementwise(Kernel.KV_UPDATE, seq.batch() * keep * kvCols, kt.span(), vt.span(), st, seq.batch(), seq.length(),
-                    spec.window(), kvCols, kc.span(), vc.span());
         }
     }
 
