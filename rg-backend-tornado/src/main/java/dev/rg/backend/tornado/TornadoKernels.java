@@ -376,30 +376,49 @@ final class TornadoKernels implements Kernels {
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         synchronized (dev) {
             KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
-            int half = rotaryDim / 2;
-            if (half > RgKernels.F_SIZE) {
-                throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
-                        + 2 * RgKernels.F_SIZE);
-            }
-            if (half == 0 || x.rows() == 0) {
-                return;
-            }
-            int xo = off(x);
-            OpGraph g = dev.graphs().rope;
-            g.p.set(0, x.rows());
-            g.p.set(1, seq.length());
-            g.p.set(2, heads);
-            g.p.set(3, headDim);
-            g.p.set(4, half);
-            g.p.set(5, xo);
-            positions(g, seq);
-            for (int j = 0; j < half; j++) {
-                // inv_freq[j] = 1 / theta^(2j / rotaryDim), in float32 as the reference (and torch) compute it
-                float exponent = (float) (2 * j) / rotaryDim;
-                g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
-            }
-            dev.launcher().run(g, (long) x.rows() * heads * half);
+            launchRope(x, heads, null, 0, seq, headDim, rotaryDim, theta);
         }
+    }
+
+    /** Both rotations in one launch. */
+    @Override
+    public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim, float theta) {
+        synchronized (dev) {
+            KernelArgs.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim);
+            launchRope(q, heads, k, kvHeads, seq, headDim, rotaryDim, theta);
+        }
+    }
+
+    /** The rope kernel on {@code x} ({@code heads}) and, when {@code k} is not null, on {@code k} ({@code kHeads}). */
+    private void launchRope(Tensor x, int heads, Tensor k, int kHeads, SeqBatch seq, int headDim, int rotaryDim,
+            float theta) {
+        int half = rotaryDim / 2;
+        if (half > RgKernels.F_SIZE) {
+            throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
+                    + 2 * RgKernels.F_SIZE);
+        }
+        if (half == 0 || x.rows() == 0) {
+            return;
+        }
+        int xo = off(x);
+        int ko = k == null ? 0 : off(k);
+        int kh = k == null ? 0 : kHeads;
+        OpGraph g = dev.graphs().rope;
+        g.p.set(0, x.rows());
+        g.p.set(1, seq.length());
+        g.p.set(2, heads);
+        g.p.set(3, headDim);
+        g.p.set(4, half);
+        g.p.set(5, xo);
+        g.p.set(6, kh);
+        g.p.set(7, ko);
+        positions(g, seq);
+        for (int j = 0; j < half; j++) {
+            // inv_freq[j] = 1 / theta^(2j / rotaryDim), in float32 as the reference (and torch) compute it
+            float exponent = (float) (2 * j) / rotaryDim;
+            g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
+        }
+        dev.launcher().run(g, (long) x.rows() * (heads + kh) * half);
     }
 
     @Override

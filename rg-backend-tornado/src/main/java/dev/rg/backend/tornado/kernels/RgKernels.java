@@ -713,32 +713,50 @@ public final class RgKernels {
 
     // ---------------------------------------------------------------- attention block
 
+    /** Rotates pair {@code j} of head {@code head} of row {@code row} of the tensor at {@code xOff} in place. */
+    private static void rotatePair(FloatArray a, IntArray p, FloatArray f, int row, int head, int j, int heads, int xOff) {
+        int len = p.get(1);
+        int hd = p.get(3);
+        int half = p.get(4);
+        int s = row / len;
+        int pos = p.get(P_LIST + s) + row - s * len;
+        float angle = pos * f.get(j);
+        float cos = TornadoMath.cos(angle);
+        float sin = TornadoMath.sin(angle);
+        int base = xOff + row * heads * hd + head * hd;
+        float first = a.get(base + j);
+        float second = a.get(base + j + half);
+        a.set(base + j, first * cos - second * sin);
+        a.set(base + j + half, second * cos + first * sin);
+    }
+
     /**
-     * Rotary embedding in place, NeoX pairing, one work-item per (row, head, pair).
-     * {@code p = [rows, len, heads, headDim, half, xOff, ..., starts from P_LIST]}, {@code f = inverse frequencies}.
+     * Rotary embedding in place, NeoX pairing, one work-item per (row, head, pair), of one tensor or (ropeQk) of q
+     * then k in the same launch: work-items past q's pairs rotate k's.
+     * {@code p = [rows, len, heads, headDim, half, xOff, kHeads (0: q only), kOff, ..., starts from P_LIST]},
+     * {@code f = inverse frequencies}.
      */
     public static void rope(KernelContext ctx, FloatArray a, IntArray p, FloatArray f) {
         int g = ctx.globalIdx;
-        int len = p.get(1);
+        int rows = p.get(0);
         int heads = p.get(2);
-        int hd = p.get(3);
+        int kHeads = p.get(6);
         int half = p.get(4);
-        if (g < p.get(0) * heads * half) {
+        int qPairs = rows * heads * half;
+        // each branch does its own stores (TornadoVM 5.2 mis-places phi moves of multi-way branches)
+        if (g < qPairs) {
             int perRow = heads * half;
             int row = g / perRow;
             int rem = g - row * perRow;
             int head = rem / half;
-            int j = rem - head * half;
-            int s = row / len;
-            int pos = p.get(P_LIST + s) + row - s * len;
-            float angle = pos * f.get(j);
-            float cos = TornadoMath.cos(angle);
-            float sin = TornadoMath.sin(angle);
-            int base = p.get(5) + row * heads * hd + head * hd;
-            float first = a.get(base + j);
-            float second = a.get(base + j + half);
-            a.set(base + j, first * cos - second * sin);
-            a.set(base + j + half, second * cos + first * sin);
+            rotatePair(a, p, f, row, head, rem - head * half, heads, p.get(5));
+        } else if (g < qPairs + rows * kHeads * half) {
+            int k = g - qPairs;
+            int perRow = kHeads * half;
+            int row = k / perRow;
+            int rem = k - row * perRow;
+            int head = rem / half;
+            rotatePair(a, p, f, row, head, rem - head * half, kHeads, p.get(7));
         }
     }
 
