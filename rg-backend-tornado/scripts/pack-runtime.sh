@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Packs rg with the TornadoVM backend into one archive that runs on a bare x86-64 Linux machine with only a GPU
-# driver (no JDK, no Maven, no SDK): a jlink'd Java 25 runtime with the JDK modules rg and TornadoVM need (JVMCI,
-# the JDK's Graal compiler module, java.desktop for the PTX driver), the TornadoVM SDK trimmed to the runtime's jars
-# (no examples, benchmarks or unit tests), its native drivers and export lists, rg's module-path jars, the embedded
-# model and optionally the shared fixtures for `rg check`. Usage:
+# Packs rg with the TornadoVM backend for a bare x86-64 Linux machine with only a GPU driver (no JDK, no Maven, no
+# SDK), as two archives that unpack into the same folder:
+#   rg-tornado-runtime.tar.xz  a jlink'd Java 25 runtime with the JDK modules rg and TornadoVM need (JVMCI, the JDK's
+#                              Graal compiler module, java.desktop for the PTX driver), the TornadoVM SDK trimmed to
+#                              the runtime's jars (no examples, benchmarks or unit tests), its native drivers and
+#                              export lists, and rg's module-path jars: enough for `rg bench --preset 2b`;
+#   rg-tornado-data.tar.xz     the embedded model (`rg generate`) and the shared fixtures (`rg check`): copy it too
+#                              when the conformance kit is to run (it changes rarely; the runtime with every rebuild).
+# Usage:
 #   rg-backend-tornado/scripts/pack-runtime.sh [SDK_DIR] [OUT_DIR] [SHARED_DIR]
 #   (defaults: $TORNADOVM_HOME, else /opt/tornadovm-sdk-ptx; .device; ../shared)
-# writes OUT_DIR/rg-tornado-runtime.tar.xz; unpack it anywhere and run rg-tornado-runtime/bin/rg (the SDK should be
-# built with the OpenCL and PTX backends, see rg-backend-tornado/README.md; without an NVIDIA driver the launcher
-# leaves the PTX driver out).
+# Unpack both anywhere (same folder) and run rg-tornado-runtime/bin/rg (the SDK should be built with the OpenCL and
+# PTX backends, see rg-backend-tornado/README.md; without an NVIDIA driver the launcher leaves the PTX driver out).
 set -euo pipefail
 RG_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SDK="${1:-${TORNADOVM_HOME:-/opt/tornadovm-sdk-ptx}}"
@@ -26,10 +29,11 @@ trap 'rm -rf "$STAGE"' EXIT
 R="$STAGE/rg-tornado-runtime"
 T="$R/tornado"
 mkdir -p "$R/bin" "$R/lib" "$T/share/java/tornado" "$T/etc" "$T/lib"
+# uncompressed (zip-0): xz packs the plain modules image far smaller than a zip-compressed one.
 # rg's JDK modules, plus what TornadoVM's modules require: JVMCI (the Graal compiler comes from the SDK's
 # graalJars at run time: the JDK's own is not packed), java.desktop (tornado.drivers.ptx requires it)
 "$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.management,jdk.incubator.vector,jdk.unsupported,jdk.internal.vm.ci,java.desktop \
-    --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$R/jre"
+    --strip-debug --no-header-files --no-man-pages --compress=zip-0 --output "$R/jre"
 cp rg-cli/target/rg-cli-*.jar "$R/lib/"
 cp rg-cli/target/lib/*.jar "$R/lib/"
 cp rg-backend-tornado/target/rg-backend-tornado-*.jar "$R/lib/" 2>/dev/null || true
@@ -40,15 +44,20 @@ for j in tornado-api tornado-runtime tornado-annotation tornado-drivers-common t
          tornado-drivers-opencl-jni tornado-drivers-ptx tornado-drivers-ptx-jni asm commons-math3 snmp4j collections word nativeimage; do
   cp "$SDK"/share/java/tornado/$j-[0-9]*.jar "$T/share/java/tornado/" 2>/dev/null || true
 done
-cp -r "$SDK/share/java/graalJars" "$T/share/java/graalJars"
+# the Graal compiler and what it requires; not truffle-api (14 MB: no module rg or TornadoVM resolves requires it)
+mkdir -p "$T/share/java/graalJars"
+find "$SDK/share/java/graalJars" -name '*.jar' ! -name 'truffle-api-*' -exec cp {} "$T/share/java/graalJars/" \;
 cp -r "$SDK/etc/exportLists" "$T/etc/"
 cp "$SDK/etc/tornado.backend" "$SDK/etc/tornado.properties" "$T/etc/" 2>/dev/null || cp "$SDK/etc/tornado.backend" "$T/etc/"
 cp "$SDK"/lib/libtornado-*.so "$T/lib/"
 cp scripts/tornado-opts.sh "$R/bin/"
-cp -r models "$R/models"
+# the data goes in a second archive under the same top folder
+DATA="$STAGE/data/rg-tornado-runtime"
+mkdir -p "$DATA"
+cp -r models "$DATA/models"
 if [ -d "$SHARED/fixtures" ]; then
-  mkdir -p "$R/shared"
-  cp -r "$SHARED/fixtures" "$R/shared/fixtures"
+  mkdir -p "$DATA/shared"
+  cp -r "$SHARED/fixtures" "$DATA/shared/fixtures"
 fi
 cat > "$R/bin/rg" <<'LAUNCH'
 #!/usr/bin/env bash
@@ -69,6 +78,11 @@ chmod +x "$R/bin/rg"
 "$R/bin/rg" backends 2>&1 | grep -q '^tornado  *available' || { "$R/bin/rg" backends >&2 || true;
   echo "pack-runtime: the packed rg does not list tornado as available" >&2; exit 1; }
 mkdir -p "$OUT"
-tar -C "$STAGE" -cJf "$OUT/rg-tornado-runtime.tar.xz.tmp" rg-tornado-runtime
+# xz -9e: the jars and the JRE's modules image are already compressed, the SDK's native libraries and the model
+# are not
+XZ_OPT=-9e tar -C "$STAGE" -cJf "$OUT/rg-tornado-runtime.tar.xz.tmp" rg-tornado-runtime
+XZ_OPT=-9e tar -C "$STAGE/data" -cJf "$OUT/rg-tornado-data.tar.xz.tmp" rg-tornado-runtime
 mv "$OUT/rg-tornado-runtime.tar.xz.tmp" "$OUT/rg-tornado-runtime.tar.xz"
-echo "wrote $OUT/rg-tornado-runtime.tar.xz ($(du -h "$OUT/rg-tornado-runtime.tar.xz" | cut -f1))"
+mv "$OUT/rg-tornado-data.tar.xz.tmp" "$OUT/rg-tornado-data.tar.xz"
+echo "wrote $OUT/rg-tornado-runtime.tar.xz ($(du -h "$OUT/rg-tornado-runtime.tar.xz" | cut -f1)) and" \
+  "$OUT/rg-tornado-data.tar.xz ($(du -h "$OUT/rg-tornado-data.tar.xz" | cut -f1))"

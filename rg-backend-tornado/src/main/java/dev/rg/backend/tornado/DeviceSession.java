@@ -38,9 +38,13 @@ final class DeviceSession implements AutoCloseable, WeightStore.Stager {
     private KernelPlan plan;
     private boolean rebuild = true;
     private int builds;
+    /** Whether the kernels laid out for a CPU device are used (see {@link TornadoKernels}). */
+    private final boolean cpuKernels;
 
-    DeviceSession(TornadoDevice device, int local, int arenaFloats, int weightSlack, long groupMax, boolean fuse) {
+    DeviceSession(TornadoDevice device, int local, int arenaFloats, int weightSlack, long groupMax, boolean fuse,
+            boolean cpuKernels) {
         this.device = device;
+        this.cpuKernels = cpuKernels;
         // TornadoVM refuses buffers of CL_DEVICE_MAX_MEM_ALLOC_SIZE and more (1/4 of the memory on NVIDIA, 4 GiB on PoCL)
         long maxAlloc = device.getPhysicalDevice().getDeviceMaxAllocationSize() - 4096;
         long[] typeMax = new long[3];
@@ -60,6 +64,10 @@ final class DeviceSession implements AutoCloseable, WeightStore.Stager {
 
     int local() {
         return launcher.local();
+    }
+
+    boolean cpuKernels() {
+        return cpuKernels;
     }
 
     String deviceName() {

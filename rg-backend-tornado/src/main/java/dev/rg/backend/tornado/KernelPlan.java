@@ -37,14 +37,19 @@ final class KernelPlan implements AutoCloseable {
     final OpGraph upSmall;
     final OpGraph upLarge;
     final OpGraph rms;
+    final OpGraph addRms;
     final OpGraph ew;
     final OpGraph conv;
     final OpGraph lru;
+    /** The one-task RG-LRU of the CPU kernel set. */
+    final OpGraph lruSeq;
     final OpGraph rope;
     final OpGraph attn;
     final OpGraph argmax;
     final OpGraph topK;
     final List<OpGraph> matmul = new ArrayList<>();
+    /** Per weight group, the matmul of the CPU kernel set (one work-item per output row). */
+    final List<OpGraph> matmulRows = new ArrayList<>();
     final List<OpGraph> embed = new ArrayList<>();
     final List<OpGraph> weightsIn = new ArrayList<>();
     /** Fused graphs by {@link #signature} of their op graph names. */
@@ -112,6 +117,8 @@ final class KernelPlan implements AutoCloseable {
                 (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::copyIn, ctx, arena, stageLarge, p));
         rms = op("rgRmsNorm", all, 1, true, true, null,
                 (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::rmsNorm, ctx, arena, sf, p, f));
+        addRms = op("rgAddRmsNorm", all, 1, true, true, null,
+                (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::addRmsNorm, ctx, arena, sf, p, f));
         ew = op("rgElementwise", all, 1, true, true, null,
                 (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::elementwise, ctx, arena, p, f));
         conv = op("rgConv1d", all, 1, false, true, null,
@@ -119,6 +126,8 @@ final class KernelPlan implements AutoCloseable {
         lru = op("rgLru", all, 2, false, true, null,
                 (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::rgLruGates, ctx, arena, sf, p)
                         .task(n[1], RgKernels::rgLruScan, ctx, arena, p));
+        lruSeq = op("rgLruSeq", all, 1, false, true, null,
+                (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::rgLruSeq, ctx, arena, sf, p));
         rope = op("rgRope", all, 1, true, true, null,
                 (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::rope, ctx, arena, p, f));
         attn = op("rgAttention", all, 2, true, true, null,
@@ -134,6 +143,8 @@ final class KernelPlan implements AutoCloseable {
             WeightStore.Group g = groups.get(i);
             matmul.add(op("rgMatmul" + i, all, 1, false, true, null,
                     (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::matmul, ctx, arena, sf, g.f, g.s, g.b, lut, p)));
+            matmulRows.add(op("rgMatmulRows" + i, all, 1, false, true, null,
+                    (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::matmulRows, ctx, arena, sf, g.f, g.s, g.b, lut, p)));
             embed.add(op("rgEmbed" + i, all, 1, true, true, null,
                     (tg, n, ctx, p, f) -> tg.task(n[0], RgKernels::embed, ctx, arena, sf, g.f, g.s, g.b, lut, p, f)));
             weightsIn.add(op("rgWeightsIn" + i, all, 1, false, false, new Object[] {wStageF, wStageS, wStageB},

@@ -28,7 +28,9 @@ import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
  * {@code weightSlack=N} (spare elements per weight buffer for weights loaded after the first kernel; default 2^20),
  * {@code groupElements=N} (elements per weight buffer, default and maximum 2^30; smaller values split the weights
  * over more buffers, which the tests use to exercise that path), {@code fuse=false} (or {@code -Drg.tornado.fuse=false}:
- * launch every kernel alone instead of replaying recurring groups of launches as fused graphs, see {@link Launcher}).
+ * launch every kernel alone instead of replaying recurring groups of launches as fused graphs, see {@link Launcher}),
+ * {@code kernels=cpu|gpu} (or {@code -Drg.tornado.kernels}: the matmul and RG-LRU kernels laid out for a CPU or a GPU;
+ * default by the device's type, see {@link TornadoKernels}).
  */
 final class TornadoBackend implements Backend {
     private final DeviceSession dev;
@@ -48,7 +50,7 @@ final class TornadoBackend implements Backend {
         this.dev = new DeviceSession(device, local, (int) Math.max(1024, Math.min(arenaFloats, Integer.MAX_VALUE - 64L)),
                 Math.max(0, slack), Math.min(WeightStore.GROUP_MAX, Math.max(1024, intSetting(options, "groupElements",
                         (int) WeightStore.GROUP_MAX))), !"false".equals(options.settings().getOrDefault("fuse",
-                                System.getProperty("rg.tornado.fuse", "true")).trim()));
+                                System.getProperty("rg.tornado.fuse", "true")).trim()), cpuKernels(options, device));
         this.kernels = new TornadoKernels(this, dev);
         this.description = device.getPhysicalDevice().getDeviceName() + " (" + device.getTornadoVMBackend() + ", "
                 + device.getDeviceType() + ")";
@@ -59,6 +61,22 @@ final class TornadoBackend implements Backend {
         synchronized (dev) {
             SelfCheck.run(dev);
         }
+    }
+
+    /**
+     * Setting {@code kernels=cpu|gpu} (or {@code -Drg.tornado.kernels}): which layout the matmul and RG-LRU kernels
+     * take. Default: {@code cpu} when the device is a CPU (PoCL), else {@code gpu}.
+     */
+    private static boolean cpuKernels(BackendOptions options, TornadoDevice device) {
+        String v = options.settings().getOrDefault("kernels", System.getProperty("rg.tornado.kernels"));
+        if (v == null || v.isBlank()) {
+            return device.getDeviceType() == TornadoDeviceType.CPU;
+        }
+        return switch (v.trim()) {
+            case "cpu" -> true;
+            case "gpu" -> false;
+            default -> throw new IllegalArgumentException("tornado: kernels=" + v + " must be cpu or gpu");
+        };
     }
 
     private static int intSetting(BackendOptions options, String key, int dflt) {

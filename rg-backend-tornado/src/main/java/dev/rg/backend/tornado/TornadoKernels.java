@@ -90,24 +90,76 @@ final class TornadoKernels implements Kernels {
     public void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
         synchronized (dev) {
             KernelArgs.matmul(x, w, bias, out);
-            DeviceWeight d = weight(w);
-            int biasOff = bias == null ? -1 : small(bias);
-            int xo = off(x);
-            int yo = off(out);
-            if (x.rows() == 0 || w.rows() == 0) {
-                return;
+            launchMatmuls(x, new Weight[] {w}, new Weight[] {bias}, new Tensor[] {out});
+        }
+    }
+
+    /**
+     * One launch for all the group's matmuls when their weights share a weight buffer group (always, unless a model
+     * outgrows one buffer), else one launch each.
+     */
+    @Override
+    public void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        synchronized (dev) {
+            KernelArgs.matmulGroup(x, weights, biases, outs);
+            int group = weight(weights[0]).group();
+            boolean together = weights.length <= RgKernels.MM_MAX;
+            for (Weight w : weights) {
+                together &= weight(w).group() == group;
             }
-            OpGraph g = dev.graphs().matmul.get(Math.max(0, d.group()));
-            g.p.set(0, x.rows());
-            g.p.set(1, x.cols());
-            g.p.set(2, w.rows());
-            g.p.set(3, xo);
-            g.p.set(4, yo);
-            g.p.set(5, d.fmt());
-            g.p.set(6, d.off());
-            g.p.set(7, d.sOff());
-            g.p.set(8, biasOff);
-            dev.launcher().runGroups(g, w.rows());
+            if (together) {
+                launchMatmuls(x, weights, biases, outs);
+            } else {
+                for (int i = 0; i < weights.length; i++) {
+                    launchMatmuls(x, new Weight[] {weights[i]}, new Weight[] {biases[i]}, new Tensor[] {outs[i]});
+                }
+            }
+        }
+    }
+
+    /** One launch of the matmul kernel over weights of one buffer group (checked by the caller). */
+    private void launchMatmuls(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        int count = weights.length;
+        DeviceWeight[] d = new DeviceWeight[count];
+        int[] biasOff = new int[count];
+        int[] yOff = new int[count];
+        for (int i = 0; i < count; i++) {
+            d[i] = weight(weights[i]);
+            biasOff[i] = biases[i] == null ? -1 : small(biases[i]);
+            yOff[i] = off(outs[i]);
+        }
+        int xo = off(x);
+        long total = 0;
+        for (Weight w : weights) {
+            total += w.rows();
+        }
+        if (x.rows() == 0 || total == 0) {
+            return;
+        }
+        int group = Math.max(0, d[0].group());
+        boolean rows = dev.cpuKernels();
+        OpGraph g = rows ? dev.graphs().matmulRows.get(group) : dev.graphs().matmul.get(group);
+        g.p.set(0, x.rows());
+        g.p.set(1, x.cols());
+        g.p.set(2, count);
+        g.p.set(3, xo);
+        g.p.set(4, Math.toIntExact(total));
+        int first = 0;
+        for (int i = 0; i < count; i++) {
+            int e = RgKernels.MM_BASE + i * RgKernels.MM_STRIDE;
+            g.p.set(e, Math.toIntExact(weights[i].rows()));
+            g.p.set(e + 1, yOff[i]);
+            g.p.set(e + 2, d[i].fmt());
+            g.p.set(e + 3, d[i].off());
+            g.p.set(e + 4, d[i].sOff());
+            g.p.set(e + 5, biasOff[i]);
+            g.p.set(e + RgKernels.MM_FIRST, first);
+            first += Math.toIntExact(weights[i].rows());
+        }
+        if (rows) {
+            dev.launcher().run(g, total);
+        } else {
+            dev.launcher().runGroups(g, total);
         }
     }
 
@@ -126,6 +178,29 @@ final class TornadoKernels implements Kernels {
             g.p.set(1, xo);
             g.p.set(2, oo);
             g.p.set(3, s);
+            g.f.set(0, eps);
+            dev.launcher().runGroups(g, x.rows());
+        }
+    }
+
+    @Override
+    public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
+        synchronized (dev) {
+            KernelArgs.add(x, delta, x);
+            KernelArgs.rmsNorm(x, scale, normed);
+            int s = small(scale);
+            int xo = off(x);
+            int dOff = off(delta);
+            int oo = off(normed);
+            if (x.rows() == 0) {
+                return;
+            }
+            OpGraph g = dev.graphs().addRms;
+            g.p.set(0, x.cols());
+            g.p.set(1, xo);
+            g.p.set(2, dOff);
+            g.p.set(3, oo);
+            g.p.set(4, s);
             g.f.set(0, eps);
             dev.launcher().runGroups(g, x.rows());
         }
@@ -262,18 +337,18 @@ final class TornadoKernels implements Kernels {
         synchronized (dev) {
             KernelArgs.rgLru(x, seq, weights, state, out);
             int width = weights.width();
-            int blocks = weights.blocks();
-            int bw = weights.blockWidth();
-            long n = (long) seq.rows() * width;
+            // the CPU kernel set runs gates and scan in one task, without the two scratch tensors
+            boolean oneTask = dev.cpuKernels();
+            long n = oneTask ? 0 : (long) seq.rows() * width;
             int coef = dev.scratch(n);
             int in = dev.scratch(n);
             try {
-                OpGraph g = dev.graphs().lru;
+                OpGraph g = oneTask ? dev.graphs().lruSeq : dev.graphs().lru;
                 g.p.set(0, seq.batch());
                 g.p.set(1, seq.length());
                 g.p.set(2, width);
-                g.p.set(3, blocks);
-                g.p.set(4, bw);
+                g.p.set(3, weights.blocks());
+                g.p.set(4, weights.blockWidth());
                 g.p.set(5, off(x));
                 g.p.set(6, coef);
                 g.p.set(7, in);
@@ -285,7 +360,11 @@ final class TornadoKernels implements Kernels {
                 g.p.set(13, off(out));
                 g.p.set(14, off(state));
                 positions(g, seq);
-                dev.launcher().run(g, n, (long) seq.batch() * width);
+                if (oneTask) {
+                    dev.launcher().run(g, (long) seq.batch() * width);
+                } else {
+                    dev.launcher().run(g, (long) seq.rows() * width, (long) seq.batch() * width);
+                }
             } finally {
                 dev.free(in, n);
                 dev.free(coef, n);
@@ -297,30 +376,49 @@ final class TornadoKernels implements Kernels {
     public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
         synchronized (dev) {
             KernelArgs.rope(x, seq, heads, headDim, rotaryDim);
-            int half = rotaryDim / 2;
-            if (half > RgKernels.F_SIZE) {
-                throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
-                        + 2 * RgKernels.F_SIZE);
-            }
-            if (half == 0 || x.rows() == 0) {
-                return;
-            }
-            int xo = off(x);
-            OpGraph g = dev.graphs().rope;
-            g.p.set(0, x.rows());
-            g.p.set(1, seq.length());
-            g.p.set(2, heads);
-            g.p.set(3, headDim);
-            g.p.set(4, half);
-            g.p.set(5, xo);
-            positions(g, seq);
-            for (int j = 0; j < half; j++) {
-                // inv_freq[j] = 1 / theta^(2j / rotaryDim), in float32 as the reference (and torch) compute it
-                float exponent = (float) (2 * j) / rotaryDim;
-                g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
-            }
-            dev.launcher().run(g, (long) x.rows() * heads * half);
+            launchRope(x, heads, null, 0, seq, headDim, rotaryDim, theta);
         }
+    }
+
+    /** Both rotations in one launch. */
+    @Override
+    public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim, float theta) {
+        synchronized (dev) {
+            KernelArgs.ropeQk(q, k, seq, heads, kvHeads, headDim, rotaryDim);
+            launchRope(q, heads, k, kvHeads, seq, headDim, rotaryDim, theta);
+        }
+    }
+
+    /** The rope kernel on {@code x} ({@code heads}) and, when {@code k} is not null, on {@code k} ({@code kHeads}). */
+    private void launchRope(Tensor x, int heads, Tensor k, int kHeads, SeqBatch seq, int headDim, int rotaryDim,
+            float theta) {
+        int half = rotaryDim / 2;
+        if (half > RgKernels.F_SIZE) {
+            throw new IllegalArgumentException("rope: rotary dims " + rotaryDim + " above the tornado backend's limit "
+                    + 2 * RgKernels.F_SIZE);
+        }
+        if (half == 0 || x.rows() == 0) {
+            return;
+        }
+        int xo = off(x);
+        int ko = k == null ? 0 : off(k);
+        int kh = k == null ? 0 : kHeads;
+        OpGraph g = dev.graphs().rope;
+        g.p.set(0, x.rows());
+        g.p.set(1, seq.length());
+        g.p.set(2, heads);
+        g.p.set(3, headDim);
+        g.p.set(4, half);
+        g.p.set(5, xo);
+        g.p.set(6, kh);
+        g.p.set(7, ko);
+        positions(g, seq);
+        for (int j = 0; j < half; j++) {
+            // inv_freq[j] = 1 / theta^(2j / rotaryDim), in float32 as the reference (and torch) compute it
+            float exponent = (float) (2 * j) / rotaryDim;
+            g.f.set(j, (float) (1.0 / (float) Math.pow(theta, exponent)));
+        }
+        dev.launcher().run(g, (long) x.rows() * (heads + kh) * half);
     }
 
     @Override

@@ -65,6 +65,13 @@ public final class RgKernels {
     public static final int P_LIST = 64;
     /** Size of {@code p}; {@code P_SIZE - P_LIST} ids or positions fit in one launch. */
     public static final int P_SIZE = 512;
+    /** Where the weights of a matmul group start in {@code p}, and the ints per weight. */
+    public static final int MM_BASE = 8;
+    public static final int MM_STRIDE = 8;
+    /** Index of a weight's first output row (over the whole group) in its entry. */
+    public static final int MM_FIRST = 6;
+    /** Most weights in one matmul group launch. */
+    public static final int MM_MAX = (P_LIST - MM_BASE) / MM_STRIDE;
     /** Size of {@code f}. */
     public static final int F_SIZE = 512;
     /** Work-group-local arrays are sized for at most this many work-items. */
@@ -206,26 +213,44 @@ public final class RgKernels {
     }
 
     /**
-     * {@code y[t, o] = sum_k x[t, k] * W[o, k] + bias[o]}: one work-group per output column {@code o}, its
-     * work-items striding over {@code k} (coalesced weight reads), a tree reduction in local memory. A single token
-     * (decode) takes a loop specialised for the weight format; several tokens go four per pass through the generic
-     * decoder, each weight element decoded once per pass.
-     * {@code p = [n, in, out, xOff, yOff, fmt, wOff, sOff, biasOff (-1: none)]}.
+     * The weight of a matmul group that output row {@code g} (counted over all the group's weights) belongs to:
+     * the number of weights after the first whose first row is at most {@code g}. Flags summed arithmetically (see
+     * {@link #before}).
+     */
+    private static int groupEntry(IntArray p, int g) {
+        int count = p.get(2);
+        int wi = 0;
+        for (int i = 1; i < count; i++) {
+            wi += g >= p.get(MM_BASE + i * MM_STRIDE + MM_FIRST) ? 1 : 0;
+        }
+        return MM_BASE + wi * MM_STRIDE;
+    }
+
+    /**
+     * {@code y_i[t, o] = sum_k x[t, k] * W_i[o, k] + bias_i[o]} for the {@code count} weights {@code W_i} of a matmul
+     * group (one weight: a plain matmul): one work-group per output row {@code o} of any of them, its work-items
+     * striding over {@code k} (coalesced weight reads, the GPU layout), a tree reduction in local memory. A single
+     * token (decode) takes a loop specialised for the weight format; several tokens go four per pass through the
+     * generic decoder, each weight element decoded once per pass.
+     * {@code p = [n, in, count, xOff, totalRows, ...]}, weight i at {@code MM_BASE + i * MM_STRIDE}:
+     * {@code [rows, yOff, fmt, wOff, sOff, biasOff (-1: none), firstRow]}.
      */
     public static void matmul(KernelContext ctx, FloatArray a, FloatArray sf, FloatArray wf, ShortArray ws, ByteArray wb,
             FloatArray lut, IntArray p) {
-        int o = ctx.groupIdx;
+        int g = ctx.groupIdx;
         int lid = ctx.localIdx;
         int ls = ctx.localGroupSizeX;
         int n = p.get(0);
         int in = p.get(1);
-        int out = p.get(2);
         int xOff = p.get(3);
-        int yOff = p.get(4);
-        int fmt = p.get(5);
-        int wOff = p.get(6);
-        int sOff = p.get(7);
-        int bOff = p.get(8);
+        int e = groupEntry(p, g);
+        int o = g - p.get(e + MM_FIRST);
+        int out = p.get(e);
+        int yOff = p.get(e + 1);
+        int fmt = p.get(e + 2);
+        int wOff = p.get(e + 3);
+        int sOff = p.get(e + 4);
+        int bOff = p.get(e + 5);
         float[] red = ctx.allocateFloatLocalArray(1024);
         for (int t0 = 0; t0 < n; t0 += 4) {
             int nt = n - t0 < 4 ? n - t0 : 4;
@@ -290,6 +315,135 @@ public final class RgKernels {
         }
     }
 
+    /** Dot product of a whole bf16 weight row with {@code x}, four partial sums (independent adds for a CPU). */
+    private static float rowBf16(FloatArray a, int x0, ShortArray ws, int base, int in, FloatArray lut) {
+        float s0 = 0.0f;
+        float s1 = 0.0f;
+        float s2 = 0.0f;
+        float s3 = 0.0f;
+        int k = 0;
+        for (; k + 3 < in; k += 4) {
+            s0 += bf16(lut, ws.get(base + k)) * a.get(x0 + k);
+            s1 += bf16(lut, ws.get(base + k + 1)) * a.get(x0 + k + 1);
+            s2 += bf16(lut, ws.get(base + k + 2)) * a.get(x0 + k + 2);
+            s3 += bf16(lut, ws.get(base + k + 3)) * a.get(x0 + k + 3);
+        }
+        for (; k < in; k++) {
+            s0 += bf16(lut, ws.get(base + k)) * a.get(x0 + k);
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static float rowF16(FloatArray a, int x0, ShortArray ws, int base, int in, FloatArray lut) {
+        float s0 = 0.0f;
+        float s1 = 0.0f;
+        float s2 = 0.0f;
+        float s3 = 0.0f;
+        int k = 0;
+        for (; k + 3 < in; k += 4) {
+            s0 += f16(lut, ws.get(base + k)) * a.get(x0 + k);
+            s1 += f16(lut, ws.get(base + k + 1)) * a.get(x0 + k + 1);
+            s2 += f16(lut, ws.get(base + k + 2)) * a.get(x0 + k + 2);
+            s3 += f16(lut, ws.get(base + k + 3)) * a.get(x0 + k + 3);
+        }
+        for (; k < in; k++) {
+            s0 += f16(lut, ws.get(base + k)) * a.get(x0 + k);
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static float rowF32(FloatArray a, int x0, FloatArray w, int base, int in) {
+        float s0 = 0.0f;
+        float s1 = 0.0f;
+        float s2 = 0.0f;
+        float s3 = 0.0f;
+        int k = 0;
+        for (; k + 3 < in; k += 4) {
+            s0 += w.get(base + k) * a.get(x0 + k);
+            s1 += w.get(base + k + 1) * a.get(x0 + k + 1);
+            s2 += w.get(base + k + 2) * a.get(x0 + k + 2);
+            s3 += w.get(base + k + 3) * a.get(x0 + k + 3);
+        }
+        for (; k < in; k++) {
+            s0 += w.get(base + k) * a.get(x0 + k);
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    /**
+     * The same matmul group as {@link #matmul} laid out for a CPU device (PoCL): one work-item per output row, no
+     * local memory and no barriers. On a CPU a work-group is a loop run by one thread, and the work-group kernel
+     * above pays its barriers and reduction once per output row (measured: about 0.75 us per row on PoCL, 3 ms for
+     * a 4096-row LM head); here a work-item walks its weight row contiguously with four independent sums. One token
+     * takes a loop specialised for the weight format; several tokens go four per pass through the generic decoder.
+     * Same {@code p} as {@link #matmul}.
+     */
+    public static void matmulRows(KernelContext ctx, FloatArray a, FloatArray sf, FloatArray wf, ShortArray ws,
+            ByteArray wb, FloatArray lut, IntArray p) {
+        int g = ctx.globalIdx;
+        if (g < p.get(4)) {
+            int n = p.get(0);
+            int in = p.get(1);
+            int xOff = p.get(3);
+            int e = groupEntry(p, g);
+            int o = g - p.get(e + MM_FIRST);
+            int out = p.get(e);
+            int yOff = p.get(e + 1);
+            int fmt = p.get(e + 2);
+            int wOff = p.get(e + 3);
+            int sOff = p.get(e + 4);
+            int bOff = p.get(e + 5);
+            float bias = bOff >= 0 ? sf.get(bOff + o) : 0.0f;
+            int y = yOff + o;
+            for (int t0 = 0; t0 < n; t0 += 4) {
+                int nt = n - t0 < 4 ? n - t0 : 4;
+                int x0 = xOff + t0 * in;
+                // every branch stores its result itself (TornadoVM 5.2 mis-places phi moves of multi-way branches)
+                if (nt == 1) {
+                    if (fmt == FMT_BF16) {
+                        a.set(y + t0 * out, rowBf16(a, x0, ws, wOff + o * in, in, lut) + bias);
+                    } else if (fmt == FMT_F32) {
+                        a.set(y + t0 * out, rowF32(a, x0, wf, wOff + o * in, in) + bias);
+                    } else if (fmt == FMT_F32_SMALL) {
+                        a.set(y + t0 * out, rowF32(a, x0, sf, wOff + o * in, in) + bias);
+                    } else if (fmt == FMT_F16) {
+                        a.set(y + t0 * out, rowF16(a, x0, ws, wOff + o * in, in, lut) + bias);
+                    } else {
+                        float s = 0.0f;
+                        for (int k = 0; k < in; k++) {
+                            s += weightAt(fmt, o, k, in, wOff, sOff, sf, wf, ws, wb, lut) * a.get(x0 + k);
+                        }
+                        a.set(y + t0 * out, s + bias);
+                    }
+                } else {
+                    float s0 = 0.0f;
+                    float s1 = 0.0f;
+                    float s2 = 0.0f;
+                    float s3 = 0.0f;
+                    for (int k = 0; k < in; k++) {
+                        float w = weightAt(fmt, o, k, in, wOff, sOff, sf, wf, ws, wb, lut);
+                        s0 += w * a.get(x0 + k);
+                        s1 += w * a.get(x0 + in + k);
+                        if (nt > 2) {
+                            s2 += w * a.get(x0 + 2 * in + k);
+                        }
+                        if (nt > 3) {
+                            s3 += w * a.get(x0 + 3 * in + k);
+                        }
+                    }
+                    a.set(y + t0 * out, s0 + bias);
+                    a.set(y + (t0 + 1) * out, s1 + bias);
+                    if (nt > 2) {
+                        a.set(y + (t0 + 2) * out, s2 + bias);
+                    }
+                    if (nt > 3) {
+                        a.set(y + (t0 + 3) * out, s3 + bias);
+                    }
+                }
+            }
+        }
+    }
+
     /**
      * {@code out[r, c] = table[ids[r], c] * scale}, one work-item per output element.
      * {@code p = [rows, cols, outOff, fmt, wOff, sOff, ..., ids from P_LIST]}, {@code f = [scale]}.
@@ -325,6 +479,41 @@ public final class RgKernels {
         float ss = 0.0f;
         for (int k = lid; k < cols; k += ls) {
             float v = a.get(base + k);
+            ss += v * v;
+        }
+        red[lid] = ss;
+        for (int stride = ls / 2; stride > 0; stride /= 2) {
+            ctx.localBarrier();
+            if (lid < stride) {
+                red[lid] += red[lid + stride];
+            }
+        }
+        ctx.localBarrier();
+        float inv = 1.0f / TornadoMath.sqrt(red[0] / cols + f.get(0));
+        for (int k = lid; k < cols; k += ls) {
+            a.set(outBase + k, a.get(base + k) * inv * (1.0f + sf.get(wOff + k)));
+        }
+    }
+
+    /**
+     * The residual add and the next norm in one kernel, one work-group per row: {@code x += delta}, then
+     * {@code out = x / sqrt(mean(x^2) + eps) * (1 + w)}; each work-item re-reads only the elements it wrote.
+     * {@code p = [cols, xOff, deltaOff, outOff, scaleOff (sf)]}, {@code f = [eps]}.
+     */
+    public static void addRmsNorm(KernelContext ctx, FloatArray a, FloatArray sf, IntArray p, FloatArray f) {
+        int row = ctx.groupIdx;
+        int lid = ctx.localIdx;
+        int ls = ctx.localGroupSizeX;
+        int cols = p.get(0);
+        int base = p.get(1) + row * cols;
+        int dBase = p.get(2) + row * cols;
+        int outBase = p.get(3) + row * cols;
+        int wOff = p.get(4);
+        float[] red = ctx.allocateFloatLocalArray(256);
+        float ss = 0.0f;
+        for (int k = lid; k < cols; k += ls) {
+            float v = a.get(base + k) + a.get(dBase + k);
+            a.set(base + k, v);
             ss += v * v;
         }
         red[lid] = ss;
@@ -472,34 +661,102 @@ public final class RgKernels {
         }
     }
 
+    /**
+     * RG-LRU in one kernel for a CPU device: one work-item per (sequence, channel) walking over time, computing the
+     * gates of each step exactly as {@link #rgLruGates} does and the scan of {@link #rgLruScan}, so it gives the same
+     * bits in one launch and without the scratch tensors (on a CPU the parallelism of the gates task does not pay
+     * for a second launch). Same {@code p} as {@link #rgLruGates}, plus {@code outOff(13), stateOff(14)}.
+     */
+    public static void rgLruSeq(KernelContext ctx, FloatArray a, FloatArray sf, IntArray p) {
+        int g = ctx.globalIdx;
+        int len = p.get(1);
+        int width = p.get(2);
+        if (g < p.get(0) * width) {
+            int s = g / width;
+            int ch = g - s * width;
+            int bw = p.get(4);
+            int blk = ch / bw;
+            int j = ch - blk * bw;
+            int wIn = p.get(8);
+            int wRec = p.get(10);
+            float bx = sf.get(p.get(9) + ch);
+            float ba = sf.get(p.get(11) + ch);
+            float lambda = sf.get(p.get(12) + ch);
+            int start = p.get(P_LIST + s);
+            int st = p.get(14) + s * width + ch;
+            float h = a.get(st);
+            for (int t = 0; t < len; t++) {
+                int row = s * len + t;
+                int xBase = p.get(5) + row * width;
+                float gx = bx;
+                float ga = ba;
+                for (int i = 0; i < bw; i++) {
+                    float xi = a.get(xBase + blk * bw + i);
+                    int wi = (blk * bw + i) * bw + j;
+                    gx += xi * sf.get(wIn + wi);
+                    ga += xi * sf.get(wRec + wi);
+                }
+                float gateX = 1.0f / (1.0f + TornadoMath.exp(-gx));
+                float gateA = 1.0f / (1.0f + TornadoMath.exp(-ga));
+                float logA = -8.0f * gateA * lambda;
+                float coef = TornadoMath.exp(logA);
+                float a2 = TornadoMath.exp(2.0f * logA);
+                int pos = start + t;
+                float mult = pos == 0 ? 1.0f : TornadoMath.sqrt(1.0f - a2);
+                float c = pos == 0 ? 0.0f : coef;
+                h = c * h + a.get(xBase + ch) * gateX * mult;
+                a.set(p.get(13) + row * width + ch, h);
+            }
+            a.set(st, h);
+        }
+    }
+
     // ---------------------------------------------------------------- attention block
 
+    /** Rotates pair {@code j} of head {@code head} of row {@code row} of the tensor at {@code xOff} in place. */
+    private static void rotatePair(FloatArray a, IntArray p, FloatArray f, int row, int head, int j, int heads, int xOff) {
+        int len = p.get(1);
+        int hd = p.get(3);
+        int half = p.get(4);
+        int s = row / len;
+        int pos = p.get(P_LIST + s) + row - s * len;
+        float angle = pos * f.get(j);
+        float cos = TornadoMath.cos(angle);
+        float sin = TornadoMath.sin(angle);
+        int base = xOff + row * heads * hd + head * hd;
+        float first = a.get(base + j);
+        float second = a.get(base + j + half);
+        a.set(base + j, first * cos - second * sin);
+        a.set(base + j + half, second * cos + first * sin);
+    }
+
     /**
-     * Rotary embedding in place, NeoX pairing, one work-item per (row, head, pair).
-     * {@code p = [rows, len, heads, headDim, half, xOff, ..., starts from P_LIST]}, {@code f = inverse frequencies}.
+     * Rotary embedding in place, NeoX pairing, one work-item per (row, head, pair), of one tensor or (ropeQk) of q
+     * then k in the same launch: work-items past q's pairs rotate k's.
+     * {@code p = [rows, len, heads, headDim, half, xOff, kHeads (0: q only), kOff, ..., starts from P_LIST]},
+     * {@code f = inverse frequencies}.
      */
     public static void rope(KernelContext ctx, FloatArray a, IntArray p, FloatArray f) {
         int g = ctx.globalIdx;
-        int len = p.get(1);
+        int rows = p.get(0);
         int heads = p.get(2);
-        int hd = p.get(3);
+        int kHeads = p.get(6);
         int half = p.get(4);
-        if (g < p.get(0) * heads * half) {
+        int qPairs = rows * heads * half;
+        // each branch does its own stores (TornadoVM 5.2 mis-places phi moves of multi-way branches)
+        if (g < qPairs) {
             int perRow = heads * half;
             int row = g / perRow;
             int rem = g - row * perRow;
             int head = rem / half;
-            int j = rem - head * half;
-            int s = row / len;
-            int pos = p.get(P_LIST + s) + row - s * len;
-            float angle = pos * f.get(j);
-            float cos = TornadoMath.cos(angle);
-            float sin = TornadoMath.sin(angle);
-            int base = p.get(5) + row * heads * hd + head * hd;
-            float first = a.get(base + j);
-            float second = a.get(base + j + half);
-            a.set(base + j, first * cos - second * sin);
-            a.set(base + j + half, second * cos + first * sin);
+            rotatePair(a, p, f, row, head, rem - head * half, heads, p.get(5));
+        } else if (g < qPairs + rows * kHeads * half) {
+            int k = g - qPairs;
+            int perRow = kHeads * half;
+            int row = k / perRow;
+            int rem = k - row * perRow;
+            int head = rem / half;
+            rotatePair(a, p, f, row, head, rem - head * half, kHeads, p.get(7));
         }
     }
 
