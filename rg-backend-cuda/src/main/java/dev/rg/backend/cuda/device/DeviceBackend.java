@@ -34,9 +34,18 @@ public class DeviceBackend implements Backend {
      */
     public static final String GRAPHS = "graphs";
 
-    /** The {@link #GRAPHS} setting of {@code options}: true for on, false for off or absent. */
+    /** Where the CLI passes no backend settings: {@code -Drg.cuda.graphs=on} (e.g. through RG_JAVA_OPTS). */
+    public static final String GRAPHS_PROPERTY = "rg.cuda.graphs";
+
+    /**
+     * The {@link #GRAPHS} setting of {@code options}, else the {@value #GRAPHS_PROPERTY} system property: true for on,
+     * false for off or absent.
+     */
     public static boolean graphsSetting(BackendOptions options) {
         String v = options.settings().get(GRAPHS);
+        if (v == null) {
+            v = System.getProperty(GRAPHS_PROPERTY);
+        }
         if (v == null || v.isBlank() || v.strip().equals("off")) {
             return false;
         }
