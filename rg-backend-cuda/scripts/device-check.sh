@@ -41,6 +41,11 @@ bench() { # name, args...
   timeout 240 "$RG" bench --backend cuda --json "$@" >"$OUT/bench-$name.json" 2>"$OUT/bench-$name.err" || { echo "bench $name failed:"; tail -n 3 "$OUT/bench-$name.err"; }
 }
 bench 2b-bf16 --preset 2b -p 128,1024 -n 64 -b 1,8,16,64 -r 3
+# the same decode with the decode step's layers and head replayed as recorded CUDA graphs (off by default until
+# this run shows the same text and a faster step)
+RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" bench 2b-bf16-graphs --preset 2b -p 0 -n 64 -b 1,8,16,64 -r 3
+RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" "$RG" generate --backend cuda --prompt "It is a truth universally acknowledged" -n 48 >"$OUT/generate-cuda-graphs.txt" 2>"$OUT/generate-cuda-graphs.err"
+if cmp -s "$OUT/generate-cuda-graphs.txt" "$OUT/generate-vector.txt"; then echo "graphs: same text"; else echo "graphs: TEXT DIFFERS"; tail -n 3 "$OUT/generate-cuda-graphs.err"; fi | tee "$OUT/generate-graphs-compare.txt"
 bench 2b-int8 --preset 2b --format int8 -p 0 -n 64 -b 1,8 -r 3
 bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
 if [ -z "${QUICK:-}" ]; then
@@ -67,16 +72,16 @@ def load(name):
     except Exception:
         return []
 rows = []
-for name in ["2b-bf16", "2b-int8", "2b-nf4", "9b-bf16"]:
+for name in ["2b-bf16", "2b-bf16-graphs", "2b-int8", "2b-nf4", "9b-bf16"]:
     for o in load(name):
         if o["prompt_tokens"] > 0:
             rows.append((name, f"prefill {o['prompt_tokens']}", o["prefill_tokens_per_s_min_median_max"], "", ""))
         if o["gen_tokens"] > 0:
             rows.append((name, f"decode batch {o['batch']}", o["decode_tokens_per_s_min_median_max"],
                          f"{o['decode_weight_gb_per_s']:.0f} GB/s", f"{o['decode_percent_of_bandwidth']:.0f}% of {o['measured_read_gb_per_s']:.0f} GB/s"))
-print(f"{'model':10} {'test':16} {'min':>9} {'median':>9} {'max':>9}  weights read")
+print(f"{'model':14} {'test':16} {'min':>9} {'median':>9} {'max':>9}  weights read")
 for name, test, v, gbs, pct in rows:
-    print(f"{name:10} {test:16} {v[0]:9.1f} {v[1]:9.1f} {v[2]:9.1f}  {gbs} {pct}")
+    print(f"{name:14} {test:16} {v[0]:9.1f} {v[1]:9.1f} {v[2]:9.1f}  {gbs} {pct}")
 p = os.path.join(out, "ncu.csv")
 if os.path.exists(p):
     tot = collections.defaultdict(float); cnt = collections.Counter()

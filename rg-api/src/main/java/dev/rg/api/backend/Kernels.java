@@ -105,6 +105,17 @@ public interface Kernels {
     }
 
     /**
+     * The step inputs of the forward pass about to run, given before its first op: the sequences' positions (the
+     * same {@code seq} its position-dependent ops then get). A device backend that records {@link #group}s as
+     * graphs puts them in device memory now, once per pass, where its kernels read them: a group's recorded launches
+     * are then the same every decode step, with no host transfer inside (the positions change, the launches do not).
+     * Token ids need no such call: {@link #embed} is a pass's first op, outside every group. The default does
+     * nothing; the ops receive {@code seq} either way, so a backend that ignores this call loses nothing.
+     */
+    default void stepInputs(SeqBatch seq) {
+    }
+
+    /**
      * The residual add of one block and the norm in front of the next, fused: {@code x += delta}, then
      * {@code normed = rmsNorm(x, scale, eps)}, row-wise. A decode step does this twice per layer; a device backend
      * saves a launch and a pass over {@code x} each time. The default composes {@link #add} and {@link #rmsNorm}, so

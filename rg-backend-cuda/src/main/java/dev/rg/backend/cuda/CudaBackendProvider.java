@@ -3,6 +3,7 @@ package dev.rg.backend.cuda;
 import dev.rg.api.backend.Availability;
 import dev.rg.api.backend.Backend;
 import dev.rg.api.backend.BackendOptions;
+import dev.rg.backend.cuda.device.DeviceBackend;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
@@ -60,13 +61,16 @@ public final class CudaBackendProvider implements BackendProvider {
     @Override
     public Backend create(BackendOptions options) {
         int ordinal = device(options);
+        boolean graphs = DeviceBackend.graphsSetting(options);
         Ptx ptx = Ptx.shipped();
         CudaProbe.Result r = CudaProbe.run(ordinal, ptx);
         if (!r.availability().available()) {
             throw new BackendUnavailableException(r.availability().reason());
         }
         try {
-            return new CudaBackend(new CudaLauncher(r.driver(), r.device(), r.description(), ptx));
+            CudaBackend b = new CudaBackend(new CudaLauncher(r.driver(), r.device(), r.description(), ptx));
+            b.launcher().useGraphs(graphs);
+            return b;
         } catch (CudaException e) {
             if (CuResult.isOutOfMemory(e.code())) {
                 throw new BackendUnavailableException("out of memory on " + r.description() + ": " + e.getMessage(), e);

@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -163,6 +164,50 @@ final class CudaLauncher extends KernelLauncher {
             }
         }
         driver.launch(f, g.gridX(), g.gridY(), g.block(), stream, paramPointers, kernel.symbol());
+    }
+
+    /**
+     * A CUDA graph of {@code launches}: the stream is captured while they are launched into it (nothing runs), then
+     * the graph is instantiated; only the executable graph is kept. A failed capture leaves the stream as it was.
+     */
+    @Override
+    protected Object rawRecord(List<KernelLauncher.Recorded> launches) {
+        makeCurrent();
+        driver.beginCapture(stream);
+        MemorySegment graph;
+        try {
+            for (KernelLauncher.Recorded r : launches) {
+                rawLaunch(r.kernel(), r.geometry(), r.kernel().signature(), r.values());
+            }
+        } catch (RuntimeException e) {
+            try {
+                MemorySegment g = driver.endCapture(stream);
+                if (!g.equals(MemorySegment.NULL)) {
+                    driver.destroyGraph(g);
+                }
+            } catch (RuntimeException f) {
+                e.addSuppressed(f);
+            }
+            throw e;
+        }
+        graph = driver.endCapture(stream);
+        try {
+            return driver.instantiate(graph);
+        } finally {
+            driver.destroyGraph(graph);
+        }
+    }
+
+    @Override
+    protected void rawLaunchGraph(Object graph) {
+        makeCurrent();
+        driver.launchGraph((MemorySegment) graph, stream);
+    }
+
+    @Override
+    protected void rawDestroyGraph(Object graph) {
+        makeCurrent();
+        driver.destroyGraphExec((MemorySegment) graph);
     }
 
     @Override

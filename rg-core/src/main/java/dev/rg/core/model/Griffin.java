@@ -180,6 +180,7 @@ public final class Griffin {
     private Workspace body(ModelState state, int[] ids, int length, LayerObserver observer) {
         SeqBatch seq = new SeqBatch(state.batch(), length, state.positions());
         Workspace ws = state.workspaces().forRows(seq.rows());
+        k.stepInputs(seq); // positions onto a device now, so that the layer groups below hold no host transfer
         k.embed(ids, weights.embedding(), embedScale, ws.x);
         probe(ws.x, -1, "embedding");
         if (config.layers() > 0) {

@@ -197,6 +197,11 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void stepInputs(SeqBatch seq) {
+        fast.stepInputs(seq);
+    }
+
+    @Override
     public void addRmsNorm(Tensor x, Tensor delta, Weight scale, float eps, Tensor normed) {
         if (nativeOp(Op.ADD) && nativeOp(Op.RMS_NORM)) {
             fast.addRmsNorm(x, delta, scale, eps, normed);

@@ -1,6 +1,8 @@
 package dev.rg.backend.cuda.device;
 
 import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
 import dev.rg.api.backend.Kernels;
 import dev.rg.api.format.WeightFormat;
@@ -24,6 +26,34 @@ public class DeviceBackend implements Backend {
     private final DeviceKernels kernels;
     /** Blocks of the read probe: enough to fill any current GPU several times over. */
     private static final int READ_PROBE_BLOCKS = 4096;
+
+    /**
+     * Setting that records the groups of ops a forward pass marks (a layer, the LM head) and replays them as device
+     * graphs: {@code graphs=on}; {@code off} (the default) launches every kernel as it comes. Off by default until a
+     * GPU run has confirmed it (the device check runs decode both ways); its replay logic is tested on OpenCL.
+     */
+    public static final String GRAPHS = "graphs";
+
+    /** Where the CLI passes no backend settings: {@code -Drg.cuda.graphs=on} (e.g. through RG_JAVA_OPTS). */
+    public static final String GRAPHS_PROPERTY = "rg.cuda.graphs";
+
+    /**
+     * The {@link #GRAPHS} setting of {@code options}, else the {@value #GRAPHS_PROPERTY} system property: true for on,
+     * false for off or absent.
+     */
+    public static boolean graphsSetting(BackendOptions options) {
+        String v = options.settings().get(GRAPHS);
+        if (v == null) {
+            v = System.getProperty(GRAPHS_PROPERTY);
+        }
+        if (v == null || v.isBlank() || v.strip().equals("off")) {
+            return false;
+        }
+        if (v.strip().equals("on")) {
+            return true;
+        }
+        throw new BackendUnavailableException("setting " + GRAPHS + "=" + v + " is neither on nor off");
+    }
 
     protected DeviceBackend(String name, KernelLauncher launcher) {
         this.name = Objects.requireNonNull(name);

@@ -67,6 +67,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     private DeviceBuffer outFloats;
     private DeviceBuffer lruPartial;
     private DeviceBuffer attentionPartial;
+    private boolean inGroup;
 
     DeviceKernels(DeviceBackend backend) {
         this.backend = backend;
@@ -152,6 +153,40 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             long n = (long) ids.length * tw.cols();
             l.launch(Kernel.EMBED, Launch.gridStride(n, 256, ELEMENTWISE_BLOCKS), ids(ids), ids.length, tw.cols(), c.fmt(),
                     tw.data(), tw.aux(), c.auxFmt(), tw.codebook(), c.blockSize(), scale, o.span());
+        }
+    }
+
+    /**
+     * The group's launches are held by the launcher and, when the same list recurs (the same layer at the same batch
+     * size, step after step), enqueued as one recorded graph: see {@link KernelLauncher#endGroup}. Only with the
+     * backend option {@code graphs=on}; otherwise the ops just run.
+     */
+    @Override
+    public void group(Runnable ops) {
+        synchronized (l) {
+            if (inGroup) { // groups do not nest: an inner one is part of the outer
+                ops.run();
+                return;
+            }
+            inGroup = true;
+            l.beginGroup();
+            try {
+                ops.run();
+            } catch (RuntimeException | Error e) {
+                l.abandonGroup();
+                throw e;
+            } finally {
+                inGroup = false;
+            }
+            l.endGroup();
+        }
+    }
+
+    /** Uploads the positions now (they change every decode step), so that no group has to. */
+    @Override
+    public void stepInputs(SeqBatch seq) {
+        synchronized (l) {
+            starts(seq);
         }
     }
 

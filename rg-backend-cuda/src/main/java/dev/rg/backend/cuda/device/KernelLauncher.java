@@ -2,9 +2,12 @@ package dev.rg.backend.cuda.device;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -19,6 +22,43 @@ public abstract class KernelLauncher implements AutoCloseable {
     private boolean closed;
     /** Kernel launches enqueued so far (a decode step's count is what CUDA graphs and fused kernels reduce). */
     private long launches;
+    /** Recorded graphs launched so far (each is one host round trip however many kernels it holds). */
+    private long graphLaunches;
+    /** Whether {@link #beginGroup} records (the backend option {@code graphs=on}); off: groups launch eagerly. */
+    private boolean graphs;
+    /** Inside a group: its launches, checked but not yet enqueued. Null outside a group. */
+    private List<Recorded> pending;
+    /** A non-launch operation met the group after some of its launches: those ran eagerly, the group is no graph. */
+    private boolean broken;
+    /** Launch lists seen once (a list becomes a graph the second time it is seen, so one-off lists cost nothing). */
+    private final Map<List<Recorded>, Boolean> seenOnce = new HashMap<>();
+    /** Recorded graphs by their exact launch list. */
+    private final Map<List<Recorded>, Object> recorded = new HashMap<>();
+    /** Most graphs kept (2B: 26 layers + the head per batch size); beyond it all are dropped and recorded anew. */
+    static final int MAX_GRAPHS = 512;
+
+    /**
+     * One checked launch as it reaches the driver: kernel, geometry and raw argument values. Two equal lists launch
+     * exactly the same work (same buffers, same scalars), which is what makes replaying a recorded graph for a list
+     * equal to the list's eager launches, whatever changed in between: anything a step changes must reach the
+     * kernels through device memory (token ids, positions) or it shows up here as a different list.
+     */
+    public record Recorded(Kernel kernel, Launch geometry, long[] values) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Recorded r && r.kernel == kernel && r.geometry.equals(geometry) && Arrays.equals(r.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return (kernel.hashCode() * 31 + geometry.hashCode()) * 31 + Arrays.hashCode(values);
+        }
+
+        @Override
+        public String toString() {
+            return kernel.symbol() + geometry + Arrays.toString(values);
+        }
+    }
 
     /** The device, in words (e.g. "NVIDIA H100 80GB HBM3, sm_90"). */
     public abstract String device();
@@ -26,6 +66,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Allocates {@code bytes} (&gt; 0) of device memory; contents undefined. */
     public final synchronized DeviceBuffer allocate(long bytes) {
         checkOpen();
+        flushPending();
         if (bytes <= 0) {
             throw new IllegalArgumentException("device allocation of " + bytes + " bytes");
         }
@@ -40,6 +81,7 @@ public abstract class KernelLauncher implements AutoCloseable {
             return;
         }
         own(b, "free");
+        flushPending();
         long h = b.handle();
         b.markFreed();
         live.remove(b);
@@ -49,6 +91,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Copies all of {@code src} (host memory) to {@code dst} at {@code dstOffset}. */
     public final synchronized void write(MemorySegment src, DeviceBuffer dst, long dstOffset) {
         checkOpen();
+        flushPending();
         own(dst, "host-to-device copy");
         dst.checkRange(dstOffset, src.byteSize(), "host-to-device copy");
         if (src.byteSize() > 0) {
@@ -59,6 +102,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Copies {@code dst.byteSize()} bytes of {@code src} from {@code srcOffset} to host memory; waits for the queue. */
     public final synchronized void read(DeviceBuffer src, long srcOffset, MemorySegment dst) {
         checkOpen();
+        flushPending();
         own(src, "device-to-host copy");
         src.checkRange(srcOffset, dst.byteSize(), "device-to-host copy");
         if (dst.isReadOnly()) {
@@ -72,6 +116,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Copies {@code bytes} between device buffers (overlapping ranges of one buffer are handled). */
     public final synchronized void copy(DeviceBuffer src, long srcOffset, DeviceBuffer dst, long dstOffset, long bytes) {
         checkOpen();
+        flushPending();
         own(src, "device-to-device copy");
         own(dst, "device-to-device copy");
         src.checkRange(srcOffset, bytes, "device-to-device copy source");
@@ -95,6 +140,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Sets every 32-bit word of {@code b} to {@code pattern} (its size must be a multiple of 4). */
     public final synchronized void fill32(DeviceBuffer b, int pattern) {
         checkOpen();
+        flushPending();
         own(b, "fill");
         if (b.bytes() % 4 != 0) {
             throw new IllegalArgumentException("fill32 of a buffer of " + b.bytes() + " bytes");
@@ -150,8 +196,159 @@ public abstract class KernelLauncher implements AutoCloseable {
                 default -> throw new IllegalStateException("bad signature " + sig);
             };
         }
+        if (pending != null) {
+            pending.add(new Recorded(kernel, geometry, values));
+            return;
+        }
         rawLaunch(kernel, geometry, sig, values);
         launches++;
+    }
+
+    /**
+     * Turns recording of groups on or off (the backend option {@code graphs}). Off, {@link #beginGroup} and
+     * {@link #endGroup} change nothing: every launch is enqueued as it comes.
+     */
+    public final synchronized void useGraphs(boolean on) {
+        checkOpen();
+        if (!on) {
+            dropGraphs();
+        }
+        graphs = on;
+    }
+
+    public final synchronized boolean graphs() {
+        return graphs;
+    }
+
+    /**
+     * Starts a group of launches that may recur (a layer of a decode step): until {@link #endGroup}, launches are
+     * checked and held. Any other operation in between (a copy, an allocation, a download) first enqueues what is
+     * held, and the group is then not recorded. Groups do not nest (an inner call is part of the outer group).
+     */
+    public final synchronized void beginGroup() {
+        checkOpen();
+        if (graphs && pending == null) {
+            pending = new ArrayList<>();
+            broken = false;
+        }
+    }
+
+    /**
+     * Ends the group: a launch list seen before is enqueued as one recorded graph (recorded the second time it is
+     * seen, launched as is from the third); a new list or a broken group is enqueued launch by launch. If the driver
+     * cannot record or launch a graph, graphs are turned off with one warning line and the launches run eagerly.
+     */
+    public final synchronized void endGroup() {
+        if (pending == null) {
+            return;
+        }
+        List<Recorded> list = pending;
+        pending = null;
+        if (broken || list.isEmpty()) {
+            enqueue(list);
+            return;
+        }
+        Object graph = recorded.get(list);
+        if (graph == null && seenOnce.remove(list) != null) {
+            if (recorded.size() >= MAX_GRAPHS) {
+                dropGraphs();
+            }
+            try {
+                graph = rawRecord(list);
+            } catch (RuntimeException e) {
+                disableGraphs("recording a graph of " + list.size() + " launches failed", e);
+                enqueue(list);
+                return;
+            }
+            recorded.put(List.copyOf(list), graph);
+        }
+        if (graph == null) {
+            if (seenOnce.size() >= MAX_GRAPHS) {
+                seenOnce.clear();
+            }
+            seenOnce.put(List.copyOf(list), Boolean.TRUE);
+            enqueue(list);
+            return;
+        }
+        try {
+            rawLaunchGraph(graph);
+        } catch (RuntimeException e) {
+            disableGraphs("launching a recorded graph of " + list.size() + " launches failed", e);
+            enqueue(list);
+            return;
+        }
+        graphLaunches++;
+    }
+
+    /**
+     * Ends a group whose ops failed: what it holds is enqueued as it would have been without groups, nothing is
+     * recorded.
+     */
+    public final synchronized void abandonGroup() {
+        if (pending != null) {
+            List<Recorded> list = pending;
+            pending = null;
+            if (!closed) {
+                enqueue(list);
+            }
+        }
+    }
+
+    /** Enqueues the held launches of a group one by one (an operation that is not a launch met the group). */
+    private void flushPending() {
+        if (pending != null && !pending.isEmpty()) {
+            broken = true;
+            List<Recorded> list = new ArrayList<>(pending);
+            pending.clear();
+            enqueue(list);
+        }
+    }
+
+    private void enqueue(List<Recorded> list) {
+        for (Recorded r : list) {
+            rawLaunch(r.kernel(), r.geometry(), r.kernel().signature(), r.values());
+            launches++;
+        }
+    }
+
+    private void disableGraphs(String what, RuntimeException e) {
+        System.err.println("warning: " + device() + ": " + what + " (" + e.getMessage() + "); running without graphs");
+        graphs = false;
+        dropGraphs();
+    }
+
+    private void dropGraphs() {
+        RuntimeException first = null;
+        for (Object g : recorded.values()) {
+            try {
+                rawDestroyGraph(g);
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        recorded.clear();
+        seenOnce.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Recorded graphs launched since this launcher was created (each one host round trip). */
+    public final synchronized long graphLaunches() {
+        return graphLaunches;
+    }
+
+    /** Graphs currently recorded. */
+    public final synchronized int recordedGraphs() {
+        return recorded.size();
+    }
+
+    /**
+     * Host round trips that enqueued work so far: kernel launches plus graph launches (copies and fills not included).
+     * A replayed decode step's difference is what {@code GraphReplayTest} pins down.
+     */
+    public final synchronized long submissions() {
+        return launches + graphLaunches;
     }
 
     /**
@@ -170,6 +367,7 @@ public abstract class KernelLauncher implements AutoCloseable {
     /** Waits until everything enqueued has finished. */
     public final synchronized void synchronize() {
         checkOpen();
+        flushPending();
         rawSynchronize();
     }
 
@@ -192,8 +390,15 @@ public abstract class KernelLauncher implements AutoCloseable {
         if (closed) {
             return;
         }
-        List<DeviceBuffer> all = new ArrayList<>(live);
         RuntimeException first = null;
+        try {
+            flushPending();
+            pending = null;
+            dropGraphs();
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        List<DeviceBuffer> all = new ArrayList<>(live);
         for (DeviceBuffer b : all) {
             try {
                 free(b);
@@ -241,6 +446,29 @@ public abstract class KernelLauncher implements AutoCloseable {
     protected abstract void rawLaunch(Kernel kernel, Launch geometry, String signature, long[] values);
 
     protected abstract void rawSynchronize();
+
+    /**
+     * Records {@code launches} (checked, equal to an earlier list) as one graph that {@link #rawLaunchGraph} enqueues.
+     * This default keeps the list and replays it launch by launch, which is what a launcher without device graphs
+     * (the OpenCL test double) does, so that the grouping, the matching of lists and the device-resident step inputs
+     * are tested wherever the kernels run; the CUDA launcher records a CUDA graph instead.
+     */
+    protected Object rawRecord(List<Recorded> launches) {
+        return List.copyOf(launches);
+    }
+
+    /** Enqueues a graph made by {@link #rawRecord}. */
+    protected void rawLaunchGraph(Object graph) {
+        @SuppressWarnings("unchecked")
+        List<Recorded> list = (List<Recorded>) graph;
+        for (Recorded r : list) {
+            rawLaunch(r.kernel(), r.geometry(), r.kernel().signature(), r.values());
+        }
+    }
+
+    /** Releases a graph made by {@link #rawRecord}. */
+    protected void rawDestroyGraph(Object graph) {
+    }
 
     protected abstract void rawClose();
 }

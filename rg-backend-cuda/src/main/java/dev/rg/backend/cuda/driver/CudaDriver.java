@@ -79,7 +79,16 @@ public final class CudaDriver {
     private final MethodHandle cuEventDestroy;
     private final MethodHandle cuLaunchKernel;
     private final MethodHandle cuGetErrorName;
+    /** CUDA graphs (stream capture); null when the driver lacks them (then {@link #hasGraphs} is false). */
+    private final MethodHandle cuStreamBeginCapture;
+    private final MethodHandle cuStreamEndCapture;
+    private final MethodHandle cuGraphInstantiateWithFlags;
+    private final MethodHandle cuGraphLaunch;
+    private final MethodHandle cuGraphExecDestroy;
+    private final MethodHandle cuGraphDestroy;
     private final MethodHandle cuGetErrorString;
+
+    private final java.util.List<String> graphsMissing;
 
     private CudaDriver(String library, SymbolLookup lookup) {
         this.library = library;
@@ -117,6 +126,15 @@ public final class CudaDriver {
         cuEventDestroy = b.bind("cuEventDestroy_v2", ADDRESS);
         cuLaunchKernel = b.bind("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        // optional: graphs are an option (graphs=on), a driver without them (before CUDA 11.4) still runs eagerly
+        Binder g = new Binder(lookup);
+        cuStreamBeginCapture = g.bind("cuStreamBeginCapture_v2", ADDRESS, JAVA_INT);
+        cuStreamEndCapture = g.bind("cuStreamEndCapture", ADDRESS, ADDRESS);
+        cuGraphInstantiateWithFlags = g.bind("cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+        cuGraphLaunch = g.bind("cuGraphLaunch", ADDRESS, ADDRESS);
+        cuGraphExecDestroy = g.bind("cuGraphExecDestroy", ADDRESS);
+        cuGraphDestroy = g.bind("cuGraphDestroy", ADDRESS);
+        graphsMissing = java.util.List.copyOf(g.missing);
         if (!b.missing.isEmpty()) {
             throw new LibraryNotFoundException(library + " lacks the driver functions " + b.missing
                     + " (not an NVIDIA CUDA driver, or one too old)", null);
@@ -524,6 +542,89 @@ public final class CudaDriver {
             if (r != 0) {
                 check(r, "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + ", block " + block + ")");
             }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ graphs (stream capture)
+
+    /** Whether the driver has the graph functions (CUDA 11.4 and later). */
+    public boolean hasGraphs() {
+        return graphsMissing.isEmpty();
+    }
+
+    private void requireGraphs() {
+        if (!hasGraphs()) {
+            throw new IllegalStateException(library + " lacks the graph functions " + graphsMissing);
+        }
+    }
+
+    /** Starts capturing {@code stream}'s launches into a graph (thread-local mode: other threads are not affected). */
+    public void beginCapture(MemorySegment stream) {
+        requireGraphs();
+        try {
+            check((int) cuStreamBeginCapture.invokeExact(stream, 1 /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */),
+                    "cuStreamBeginCapture_v2");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Ends the capture of {@code stream}: the graph of what was launched into it (NULL if the capture failed). */
+    public MemorySegment endCapture(MemorySegment stream) {
+        requireGraphs();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment g = a.allocate(ADDRESS);
+            g.set(ADDRESS, 0, MemorySegment.NULL);
+            int r = (int) cuStreamEndCapture.invokeExact(stream, g);
+            MemorySegment graph = g.get(ADDRESS, 0);
+            if (r != 0) {
+                if (!graph.equals(MemorySegment.NULL)) {
+                    destroyGraph(graph);
+                }
+                check(r, "cuStreamEndCapture");
+            }
+            return graph;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** An executable graph of {@code graph} (which may be destroyed afterwards). */
+    public MemorySegment instantiate(MemorySegment graph) {
+        requireGraphs();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment e = a.allocate(ADDRESS);
+            check((int) cuGraphInstantiateWithFlags.invokeExact(e, graph, 0L), "cuGraphInstantiateWithFlags");
+            return e.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void launchGraph(MemorySegment exec, MemorySegment stream) {
+        requireGraphs();
+        try {
+            check((int) cuGraphLaunch.invokeExact(exec, stream), "cuGraphLaunch");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void destroyGraphExec(MemorySegment exec) {
+        requireGraphs();
+        try {
+            check((int) cuGraphExecDestroy.invokeExact(exec), "cuGraphExecDestroy");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void destroyGraph(MemorySegment graph) {
+        requireGraphs();
+        try {
+            check((int) cuGraphDestroy.invokeExact(graph), "cuGraphDestroy");
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -3,6 +3,7 @@ package dev.rg.backend.cuda.opencl;
 import dev.rg.api.backend.Availability;
 import dev.rg.api.backend.Backend;
 import dev.rg.api.backend.BackendOptions;
+import dev.rg.backend.cuda.device.DeviceBackend;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.backend.BackendUnavailableException;
 import dev.rg.api.backend.Capabilities;
@@ -66,6 +67,9 @@ public final class OpenClSimBackendProvider implements BackendProvider {
         if (!(d instanceof OpenCl.Device dev)) {
             throw new BackendUnavailableException((String) d);
         }
-        return new OpenClSimBackend(new OpenClLauncher(OpenCl.load(), dev));
+        boolean graphs = DeviceBackend.graphsSetting(options);
+        OpenClSimBackend b = new OpenClSimBackend(new OpenClLauncher(OpenCl.load(), dev));
+        b.launcher().useGraphs(graphs);
+        return b;
     }
 }
