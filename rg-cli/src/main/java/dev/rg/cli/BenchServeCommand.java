@@ -1,6 +1,7 @@
 package dev.rg.cli;
 
 import dev.rg.server.bench.LoadBenchmark;
+import dev.rg.server.bench.LoadComparison;
 import dev.rg.server.bench.LoadReport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -36,6 +37,20 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS", description = "Per-request timeout (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "W",
+            description = "Unmeasured requests first (short ones), so the measured ones do not pay for the server's JIT"
+                    + " warm-up (default: one per client).")
+    int warmup;
+
+    @Option(names = "--baseline-clients", defaultValue = "0", paramLabel = "B",
+            description = "Also measure B clients first (e.g. 1) and print the run's throughput and inter-token latency"
+                    + " as ratios to theirs.")
+    int baselineClients;
+
+    @Option(names = "--baseline-requests", defaultValue = "0", paramLabel = "R",
+            description = "Requests of the baseline (default: the run's requests per client x B, at least 2).")
+    int baselineRequests;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -45,10 +60,31 @@ final class BenchServeCommand implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout must be >= 1 second, got " + timeoutSeconds);
         }
-        LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, clients, requests, promptTokens, maxTokens,
-                Duration.ofSeconds(timeoutSeconds))).run();
-        Output.out().print(json ? r.json() + System.lineSeparator() : r.table());
+        if (baselineClients < 0 || baselineRequests < 0) {
+            throw new IllegalArgumentException("--baseline-clients and --baseline-requests must be >= 0");
+        }
+        if (baselineRequests > 0 && baselineClients == 0) {
+            throw new IllegalArgumentException("--baseline-requests needs --baseline-clients");
+        }
+        String result;
+        if (baselineClients > 0) {
+            int r0 = baselineRequests > 0 ? baselineRequests
+                    : Math.max(2, (int) Math.ceil((double) requests * baselineClients / Math.max(1, clients)));
+            LoadReport base = bench(baselineClients, r0, key);
+            LoadReport run = bench(clients, requests, key);
+            LoadComparison c = new LoadComparison(base, run);
+            result = json ? c.json() : c.table();
+        } else {
+            LoadReport r = bench(clients, requests, key);
+            result = json ? r.json() : r.table();
+        }
+        Output.out().print(json ? result + System.lineSeparator() : result);
         Output.out().flush();
         return 0;
+    }
+
+    private LoadReport bench(int c, int r, String key) throws Exception {
+        return new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, c, r, promptTokens, maxTokens,
+                Duration.ofSeconds(timeoutSeconds), warmup == -1 ? c : warmup)).run();
     }
 }

@@ -1,0 +1,66 @@
+package dev.rg.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.server.bench.LoadBenchmark;
+import dev.rg.server.bench.LoadComparison;
+import dev.rg.server.bench.LoadReport;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** rg bench-serve's load generator against rg serve on the embedded model: what it counts and what it sends. */
+class LoadBenchmarkTest {
+    private static LoadBenchmark.Settings settings(RgServer s, int clients, int requests, int maxTokens, int warmup) {
+        return new LoadBenchmark.Settings(TestServers.base(s), null, null, clients, requests, 16, maxTokens,
+                Duration.ofMinutes(2), warmup);
+    }
+
+    @Test
+    void warmUpRequestsRunButAreNotMeasured() throws Exception {
+        try (RgServer s = TestServers.start(TestServers.options())) {
+            LoadReport r = new LoadBenchmark(settings(s, 2, 4, 6, 3)).run();
+            assertEquals(4, r.requests());
+            assertEquals(4 * 6, r.outputTokens(), "only the measured requests' tokens");
+            assertTrue(r.ttft()[0] > 0 && r.itl()[0] > 0 && r.itl()[2] >= r.itl()[0], "latencies measured");
+            String m = TestServers.metrics(s);
+            // the server generated the warm-up's tokens too: 3 requests of min(8, 6) tokens
+            assertEquals(4 * 6 + 3 * 6, TestServers.metric(m, "rg_completion_tokens_total"), 0.0);
+        }
+    }
+
+    @Test
+    void comparisonRatiosAndJson() throws Exception {
+        LoadReport base = report(1, 10.0, new double[] {0.100, 0.110, 0.150});
+        LoadReport run = report(16, 45.0, new double[] {0.250, 0.300, 0.420});
+        LoadComparison c = new LoadComparison(base, run);
+        assertEquals(4.5, c.throughputRatio(), 1e-12);
+        assertEquals(2.5, c.p50ItlRatio(), 1e-12);
+        assertEquals(2.8, c.p99ItlRatio(), 1e-12);
+        assertEquals(4.2, c.p99ItlToBaselineMedian(), 1e-12);
+        JsonNode j = new ObjectMapper().readTree(c.json());
+        assertEquals(1, j.path("baseline").path("clients").asInt());
+        assertEquals(16, j.path("run").path("clients").asInt());
+        assertEquals(4.5, j.path("ratios").path("output_tokens_per_second").asDouble(), 1e-12);
+        assertEquals(2.8, j.path("ratios").path("inter_token_p99_to_baseline_p99").asDouble(), 1e-12);
+        assertTrue(c.table().contains("4.50x"), c.table());
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedNamingTheOption() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), -2));
+        assertTrue(e.getMessage().contains("--warmup"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), 0));
+        assertTrue(e.getMessage().contains("--clients"), e.getMessage());
+    }
+
+    private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {
+        return new LoadReport("http://x", "m", clients, 8, 16, 64, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
+                new double[] {1, 2, 3}, itl);
+    }
+}
