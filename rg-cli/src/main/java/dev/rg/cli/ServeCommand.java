@@ -67,6 +67,12 @@ final class ServeCommand implements Callable<Integer> {
                     + " steps (default ${DEFAULT-VALUE}; while sequences decode, at most max(16, 2 x their number)).")
     int prefillChunk;
 
+    @Option(names = "--step-prefill", defaultValue = "0", paramLabel = "N",
+            description = "While sequences decode, feed a prompt with at most N tokens left to prefill through the decode"
+                    + " steps, one token per step, instead of a prefill round between two steps: the others' inter-token"
+                    + " gaps stay one step long, its first token comes N steps later (default ${DEFAULT-VALUE} = never).")
+    int stepPrefill;
+
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
@@ -94,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
-                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk);
+                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill);
         var load = model.loadOptions();
         RgServer server;
         try {

@@ -43,6 +43,13 @@ final class Generation {
     /** Its first token, chosen when its prompt was prefilled, while it is held for the rest of its burst. */
     int firstToken;
     BatchDecoder.Slot slot;
+    /**
+     * Prompt tokens it is still fed through decode steps (see Scheduler#feedThroughSteps), one per step, its logits
+     * unused until the step that feeds the last; null when its prompt was prefilled in rounds.
+     */
+    int[] stepPrompt;
+    /** How many of {@link #stepPrompt} have been set as the next token so far. */
+    int stepPromptFed;
     Sampler sampler;
     BitSet seen;
     int[] generatedCounts;
@@ -55,6 +62,14 @@ final class Generation {
 
     Generation(CompletionRequest request) {
         this.request = request;
+    }
+
+    /**
+     * Whether the token of the coming (or, after it, the last) step is a prompt token other than the prompt's last: that
+     * step's logits for it are not a prediction anybody uses. False once the last prompt token is set.
+     */
+    boolean feedingPrompt() {
+        return stepPrompt != null && stepPromptFed < stepPrompt.length;
     }
 
     /** Asks the scheduler to drop this sequence; it leaves the batch before the next step. */

@@ -168,9 +168,45 @@ final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        feedThroughSteps();
         prefillRound();
         release();
         decodeStep();
+    }
+
+    /**
+     * With {@code --step-prefill N} and sequences decoding: every admitted prompt with at most N tokens left to prefill
+     * joins the decoder now and is fed its remaining prompt tokens one per decode step (its logits unused until the
+     * step that feeds the last, which gives its first token), instead of being prefilled in rounds between the steps.
+     * A round between two steps stretches every decoding sequence's inter-token gap by the round's time; a row of a
+     * step costs about what a prompt token in a round does where steps are bound by arithmetic (a CPU), and almost
+     * nothing where they are bound by the weights' read (a GPU), so the gaps stay one step long. The price: the
+     * prompt's first token comes after as many steps as it had tokens left, instead of after one round. Bursts that
+     * arrive while nobody decodes still share prefill rounds (see the class comment).
+     */
+    private void feedThroughSteps() {
+        int limit = options.stepPrefill();
+        if (limit == 0 || decoding.isEmpty() || !held.isEmpty() || !burst.isEmpty()) {
+            return;
+        }
+        for (Iterator<Generation> it = prefilling.iterator(); it.hasNext(); ) {
+            Generation g = it.next();
+            if (g.row == null) {
+                start(g);
+            }
+            if (g.row.remaining() > limit) {
+                continue;
+            }
+            int[] rest = g.row.remainingTokens();
+            g.slot = prefills.handOverUnfinished(g.row, decoder);
+            g.row = null;
+            g.stepPrompt = rest;
+            g.slot.next(rest[0]);
+            g.stepPromptFed = 1;
+            it.remove();
+            decoding.add(g);
+            metrics.stepPrefill(rest.length);
+        }
     }
 
     /**
@@ -457,16 +493,25 @@ final class Scheduler implements AutoCloseable {
         }
         metrics.step(decoding.size());
         boolean topK = true;
+        boolean sampled = false;
         for (Generation g : decoding) {
-            topK &= onTopK(g);
+            if (!g.feedingPrompt()) {
+                topK &= onTopK(g);
+                sampled = true;
+            }
         }
         int[] picked;
-        if (topK) {
+        if (!sampled) {
+            // every member is fed a prompt token whose prediction nobody uses
+            picked = new int[decoder.stepOnBackend().rows()];
+        } else if (topK) {
             // only k ids and values per sequence cross from the backend
             Tensor logits = decoder.stepOnBackend();
             Sampler[] rows = new Sampler[logits.rows()];
             for (Generation g : decoding) {
-                rows[g.slot.row()] = g.sampler;
+                if (!g.feedingPrompt()) {
+                    rows[g.slot.row()] = g.sampler;
+                }
             }
             picked = new int[rows.length];
             deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
@@ -474,11 +519,24 @@ final class Scheduler implements AutoCloseable {
             float[] logits = decoder.step();
             picked = new int[logits.length / vocab];
             for (Generation g : decoding) {
-                picked[g.slot.row()] = choose(g, logits, g.slot.row() * vocab);
+                if (!g.feedingPrompt()) {
+                    picked[g.slot.row()] = choose(g, logits, g.slot.row() * vocab);
+                }
             }
         }
         for (Iterator<Generation> it = decoding.iterator(); it.hasNext(); ) {
             Generation g = it.next();
+            if (g.feedingPrompt()) {
+                g.slot.next(g.stepPrompt[g.stepPromptFed++]);
+                continue;
+            }
+            if (g.stepPrompt != null) {
+                // this step fed the prompt's last token: the state has seen the whole prompt, the logits predict token 1
+                g.stepPrompt = null;
+                if (cache.enabled()) {
+                    keep(g.request.prompt(), null, g.slot);
+                }
+            }
             int token = picked[g.slot.row()];
             if (accept(g, token)) {
                 it.remove();

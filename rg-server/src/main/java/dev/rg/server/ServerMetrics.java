@@ -24,6 +24,8 @@ final class ServerMetrics {
             .help("Prompt tokens not prefilled because a kept state covered them").register(registry);
     private final Counter completionTokens = Counter.builder().name("rg_completion_tokens_total")
             .help("Generated tokens").register(registry);
+    private final Counter stepPrefillTokens = Counter.builder().name("rg_step_prefill_tokens_total")
+            .help("Prompt tokens fed through decode steps (--step-prefill) instead of prefill rounds").register(registry);
     private final Counter cacheLookups = Counter.builder().name("rg_state_cache_lookups_total")
             .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
@@ -109,6 +111,11 @@ final class ServerMetrics {
             largestPrefill = rows;
             maxPrefillRows.set(rows);
         }
+    }
+
+    /** A prompt whose last {@code tokens} tokens are fed through decode steps. */
+    void stepPrefill(int tokens) {
+        stepPrefillTokens.inc(tokens);
     }
 
     void sequenceStateBytes(long bytes) {

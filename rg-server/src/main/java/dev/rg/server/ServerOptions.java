@@ -14,9 +14,12 @@ package dev.rg.server;
  * @param maxBodyBytes     largest request body accepted (413 beyond)
  * @param prefillChunk     most prompt token-rows (all prompts of a round) prefilled between two decode steps (fewer
  *                         while sequences decode, see Scheduler)
+ * @param stepPrefill      while sequences decode, a prompt with at most this many tokens left to prefill is fed through
+ *                         the decode steps instead of prefill rounds between them (0 = never; see Scheduler)
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
-        long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk) {
+        long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk,
+        int stepPrefill) {
     public ServerOptions {
         require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
@@ -25,41 +28,46 @@ public record ServerOptions(String host, int port, String modelId, int maxSequen
         require(maxPromptTokens >= 1, "--max-prompt-tokens must be >= 1, got " + maxPromptTokens);
         require(maxBodyBytes >= 1024, "--max-body-mb must allow at least 1 KB, got " + maxBodyBytes + " bytes");
         require(prefillChunk >= 1 && prefillChunk <= 65536, "prefill chunk must be in [1, 65536], got " + prefillChunk);
+        require(stepPrefill >= 0 && stepPrefill <= 65536, "--step-prefill must be in [0, 65536], got " + stepPrefill);
         require(apiKey == null || !apiKey.isBlank(), "--api-key must not be blank");
         require(host != null && !host.isBlank(), "--host must not be blank");
     }
 
     /** Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache. */
     public static ServerOptions defaults(String modelId) {
-        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256);
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withHost(String h) {
-        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withLimits(int sequences, int queue) {
-        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withStateCacheBytes(long bytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill);
+    }
+
+    public ServerOptions withStepPrefill(int tokens) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens);
     }
 
     private static void require(boolean ok, String message) {

@@ -61,6 +61,11 @@ public final class PrefillBatch implements AutoCloseable {
             return tokens.length - fed;
         }
 
+        /** Its prompt tokens still to feed (a copy). */
+        public int[] remainingTokens() {
+            return Arrays.copyOfRange(tokens, fed, tokens.length);
+        }
+
         /** Whether its whole prompt has been fed (its logits of the last advance predict the first new token). */
         public boolean done() {
             return fed == tokens.length;
@@ -195,6 +200,19 @@ public final class PrefillBatch implements AutoCloseable {
         if (!row.done()) {
             throw new IllegalStateException("the prompt has " + row.remaining() + " tokens left to prefill");
         }
+        BatchDecoder.Slot slot = decoder.join(batch, row.index);
+        leave(row);
+        return slot;
+    }
+
+    /**
+     * Moves a row into {@code decoder} before its prompt is fed (possibly before any of it is: a fresh row starts at
+     * position 0) and removes it here. The caller feeds {@link Row#remainingTokens()} (read before this call) through
+     * the decoder's steps, one per step, ignoring the logits until the last: the prompt's tail then costs a row of each
+     * step instead of a prefill pass between steps.
+     */
+    public BatchDecoder.Slot handOverUnfinished(Row row, BatchDecoder decoder) {
+        requireMember(row);
         BatchDecoder.Slot slot = decoder.join(batch, row.index);
         leave(row);
         return slot;

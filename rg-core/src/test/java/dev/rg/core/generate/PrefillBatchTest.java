@@ -54,6 +54,68 @@ class PrefillBatchTest {
         }
     }
 
+    /**
+     * A row handed to the decoder before its prompt is fed (one fresh, one part-way) and fed the rest one token per
+     * step beside another sequence: the step after its last prompt token gives the logits of the prompt prefilled alone,
+     * bit for bit on the reference backend.
+     */
+    @Test
+    void aRowHandedOverUnfinishedFinishesItsPromptThroughDecodeSteps() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
+                PrefillBatch p = new PrefillBatch(m, 3);
+                BatchDecoder d = new BatchDecoder(m, 3)) {
+            int bos = m.config().bosId();
+            int vocab = m.config().vocabSize();
+            int[] fresh = {bos, 611, 37, 1204, 88};
+            int[] partWay = {bos, 905, 12, 3310, 47, 520, 61};
+            int[] other = {bos, 700, 701};
+            PrefillBatch.Row b = p.join(partWay);
+            PrefillBatch.Row c = p.join(other);
+            p.advance(3); // b: 3 of 7 tokens in; c: done
+            PrefillBatch.Row a = p.join(fresh);
+            BatchDecoder.Slot sc = p.handOver(c, d);
+            int[] restB = b.remainingTokens();
+            int[] restA = a.remainingTokens();
+            assertArrayEquals(Arrays.copyOfRange(partWay, 3, 7), restB);
+            assertArrayEquals(fresh, restA);
+            BatchDecoder.Slot sb = p.handOverUnfinished(b, d);
+            BatchDecoder.Slot sa = p.handOverUnfinished(a, d);
+            assertEquals(0, p.size());
+            assertEquals(3, sb.position());
+            assertEquals(0, sa.position());
+            float[] wantA = soloLogits(m, fresh);
+            float[] wantB = soloLogits(m, partWay);
+            int checked = 0;
+            for (int step = 0; step < restA.length; step++) {
+                sc.next(702 + step);
+                if (step < restB.length) {
+                    sb.next(restB[step]);
+                } else {
+                    sb.next(800 + step);
+                }
+                sa.next(restA[step]);
+                float[] logits = d.step();
+                if (step == restB.length - 1) {
+                    assertArrayEquals(wantB, Arrays.copyOfRange(logits, sb.row() * vocab, (sb.row() + 1) * vocab), "part-way prompt");
+                    checked++;
+                }
+                if (step == restA.length - 1) {
+                    assertArrayEquals(wantA, Arrays.copyOfRange(logits, sa.row() * vocab, (sa.row() + 1) * vocab), "fresh prompt");
+                    checked++;
+                }
+            }
+            assertEquals(2, checked);
+        }
+    }
+
+    private static float[] soloLogits(Model m, int[] prompt) {
+        float[] out = new float[m.config().vocabSize()];
+        try (ModelState st = m.newState(1)) {
+            m.backend().download(m.griffin().forward(st, prompt, prompt.length, Outputs.LAST), out);
+        }
+        return out;
+    }
+
     /** The check itself. */
     static final class PrefillRowsCheck {
         private PrefillRowsCheck() {}

@@ -1,0 +1,156 @@
+package dev.rg.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.completions.CompletionUsage;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code --step-prefill}: prompts that arrive while others decode are fed through the decode steps, one token per step,
+ * instead of prefill rounds between the steps. An endless greedy stream keeps the decoder busy for the whole test (it
+ * needs a million steps to end, and its client leaves at the end), so every later prompt takes that path, which
+ * {@code rg_step_prefill_tokens_total} confirms token for token. The texts and usage are those each request gets alone
+ * on a server that prefills in rounds.
+ */
+class StepPrefillTest {
+    private static final String[] WORDS = {"Elizabeth", "Darcy", "the", "house", "said", "was", "a", "fine", "morning",
+        "Mr.", "Bennet", "sister", "letter", "Netherfield", "walk", "ball", "her", "mother", "and", "of"};
+    private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
+
+    private static OpenAIClient client(RgServer s) {
+        return OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
+    }
+
+    /** A greedy stream that ends after a million tokens: while it is open, somebody is always decoding. */
+    private static StreamResponse<Completion> endless(OpenAIClient c) {
+        StreamResponse<Completion> stream = c.completions().createStreaming(CompletionCreateParams.builder()
+                .model(TestServers.MODEL).prompt("It is a truth").maxTokens(1_000_000).temperature(0.0)
+                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build());
+        Iterator<Completion> it = stream.stream().iterator();
+        assertTrue(it.hasNext(), "the endless stream started");
+        it.next();
+        return stream;
+    }
+
+    @Test
+    void promptsFedThroughDecodeStepsGetExactlyTheirTextAlone() throws Exception {
+        Random rnd = new Random(2026);
+        List<CompletionCreateParams> requests = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            StringBuilder prompt = new StringBuilder();
+            for (int w = 1 + rnd.nextInt(16); w > 0; w--) {
+                prompt.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
+            }
+            requests.add(CompletionCreateParams.builder().model(TestServers.MODEL).prompt(prompt.toString().strip())
+                    .maxTokens(2 + rnd.nextInt(20)).temperature(0.0).build());
+        }
+        List<Completion> alone = new ArrayList<>();
+        try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
+            OpenAIClient c = client(s);
+            for (CompletionCreateParams r : requests) {
+                alone.add(c.completions().create(r));
+            }
+            c.close();
+        }
+        // 4 slots: the endless stream and 3 more, so the 7 requests also queue and join slots that others free
+        try (RgServer s = TestServers.start(TestServers.options().withLimits(4, 64).withStateCacheBytes(0).withStepPrefill(64))) {
+            OpenAIClient c = client(s);
+            long promptTokens = 0;
+            ExecutorService pool = Executors.newFixedThreadPool(requests.size());
+            try (StreamResponse<Completion> busy = endless(c)) {
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Completion>> fs = new ArrayList<>();
+                for (CompletionCreateParams r : requests) {
+                    fs.add(pool.submit(() -> {
+                        go.await();
+                        return c.completions().create(r);
+                    }));
+                }
+                go.countDown();
+                for (int i = 0; i < requests.size(); i++) {
+                    Completion got = fs.get(i).get(2, TimeUnit.MINUTES);
+                    assertEquals(alone.get(i).choices().getFirst().text(), got.choices().getFirst().text(), "request " + i);
+                    assertEquals(alone.get(i).usage().orElseThrow().promptTokens(), got.usage().orElseThrow().promptTokens());
+                    assertEquals(alone.get(i).usage().orElseThrow().completionTokens(), got.usage().orElseThrow().completionTokens());
+                    promptTokens += got.usage().orElseThrow().promptTokens();
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            String m = TestServers.metrics(s);
+            assertEquals(promptTokens, TestServers.metric(m, "rg_step_prefill_tokens_total"), "every prompt went through steps\n" + m);
+            assertTrue(TestServers.metric(m, "rg_batch_size_max") >= 2, m);
+            c.close();
+        }
+    }
+
+    @Test
+    void aChatResumedFromTheCacheThroughStepsKeepsItsTextAndCachedTokens() throws Exception {
+        List<ChatCompletion> without;
+        try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
+            OpenAIClient c = client(s);
+            without = converse(c);
+            c.close();
+        }
+        try (RgServer s = TestServers.start(TestServers.options().withStepPrefill(64))) {
+            OpenAIClient c = client(s);
+            List<ChatCompletion> with;
+            try (StreamResponse<Completion> busy = endless(c)) {
+                with = converse(c);
+            }
+            long fed = 0;
+            for (int i = 0; i < TURNS.length; i++) {
+                assertEquals(without.get(i).choices().getFirst().message().content(), with.get(i).choices().getFirst().message().content(),
+                        "turn " + i);
+                CompletionUsage u = with.get(i).usage().orElseThrow();
+                long cached = u.promptTokensDetails().orElseThrow().cachedTokens().orElseThrow();
+                if (i > 0) {
+                    CompletionUsage prev = with.get(i - 1).usage().orElseThrow();
+                    assertEquals(prev.promptTokens() + prev.completionTokens() - 1, cached, "turn " + i + " resumed");
+                }
+                fed += u.promptTokens() - cached;
+            }
+            String m = TestServers.metrics(s);
+            assertEquals(fed, TestServers.metric(m, "rg_step_prefill_tokens_total"), "the new tokens of every turn went through steps\n" + m);
+            c.close();
+        }
+    }
+
+    @Test
+    void theLimitIsChecked() {
+        var e = assertThrows(IllegalArgumentException.class, () -> TestServers.options().withStepPrefill(-1));
+        assertTrue(e.getMessage().startsWith("--step-prefill must be in [0, 65536]"), e.getMessage());
+    }
+
+    private static List<ChatCompletion> converse(OpenAIClient c) {
+        List<ChatCompletion> out = new ArrayList<>();
+        ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
+                .maxCompletionTokens(12).temperature(0.0);
+        for (String user : TURNS) {
+            p.addUserMessage(user);
+            ChatCompletion r = c.chat().completions().create(p.build());
+            out.add(r);
+            p.addAssistantMessage(r.choices().getFirst().message().content().orElseThrow());
+        }
+        return out;
+    }
+}
