@@ -51,6 +51,12 @@ final class BenchServeCommand implements Callable<Integer> {
             description = "Requests of the baseline (default: the run's requests per client x B, at least 2).")
     int baselineRequests;
 
+    @Option(names = "--request-rate", defaultValue = "0", paramLabel = "R",
+            description = "Send the measured requests as a Poisson process of R per second (fixed seed), at most --clients"
+                    + " at a time, so they arrive while others decode (default ${DEFAULT-VALUE}: each client sends its next"
+                    + " request when its last one ended). The baseline keeps the closed loop.")
+    double requestRate;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -70,12 +76,12 @@ final class BenchServeCommand implements Callable<Integer> {
         if (baselineClients > 0) {
             int r0 = baselineRequests > 0 ? baselineRequests
                     : Math.max(2, (int) Math.ceil((double) requests * baselineClients / Math.max(1, clients)));
-            LoadReport base = bench(baselineClients, r0, key);
-            LoadReport run = bench(clients, requests, key);
+            LoadReport base = bench(baselineClients, r0, key, 0);
+            LoadReport run = bench(clients, requests, key, requestRate);
             LoadComparison c = new LoadComparison(base, run);
             result = json ? c.json() : c.table();
         } else {
-            LoadReport r = bench(clients, requests, key);
+            LoadReport r = bench(clients, requests, key, requestRate);
             result = json ? r.json() : r.table();
         }
         Output.out().print(json ? result + System.lineSeparator() : result);
@@ -83,8 +89,8 @@ final class BenchServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private LoadReport bench(int c, int r, String key) throws Exception {
+    private LoadReport bench(int c, int r, String key, double rate) throws Exception {
         return new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, c, r, promptTokens, maxTokens,
-                Duration.ofSeconds(timeoutSeconds), warmup == -1 ? c : warmup)).run();
+                Duration.ofSeconds(timeoutSeconds), warmup == -1 ? c : warmup, rate)).run();
     }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class LoadBenchmarkTest {
     private static LoadBenchmark.Settings settings(RgServer s, int clients, int requests, int maxTokens, int warmup) {
         return new LoadBenchmark.Settings(TestServers.base(s), null, null, clients, requests, 16, maxTokens,
-                Duration.ofMinutes(2), warmup);
+                Duration.ofMinutes(2), warmup, 0);
     }
 
     @Test
@@ -52,11 +52,44 @@ class LoadBenchmarkTest {
     @Test
     void settingsOutOfRangeAreRefusedNamingTheOption() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), -2));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), -2, 0));
         assertTrue(e.getMessage().contains("--warmup"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), 0));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), 0, 0));
         assertTrue(e.getMessage().contains("--clients"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), 0, Double.NaN));
+        assertTrue(e.getMessage().contains("--request-rate"), e.getMessage());
+    }
+
+    @Test
+    void arrivalsAreAPoissonProcessOfTheRate() {
+        double[] due = LoadBenchmark.arrivals(4.0, 20_000);
+        for (int i = 1; i < due.length; i++) {
+            assertTrue(due[i] > due[i - 1], "increasing");
+        }
+        // mean gap 1 / rate; for exponential gaps the standard deviation equals the mean
+        double mean = due[due.length - 1] / due.length;
+        assertEquals(0.25, mean, 0.01);
+        double var = 0;
+        for (int i = 0; i < due.length; i++) {
+            double gap = due[i] - (i == 0 ? 0 : due[i - 1]);
+            var += (gap - mean) * (gap - mean);
+        }
+        assertEquals(0.25, Math.sqrt(var / due.length), 0.01);
+        assertEquals(due[7], LoadBenchmark.arrivals(4.0, 8)[7], 0.0, "the same schedule every run");
+    }
+
+    @Test
+    void requestsAreNotSentBeforeTheyAreDue() throws Exception {
+        try (RgServer s = TestServers.start(TestServers.options())) {
+            double rate = 8;
+            LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(TestServers.base(s), null, null, 4, 6, 16, 4,
+                    Duration.ofMinutes(2), 0, rate)).run();
+            assertEquals(6, r.requests());
+            // the last request is sent when it is due, so the run lasts at least that long (a bound, not a timing)
+            assertTrue(r.seconds() >= LoadBenchmark.arrivals(rate, 6)[5], r.seconds() + " s");
+        }
     }
 
     private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {

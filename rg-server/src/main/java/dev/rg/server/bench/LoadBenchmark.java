@@ -30,6 +30,12 @@ import java.util.stream.Stream;
  * {@code clients} clients) run unmeasured, so the first measured requests do not pay for the server's JIT
  * compilation or first allocations. Warm-up prompts are numbered after the measured ones, so no measured prompt
  * repeats one.
+ *
+ * <p>Arrivals: by default each client sends its next request as soon as its last one ended (a closed loop: clients
+ * whose requests are alike stay in step and arrive in bursts). With {@code requestRate} &gt; 0 the measured requests
+ * are instead due at the times of a Poisson process of that rate (fixed seed, so every run has the same schedule,
+ * as vLLM's {@code benchmark_serving --request-rate}); a request is sent when it is due and a client is free, so
+ * {@code clients} bounds the concurrency. Requests then arrive while others decode, as on a real server.
  */
 public final class LoadBenchmark {
     private static final String[] WORDS = ("the of and to a in that was her it his she he not be had as with for which you but"
@@ -42,10 +48,14 @@ public final class LoadBenchmark {
      * @param model        the model name to send (null: the first one /v1/models lists)
      * @param apiKey       sent as a bearer token (null: none)
      * @param warmup       unmeasured requests before the measured ones (0: none)
+     * @param requestRate  measured requests per second arriving as a Poisson process (0: closed loop, see the class comment)
      */
     public record Settings(String url, String model, String apiKey, int clients, int requests, int promptTokens, int maxTokens,
-            Duration timeout, int warmup) {
+            Duration timeout, int warmup, double requestRate) {
         public Settings {
+            if (!(requestRate >= 0 && requestRate <= 1e6)) {
+                throw new IllegalArgumentException("--request-rate must be in [0, 1000000] requests per second, got " + requestRate);
+            }
             if (clients < 1 || requests < 1 || promptTokens < 1 || maxTokens < 1) {
                 throw new IllegalArgumentException("--clients, --requests, --prompt-tokens and --max-tokens must be >= 1");
             }
@@ -87,20 +97,41 @@ public final class LoadBenchmark {
         String model = settings.model() != null ? settings.model() : firstModel();
         if (settings.warmup() > 0) {
             load(model, Math.min(settings.clients(), settings.warmup()), settings.warmup(), settings.requests(),
-                    Math.min(WARMUP_TOKENS, settings.maxTokens()));
+                    Math.min(WARMUP_TOKENS, settings.maxTokens()), null);
         }
+        double[] due = settings.requestRate() > 0 ? arrivals(settings.requestRate(), settings.requests()) : null;
         long t0 = System.nanoTime();
-        List<Sample> samples = load(model, settings.clients(), settings.requests(), 0, settings.maxTokens());
+        List<Sample> samples = load(model, settings.clients(), settings.requests(), 0, settings.maxTokens(), due);
         double seconds = (System.nanoTime() - t0) / 1e9;
         return LoadReport.of(settings, model, seconds, samples);
     }
 
+    /** Seed of the arrival schedule: the same for every run, so runs compare like with like. */
+    static final long ARRIVAL_SEED = 2014;
+
+    /**
+     * When each of {@code n} requests is due, in seconds from the start: a Poisson process of {@code rate} per second
+     * (exponential gaps with mean 1 / rate), the first due at its first gap.
+     */
+    public static double[] arrivals(double rate, int n) {
+        SplittableRandom rnd = new SplittableRandom(ARRIVAL_SEED);
+        double[] due = new double[n];
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            t += -Math.log(1 - rnd.nextDouble()) / rate;
+            due[i] = t;
+        }
+        return due;
+    }
+
     /**
      * {@code clients} concurrent clients send {@code requests} requests in all (prompts {@code firstIndex} on), each
-     * sending its next one as soon as its last one ended.
+     * sending its next one as soon as its last one ended, or, with {@code due}, when request i is due
+     * ({@code due[i]} seconds after the start) and not before.
      */
-    private List<Sample> load(String model, int clients, int requests, int firstIndex, int maxTokens)
+    private List<Sample> load(String model, int clients, int requests, int firstIndex, int maxTokens, double[] due)
             throws IOException, InterruptedException {
+        long start = System.nanoTime();
         AtomicInteger next = new AtomicInteger();
         List<Sample> samples = new ArrayList<>();
         List<String> errors = new ArrayList<>();
@@ -110,6 +141,12 @@ public final class LoadBenchmark {
                 futures.add(pool.submit(() -> {
                     List<Sample> mine = new ArrayList<>();
                     for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                        if (due != null) {
+                            long wait = start + (long) (due[i] * 1e9) - System.nanoTime();
+                            if (wait > 0) {
+                                Thread.sleep(Duration.ofNanos(wait));
+                            }
+                        }
                         mine.add(request(model, firstIndex + i, maxTokens));
                     }
                     return mine;
