@@ -47,6 +47,8 @@ class LoadBenchmarkTest {
         assertEquals(4.5, j.path("ratios").path("output_tokens_per_second").asDouble(), 1e-12);
         assertEquals(2.8, j.path("ratios").path("inter_token_p99_to_baseline_p99").asDouble(), 1e-12);
         assertTrue(c.table().contains("4.50x"), c.table());
+        assertTrue(c.table().contains("closed loop") && c.table().contains("Poisson arrivals at 0.400/s"), c.table());
+        assertEquals(0.4, j.path("run").path("request_rate").asDouble(), 1e-12);
     }
 
     @Test
@@ -93,7 +95,7 @@ class LoadBenchmarkTest {
     }
 
     private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {
-        return new LoadReport("http://x", "m", clients, 8, 16, 64, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
+        return new LoadReport("http://x", "m", clients, 8, 16, 64, clients > 1 ? 0.4 : 0, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
                 new double[] {1, 2, 3}, itl);
     }
 }

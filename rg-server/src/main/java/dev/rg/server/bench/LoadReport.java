@@ -12,9 +12,10 @@ import java.util.Locale;
  *
  * @param ttft time to first token, seconds: p50, p95, p99
  * @param itl  inter-token latency (between streamed tokens of one request), seconds: p50, p95, p99
+ * @param requestRate the Poisson arrival rate the requests were sent at, per second (0: closed loop)
  */
 public record LoadReport(String url, String model, int clients, int requests, double meanPromptTokens, int maxTokens,
-        double seconds, long outputTokens, double outputTokensPerSecond, double requestsPerSecond, double[] ttft, double[] itl) {
+        double requestRate, double seconds, long outputTokens, double outputTokensPerSecond, double requestsPerSecond, double[] ttft, double[] itl) {
 
     static LoadReport of(LoadBenchmark.Settings s, String model, double seconds, List<LoadBenchmark.Sample> samples) {
         List<Double> ttfts = new ArrayList<>();
@@ -28,7 +29,7 @@ public record LoadReport(String url, String model, int clients, int requests, do
             prompt += x.promptTokens();
         }
         return new LoadReport(s.url(), model, s.clients(), samples.size(), prompt / Math.max(1, samples.size()), s.maxTokens(),
-                seconds, out, out / seconds, samples.size() / seconds, percentiles(ttfts), percentiles(gaps));
+                s.requestRate(), seconds, out, out / seconds, samples.size() / seconds, percentiles(ttfts), percentiles(gaps));
     }
 
     private static double[] percentiles(List<Double> xs) {
@@ -47,14 +48,19 @@ public record LoadReport(String url, String model, int clients, int requests, do
     /** A table for people. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s  model %s: %d clients, %d requests, prompt %.0f tokens, %d tokens out each, %.2f s%n",
-                url, model, clients, requests, meanPromptTokens, maxTokens, seconds));
+        sb.append(String.format(Locale.ROOT, "%s  model %s: %d clients, %d requests, prompt %.0f tokens, %d tokens out each, %s, %.2f s%n",
+                url, model, clients, requests, meanPromptTokens, maxTokens, arrivals(), seconds));
         sb.append(String.format(Locale.ROOT, "%-26s %12.1f%n", "output tokens/s", outputTokensPerSecond));
         sb.append(String.format(Locale.ROOT, "%-26s %12.2f%n", "requests/s", requestsPerSecond));
         sb.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s%n", "latency (ms)", "p50", "p95", "p99"));
         sb.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f%n", "time to first token", ttft[0] * 1e3, ttft[1] * 1e3, ttft[2] * 1e3));
         sb.append(String.format(Locale.ROOT, "%-26s %10.2f %10.2f %10.2f%n", "inter-token latency", itl[0] * 1e3, itl[1] * 1e3, itl[2] * 1e3));
         return sb.toString();
+    }
+
+    /** How requests were sent, in words. */
+    private String arrivals() {
+        return requestRate > 0 ? String.format(Locale.ROOT, "Poisson arrivals at %.3g/s", requestRate) : "closed loop";
     }
 
     /** The same as JSON (times in milliseconds). */
@@ -67,6 +73,7 @@ public record LoadReport(String url, String model, int clients, int requests, do
         root.put("requests", requests);
         root.put("prompt_tokens_mean", meanPromptTokens);
         root.put("max_tokens", maxTokens);
+        root.put("request_rate", requestRate); // 0: closed loop (each client sends its next request when its last ended)
         root.put("seconds", seconds);
         root.put("output_tokens", outputTokens);
         root.put("output_tokens_per_second", outputTokensPerSecond);
