@@ -22,8 +22,6 @@ import org.junit.jupiter.api.Test;
  * the others keep decoding. Every client gets exactly the text it gets alone.
  */
 class SlotReuseTest {
-    private static final String[] WORDS = {"Elizabeth", "Darcy", "the", "house", "said", "was", "a", "fine", "morning",
-        "Mr.", "Bennet", "sister", "letter", "Netherfield", "walk", "ball", "her", "mother", "and", "of"};
 
     @Test
     void sequencesJoiningFreedSlotsGetExactlyTheirTextAlone() throws Exception {
@@ -33,16 +31,7 @@ class SlotReuseTest {
         try {
             OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(TestServers.base(server) + "/v1").apiKey("unused")
                     .maxRetries(0).build();
-            Random rnd = new Random(2014);
-            List<CompletionCreateParams> requests = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                StringBuilder prompt = new StringBuilder();
-                for (int w = 1 + rnd.nextInt(14); w > 0; w--) {
-                    prompt.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
-                }
-                requests.add(CompletionCreateParams.builder().model(TestServers.MODEL).prompt(prompt.toString().strip())
-                        .maxTokens(3 + rnd.nextInt(20)).temperature(0.0).build());
-            }
+            List<CompletionCreateParams> requests = TestServers.randomGreedyRequests(new Random(2014), n, 14, 3);
             List<String> alone = new ArrayList<>();
             for (CompletionCreateParams r : requests) {
                 alone.add(client.completions().create(r).choices().getFirst().text());

@@ -32,8 +32,6 @@ import org.junit.jupiter.api.Test;
  * on a server that prefills in rounds.
  */
 class StepPrefillTest {
-    private static final String[] WORDS = {"Elizabeth", "Darcy", "the", "house", "said", "was", "a", "fine", "morning",
-        "Mr.", "Bennet", "sister", "letter", "Netherfield", "walk", "ball", "her", "mother", "and", "of"};
     private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
 
     private static OpenAIClient client(RgServer s) {
@@ -53,16 +51,7 @@ class StepPrefillTest {
 
     @Test
     void promptsFedThroughDecodeStepsGetExactlyTheirTextAlone() throws Exception {
-        Random rnd = new Random(2026);
-        List<CompletionCreateParams> requests = new ArrayList<>();
-        for (int i = 0; i < 7; i++) {
-            StringBuilder prompt = new StringBuilder();
-            for (int w = 1 + rnd.nextInt(16); w > 0; w--) {
-                prompt.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
-            }
-            requests.add(CompletionCreateParams.builder().model(TestServers.MODEL).prompt(prompt.toString().strip())
-                    .maxTokens(2 + rnd.nextInt(20)).temperature(0.0).build());
-        }
+        List<CompletionCreateParams> requests = TestServers.randomGreedyRequests(new Random(2026), 7, 16, 2);
         List<Completion> alone = new ArrayList<>();
         try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
             OpenAIClient c = client(s);

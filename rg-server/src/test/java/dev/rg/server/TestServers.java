@@ -1,5 +1,6 @@
 package dev.rg.server;
 
+import com.openai.models.completions.CompletionCreateParams;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.RecurrentGemma;
 import java.io.IOException;
@@ -10,12 +11,17 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Starts rg serve on the embedded model, bound to 127.0.0.1 on an ephemeral port, and reads its metrics. */
 final class TestServers {
     static final String MODEL = "austen-6m";
+    private static final String[] WORDS = {"Elizabeth", "Darcy", "the", "house", "said", "was", "a", "fine", "morning",
+        "Mr.", "Bennet", "sister", "letter", "Netherfield", "walk", "ball", "her", "mother", "and", "of"};
 
     private TestServers() {}
 
@@ -51,5 +57,22 @@ final class TestServers {
     static double metric(String text, String name) {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+)$").matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    /**
+     * {@code n} greedy completion requests for the embedded model: prompts of 1 to {@code maxWords} random words of its
+     * world, {@code minTokens} to {@code minTokens + 19} tokens to generate.
+     */
+    static List<CompletionCreateParams> randomGreedyRequests(Random rnd, int n, int maxWords, int minTokens) {
+        List<CompletionCreateParams> requests = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            StringBuilder prompt = new StringBuilder();
+            for (int w = 1 + rnd.nextInt(maxWords); w > 0; w--) {
+                prompt.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
+            }
+            requests.add(CompletionCreateParams.builder().model(MODEL).prompt(prompt.toString().strip())
+                    .maxTokens(minTokens + rnd.nextInt(20)).temperature(0.0).build());
+        }
+        return requests;
     }
 }
