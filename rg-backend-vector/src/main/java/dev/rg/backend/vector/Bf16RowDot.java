@@ -6,7 +6,6 @@ import static dev.rg.backend.vector.Simd.L;
 import static dev.rg.backend.vector.Simd.LE;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -31,16 +30,6 @@ import jdk.incubator.vector.VectorOperators;
 final class Bf16RowDot extends RowDot {
     /** Pairs per K block of the 4 x 4 path: 4 activation rows x 1024 elements = 16 KB stay in L1 across weight tiles. */
     static final int BLOCK_PAIRS = Integer.getInteger("rg.vector.blockPairs", 512);
-    /**
-     * Experimental, off by default ({@code -Drg.vector.batchAhead=true}): in batches of eight or more rows, the second
-     * 4 x 4 pass over a group of weight rows also reads ahead into the next group. Without it the passes alternate
-     * between waiting for memory (the first) and FMAs with memory idle (the others), so a batch-8 step costs about the
-     * read time plus half the FMA time; reading ahead is meant to overlap them. Unmeasured on a quiet machine: off
-     * until a benchmark says it wins, then the default.
-     */
-    static final boolean BATCH_AHEAD = Boolean.getBoolean("rg.vector.batchAhead");
-    /** Where {@link #tile4x4Ahead}'s ints go (a racy sum nobody reads: it only keeps the loads alive). */
-    private static int sink;
 
     /** Pairs of each row covered by whole vectors; elements from {@code 2 * pairs} on are the scalar tail. */
     static int vectorPairs(int k) {
@@ -137,12 +126,7 @@ final class Bf16RowDot extends RowDot {
             long r = j * rowBytes;
             int i = 0;
             for (; i + 4 <= n; i += 4) {
-                if (BATCH_AHEAD && i == 4 && j + 8 <= jt) {
-                    // the second pass over these weights finds them in L1/L2: let the next four rows stream meanwhile
-                    sink += tile4x4Ahead(s, r, rowBytes, xp, i * k, k, pv, r + 4 * rowBytes, out, i * outCols + j, outCols);
-                } else {
-                    tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols);
-                }
+                tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols);
             }
             if (i + 2 <= n) {
                 tile2x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j, outCols);
@@ -395,125 +379,6 @@ final class Bf16RowDot extends RowDot {
         put(out, q3 + 1, c31.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb3, k, pv) : 0f), first);
         put(out, q3 + 2, c32.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb3, k, pv) : 0f), first);
         put(out, q3 + 3, c33.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb3, k, pv) : 0f), first);
-    }
-
-    /**
-     * {@link #tile4x4} over the full row that also reads one int of every 64 bytes of the next four weight rows (from
-     * {@code ahead}), so that they stream in from memory while this tile's FMAs run on weights already in L1/L2; returns
-     * the ints' sum so the loads are not removed. Experimental ({@link #BATCH_AHEAD}).
-     */
-    private static int tile4x4Ahead(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, long ahead,
-            float[] out, int o, int outCols) {
-        int p0 = 0;
-        int p1 = pv;
-        boolean first = true;
-        boolean last = true;
-        int touched = 0;
-        long r1 = r0 + rb;
-        long r2 = r1 + rb;
-        long r3 = r2 + rb;
-        int xb1 = xb0 + k;
-        int xb2 = xb1 + k;
-        int xb3 = xb2 + k;
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
-        FloatVector c02 = c00;
-        FloatVector c03 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c12 = c00;
-        FloatVector c13 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c22 = c00;
-        FloatVector c23 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
-        FloatVector c32 = c00;
-        FloatVector c33 = c00;
-        for (int p = p0; p < p1; p += L) {
-            long off = 4L * p;
-            // one int per vector step, the four rows in turn: every fourth line of each (the hardware's stream
-            // prefetcher is meant to fetch the lines between); more segment loads here stop C2 inlining the tile
-            touched += s.get(ValueLayout.JAVA_INT_UNALIGNED, ahead + ((p / L) & 3) * rb + off);
-            IntVector v0 = IntVector.fromMemorySegment(I, s, r0 + off, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, s, r1 + off, LE);
-            IntVector v2 = IntVector.fromMemorySegment(I, s, r2 + off, LE);
-            IntVector v3 = IntVector.fromMemorySegment(I, s, r3 + off, LE);
-            FloatVector e0 = even(v0);
-            FloatVector e1 = even(v1);
-            FloatVector e2 = even(v2);
-            FloatVector e3 = even(v3);
-            FloatVector x = FloatVector.fromArray(F, xp, xb0 + p);
-            c00 = e0.fma(x, c00);
-            c01 = e1.fma(x, c01);
-            c02 = e2.fma(x, c02);
-            c03 = e3.fma(x, c03);
-            x = FloatVector.fromArray(F, xp, xb1 + p);
-            c10 = e0.fma(x, c10);
-            c11 = e1.fma(x, c11);
-            c12 = e2.fma(x, c12);
-            c13 = e3.fma(x, c13);
-            x = FloatVector.fromArray(F, xp, xb2 + p);
-            c20 = e0.fma(x, c20);
-            c21 = e1.fma(x, c21);
-            c22 = e2.fma(x, c22);
-            c23 = e3.fma(x, c23);
-            x = FloatVector.fromArray(F, xp, xb3 + p);
-            c30 = e0.fma(x, c30);
-            c31 = e1.fma(x, c31);
-            c32 = e2.fma(x, c32);
-            c33 = e3.fma(x, c33);
-            FloatVector o0 = odd(v0);
-            FloatVector o1 = odd(v1);
-            FloatVector o2 = odd(v2);
-            FloatVector o3 = odd(v3);
-            x = FloatVector.fromArray(F, xp, xb0 + pv + p);
-            c00 = o0.fma(x, c00);
-            c01 = o1.fma(x, c01);
-            c02 = o2.fma(x, c02);
-            c03 = o3.fma(x, c03);
-            x = FloatVector.fromArray(F, xp, xb1 + pv + p);
-            c10 = o0.fma(x, c10);
-            c11 = o1.fma(x, c11);
-            c12 = o2.fma(x, c12);
-            c13 = o3.fma(x, c13);
-            x = FloatVector.fromArray(F, xp, xb2 + pv + p);
-            c20 = o0.fma(x, c20);
-            c21 = o1.fma(x, c21);
-            c22 = o2.fma(x, c22);
-            c23 = o3.fma(x, c23);
-            x = FloatVector.fromArray(F, xp, xb3 + pv + p);
-            c30 = o0.fma(x, c30);
-            c31 = o1.fma(x, c31);
-            c32 = o2.fma(x, c32);
-            c33 = o3.fma(x, c33);
-        }
-        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
-        long r1b = r0 + rb;
-        long r2b = r1b + rb;
-        long r3b = r2b + rb;
-        int q0 = o;
-        put(out, q0 + 0, c00.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 1, c01.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 2, c02.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 3, c03.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb0, k, pv) : 0f), first);
-        int q1 = o + outCols;
-        put(out, q1 + 0, c10.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 1, c11.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 2, c12.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 3, c13.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb1, k, pv) : 0f), first);
-        int q2 = o + 2 * outCols;
-        put(out, q2 + 0, c20.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 1, c21.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 2, c22.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 3, c23.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb2, k, pv) : 0f), first);
-        int q3 = o + 3 * outCols;
-        put(out, q3 + 0, c30.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 1, c31.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 2, c32.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 3, c33.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb3, k, pv) : 0f), first);
-        return touched;
     }
 
     /** Writes ({@code first} K block) or accumulates one dot product. */
