@@ -37,10 +37,11 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "600", paramLabel = "SECONDS", description = "Per-request timeout (default ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
-    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "W",
-            description = "Unmeasured requests first (short ones), so the measured ones do not pay for the server's JIT"
-                    + " warm-up (default: one per client).")
-    int warmup;
+    @Option(names = "--warmup-seconds", defaultValue = "20", paramLabel = "S",
+            description = "Send unmeasured requests (short ones, by every client) for S seconds first, so the measured"
+                    + " ones find the server's code compiled for this load; with --baseline-clients, both client counts"
+                    + " warm up before either is measured (default ${DEFAULT-VALUE}; 0 = none).")
+    int warmupSeconds;
 
     @Option(names = "--baseline-clients", defaultValue = "0", paramLabel = "B",
             description = "Also measure B clients first (e.g. 1) and print the run's throughput and inter-token latency"
@@ -76,12 +77,17 @@ final class BenchServeCommand implements Callable<Integer> {
         if (baselineClients > 0) {
             int r0 = baselineRequests > 0 ? baselineRequests
                     : Math.max(2, (int) Math.ceil((double) requests * baselineClients / Math.max(1, clients)));
-            LoadReport base = bench(baselineClients, r0, key, 0);
-            LoadReport run = bench(clients, requests, key, requestRate);
+            LoadBenchmark baseBench = bench(baselineClients, r0, key, 0);
+            LoadBenchmark runBench = bench(clients, requests, key, requestRate);
+            // both warm up before either is measured: the run's load compiles code the baseline's uses too
+            baseBench.warmUp();
+            runBench.warmUp();
+            LoadReport base = baseBench.measure();
+            LoadReport run = runBench.measure();
             LoadComparison c = new LoadComparison(base, run);
             result = json ? c.json() : c.table();
         } else {
-            LoadReport r = bench(clients, requests, key, requestRate);
+            LoadReport r = bench(clients, requests, key, requestRate).run();
             result = json ? r.json() : r.table();
         }
         Output.out().print(json ? result + System.lineSeparator() : result);
@@ -89,8 +95,8 @@ final class BenchServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private LoadReport bench(int c, int r, String key, double rate) throws Exception {
+    private LoadBenchmark bench(int c, int r, String key, double rate) {
         return new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, c, r, promptTokens, maxTokens,
-                Duration.ofSeconds(timeoutSeconds), warmup == -1 ? c : warmup, rate)).run();
+                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(warmupSeconds), rate));
     }
 }

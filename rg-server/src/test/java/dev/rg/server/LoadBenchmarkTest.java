@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** rg bench-serve's load generator against rg serve on the embedded model: what it counts and what it sends. */
 class LoadBenchmarkTest {
-    private static LoadBenchmark.Settings settings(RgServer s, int clients, int requests, int maxTokens, int warmup) {
+    private static LoadBenchmark.Settings settings(RgServer s, int clients, int requests, int maxTokens, Duration warmup) {
         return new LoadBenchmark.Settings(TestServers.base(s), null, null, clients, requests, 16, maxTokens,
                 Duration.ofMinutes(2), warmup, 0);
     }
@@ -22,13 +22,16 @@ class LoadBenchmarkTest {
     @Test
     void warmUpRequestsRunButAreNotMeasured() throws Exception {
         try (RgServer s = TestServers.start(TestServers.options())) {
-            LoadReport r = new LoadBenchmark(settings(s, 2, 4, 6, 3)).run();
+            LoadBenchmark b = new LoadBenchmark(settings(s, 2, 4, 6, Duration.ofMillis(1)));
+            int warm = b.warmUp();
+            assertTrue(warm >= 2, "at least one warm-up request per client, got " + warm);
+            LoadReport r = b.measure();
             assertEquals(4, r.requests());
             assertEquals(4 * 6, r.outputTokens(), "only the measured requests' tokens");
             assertTrue(r.ttft()[0] > 0 && r.itl()[0] > 0 && r.itl()[2] >= r.itl()[0], "latencies measured");
             String m = TestServers.metrics(s);
-            // the server generated the warm-up's tokens too: 3 requests of min(8, 6) tokens
-            assertEquals(4 * 6 + 3 * 6, TestServers.metric(m, "rg_completion_tokens_total"), 0.0);
+            // the server generated the warm-up's tokens too: min(16, 6) per warm-up request
+            assertEquals(4 * 6 + warm * 6, TestServers.metric(m, "rg_completion_tokens_total"), 0.0);
         }
     }
 
@@ -54,13 +57,13 @@ class LoadBenchmarkTest {
     @Test
     void settingsOutOfRangeAreRefusedNamingTheOption() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), -2, 0));
-        assertTrue(e.getMessage().contains("--warmup"), e.getMessage());
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ofSeconds(-2), 0));
+        assertTrue(e.getMessage().contains("--warmup-seconds"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), 0, 0));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, 0));
         assertTrue(e.getMessage().contains("--clients"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), 0, Double.NaN));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, Double.NaN));
         assertTrue(e.getMessage().contains("--request-rate"), e.getMessage());
     }
 
@@ -87,7 +90,7 @@ class LoadBenchmarkTest {
         try (RgServer s = TestServers.start(TestServers.options())) {
             double rate = 8;
             LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(TestServers.base(s), null, null, 4, 6, 16, 4,
-                    Duration.ofMinutes(2), 0, rate)).run();
+                    Duration.ofMinutes(2), Duration.ZERO, rate)).run();
             assertEquals(6, r.requests());
             // the last request is sent when it is due, so the run lasts at least that long (a bound, not a timing)
             assertTrue(r.seconds() >= LoadBenchmark.arrivals(rate, 6)[5], r.seconds() + " s");
