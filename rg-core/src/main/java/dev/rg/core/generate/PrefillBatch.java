@@ -200,9 +200,7 @@ public final class PrefillBatch implements AutoCloseable {
         if (!row.done()) {
             throw new IllegalStateException("the prompt has " + row.remaining() + " tokens left to prefill");
         }
-        BatchDecoder.Slot slot = decoder.join(batch, row.index);
-        leave(row);
-        return slot;
+        return handOverUnfinished(row, decoder);
     }
 
     /**

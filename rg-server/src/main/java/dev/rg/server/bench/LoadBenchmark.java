@@ -29,7 +29,7 @@ import java.util.stream.Stream;
  * <p>Before the measured requests, {@link #warmUp} sends unmeasured ones (the same prompt length, at most
  * {@link #WARMUP_TOKENS} tokens each, by all {@code clients}) for {@code warmup} and at least one per client, so the
  * measured requests find the server's code compiled for this load: a JVM server compiles its hot paths over thousands
- * of steps (the embedded model served one client at 270 tok/s after one 8-token warm-up request and at 1,100-1,200
+ * of steps (the embedded model served one client at 270 tok/s after one 8-token warm-up request and at 1,100-1,350
  * once warm). Warm-up prompts are numbered after the measured ones, so no measured prompt repeats one.
  *
  * <p>Arrivals: by default each client sends its next request as soon as its last one ended (a closed loop: clients
