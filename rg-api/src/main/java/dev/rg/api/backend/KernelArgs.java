@@ -103,6 +103,51 @@ public final class KernelArgs {
         }
     }
 
+    /**
+     * {@link Kernels#matmulAdd}: a {@link #matmul} of {@code x} into {@code delta}, and {@code residual} shaped like
+     * {@code delta}; the three tensors all different ({@code residual} is read and written while {@code x} is read).
+     */
+    public static void matmulAdd(Tensor x, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        matmul(x, w, bias, delta);
+        residualOf("matmulAdd", delta, residual, x, "x", null, null);
+    }
+
+    /**
+     * {@link Kernels#geluMulMatmulAdd}: a {@link #geluMulMatmul} into {@code delta}, and {@code residual} shaped like
+     * {@code delta} and none of the other tensors.
+     */
+    public static void geluMulMatmulAdd(Tensor gate, Tensor up, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        geluMulMatmul(gate, up, w, bias, delta);
+        residualOf("geluMulMatmulAdd", delta, residual, gate, "gate", up, "up");
+    }
+
+    private static void residualOf(String op, Tensor delta, Tensor residual, Tensor a, String aName, Tensor b, String bName) {
+        like(op + " residual", residual, "delta", delta);
+        if (residual == delta || residual == a || (b != null && residual == b)) {
+            throw new IllegalArgumentException(op + " residual must not be " + (residual == delta ? "delta"
+                    : residual == a ? aName : bName) + " (it is updated while the others are read)");
+        }
+    }
+
+    /**
+     * {@link Kernels#rmsNormMatmulGroup}: an {@link #rmsNorm} of {@code x} into {@code normed}, then a
+     * {@link #matmulGroup} of {@code normed}; no output may be {@code x} or {@code normed}.
+     */
+    public static void rmsNormMatmulGroup(Tensor x, Weight scale, Tensor normed, Weight[] weights, Weight[] biases,
+            Tensor[] outs) {
+        rmsNorm(x, scale, normed);
+        if (normed == x) {
+            throw new IllegalArgumentException("rmsNormMatmulGroup normed must not be x (x is read by every output row)");
+        }
+        matmulGroup(normed, weights, biases, outs);
+        for (Tensor o : outs) {
+            if (o == x || o == normed) {
+                throw new IllegalArgumentException("rmsNormMatmulGroup: an output is " + (o == x ? "x" : "normed")
+                        + " (the matmuls read every column of the input for each output)");
+            }
+        }
+    }
+
     /** {@link Kernels#mul}: {@code b} and {@code out} shaped like {@code a}. */
     public static void mul(Tensor a, Tensor b, Tensor out) {
         like("mul b", b, "a", a);

@@ -16,7 +16,8 @@ import dev.rg.api.tensor.Weight;
  * accelerates, and the runtime ({@code FallbackKernels}) runs every op the backend does not implement, or does not
  * list in its {@link Capabilities}, on the reference kernels, and reports it as a fallback. So a backend keeps
  * compiling, and keeps working, when an op is added here. Fused ops ({@link #matmulGroup}, {@link #geluMulMatmul},
- * {@link #addRmsNorm}, {@link #ropeQk}) instead default to the plain ops they fuse.
+ * {@link #addRmsNorm}, {@link #ropeQk}, {@link #matmulAdd}, {@link #geluMulMatmulAdd}, {@link #rmsNormMatmulGroup})
+ * instead default to the plain ops they fuse.
  *
  * <p>A state tensor ({@code [batch, ...]} below: conv history, RG-LRU state, key/value caches) may have more rows
  * than the call's {@code seq.batch()}: row b is sequence b of the call and rows from {@code seq.batch()} on are
@@ -80,6 +81,56 @@ public interface Kernels {
         KernelArgs.geluMulMatmul(gate, up, w, bias, out);
         geluMul(gate, up, gate);
         matmul(gate, w, bias, out);
+    }
+
+    /**
+     * A block's output projection and the residual add after it, fused: {@code residual += x @ w^T + bias} (the
+     * matmul's result rounded to float32 first, so it equals {@link #matmul} into {@code delta} and then
+     * {@link #add}). {@code delta [N, out]} is scratch: afterwards it holds either its old values or the matmul's
+     * result. A device backend adds in the matmul's epilogue and saves a launch and a pass. The default runs
+     * {@link #matmul} into {@code delta}, then {@link #add}.
+     */
+    default void matmulAdd(Tensor x, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        KernelArgs.matmulAdd(x, w, bias, delta, residual);
+        matmul(x, w, bias, delta);
+        add(residual, delta, residual);
+    }
+
+    /**
+     * {@link #geluMulMatmul} and the residual add after it, fused: {@code residual += (gelu(gate) * up) @ w^T + bias},
+     * rounded as {@link #geluMulMatmul} into {@code delta} and then {@link #add}. {@code gate} and {@code delta} are
+     * scratch as in those two ops; {@code up} is not modified. The default runs exactly those two ops.
+     */
+    default void geluMulMatmulAdd(Tensor gate, Tensor up, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        KernelArgs.geluMulMatmulAdd(gate, up, w, bias, delta, residual);
+        geluMulMatmul(gate, up, w, bias, delta);
+        add(residual, delta, residual);
+    }
+
+    /**
+     * The norm in front of a block and the block's first matmuls, fused: {@code outs[i] = rmsNorm(x, scale, eps) @
+     * weights[i]^T + biases[i]}, the norm rounded to float32 as {@link #rmsNorm} rounds it. {@code normed} (shaped like
+     * {@code x}) is scratch: afterwards it holds either its old values or the norm. A device backend normalises while
+     * it loads the matmuls' input and saves a launch. The default runs {@link #rmsNorm} into {@code normed}, then
+     * {@link #matmulGroup}.
+     */
+    default void rmsNormMatmulGroup(Tensor x, Weight scale, float eps, Tensor normed, Weight[] weights, Weight[] biases,
+            Tensor[] outs) {
+        KernelArgs.rmsNormMatmulGroup(x, scale, normed, weights, biases, outs);
+        rmsNorm(x, scale, eps, normed);
+        matmulGroup(normed, weights, biases, outs);
+    }
+
+    /**
+     * Which of two equivalent sequences of ops the forward pass should use between blocks. {@code false} (the default):
+     * the output projection into a scratch tensor, {@link #addRmsNorm}, then the next {@link #matmulGroup}.
+     * {@code true}: {@link #matmulAdd} or {@link #geluMulMatmulAdd}, then {@link #rmsNormMatmulGroup}. Both compute
+     * the same values; the second has two ops fewer per block, which pays where an op costs a launch (a GPU), and the
+     * first keeps a backend's own fused {@link #addRmsNorm}. A backend that says {@code true} should implement the
+     * three fused ops; otherwise their defaults run the plain ops.
+     */
+    default boolean fusesNormsIntoMatmuls() {
+        return false;
     }
 
     /** {@code out = a * b}, elementwise. {@code out} may alias an input. */

@@ -9,8 +9,9 @@ import java.util.Set;
  * The kernel operations of {@link Kernels}, for {@link Capabilities} and the per-op fallback. Each names the
  * {@link Kernels} method it stands for, so the runtime can tell whether a backend's kernels implement it or only
  * inherit the default body that says it is unsupported. (Fused ops, {@link Kernels#matmulGroup},
- * {@link Kernels#geluMulMatmul}, {@link Kernels#addRmsNorm} and {@link Kernels#ropeQk}, are not listed: their defaults
- * compose the plain ops.)
+ * {@link Kernels#geluMulMatmul}, {@link Kernels#addRmsNorm}, {@link Kernels#ropeQk}, {@link Kernels#matmulAdd},
+ * {@link Kernels#geluMulMatmulAdd} and {@link Kernels#rmsNormMatmulGroup}, are not listed: their defaults compose the
+ * plain ops.)
  */
 public enum Op {
     EMBED("embed", int[].class, Weight.class, float.class, Tensor.class),

@@ -129,6 +129,65 @@ class KernelArgsTest {
     }
 
     @Test
+    void fusedResidualAdds() {
+        for (int i = 0; i < ROUNDS; i++) {
+            int n = size();
+            int in = size();
+            int out = size();
+            W w = new W("o", out, in);
+            W bias = new W("b", out);
+            T x = new T(n, in);
+            T up = new T(n, in);
+            T delta = new T(n, out);
+            T residual = new T(n, out);
+            assertDoesNotThrow(() -> KernelArgs.matmulAdd(x, w, bias, delta, residual));
+            assertDoesNotThrow(() -> KernelArgs.geluMulMatmulAdd(x, up, w, null, delta, residual));
+            T wrong = random.nextBoolean() ? new T(other(n), out) : new T(n, other(out));
+            rejects("matmulAdd residual", () -> KernelArgs.matmulAdd(x, w, bias, delta, wrong));
+            rejects("matmulAdd residual", () -> KernelArgs.matmulAdd(x, w, bias, delta, delta));
+            rejects("matmul out", () -> KernelArgs.matmulAdd(x, w, bias, wrong, residual));
+            rejects("geluMulMatmulAdd residual", () -> KernelArgs.geluMulMatmulAdd(x, up, w, bias, delta, wrong));
+            rejects("geluMulMatmulAdd residual", () -> KernelArgs.geluMulMatmulAdd(x, up, w, bias, delta, delta));
+            rejects("geluMulMatmul up", () -> KernelArgs.geluMulMatmulAdd(x, new T(n, other(in)), w, bias, delta, residual));
+            T square = new T(n, n);
+            W squareW = new W("o", n, n);
+            rejects("matmulAdd residual", () -> KernelArgs.matmulAdd(square, squareW, null, new T(n, n), square));
+            T sqUp = new T(n, n);
+            rejects("geluMulMatmulAdd residual", () -> KernelArgs.geluMulMatmulAdd(square, sqUp, squareW, null, new T(n, n),
+                    sqUp));
+        }
+    }
+
+    @Test
+    void rmsNormMatmulGroup() {
+        for (int i = 0; i < ROUNDS; i++) {
+            int n = size();
+            int in = size();
+            int out = size();
+            T x = new T(n, in);
+            W scale = new W("norm", in);
+            W[] ws = {new W("gate", out, in), new W("up", out, in)};
+            W[] bs = {null, new W("b", out)};
+            T[] outs = {new T(n, out), new T(n, out)};
+            assertDoesNotThrow(() -> KernelArgs.rmsNormMatmulGroup(x, scale, new T(n, in), ws, bs, outs));
+            rejects("rmsNorm scale", () -> KernelArgs.rmsNormMatmulGroup(x, new W("norm", other(in)), new T(n, in), ws, bs,
+                    outs));
+            rejects("rmsNorm out", () -> KernelArgs.rmsNormMatmulGroup(x, scale, new T(n, other(in)), ws, bs, outs));
+            rejects("rmsNormMatmulGroup normed", () -> KernelArgs.rmsNormMatmulGroup(x, scale, x, ws, bs, outs));
+            rejects("matmul out", () -> KernelArgs.rmsNormMatmulGroup(x, scale, new T(n, in), ws, bs,
+                    new T[] {outs[0], new T(n, other(out))}));
+            rejects("matmulGroup", () -> KernelArgs.rmsNormMatmulGroup(x, scale, new T(n, in), ws, new W[] {null}, outs));
+            T sq = new T(n, n);
+            T sqNormed = new T(n, n);
+            W[] sqW = {new W("gate", n, n)};
+            rejects("rmsNormMatmulGroup: an output is x", () -> KernelArgs.rmsNormMatmulGroup(sq, new W("norm", n), sqNormed,
+                    sqW, new W[] {null}, new T[] {sq}));
+            rejects("rmsNormMatmulGroup: an output is normed", () -> KernelArgs.rmsNormMatmulGroup(sq, new W("norm", n),
+                    sqNormed, sqW, new W[] {null}, new T[] {sqNormed}));
+        }
+    }
+
+    @Test
     void normsAndElementwise() {
         for (int i = 0; i < ROUNDS; i++) {
             int r = size();

@@ -28,6 +28,12 @@ public final class Griffin {
     /** Whether every op's output is downloaded and checked for NaN/Inf (debugging: slow). */
     private final boolean checked;
     /**
+     * Whether each block's output projection adds into the residual stream itself and the next group of matmuls
+     * applies its norm ({@link Kernels#fusesNormsIntoMatmuls}): two ops fewer per layer on a device backend. Off in a
+     * {@link #checked} model, whose probes read the normed activations that the fused ops need not write.
+     */
+    private final boolean normsInMatmuls;
+    /**
      * Per layer, the weights (and biases) of the matmuls that read the temporal block's input (linear_y and linear_x,
      * or q, k and v) and of the MLP's gate and up, as {@link Kernels#matmulGroup} takes them: built once, so a step
      * allocates nothing.
@@ -43,6 +49,7 @@ public final class Griffin {
 
     private Griffin(ModelConfig config, Backend backend, Kernels kernels, ModelWeights weights, boolean checked) {
         this.checked = checked;
+        this.normsInMatmuls = !checked && kernels.fusesNormsIntoMatmuls();
         this.config = config;
         this.backend = backend;
         this.k = kernels;
@@ -183,9 +190,9 @@ public final class Griffin {
         k.stepInputs(seq); // positions onto a device now, so that the layer groups below hold no host transfer
         k.embed(ids, weights.embedding(), embedScale, ws.x);
         probe(ws.x, -1, "embedding");
-        if (config.layers() > 0) {
+        if (config.layers() > 0 && !normsInMatmuls) {
             k.rmsNorm(ws.x, weights.layers().getFirst().temporalNorm(), config.rmsNormEps(), ws.normed);
-        } // later layers' temporal norm is fused into the previous layer's last residual add
+        } // later layers' temporal norm is fused into the previous layer's last residual add (or into their first group)
         for (int l = 0; l < config.layers(); l++) {
             int layer = l;
             // one layer is one recurring unit of ops: a device backend may launch it as one graph
@@ -200,14 +207,18 @@ public final class Griffin {
         LayerWeights lw = weights.layers().get(l);
         probe(ws.normed, l, "temporal_pre_norm");
         switch (lw) {
-            case LayerWeights.RecurrentLayer r -> recurrent(r.recurrent(), seq, ws, state, l);
-            case LayerWeights.AttentionLayer a -> attention(a.attention(), seq, ws, state, l);
+            case LayerWeights.RecurrentLayer r -> recurrent(r, seq, ws, state, l);
+            case LayerWeights.AttentionLayer a -> attention(a, seq, ws, state, l);
         }
-        k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
+        if (!normsInMatmuls) { // else the output projection added ws.block into ws.x, and the MLP's group norms it
+            k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
+        }
         probe(ws.x, l, "temporal residual add");
         probe(ws.normed, l, "channel_pre_norm");
-        mlp(lw.mlp(), ws, l);
-        if (l + 1 < config.layers()) {
+        mlp(lw, ws, l);
+        if (normsInMatmuls) {
+            // the down projection added into ws.x; the next layer's first group applies its temporal norm
+        } else if (l + 1 < config.layers()) {
             k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
         } else {
             k.add(ws.x, ws.block, ws.x);
@@ -223,9 +234,40 @@ public final class Griffin {
         return forward(state, ids, length, outputs, null);
     }
 
-    private void recurrent(LayerWeights.Recurrent w, SeqBatch seq, Workspace ws, ModelState state, int l) {
+    /**
+     * The matmuls that read a block's normed input: from {@code ws.normed} as the previous op left it, or with the norm
+     * applied by the group itself.
+     */
+    private void normedGroup(Weight norm, Weight[] groupWeights, Weight[] groupBiases, Workspace ws, Tensor[] outs) {
+        if (normsInMatmuls) {
+            k.rmsNormMatmulGroup(ws.x, norm, config.rmsNormEps(), ws.normed, groupWeights, groupBiases, outs);
+        } else {
+            k.matmulGroup(ws.normed, groupWeights, groupBiases, outs);
+        }
+    }
+
+    /** A block's output projection: into {@code ws.block}, or added into the residual stream {@code ws.x} directly. */
+    private void outputProjection(Tensor in, Weight w, Weight bias, Workspace ws) {
+        if (normsInMatmuls) {
+            k.matmulAdd(in, w, bias, ws.block, ws.x);
+        } else {
+            k.matmul(in, w, bias, ws.block);
+        }
+    }
+
+    /** {@link #outputProjection} of {@code gelu(gate) * up} ({@code gate} is scratch from here on). */
+    private void geluOutputProjection(Tensor gate, Tensor up, Weight w, Weight bias, Workspace ws) {
+        if (normsInMatmuls) {
+            k.geluMulMatmulAdd(gate, up, w, bias, ws.block, ws.x);
+        } else {
+            k.geluMulMatmul(gate, up, w, bias, ws.block);
+        }
+    }
+
+    private void recurrent(LayerWeights.RecurrentLayer layer, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §5: y = gelu(linear_y(x)); x = rg_lru(conv1d(linear_x(x))); out = linear_out(x * y)
-        k.matmulGroup(ws.normed, temporalWeights[l], temporalBiases[l], ws.linearYX);
+        LayerWeights.Recurrent w = layer.recurrent();
+        normedGroup(layer.temporalNorm(), temporalWeights[l], temporalBiases[l], ws, ws.linearYX);
         probe(ws.y, l, "linear_y");
         probe(ws.xb, l, "linear_x");
         k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
@@ -233,13 +275,14 @@ public final class Griffin {
         k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
         probe(ws.xb, l, "rg_lru");
         // the same tanh GELU as the MLP's gate (§5, §12.4), so the MLP's fused op fits: gelu(y) * x, then linear_out
-        k.geluMulMatmul(ws.y, ws.xb, w.linearOut(), w.linearOutBias(), ws.block); // y is scratch from here on
+        geluOutputProjection(ws.y, ws.xb, w.linearOut(), w.linearOutBias(), ws); // y is scratch from here on
         probe(ws.block, l, "linear_out");
     }
 
-    private void attention(LayerWeights.Attention w, SeqBatch seq, Workspace ws, ModelState state, int l) {
+    private void attention(LayerWeights.AttentionLayer layer, SeqBatch seq, Workspace ws, ModelState state, int l) {
         // §6: MQA with half-rotary RoPE over a window of W+1 keys
-        k.matmulGroup(ws.normed, temporalWeights[l], temporalBiases[l], ws.qkv);
+        LayerWeights.Attention w = layer.attention();
+        normedGroup(layer.temporalNorm(), temporalWeights[l], temporalBiases[l], ws, ws.qkv);
         probe(ws.q, l, "q_proj");
         probe(ws.k, l, "k_proj");
         probe(ws.v, l, "v_proj");
@@ -248,16 +291,17 @@ public final class Griffin {
         probe(ws.k, l, "rope(k)");
         k.localAttention(ws.q, ws.k, ws.v, seq, attention, state.keys(l), state.values(l), ws.attn);
         probe(ws.attn, l, "local attention");
-        k.matmul(ws.attn, w.o(), w.oBias(), ws.block);
+        outputProjection(ws.attn, w.o(), w.oBias(), ws);
         probe(ws.block, l, "o_proj");
     }
 
-    private void mlp(LayerWeights.Mlp w, Workspace ws, int l) {
+    private void mlp(LayerWeights layer, Workspace ws, int l) {
         // §4: down(gelu(gate(x)) * up(x))
-        k.matmulGroup(ws.normed, mlpWeights[l], mlpBiases[l], ws.gateUp);
+        LayerWeights.Mlp w = layer.mlp();
+        normedGroup(layer.channelNorm(), mlpWeights[l], mlpBiases[l], ws, ws.gateUp);
         probe(ws.gate, l, "mlp gate_proj");
         probe(ws.up, l, "mlp up_proj");
-        k.geluMulMatmul(ws.gate, ws.up, w.down(), w.downBias(), ws.block); // gate is scratch from here on
+        geluOutputProjection(ws.gate, ws.up, w.down(), w.downBias(), ws); // gate is scratch from here on
         probe(ws.block, l, "mlp down_proj");
     }
 

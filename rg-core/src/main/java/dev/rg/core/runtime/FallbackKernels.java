@@ -148,6 +148,44 @@ public final class FallbackKernels implements Kernels {
     }
 
     @Override
+    public void matmulAdd(Tensor x, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        if (nativeOp(Op.MATMUL, w) && nativeOp(Op.ADD)) {
+            fast.matmulAdd(x, w, bias, delta, residual);
+            return;
+        }
+        Kernels.super.matmulAdd(x, w, bias, delta, residual); // matmul and add above: each native or reference
+    }
+
+    @Override
+    public void geluMulMatmulAdd(Tensor gate, Tensor up, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        if (nativeOp(Op.GELU_MUL) && nativeOp(Op.MATMUL, w) && nativeOp(Op.ADD)) {
+            fast.geluMulMatmulAdd(gate, up, w, bias, delta, residual);
+            return;
+        }
+        Kernels.super.geluMulMatmulAdd(gate, up, w, bias, delta, residual);
+    }
+
+    @Override
+    public void rmsNormMatmulGroup(Tensor x, Weight scale, float eps, Tensor normed, Weight[] weights, Weight[] biases,
+            Tensor[] outs) {
+        boolean allNative = nativeOp(Op.RMS_NORM);
+        for (Weight w : weights) {
+            allNative &= nativeOp(Op.MATMUL, w);
+        }
+        if (allNative) {
+            fast.rmsNormMatmulGroup(x, scale, eps, normed, weights, biases, outs);
+            return;
+        }
+        Kernels.super.rmsNormMatmulGroup(x, scale, eps, normed, weights, biases, outs);
+    }
+
+    /** The backend's choice: the fused ops fall back op by op like the others, so either sequence stays correct. */
+    @Override
+    public boolean fusesNormsIntoMatmuls() {
+        return fast.fusesNormsIntoMatmuls();
+    }
+
+    @Override
     public void rmsNorm(Tensor x, Weight scale, float eps, Tensor out) {
         if (nativeOp(Op.RMS_NORM)) {
             fast.rmsNorm(x, scale, eps, out);
