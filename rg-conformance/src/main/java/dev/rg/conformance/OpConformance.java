@@ -75,6 +75,14 @@ public final class OpConformance {
                 geluMulMatmul(format, 3, 320, 45);
                 geluMulMatmul(format, 11, 256, 19); // two passes of a batched decode
                 geluMulMatmul(format, 19, 130, 40); // prefill
+                // the residual add in the output projection and the norm in the next group (fusesNormsIntoMatmuls)
+                matmulAdd(format, false, 1, 131, 37);
+                matmulAdd(format, true, 3, 320, 45);
+                matmulAdd(format, true, 11, 256, 19); // two passes of a batched decode
+                matmulAdd(format, false, 19, 130, 40); // prefill
+                rmsNormMatmulGroup(format, 1, 131, 67, 8, 8);
+                rmsNormMatmulGroup(format, 11, 256, 45, 24, 37); // two passes of a batched decode
+                rmsNormMatmulGroup(format, 19, 130, 45, 45); // prefill
                 batchedDecode(format, 131, 19); // batches of 1..16 rows (GPU matvecs take 8 rows per pass)
                 batchedDecode(format, 320, 45);
                 embed(format);
@@ -221,6 +229,71 @@ public final class OpConformance {
         reference.kernels().geluMul(z.r(), u.r(), z.r());
         reference.kernels().matmul(z.r(), w, null, y.r());
         compare(name + " without bias", y, Tolerance.KERNEL);
+    }
+
+    /**
+     * {@link Kernels#matmulAdd} (or with {@code gelu}, {@link Kernels#geluMulMatmulAdd}) against the reference's
+     * composition: the matmul (after geluMul) into {@code delta}, then {@code residual += delta}. Only the residual is
+     * compared ({@code delta} and {@code gate} are scratch); {@code up} and {@code x} must come out unchanged.
+     */
+    private void matmulAdd(String format, boolean gelu, int n, int in, int out) {
+        WeightFormat f = WeightFormats.byName(format);
+        HostWeight w = weight("o", f, gaussian(in * out, 1.0 / Math.sqrt(in)), out, in);
+        HostWeight bias = dense("b", gaussian(out, 0.1), out);
+        Weight tw = load(w);
+        Weight tb = load(bias);
+        String name = (gelu ? "geluMulMatmulAdd " : "matmulAdd ") + format + " " + n + "x" + in + " -> " + out;
+        for (boolean withBias : new boolean[] {true, false}) {
+            Both x = both(gaussian(n * in, 1.5), n, in);
+            Both up = both(gaussian(n * in, 1.0), n, in);
+            Both delta = both(gaussian(n * out, 1.0), n, out); // garbage: scratch
+            Both residual = both(gaussian(n * out, 3.0), n, out);
+            if (gelu) {
+                kernels.geluMulMatmulAdd(x.t(), up.t(), tw, withBias ? tb : null, delta.t(), residual.t());
+                reference.kernels().geluMul(x.r(), up.r(), x.r());
+            } else {
+                kernels.matmulAdd(x.t(), tw, withBias ? tb : null, delta.t(), residual.t());
+            }
+            reference.kernels().matmul(x.r(), w, withBias ? bias : null, delta.r());
+            reference.kernels().add(residual.r(), delta.r(), residual.r());
+            String what = name + (withBias ? "" : " without bias");
+            compare(what + ": residual", residual, Tolerance.KERNEL);
+            compare(what + (gelu ? ": up unchanged" : ": x unchanged"), gelu ? up : x, Tolerance.KERNEL);
+        }
+    }
+
+    /**
+     * {@link Kernels#rmsNormMatmulGroup} of weights all in {@code format} (the second without a bias) against the
+     * reference's rmsNorm and single matmuls; {@code x} must come out unchanged ({@code normed} is scratch).
+     */
+    private void rmsNormMatmulGroup(String format, int n, int in, int... outs) {
+        WeightFormat f = WeightFormats.byName(format);
+        HostWeight scale = weight("norm", WeightFormats.bf16(), gaussian(in, 0.3), in);
+        Weight ts = load(scale);
+        Weight[] tw = new Weight[outs.length];
+        Weight[] tb = new Weight[outs.length];
+        Tensor[] to = new Tensor[outs.length];
+        HostWeight[] rw = new HostWeight[outs.length];
+        HostWeight[] rb = new HostWeight[outs.length];
+        Both[] y = new Both[outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
+            rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
+            tw[i] = load(rw[i]);
+            tb[i] = rb[i] == null ? null : load(rb[i]);
+            y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]); // garbage in the outputs: must be overwritten
+            to[i] = y[i].t();
+        }
+        Both x = both(gaussian(n * in, 3.0), n, in);
+        Both normed = both(gaussian(n * in, 1.0), n, in); // garbage: scratch
+        kernels.rmsNormMatmulGroup(x.t(), ts, 1e-6f, normed.t(), tw, tb, to);
+        reference.kernels().rmsNorm(x.r(), scale, 1e-6f, normed.r());
+        String name = "rmsNormMatmulGroup " + format + " " + n + "x" + in + " -> " + Arrays.toString(outs);
+        for (int i = 0; i < outs.length; i++) {
+            reference.kernels().matmul(normed.r(), rw[i], rb[i], y[i].r());
+            compare(name + " part " + i, y[i], Tolerance.KERNEL);
+        }
+        compare(name + ": x unchanged", x, Tolerance.KERNEL);
     }
 
     /**

@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.api.backend.Backend;
-import dev.rg.api.backend.Capabilities;
 import dev.rg.api.backend.Kernels;
 import dev.rg.api.backend.SeqBatch;
-import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Tensor;
-import dev.rg.api.tensor.Weight;
 import dev.rg.core.reference.ReferenceBackend;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,7 +42,7 @@ class BrokenRopeQkIsCaughtTest {
 
     private static void assertOnlyRopeQkFails(Broken broken) {
         List<CheckResult> results;
-        try (Backend b = new BrokenBackend(broken)) {
+        try (Backend b = brokenBackend(broken)) {
             results = new OpConformance(b).run();
         }
         List<CheckResult> ropeQk = results.stream().filter(r -> r.name().startsWith("ropeQk")).toList();
@@ -57,64 +53,20 @@ class BrokenRopeQkIsCaughtTest {
     }
 
     /** The reference backend, except that its kernels' {@code ropeQk} is {@code broken} (rope itself is right). */
-    private static final class BrokenBackend implements Backend {
-        private final ReferenceBackend ref = new ReferenceBackend();
-        private final Kernels kernels;
+    private static Backend brokenBackend(Broken broken) {
+        ReferenceBackend ref = new ReferenceBackend();
+        Kernels ok = ref.kernels();
+        return new ReferenceWithKernels("broken-ropeQk", ref, new Kernels() {
+            @Override
+            public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
+                ok.rope(x, seq, heads, headDim, rotaryDim, theta);
+            }
 
-        BrokenBackend(Broken broken) {
-            Kernels ok = ref.kernels();
-            this.kernels = new Kernels() {
-                @Override
-                public void rope(Tensor x, SeqBatch seq, int heads, int headDim, int rotaryDim, float theta) {
-                    ok.rope(x, seq, heads, headDim, rotaryDim, theta);
-                }
-
-                @Override
-                public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim,
-                        float theta) {
-                    broken.ropeQk(ok, q, k, seq, heads, kvHeads, headDim, rotaryDim, theta);
-                }
-            };
-        }
-
-        @Override
-        public String name() {
-            return "broken-ropeQk";
-        }
-
-        @Override
-        public Capabilities capabilities() {
-            return Capabilities.implementedBy(kernels.getClass(), Set.of("f32"));
-        }
-
-        @Override
-        public Kernels kernels() {
-            return kernels;
-        }
-
-        @Override
-        public Weight loadWeight(HostWeight w) {
-            return ref.loadWeight(w);
-        }
-
-        @Override
-        public Tensor allocate(int rows, int cols) {
-            return ref.allocate(rows, cols);
-        }
-
-        @Override
-        public void upload(float[] src, Tensor dst) {
-            ref.upload(src, dst);
-        }
-
-        @Override
-        public void download(Tensor src, float[] dst) {
-            ref.download(src, dst);
-        }
-
-        @Override
-        public void close() {
-            ref.close();
-        }
+            @Override
+            public void ropeQk(Tensor q, Tensor k, SeqBatch seq, int heads, int kvHeads, int headDim, int rotaryDim,
+                    float theta) {
+                broken.ropeQk(ok, q, k, seq, heads, kvHeads, headDim, rotaryDim, theta);
+            }
+        });
     }
 }
