@@ -46,6 +46,8 @@ bench 2b-bf16 --preset 2b -p 128,1024 -n 64 -b 1,8,16,64 -r 3
 RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" bench 2b-bf16-graphs --preset 2b -p 0 -n 64 -b 1,8,16,64 -r 3
 RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" "$RG" generate --backend cuda --prompt "It is a truth universally acknowledged" -n 48 >"$OUT/generate-cuda-graphs.txt" 2>"$OUT/generate-cuda-graphs.err"
 if cmp -s "$OUT/generate-cuda-graphs.txt" "$OUT/generate-vector.txt"; then echo "graphs: same text"; else echo "graphs: TEXT DIFFERS"; tail -n 3 "$OUT/generate-cuda-graphs.err"; fi | tee "$OUT/generate-graphs-compare.txt"
+# the residual adds and norms as launches of their own (240 per 2B step instead of 187): what the fusion gains
+RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.fusedNorms=off" bench 2b-bf16-unfused-norms --preset 2b -p 0 -n 64 -b 1,8 -r 3
 bench 2b-int8 --preset 2b --format int8 -p 0 -n 64 -b 1,8 -r 3
 bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
 if [ -z "${QUICK:-}" ]; then
@@ -54,9 +56,9 @@ fi
 
 if [ -z "${NO_PROFILE:-}" ] && command -v ncu >/dev/null; then
   step "per-kernel profile of bf16 decode steps (ncu)"
-  # skip the warm-up and the first steps; profile exactly two decode steps' launches (a 2B step is 240 launches,
+  # skip the warm-up and the first steps; profile exactly two decode steps' launches (a 2B step is 187 launches,
   # DecodeLaunchCountTest's formula), so each kernel's count below is twice its launches per step
-  timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum -k regex:rg_ --launch-skip 3000 --launch-count 480 \
+  timeout 240 ncu --clock-control none --metrics gpu__time_duration.sum -k regex:rg_ --launch-skip 3000 --launch-count 374 \
       --csv "$RG" bench --backend cuda --preset 2b -p 0 -n 16 -r 1 >"$OUT/ncu.csv" 2>"$OUT/ncu.err" || tail -n 3 "$OUT/ncu.err"
 fi
 
@@ -72,16 +74,16 @@ def load(name):
     except Exception:
         return []
 rows = []
-for name in ["2b-bf16", "2b-bf16-graphs", "2b-int8", "2b-nf4", "9b-bf16"]:
+for name in ["2b-bf16", "2b-bf16-graphs", "2b-bf16-unfused-norms", "2b-int8", "2b-nf4", "9b-bf16"]:
     for o in load(name):
         if o["prompt_tokens"] > 0:
             rows.append((name, f"prefill {o['prompt_tokens']}", o["prefill_tokens_per_s_min_median_max"], "", ""))
         if o["gen_tokens"] > 0:
             rows.append((name, f"decode batch {o['batch']}", o["decode_tokens_per_s_min_median_max"],
                          f"{o['decode_weight_gb_per_s']:.0f} GB/s", f"{o['decode_percent_of_bandwidth']:.0f}% of {o['measured_read_gb_per_s']:.0f} GB/s"))
-print(f"{'model':14} {'test':16} {'min':>9} {'median':>9} {'max':>9}  weights read")
+print(f"{'model':22} {'test':16} {'min':>9} {'median':>9} {'max':>9}  weights read")
 for name, test, v, gbs, pct in rows:
-    print(f"{name:14} {test:16} {v[0]:9.1f} {v[1]:9.1f} {v[2]:9.1f}  {gbs} {pct}")
+    print(f"{name:22} {test:16} {v[0]:9.1f} {v[1]:9.1f} {v[2]:9.1f}  {gbs} {pct}")
 p = os.path.join(out, "ncu.csv")
 if os.path.exists(p):
     tot = collections.defaultdict(float); cnt = collections.Counter()

@@ -19,7 +19,7 @@
  * touches 4 cache lines instead of the 8 that a scalar read strided by the chunk width did (that L1 traffic, 8 scalar
  * loads per 16 weight bytes, was what held the first version to 0.8-1.4 TB/s on an H200).
  *
- * Three kernels per weight format share one body (the RG_MV_<FMT>_* macros below), so a decode step needs fewer
+ * Four kernels per weight format share one body (the RG_MV_<FMT>_* macros below), so a decode step needs fewer
  * launches without a second copy of any format's arithmetic:
  *   rg_matvec_<fmt>        one weight;
  *   rg_matvec_group_<fmt>  up to 3 weights of one format that read the same activations (linear_y + linear_x,
@@ -27,7 +27,11 @@
  *                          is one launch;
  *   rg_matvec_gelu_<fmt>   one weight whose activations are gelu(gate) * up (the MLP's down projection): each block
  *                          computes them once into shared memory, a tile of columns at a time, so the elementwise
- *                          gelu_mul launch disappears and no warp repeats the tanh of another.
+ *                          gelu_mul launch disappears and no warp repeats the tanh of another;
+ *   rg_matvec_group_norm_<fmt>  a group whose activations are rmsNorm(x) (the groups that start a block): each block
+ *                          stages the normalised rows the same way, so the norm launch disappears.
+ * Every matvec can also add its result into the output (RG_EPI_ADD): the residual add after a block's output
+ * projection, so the add launch disappears too. A decode layer is then 7 launches instead of 9.
  */
 #define MV_THREADS 256
 #define MV_ROWS 8
@@ -35,6 +39,20 @@
 #define MV_UNROLL 4
 /* Floats of shared memory that stage gelu(gate) * up in rg_matvec_gelu_* (pass rows x a tile of columns; 32 KB). */
 #define MV_STAGE 8192
+
+/*
+ * What a matmul kernel does with a result s = x . w[row] (every matvec, the tiled and the tensor-core kernel take
+ * these flags as their `epilogue` argument): RG_EPI_BIAS adds bias[row] first, RG_EPI_ADD then adds s to what `out`
+ * holds (the residual add after a block's output projection: out + (x . w + bias), rounded as a matmul into a
+ * scratch tensor followed by rg_add would round it).
+ */
+#define RG_EPI_BIAS 1
+#define RG_EPI_ADD 2
+
+/* Writes one result under the epilogue flags (bias already added). */
+RG_DEVICE void rg_epi_store(RG_GLOBAL float* out, rg_i64 i, float s, int epilogue) {
+    out[i] = (epilogue & RG_EPI_ADD) ? out[i] + s : s;
+}
 
 /* gelu_pytorch_tanh. */
 RG_DEVICE float rg_gelu(float x) {
@@ -110,7 +128,7 @@ RG_DEVICE void rg_mv_fma1s(float* acc, float w, const RG_LOCAL float* xs, int ti
 
 /* Reduces each row's 32 partial sums and writes out[xRow0 + m][row] (+ bias). Every thread calls it. */
 RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, const RG_GLOBAL rg_u8* bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     int lane = RG_TID & 31;
     RG_UNROLL
     for (int m = 0; m < MV_MAXN; m++) {
@@ -121,10 +139,10 @@ RG_DEVICE void rg_mv_store(float* acc, int row, int outDim, int n, int xRow0, co
 #endif
         float s = rg_sum32(acc[m], red);
         if (m < n && lane == 0 && row < outDim) {
-            if (hasBias) {
+            if (epilogue & RG_EPI_BIAS) {
                 s += rg_dense(bias, biasFmt, row);
             }
-            out[(rg_i64) (xRow0 + m) * outDim + row] = s;
+            rg_epi_store(out, (rg_i64) (xRow0 + m) * outDim + row, s, epilogue);
         }
     }
 }
@@ -205,7 +223,7 @@ RG_DEVICE void rg_mv_stage(const RG_GLOBAL float* gate, const RG_GLOBAL float* u
 #define RG_MV_SX4(w0, w1, w2, w3, k) rg_mv_fma4s(acc, w0, w1, w2, w3, xs, tile, n, (k) - k0);
 #define RG_MV_SX1(w, k) rg_mv_fma1s(acc, w, xs, tile, n, (k) - k0);
 
-/* A gelu kernel's shared memory: the reduction scratch and the staged activations (16-byte aligned). */
+/* A staging kernel's shared memory: the reduction scratch and the staged activations (16-byte aligned). */
 #define RG_MV_GELU_SHARED                                                \
     RG_SHARED float red[MV_THREADS];                                     \
     RG_SHARED rg_f32x4 xs4[MV_STAGE / 4];
@@ -220,6 +238,58 @@ RG_DEVICE void rg_mv_stage(const RG_GLOBAL float* gate, const RG_GLOBAL float* u
         COLS(k0, k1, RG_MV_SX4, RG_MV_SX1)                               \
     }
 
+/*
+ * inv[m] = 1 / sqrt(mean(x[xRow0 + m]^2) + eps) for m < n: the same per-thread sums and block reduction as rg_rmsnorm
+ * (both run 256 threads), so the rows a norm kernel stages are bit for bit what rg_rmsnorm writes. Every thread
+ * calls it; inv is published by the barrier that starts the first tile.
+ */
+RG_DEVICE void rg_mv_norm_inv(const RG_GLOBAL float* x, int xRow0, int n, int in, float eps, RG_LOCAL float* inv,
+        RG_LOCAL float* red) {
+    for (int m = 0; m < n; m++) {
+        const RG_GLOBAL float* xr = x + (rg_i64) (xRow0 + m) * in;
+        float ss = 0.0f;
+        for (int c = RG_TID; c < in; c += RG_BDIM) {
+            ss = RG_FMA(xr[c], xr[c], ss);
+        }
+        ss = rg_block_sum(ss, red);
+        if (RG_TID == 0) {
+            inv[m] = 1.0f / RG_SQRT(ss / (float) in + eps);
+        }
+    }
+}
+
+/* Stages xs[m * tile + k - k0] = rmsNorm(x[xRow0 + m])[k] (rg_rmsnorm's expression) for m < n, k0 <= k < k1. */
+RG_DEVICE void rg_mv_stage_norm(const RG_GLOBAL float* x, int xRow0, int n, int in, int k0, int k1, int tile,
+        RG_LOCAL float* xs, const RG_GLOBAL rg_u8* nw, int nwFmt, const RG_LOCAL float* inv) {
+    RG_SYNC();
+    for (int m = 0; m < n; m++) {
+        rg_i64 base = (rg_i64) (xRow0 + m) * in;
+        for (int k = k0 + RG_TID; k < k1; k += MV_THREADS) {
+            xs[m * tile + (k - k0)] = x[base + k] * inv[m] * (1.0f + rg_dense(nw, nwFmt, k));
+        }
+    }
+    RG_SYNC();
+}
+
+/* A norm kernel's column loop: the rows' inverse RMS once, then tiles of normalised x and COLS over each. */
+#define RG_MV_NORM_TILES(COLS)                                           \
+    RG_LOCAL float* xs = (RG_LOCAL float*) xs4;                          \
+    int tile = rg_mv_tile(n, in);                                        \
+    rg_mv_norm_inv(x, xRow0, n, in, eps, inv, red);                      \
+    for (int k0 = 0; k0 < in; k0 += tile) {                              \
+        int k1 = in - k0 < tile ? in : k0 + tile;                        \
+        rg_mv_stage_norm(x, xRow0, n, in, k0, k1, tile, xs, nw, nwFmt, inv); \
+        COLS(k0, k1, RG_MV_SX4, RG_MV_SX1)                               \
+    }
+
+/* A norm kernel's shared memory: a staging kernel's and the rows' inverse RMS. */
+#define RG_MV_NORM_SHARED                                                \
+    RG_MV_GELU_SHARED                                                    \
+    RG_SHARED float inv[MV_MAXN];
+
+/* The parameters a norm kernel takes after x, xRow0, n and in: the norm's scale (dense, its format) and epsilon. */
+#define RG_MV_NORM_PARAMS const RG_GLOBAL rg_u8* RG_RESTRICT nw, int nwFmt, float eps
+
 /* A group kernel's part p and block blk in it: the parts' ceil(outDim_i / MV_ROWS) blocks come one after another. */
 #define RG_MV_GROUP_PART                                                 \
     int b0_ = (outDim0 + MV_ROWS - 1) / MV_ROWS;                         \
@@ -231,12 +301,12 @@ RG_DEVICE void rg_mv_stage(const RG_GLOBAL float* gate, const RG_GLOBAL float* u
 /* The per-part parameters of a group kernel (weight type T, and for quantised formats a scale pointer). */
 #define RG_MV_PART(i, T)                                                                                         \
     int outDim##i, const RG_GLOBAL T* RG_RESTRICT w##i, const RG_GLOBAL rg_u8* RG_RESTRICT bias##i, int biasFmt##i, \
-            int hasBias##i, RG_GLOBAL float* RG_RESTRICT out##i
+            int epilogue##i, RG_GLOBAL float* RG_RESTRICT out##i
 #define RG_MV_QPART(i, S)                                                                                        \
     int outDim##i, const RG_GLOBAL rg_u8* RG_RESTRICT w##i, const RG_GLOBAL S* RG_RESTRICT aux##i,                \
-            const RG_GLOBAL rg_u8* RG_RESTRICT bias##i, int biasFmt##i, int hasBias##i, RG_GLOBAL float* RG_RESTRICT out##i
+            const RG_GLOBAL rg_u8* RG_RESTRICT bias##i, int biasFmt##i, int epilogue##i, RG_GLOBAL float* RG_RESTRICT out##i
 #define RG_MV_PICK_BIAS_OUT                                                                                     \
-    RG_PICK(bias0, bias1, bias2), RG_PICK(biasFmt0, biasFmt1, biasFmt2), RG_PICK(hasBias0, hasBias1, hasBias2),   \
+    RG_PICK(bias0, bias1, bias2), RG_PICK(biasFmt0, biasFmt1, biasFmt2), RG_PICK(epilogue0, epilogue1, epilogue2),   \
             RG_PICK(out0, out1, out2)
 
 /* ---- float32 weights: 4 per 16-byte load */
@@ -250,19 +320,19 @@ RG_DEVICE void rg_mv_stage(const RG_GLOBAL float* gate, const RG_GLOBAL float* u
 
 /* out[xRow0+m][row] = x[xRow0+m] . w[row] (+ bias) for m < n <= MV_MAXN and the MV_ROWS rows of block blk. */
 RG_DEVICE void rg_mv_f32(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL float* w,
-        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     RG_MV_PROLOGUE(blk)
     RG_MV_F32_SETUP
     RG_MV_F32_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
 }
 
 /* Decode matvec, float32 weights; grid = ceil(outDim / MV_ROWS). */
 RG_KERNEL rg_matvec_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[MV_THREADS];
-    rg_mv_f32(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+    rg_mv_f32(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, epilogue, out, red);
 }
 
 /* Up to 3 float32 matvecs of one input in one launch; grid = the sum of the parts' ceil(outDim_i / MV_ROWS). */
@@ -276,12 +346,25 @@ RG_KERNEL rg_matvec_group_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, i
 /* out = (gelu(gate) * up) @ w^T (+ bias) for the pass's rows, float32 weights; grid = ceil(outDim / MV_ROWS). */
 RG_KERNEL rg_matvec_gelu_f32(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
         int n, int in, int outDim, const RG_GLOBAL float* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_GELU_SHARED
     RG_MV_PROLOGUE(RG_BID)
     RG_MV_F32_SETUP
     RG_MV_GELU_TILES(RG_MV_F32_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
+}
+
+/* rg_matvec_group_f32 of rmsNorm(x): each block normalises the pass's rows while it stages them (no norm launch). */
+RG_KERNEL rg_matvec_group_norm_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
+        RG_MV_PART(0, float), RG_MV_PART(1, float), RG_MV_PART(2, float)) {
+    RG_MV_NORM_SHARED
+    RG_MV_GROUP_PART
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);
+    const RG_GLOBAL float* w = RG_PICK(w0, w1, w2);
+    RG_MV_PROLOGUE(blk)
+    RG_MV_F32_SETUP
+    RG_MV_NORM_TILES(RG_MV_F32_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
 }
 
 /* ---- bfloat16 weights: 8 per 16-byte load */
@@ -299,19 +382,19 @@ RG_KERNEL rg_matvec_gelu_f32(const RG_GLOBAL float* RG_RESTRICT gate, const RG_G
 #define RG_MV_BF16_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 8, vecEnd, kBegin, kEnd, RG_MV_BF16_BODY, X4, RG_MV_BF16_ELEM, X1)
 
 RG_DEVICE void rg_mv_bf16(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u16* w,
-        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     RG_MV_PROLOGUE(blk)
     RG_MV_BF16_SETUP
     RG_MV_BF16_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
 }
 
 /* Decode matvec, bfloat16 weights. */
 RG_KERNEL rg_matvec_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[MV_THREADS];
-    rg_mv_bf16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+    rg_mv_bf16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, epilogue, out, red);
 }
 
 RG_KERNEL rg_matvec_group_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_PART(0, rg_u16),
@@ -323,12 +406,24 @@ RG_KERNEL rg_matvec_group_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, 
 
 RG_KERNEL rg_matvec_gelu_bf16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
         int n, int in, int outDim, const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_GELU_SHARED
     RG_MV_PROLOGUE(RG_BID)
     RG_MV_BF16_SETUP
     RG_MV_GELU_TILES(RG_MV_BF16_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
+}
+
+RG_KERNEL rg_matvec_group_norm_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
+        RG_MV_PART(0, rg_u16), RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
+    RG_MV_NORM_SHARED
+    RG_MV_GROUP_PART
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);
+    const RG_GLOBAL rg_u16* w = RG_PICK(w0, w1, w2);
+    RG_MV_PROLOGUE(blk)
+    RG_MV_BF16_SETUP
+    RG_MV_NORM_TILES(RG_MV_BF16_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
 }
 
 /* ---- IEEE binary16 weights: 8 per 16-byte load */
@@ -340,19 +435,19 @@ RG_KERNEL rg_matvec_gelu_bf16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_
 #define RG_MV_F16_COLS(kBegin, kEnd, X4, X1) RG_MV_COLS(wr, 8, vecEnd, kBegin, kEnd, RG_MV_F16_BODY, X4, RG_MV_F16_ELEM, X1)
 
 RG_DEVICE void rg_mv_f16(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u16* w,
-        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int blk, const RG_GLOBAL rg_u8* bias, int biasFmt, int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     RG_MV_PROLOGUE(blk)
     RG_MV_F16_SETUP
     RG_MV_F16_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
 }
 
 /* Decode matvec, IEEE binary16 weights. */
 RG_KERNEL rg_matvec_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[MV_THREADS];
-    rg_mv_f16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, hasBias, out, red);
+    rg_mv_f16(x, xRow0, n, in, outDim, w, RG_BID, bias, biasFmt, epilogue, out, red);
 }
 
 RG_KERNEL rg_matvec_group_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_PART(0, rg_u16),
@@ -364,12 +459,24 @@ RG_KERNEL rg_matvec_group_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, i
 
 RG_KERNEL rg_matvec_gelu_f16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
         int n, int in, int outDim, const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_GELU_SHARED
     RG_MV_PROLOGUE(RG_BID)
     RG_MV_F16_SETUP
     RG_MV_GELU_TILES(RG_MV_F16_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
+}
+
+RG_KERNEL rg_matvec_group_norm_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
+        RG_MV_PART(0, rg_u16), RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
+    RG_MV_NORM_SHARED
+    RG_MV_GROUP_PART
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);
+    const RG_GLOBAL rg_u16* w = RG_PICK(w0, w1, w2);
+    RG_MV_PROLOGUE(blk)
+    RG_MV_F16_SETUP
+    RG_MV_NORM_TILES(RG_MV_F16_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
 }
 
 /* ---- blockwise symmetric int8: w = q * scale[row][k / blockSize] (scales f16 or f32: scaleFmt) */
@@ -398,20 +505,20 @@ RG_KERNEL rg_matvec_gelu_f16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_G
 
 RG_DEVICE void rg_mv_i8(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u8* w,
         const RG_GLOBAL rg_u8* scales, int scaleFmt, int blockSize, int blk, const RG_GLOBAL rg_u8* bias, int biasFmt,
-        int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     RG_MV_PROLOGUE(blk)
     RG_MV_I8_SETUP
     RG_MV_I8_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
 }
 
 /* Decode matvec, blockwise symmetric int8. */
 RG_KERNEL rg_matvec_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT scales, int scaleFmt,
-        int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
+        int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue,
         RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[MV_THREADS];
-    rg_mv_i8(x, xRow0, n, in, outDim, w, scales, scaleFmt, blockSize, RG_BID, bias, biasFmt, hasBias, out, red);
+    rg_mv_i8(x, xRow0, n, in, outDim, w, scales, scaleFmt, blockSize, RG_BID, bias, biasFmt, epilogue, out, red);
 }
 
 /* Up to 3 int8 matvecs of one input (the parts share the format, so the scale format and block size). */
@@ -425,13 +532,26 @@ RG_KERNEL rg_matvec_group_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, in
 
 RG_KERNEL rg_matvec_gelu_i8(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
         int n, int in, int outDim, const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT scales,
-        int scaleFmt, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
+        int scaleFmt, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue,
         RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_GELU_SHARED
     RG_MV_PROLOGUE(RG_BID)
     RG_MV_I8_SETUP
     RG_MV_GELU_TILES(RG_MV_I8_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
+}
+
+RG_KERNEL rg_matvec_group_norm_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
+        int scaleFmt, int blockSize, RG_MV_QPART(0, rg_u8), RG_MV_QPART(1, rg_u8), RG_MV_QPART(2, rg_u8)) {
+    RG_MV_NORM_SHARED
+    RG_MV_GROUP_PART
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);
+    const RG_GLOBAL rg_u8* w = RG_PICK(w0, w1, w2);
+    const RG_GLOBAL rg_u8* scales = RG_PICK(aux0, aux1, aux2);
+    RG_MV_PROLOGUE(blk)
+    RG_MV_I8_SETUP
+    RG_MV_NORM_TILES(RG_MV_I8_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
 }
 
 /* ---- 4-bit code-book formats (bitsandbytes NF4/FP4 layout) */
@@ -472,22 +592,22 @@ RG_DEVICE void rg_mv_codebook(const RG_GLOBAL float* codebook, RG_LOCAL float* c
 
 RG_DEVICE void rg_mv_q4(const RG_GLOBAL float* x, int xRow0, int n, int in, int outDim, const RG_GLOBAL rg_u8* w,
         const RG_GLOBAL float* absmax, RG_LOCAL float* cb, int blockSize, int blk, const RG_GLOBAL rg_u8* bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* out, RG_LOCAL float* red) {
+        int biasFmt, int epilogue, RG_GLOBAL float* out, RG_LOCAL float* red) {
     RG_MV_PROLOGUE(blk)
     RG_MV_Q4_SETUP
     RG_MV_Q4_COLS(0, in, RG_MV_GX4, RG_MV_GX1)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
 }
 
 /* Decode matvec, 4-bit code-book formats. */
 RG_KERNEL rg_matvec_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, int outDim,
         const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
         const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float red[MV_THREADS];
     RG_SHARED float cb[16];
     rg_mv_codebook(codebook, cb);
-    rg_mv_q4(x, xRow0, n, in, outDim, w, absmax, cb, blockSize, RG_BID, bias, biasFmt, hasBias, out, red);
+    rg_mv_q4(x, xRow0, n, in, outDim, w, absmax, cb, blockSize, RG_BID, bias, biasFmt, epilogue, out, red);
 }
 
 /* Up to 3 4-bit matvecs of one input (the parts share the format, so the code book and block size). */
@@ -505,14 +625,30 @@ RG_KERNEL rg_matvec_group_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, in
 RG_KERNEL rg_matvec_gelu_q4(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GLOBAL float* RG_RESTRICT up, int xRow0,
         int n, int in, int outDim, const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
         const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_MV_GELU_SHARED
     RG_SHARED float cb[16];
     rg_mv_codebook(codebook, cb);
     RG_MV_PROLOGUE(RG_BID)
     RG_MV_Q4_SETUP
     RG_MV_GELU_TILES(RG_MV_Q4_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, hasBias, out, red);
+    rg_mv_store(acc, row, outDim, n, xRow0, bias, biasFmt, epilogue, out, red);
+}
+
+RG_KERNEL rg_matvec_group_norm_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
+        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, RG_MV_QPART(0, float), RG_MV_QPART(1, float),
+        RG_MV_QPART(2, float)) {
+    RG_MV_NORM_SHARED
+    RG_SHARED float cb[16];
+    rg_mv_codebook(codebook, cb);
+    RG_MV_GROUP_PART
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);
+    const RG_GLOBAL rg_u8* w = RG_PICK(w0, w1, w2);
+    const RG_GLOBAL float* absmax = RG_PICK(aux0, aux1, aux2);
+    RG_MV_PROLOGUE(blk)
+    RG_MV_Q4_SETUP
+    RG_MV_NORM_TILES(RG_MV_Q4_COLS)
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
 }
 
 /* Tile of the prefill matmul: TM activation rows x TN weight rows, TK-deep, 256 threads computing 4x4 each. */
@@ -528,7 +664,7 @@ RG_KERNEL rg_matvec_gelu_q4(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GL
 RG_KERNEL rg_matmul_tiled(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim, int fmt,
         const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT aux, int auxFmt,
         const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias,
-        int biasFmt, int hasBias, RG_GLOBAL float* RG_RESTRICT out) {
+        int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED float xs[TK][TM + 1];
     RG_SHARED float ws[TK][TN + 1];
     RG_SHARED float cb[16];
@@ -584,10 +720,10 @@ RG_KERNEL rg_matmul_tiled(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, i
             int gc = col0 + tx + 16 * j;
             if (gr < n && gc < outDim) {
                 float s = acc[i][j];
-                if (hasBias) {
+                if (epilogue & RG_EPI_BIAS) {
                     s += rg_dense(bias, biasFmt, gc);
                 }
-                out[(rg_i64) gr * outDim + gc] = s;
+                rg_epi_store(out, (rg_i64) gr * outDim + gc, s, epilogue);
             }
         }
     }
@@ -643,7 +779,7 @@ RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3,
  * Requires in % 8 == 0 (16-byte weight loads); any n, outDim.
  */
 RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim,
-        const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int hasBias,
+        const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue,
         RG_GLOBAL float* RG_RESTRICT out) {
     RG_SHARED rg_u16 ws[MMA_BM * MMA_PAD];
     RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
@@ -784,10 +920,10 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
                 int tok = n0 + wn + nt * 8 + 2 * q + (e & 1);
                 if (row < outDim && tok < n) {
                     float v = acc[mt][nt][e];
-                    if (hasBias) {
+                    if (epilogue & RG_EPI_BIAS) {
                         v += rg_dense(bias, biasFmt, row);
                     }
-                    out[(rg_i64) tok * outDim + row] = v;
+                    rg_epi_store(out, (rg_i64) tok * outDim + row, v, epilogue);
                 }
             }
         }

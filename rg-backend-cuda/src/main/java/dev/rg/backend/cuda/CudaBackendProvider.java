@@ -62,6 +62,7 @@ public final class CudaBackendProvider implements BackendProvider {
     public Backend create(BackendOptions options) {
         int ordinal = device(options);
         boolean graphs = DeviceBackend.graphsSetting(options);
+        boolean fusedNorms = DeviceBackend.fusedNormsSetting(options);
         Ptx ptx = Ptx.shipped();
         CudaProbe.Result r = CudaProbe.run(ordinal, ptx);
         if (!r.availability().available()) {
@@ -70,6 +71,7 @@ public final class CudaBackendProvider implements BackendProvider {
         try {
             CudaBackend b = new CudaBackend(new CudaLauncher(r.driver(), r.device(), r.description(), ptx));
             b.launcher().useGraphs(graphs);
+            b.fuseNormsIntoMatmuls(fusedNorms);
             return b;
         } catch (CudaException e) {
             if (CuResult.isOutOfMemory(e.code())) {

@@ -125,10 +125,10 @@ class GraphReplayTest {
         }
     }
 
-    /** The figures the README gives: a fully replayed 2B decode step is 30 host round trips (240 eager), 9B 42 (348). */
+    /** The figures the README gives: a fully replayed 2B decode step is 29 host round trips (187 eager), 9B 41 (271). */
     @Test
     void modelFigures() {
-        assertEquals(30, submissionsPerReplayedStep(ModelConfig.preset2b()));
-        assertEquals(42, submissionsPerReplayedStep(ModelConfig.preset9b()));
+        assertEquals(29, submissionsPerReplayedStep(ModelConfig.preset2b()));
+        assertEquals(41, submissionsPerReplayedStep(ModelConfig.preset9b()));
     }
 }

@@ -42,17 +42,39 @@ public class DeviceBackend implements Backend {
      * false for off or absent.
      */
     public static boolean graphsSetting(BackendOptions options) {
-        String v = options.settings().get(GRAPHS);
+        return onOff(options, GRAPHS, GRAPHS_PROPERTY, false);
+    }
+
+    /**
+     * Setting that chooses the forward pass's sequence of ops between blocks ({@code Kernels.fusesNormsIntoMatmuls}):
+     * {@code fused-norms=on} (the default) adds each output projection into the residual stream in its epilogue and
+     * lets the next matvec group apply the norm while it stages its input, 7 launches per decode layer;
+     * {@code off} runs the residual add and the norm as one kernel of their own, 9 launches, for comparisons. Both
+     * compute the same values (the norm's reduction is the same code).
+     */
+    public static final String FUSED_NORMS = "fused-norms";
+
+    /** Where the CLI passes no backend settings: {@code -Drg.cuda.fusedNorms=off}. */
+    public static final String FUSED_NORMS_PROPERTY = "rg.cuda.fusedNorms";
+
+    /** The {@link #FUSED_NORMS} setting of {@code options}, else its system property: false for off, true for on or absent. */
+    public static boolean fusedNormsSetting(BackendOptions options) {
+        return onOff(options, FUSED_NORMS, FUSED_NORMS_PROPERTY, true);
+    }
+
+    private static boolean onOff(BackendOptions options, String setting, String property, boolean absent) {
+        String v = options.settings().get(setting);
         if (v == null) {
-            v = System.getProperty(GRAPHS_PROPERTY);
+            v = System.getProperty(property);
         }
-        if (v == null || v.isBlank() || v.strip().equals("off")) {
-            return false;
+        if (v == null || v.isBlank()) {
+            return absent;
         }
-        if (v.strip().equals("on")) {
-            return true;
-        }
-        throw new BackendUnavailableException("setting " + GRAPHS + "=" + v + " is neither on nor off");
+        return switch (v.strip()) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new BackendUnavailableException("setting " + setting + "=" + v + " is neither on nor off");
+        };
     }
 
     protected DeviceBackend(String name, KernelLauncher launcher) {
@@ -70,6 +92,11 @@ public class DeviceBackend implements Backend {
     @Override
     public Capabilities capabilities() {
         return capabilities;
+    }
+
+        /** Chooses the sequence of ops between blocks (see {@link #FUSED_NORMS}). */
+    public void fuseNormsIntoMatmuls(boolean on) {
+        kernels.fuseNormsIntoMatmuls(on);
     }
 
     @Override

@@ -55,6 +55,9 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     static final int ATTENTION_THREADS = 128;
     static final int ATTENTION_MAX_HEAD_DIM = 512;
     static final int ELEMENTWISE_BLOCKS = 4096;
+    /** Epilogue flags of every matmul kernel (RG_EPI_* in the kernels): add the bias; add the result into the output. */
+    static final int EPILOGUE_BIAS = 1;
+    static final int EPILOGUE_ADD = 2;
 
     private final DeviceBackend backend;
     private final KernelLauncher l;
@@ -68,6 +71,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     private DeviceBuffer lruPartial;
     private DeviceBuffer attentionPartial;
     private boolean inGroup;
+    /** See {@link #fusesNormsIntoMatmuls}. */
+    private boolean normsInMatmuls = true;
 
     DeviceKernels(DeviceBackend backend) {
         this.backend = backend;
@@ -190,34 +195,71 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         }
     }
 
+    /** See {@link DeviceBackend#FUSED_NORMS}: on unless that setting is off. */
+    void fuseNormsIntoMatmuls(boolean on) {
+        normsInMatmuls = on;
+    }
+
+    /**
+     * True (unless the backend setting {@code fused-norms=off}): the residual add goes into the output projection's
+     * epilogue and the norm into the next group's staging ({@link #matmulAdd}, {@link #geluMulMatmulAdd},
+     * {@link #rmsNormMatmulGroup}), so a decode layer is 7 launches instead of 9.
+     */
+    @Override
+    public boolean fusesNormsIntoMatmuls() {
+        return normsInMatmuls;
+    }
+
+    /** The epilogue flags of a matmul kernel: the bias when there is one, the add into the output when asked. */
+    private static int epilogue(DeviceWeight bias, boolean add) {
+        return (bias == null ? 0 : EPILOGUE_BIAS) | (add ? EPILOGUE_ADD : 0);
+    }
+
     @Override
     public void matmul(Tensor x, Weight w, Weight bias, Tensor out) {
         synchronized (l) {
             KernelArgs.matmul(x, w, bias, out);
-            DeviceTensor xt = t(x);
-            DeviceTensor ot = t(out);
-            DeviceWeight dw = w(w);
-            DeviceWeight db = bias == null ? null : dense(bias, "matmul bias");
-            int n = x.rows();
-            int in = x.cols();
-            int outDim = w.rows();
-            if (n == 0 || outDim == 0) {
-                return;
-            }
-            Span b = db == null ? dummy() : db.data();
-            int bFmt = db == null ? 0 : db.codec().fmt();
-            int hasBias = db == null ? 0 : 1;
-            WeightCodec c = dw.codec();
-            if (n <= MATVEC_MAX_ROWS) {
-                matvecPasses(matvecKernel(c, Kernel.MATVEC_F32, Kernel.MATVEC_BF16, Kernel.MATVEC_F16, Kernel.MATVEC_I8,
-                        Kernel.MATVEC_Q4), new Span[] {xt.span()}, n, in, dw, b, bFmt, hasBias, ot.span());
-            } else if (c.fmt() == WeightCodec.BF16 && in % 8 == 0 && TENSOR_CORES) {
-                l.launch(Kernel.MATMUL_MMA_BF16, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
-                        outDim, dw.data(), b, bFmt, hasBias, ot.span());
-            } else {
-                l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
-                        c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, hasBias, ot.span());
-            }
+            matmulInto(x, w, bias, out, false);
+        }
+    }
+
+    /** {@code residual += x @ w^T + bias} in the epilogue of whichever matmul kernel runs ({@code delta} is not used). */
+    @Override
+    public void matmulAdd(Tensor x, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        synchronized (l) {
+            KernelArgs.matmulAdd(x, w, bias, delta, residual);
+            matmulInto(x, w, bias, residual, true);
+        }
+    }
+
+    /**
+     * {@code out = x @ w^T + bias}, or with {@code add} {@code out += x @ w^T + bias}: the matvec up to
+     * {@link #MATVEC_MAX_ROWS} rows, else the tensor-core (bf16) or the tiled kernel. Arguments already checked.
+     */
+    private void matmulInto(Tensor x, Weight w, Weight bias, Tensor out, boolean add) {
+        DeviceTensor xt = t(x);
+        DeviceTensor ot = t(out);
+        DeviceWeight dw = w(w);
+        DeviceWeight db = bias == null ? null : dense(bias, "matmul bias");
+        int n = x.rows();
+        int in = x.cols();
+        int outDim = w.rows();
+        if (n == 0 || outDim == 0) {
+            return;
+        }
+        Span b = db == null ? dummy() : db.data();
+        int bFmt = db == null ? 0 : db.codec().fmt();
+        int epilogue = epilogue(db, add);
+        WeightCodec c = dw.codec();
+        if (n <= MATVEC_MAX_ROWS) {
+            matvecPasses(matvecKernel(c, Kernel.MATVEC_F32, Kernel.MATVEC_BF16, Kernel.MATVEC_F16, Kernel.MATVEC_I8,
+                    Kernel.MATVEC_Q4), new Span[] {xt.span()}, n, in, dw, b, bFmt, epilogue, ot.span());
+        } else if (c.fmt() == WeightCodec.BF16 && in % 8 == 0 && TENSOR_CORES) {
+            l.launch(Kernel.MATMUL_MMA_BF16, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
+                    outDim, dw.data(), b, bFmt, epilogue, ot.span());
+        } else {
+            l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
+                    c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());
         }
     }
 
@@ -237,10 +279,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
      * A matvec kernel over {@code n <= MATVEC_MAX_ROWS} activation rows, {@value #MATVEC_ROWS_PER_PASS} per launch:
      * {@code inputs} (x, or gate and up), the pass's first row and row count, the input width, then the weight's
      * arguments in the kernels' order (rows, data, for int8 the scales, their format and block size, for 4-bit the
-     * absmax, the code book and block size), the bias and the output.
+     * absmax, the code book and block size), the bias, the epilogue flags and the output.
      */
     private void matvecPasses(Kernel kernel, Span[] inputs, int n, int in, DeviceWeight dw, Span bias, int bFmt,
-            int hasBias, Span out) {
+            int epilogue, Span out) {
         WeightCodec c = dw.codec();
         int outDim = dw.rows();
         Launch g = new Launch(ceil(outDim, MATVEC_ROWS_PER_BLOCK), 1, MATVEC_THREADS);
@@ -267,7 +309,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             }
             args[a++] = bias;
             args[a++] = bFmt;
-            args[a++] = hasBias;
+            args[a++] = epilogue;
             args[a] = out;
             l.launch(kernel, g, args);
         }
@@ -286,6 +328,11 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         return true;
     }
 
+    /** Whether {@link #groupPasses} takes this group: decode rows, at most 3 weights, one kernel format. */
+    private boolean oneGroupLaunch(Tensor x, Weight[] weights) {
+        return x.rows() <= MATVEC_MAX_ROWS && weights.length <= MATVEC_GROUP_PARTS && oneMatvecFormat(weights);
+    }
+
     /**
      * Decode shapes ({@code x} of at most {@link #MATVEC_MAX_ROWS} rows) with up to {@value #MATVEC_GROUP_PARTS} weights
      * of one format: one grouped matvec launch per pass of {@value #MATVEC_ROWS_PER_PASS} rows, its grid the parts'
@@ -295,95 +342,144 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     public void matmulGroup(Tensor x, Weight[] weights, Weight[] biases, Tensor[] outs) {
         synchronized (l) {
             KernelArgs.matmulGroup(x, weights, biases, outs);
-            int n = x.rows();
-            if (n > MATVEC_MAX_ROWS || weights.length > MATVEC_GROUP_PARTS || !oneMatvecFormat(weights)) {
+            if (!oneGroupLaunch(x, weights)) {
                 for (int i = 0; i < weights.length; i++) {
-                    matmul(x, weights[i], biases[i], outs[i]);
+                    matmulInto(x, weights[i], biases[i], outs[i], false);
                 }
                 return;
             }
-            int blocks = 0;
-            for (Weight w : weights) {
-                blocks += ceil(w.rows(), MATVEC_ROWS_PER_BLOCK);
-            }
-            if (n == 0 || blocks == 0) {
+            groupPasses(x, null, 0f, weights, biases, outs);
+        }
+    }
+
+    /**
+     * Decode shapes that {@link #matmulGroup} runs as one launch: the group kernel whose blocks stage rmsNorm(x) in
+     * shared memory (bit for bit what {@link #rmsNorm} writes), so no norm launch and no pass over {@code normed}.
+     * Anything else: {@link #rmsNorm} into {@code normed}, then {@link #matmulGroup}.
+     */
+    @Override
+    public void rmsNormMatmulGroup(Tensor x, Weight scale, float eps, Tensor normed, Weight[] weights, Weight[] biases,
+            Tensor[] outs) {
+        synchronized (l) {
+            KernelArgs.rmsNormMatmulGroup(x, scale, normed, weights, biases, outs);
+            if (!oneGroupLaunch(x, weights)) {
+                rmsNorm(x, scale, eps, normed);
+                matmulGroup(normed, weights, biases, outs);
                 return;
             }
-            DeviceTensor xt = t(x);
-            DeviceWeight first = w(weights[0]);
-            WeightCodec c = first.codec();
-            Kernel kernel = matvecKernel(c, Kernel.MATVEC_GROUP_F32, Kernel.MATVEC_GROUP_BF16, Kernel.MATVEC_GROUP_F16,
-                    Kernel.MATVEC_GROUP_I8, Kernel.MATVEC_GROUP_Q4);
-            boolean scaled = c.fmt() == WeightCodec.I8 || c.fmt() == WeightCodec.Q4;
-            Launch g = new Launch(blocks, 1, MATVEC_THREADS);
-            for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
-                Object[] args = new Object[kernel.signature().length()];
-                int a = 0;
-                args[a++] = xt.span();
-                args[a++] = row0;
-                args[a++] = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
-                args[a++] = x.cols();
-                if (c.fmt() == WeightCodec.I8) {
-                    args[a++] = c.auxFmt();
-                    args[a++] = c.blockSize();
-                } else if (c.fmt() == WeightCodec.Q4) {
-                    args[a++] = first.codebook();
-                    args[a++] = c.blockSize();
-                }
-                for (int p = 0; p < MATVEC_GROUP_PARTS; p++) {
-                    if (p < weights.length) {
-                        DeviceWeight dw = w(weights[p]);
-                        DeviceWeight db = biases[p] == null ? null : dense(biases[p], "matmulGroup bias");
-                        args[a++] = dw.rows();
-                        args[a++] = dw.data();
-                        if (scaled) {
-                            args[a++] = dw.aux();
-                        }
-                        args[a++] = db == null ? dummy() : db.data();
-                        args[a++] = db == null ? 0 : db.codec().fmt();
-                        args[a++] = db == null ? 0 : 1;
-                        args[a++] = t(outs[p]).span();
-                    } else { // an absent part: no blocks, never read
-                        args[a++] = 0;
-                        args[a++] = dummy();
-                        if (scaled) {
-                            args[a++] = dummy();
-                        }
-                        args[a++] = dummy();
-                        args[a++] = 0;
-                        args[a++] = 0;
+            groupPasses(x, dense(scale, "rmsNormMatmulGroup scale"), eps, weights, biases, outs);
+        }
+    }
+
+    /**
+     * One grouped matvec launch per pass of {@value #MATVEC_ROWS_PER_PASS} rows (the caller checked
+     * {@link #oneGroupLaunch}); with a {@code norm} scale, the kernel that normalises x while staging it.
+     */
+    private void groupPasses(Tensor x, DeviceWeight norm, float eps, Weight[] weights, Weight[] biases, Tensor[] outs) {
+        int n = x.rows();
+        int blocks = 0;
+        for (Weight w : weights) {
+            blocks += ceil(w.rows(), MATVEC_ROWS_PER_BLOCK);
+        }
+        if (n == 0 || blocks == 0) {
+            return;
+        }
+        DeviceTensor xt = t(x);
+        DeviceWeight first = w(weights[0]);
+        WeightCodec c = first.codec();
+        Kernel kernel = norm == null
+                ? matvecKernel(c, Kernel.MATVEC_GROUP_F32, Kernel.MATVEC_GROUP_BF16, Kernel.MATVEC_GROUP_F16,
+                        Kernel.MATVEC_GROUP_I8, Kernel.MATVEC_GROUP_Q4)
+                : matvecKernel(c, Kernel.MATVEC_GROUP_NORM_F32, Kernel.MATVEC_GROUP_NORM_BF16, Kernel.MATVEC_GROUP_NORM_F16,
+                        Kernel.MATVEC_GROUP_NORM_I8, Kernel.MATVEC_GROUP_NORM_Q4);
+        boolean scaled = c.fmt() == WeightCodec.I8 || c.fmt() == WeightCodec.Q4;
+        Launch g = new Launch(blocks, 1, MATVEC_THREADS);
+        for (int row0 = 0; row0 < n; row0 += MATVEC_ROWS_PER_PASS) {
+            Object[] args = new Object[kernel.signature().length()];
+            int a = 0;
+            args[a++] = xt.span();
+            args[a++] = row0;
+            args[a++] = Math.min(MATVEC_ROWS_PER_PASS, n - row0);
+            args[a++] = x.cols();
+            if (norm != null) {
+                args[a++] = norm.data();
+                args[a++] = norm.codec().fmt();
+                args[a++] = eps;
+            }
+            if (c.fmt() == WeightCodec.I8) {
+                args[a++] = c.auxFmt();
+                args[a++] = c.blockSize();
+            } else if (c.fmt() == WeightCodec.Q4) {
+                args[a++] = first.codebook();
+                args[a++] = c.blockSize();
+            }
+            for (int p = 0; p < MATVEC_GROUP_PARTS; p++) {
+                if (p < weights.length) {
+                    DeviceWeight dw = w(weights[p]);
+                    DeviceWeight db = biases[p] == null ? null : dense(biases[p], "matmulGroup bias");
+                    args[a++] = dw.rows();
+                    args[a++] = dw.data();
+                    if (scaled) {
+                        args[a++] = dw.aux();
+                    }
+                    args[a++] = db == null ? dummy() : db.data();
+                    args[a++] = db == null ? 0 : db.codec().fmt();
+                    args[a++] = epilogue(db, false);
+                    args[a++] = t(outs[p]).span();
+                } else { // an absent part: no blocks, never read
+                    args[a++] = 0;
+                    args[a++] = dummy();
+                    if (scaled) {
                         args[a++] = dummy();
                     }
+                    args[a++] = dummy();
+                    args[a++] = 0;
+                    args[a++] = 0;
+                    args[a++] = dummy();
                 }
-                l.launch(kernel, g, args);
             }
+            l.launch(kernel, g, args);
         }
     }
 
     /**
      * Decode shapes: one matvec launch per pass whose blocks stage {@code gelu(gate) * up} in shared memory and multiply
-     * it with the weight ({@code gate} is left as it is). Prefill (more than {@link #MATVEC_MAX_ROWS} rows): the
-     * default, {@link #geluMul} into {@code gate} and then {@link #matmul} (the tiled and tensor-core kernels).
+     * it with the weight ({@code gate} is left as it is). Prefill (more than {@link #MATVEC_MAX_ROWS} rows):
+     * {@link #geluMul} into {@code gate} and then the matmul (the tiled and tensor-core kernels).
      */
     @Override
     public void geluMulMatmul(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out) {
         synchronized (l) {
             KernelArgs.geluMulMatmul(gate, up, w, bias, out);
-            int n = gate.rows();
-            if (n > MATVEC_MAX_ROWS) {
-                Kernels.super.geluMulMatmul(gate, up, w, bias, out);
-                return;
-            }
-            DeviceWeight dw = w(w);
-            DeviceWeight db = bias == null ? null : dense(bias, "geluMulMatmul bias");
-            if (n == 0 || w.rows() == 0) {
-                return;
-            }
-            matvecPasses(matvecKernel(dw.codec(), Kernel.MATVEC_GELU_F32, Kernel.MATVEC_GELU_BF16, Kernel.MATVEC_GELU_F16,
-                    Kernel.MATVEC_GELU_I8, Kernel.MATVEC_GELU_Q4), new Span[] {t(gate).span(), t(up).span()}, n,
-                    gate.cols(), dw, db == null ? dummy() : db.data(), db == null ? 0 : db.codec().fmt(), db == null ? 0 : 1,
-                    t(out).span());
+            geluMulMatmulInto(gate, up, w, bias, out, false);
         }
+    }
+
+    /** {@link #geluMulMatmul} added into {@code residual} in the matmul's epilogue ({@code delta} is not used). */
+    @Override
+    public void geluMulMatmulAdd(Tensor gate, Tensor up, Weight w, Weight bias, Tensor delta, Tensor residual) {
+        synchronized (l) {
+            KernelArgs.geluMulMatmulAdd(gate, up, w, bias, delta, residual);
+            geluMulMatmulInto(gate, up, w, bias, residual, true);
+        }
+    }
+
+    private void geluMulMatmulInto(Tensor gate, Tensor up, Weight w, Weight bias, Tensor out, boolean add) {
+        int n = gate.rows();
+        if (n > MATVEC_MAX_ROWS) {
+            geluMul(gate, up, gate);
+            matmulInto(gate, w, bias, out, add);
+            return;
+        }
+        DeviceWeight dw = w(w);
+        DeviceWeight db = bias == null ? null : dense(bias, "geluMulMatmul bias");
+        if (n == 0 || w.rows() == 0) {
+            return;
+        }
+        matvecPasses(matvecKernel(dw.codec(), Kernel.MATVEC_GELU_F32, Kernel.MATVEC_GELU_BF16, Kernel.MATVEC_GELU_F16,
+                Kernel.MATVEC_GELU_I8, Kernel.MATVEC_GELU_Q4), new Span[] {t(gate).span(), t(up).span()}, n,
+                gate.cols(), dw, db == null ? dummy() : db.data(), db == null ? 0 : db.codec().fmt(), epilogue(db, add),
+                t(out).span());
     }
 
     @Override

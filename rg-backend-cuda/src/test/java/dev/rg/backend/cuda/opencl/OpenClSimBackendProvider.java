@@ -68,8 +68,10 @@ public final class OpenClSimBackendProvider implements BackendProvider {
             throw new BackendUnavailableException((String) d);
         }
         boolean graphs = DeviceBackend.graphsSetting(options);
+        boolean fusedNorms = DeviceBackend.fusedNormsSetting(options);
         OpenClSimBackend b = new OpenClSimBackend(new OpenClLauncher(OpenCl.load(), dev));
         b.launcher().useGraphs(graphs);
+        b.fuseNormsIntoMatmuls(fusedNorms);
         return b;
     }
 }
