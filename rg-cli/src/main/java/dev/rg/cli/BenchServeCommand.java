@@ -86,13 +86,24 @@ final class BenchServeCommand implements Callable<Integer> {
             LoadReport run = runBench.measure();
             LoadComparison c = new LoadComparison(base, run);
             result = json ? c.json() : c.table();
+            noteResent(baseBench.resent() + runBench.resent());
         } else {
-            LoadReport r = bench(clients, requests, key, requestRate).run();
+            LoadBenchmark b = bench(clients, requests, key, requestRate);
+            LoadReport r = b.run();
             result = json ? r.json() : r.table();
+            noteResent(b.resent());
         }
         Output.out().print(json ? result + System.lineSeparator() : result);
         Output.out().flush();
         return 0;
+    }
+
+    /** Says on stderr how many requests had to be sent twice (see {@link LoadBenchmark#resent}), when any did. */
+    private static void noteResent(int n) {
+        if (n > 0) {
+            System.err.println("rg bench-serve: " + n + " request" + (n == 1 ? " was" : "s were") + " sent again on another"
+                    + " connection: the first attempt's connection closed before any response");
+        }
     }
 
     private LoadBenchmark bench(int c, int r, String key, double rate) {

@@ -9,7 +9,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rg.server.bench.LoadBenchmark;
 import dev.rg.server.bench.LoadComparison;
 import dev.rg.server.bench.LoadReport;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** rg bench-serve's load generator against rg serve on the embedded model: what it counts and what it sends. */
@@ -100,5 +108,90 @@ class LoadBenchmarkTest {
     private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {
         return new LoadReport("http://x", "m", clients, 8, 16, 64, clients > 1 ? 0.4 : 0, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
                 new double[] {1, 2, 3}, itl);
+    }
+
+    /**
+     * A server that closes a request's first connection without a byte of response (as a kept-alive connection closed
+     * by the server while it waits in the client's pool fails): the request is sent once more, on a new connection,
+     * and counted as resent.
+     */
+    @Test
+    void aRequestWhoseConnectionClosesBeforeAnyResponseIsSentOnceMore() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger connections = new AtomicInteger();
+            Thread server = Thread.ofVirtual().start(() -> serve(ss, connections, 1));
+            LoadBenchmark b = new LoadBenchmark(rawSettings(ss));
+            LoadReport r = b.measure();
+            assertEquals(1, r.requests());
+            assertEquals(2, r.outputTokens());
+            assertEquals(1, b.resent());
+            server.join(Duration.ofSeconds(10));
+            assertEquals(2, connections.get(), "the dropped connection and the resend's");
+        }
+    }
+
+    /** A request whose second attempt fails too fails the run with the client's message: no endless resending. */
+    @Test
+    void aRequestThatFailsTwiceFailsTheRun() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger connections = new AtomicInteger();
+            Thread server = Thread.ofVirtual().start(() -> serve(ss, connections, 2));
+            LoadBenchmark b = new LoadBenchmark(rawSettings(ss));
+            IOException e = assertThrows(IOException.class, b::measure);
+            assertTrue(e.getMessage().startsWith("requests failed: "), e.getMessage());
+            assertEquals(1, b.resent());
+            server.join(Duration.ofSeconds(10));
+            assertEquals(2, connections.get());
+        }
+    }
+
+    private static LoadBenchmark.Settings rawSettings(ServerSocket ss) {
+        return new LoadBenchmark.Settings("http://127.0.0.1:" + ss.getLocalPort(), "m", null, 1, 1, 4, 2,
+                Duration.ofSeconds(10), Duration.ZERO, 0);
+    }
+
+    /**
+     * Accepts two connections, reads one request on each, closes the first {@code dropped} without answering and
+     * answers the others with a two-token stream (the shape of OpenAI's, ending the body by closing the connection).
+     */
+    private static void serve(ServerSocket ss, AtomicInteger connections, int dropped) {
+        try {
+            for (int c = 0; c < 2; c++) {
+                try (Socket so = ss.accept()) {
+                    connections.incrementAndGet();
+                    readRequest(so.getInputStream());
+                    if (c >= dropped) {
+                        OutputStream out = so.getOutputStream();
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                                + "data: {\"choices\":[{\"text\":\"a\"}]}\n\n"
+                                + "data: {\"choices\":[{\"text\":\"b\"}]}\n\n"
+                                + "data: {\"choices\":[{\"text\":\"\"}],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":2}}\n\n"
+                                + "data: [DONE]\n\n").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Reads a request's header lines and its Content-Length bytes of body. */
+    private static void readRequest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return;
+            }
+            head.append((char) b);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).strip());
+            }
+        }
+        in.readNBytes(length);
     }
 }

@@ -92,11 +92,23 @@ public final class LoadBenchmark {
     private final Settings settings;
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http;
+    /** Requests sent a second time because the first attempt's connection closed before any byte of a response. */
+    private final AtomicInteger resent = new AtomicInteger();
     private String model;
 
     public LoadBenchmark(Settings settings) {
         this.settings = settings;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /**
+     * Requests (warm-up and measured) sent a second time, on another connection, because the first attempt failed
+     * before any byte of a response arrived: a kept-alive connection that the server closed while it waited in the
+     * client's pool fails that way, and the JDK's client retries only idempotent methods by itself. A request that
+     * fails twice fails the run.
+     */
+    public int resent() {
+        return resent.get();
     }
 
     /** Runs the warm-up, then the measured load, and summarises the measured part. */
@@ -222,8 +234,14 @@ public final class LoadBenchmark {
         body.putObject("stream_options").put("include_usage", true);
         HttpRequest req = builder("/v1/completions").header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build();
-        long start = System.nanoTime();
-        HttpResponse<Stream<String>> r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        long start = System.nanoTime(); // before a resend too: its time counts in the time to first token
+        HttpResponse<Stream<String>> r;
+        try {
+            r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException noResponse) { // send() returns once the headers are in: nothing of a response came
+            resent.incrementAndGet();
+            r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        }
         if (r.statusCode() != 200) {
             String text = String.join("\n", r.body().toList());
             throw new IOException("POST " + settings.url() + "/v1/completions: HTTP " + r.statusCode() + " " + text);
