@@ -8,8 +8,11 @@ import java.util.List;
 
 /**
  * The activation buffers of one {@link ModelState}: the sets of the three most recently used row counts (decode,
- * a full prefill chunk, the last chunk), plus the logits buffers. Reallocated only when a call needs a row count
- * not kept, so a decode loop allocates nothing. Prefill rows are bounded by {@link Griffin#CHUNK_ROWS}.
+ * a full prefill chunk, the last chunk), plus the LM head's buffers of the three most recently used batch sizes.
+ * Reallocated only when a call needs a row count not kept, so a decode loop allocates nothing, and a batch whose size
+ * moves among a few values (sequences leaving and joining a server's batch) finds its buffers again: at the same
+ * device addresses, so a device backend replays the head's recorded graph. Prefill rows are bounded by
+ * {@link Griffin#CHUNK_ROWS}.
  */
 final class Workspaces implements AutoCloseable {
     private final Backend backend;
@@ -18,7 +21,13 @@ final class Workspaces implements AutoCloseable {
     private final List<Workspace> sets = new ArrayList<>(KEPT);
     /** Decode (batch rows), a full prefill chunk and the last, shorter chunk: a chunked prefill followed by decoding reallocates nothing. */
     private static final int KEPT = 3;
-    private HeadBuffers head;
+    /** Most recently used first; at most {@link #KEPT}, all of at most {@link #HEAD_KEPT_ROWS} rows but a lone larger one. */
+    private final List<HeadBuffers> heads = new ArrayList<>(KEPT);
+    /**
+     * Head buffers of more rows (the logits of every token of a prompt, for a loss) are kept only until another row
+     * count is asked for: a 2B vocabulary makes a row's logits 1 MB.
+     */
+    static final int HEAD_KEPT_ROWS = 16;
 
     /** Buffers of the LM head for a number of rows. */
     record HeadBuffers(Tensor in, Tensor normed, Tensor logits) implements AutoCloseable {
@@ -61,22 +70,42 @@ final class Workspaces implements AutoCloseable {
 
     /** Buffers for {@code rows} rows going through the LM head. */
     HeadBuffers head(int rows) {
-        if (head == null || head.logits().rows() != rows) {
-            if (head != null) {
-                head.close();
+        for (int i = 0; i < heads.size(); i++) {
+            HeadBuffers h = heads.get(i);
+            if (h.logits().rows() == rows) {
+                if (i > 0) {
+                    heads.remove(i);
+                    heads.addFirst(h);
+                }
+                return h;
             }
-            head = new HeadBuffers(backend.allocate(rows, config.hiddenSize()), backend.allocate(rows, config.hiddenSize()),
-                    backend.allocate(rows, config.vocabSize()));
         }
-        return head;
+        heads.removeIf(h -> {
+            boolean large = h.logits().rows() > HEAD_KEPT_ROWS || rows > HEAD_KEPT_ROWS;
+            if (large) {
+                h.close();
+            }
+            return large;
+        });
+        if (heads.size() == KEPT) {
+            heads.removeLast().close();
+        }
+        HeadBuffers h = new HeadBuffers(backend.allocate(rows, config.hiddenSize()), backend.allocate(rows, config.hiddenSize()),
+                backend.allocate(rows, config.vocabSize()));
+        heads.addFirst(h);
+        return h;
+    }
+
+    /** The row counts of the kept head buffers, most recently used first (for tests). */
+    List<Integer> headRows() {
+        return heads.stream().map(h -> h.logits().rows()).toList();
     }
 
     @Override
     public void close() {
         sets.forEach(Workspace::close);
         sets.clear();
-        if (head != null) {
-            head.close();
-        }
+        heads.forEach(HeadBuffers::close);
+        heads.clear();
     }
 }
