@@ -290,6 +290,21 @@ RG_DEVICE void rg_mv_stage_norm(const RG_GLOBAL float* x, int xRow0, int n, int 
 /* The parameters a norm kernel takes after x, xRow0, n and in: the norm's scale (dense, its format) and epsilon. */
 #define RG_MV_NORM_PARAMS const RG_GLOBAL rg_u8* RG_RESTRICT nw, int nwFmt, float eps
 
+/*
+ * The body of rg_matvec_group_norm_<fmt>: part p's weight w (of type T) and, in FORMAT_LOCALS, its format's other
+ * locals (scales, code book), then the rows staged normalised and the format's COLS over them.
+ */
+#define RG_MV_GROUP_NORM_BODY(T, FORMAT_LOCALS, SETUP, COLS)                  \
+    RG_MV_NORM_SHARED                                                         \
+    RG_MV_GROUP_PART                                                          \
+    int outDim = RG_PICK(outDim0, outDim1, outDim2);                          \
+    const RG_GLOBAL T* w = RG_PICK(w0, w1, w2);                               \
+    FORMAT_LOCALS                                                             \
+    RG_MV_PROLOGUE(blk)                                                       \
+    SETUP                                                                     \
+    RG_MV_NORM_TILES(COLS)                                                    \
+    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+
 /* A group kernel's part p and block blk in it: the parts' ceil(outDim_i / MV_ROWS) blocks come one after another. */
 #define RG_MV_GROUP_PART                                                 \
     int b0_ = (outDim0 + MV_ROWS - 1) / MV_ROWS;                         \
@@ -357,14 +372,7 @@ RG_KERNEL rg_matvec_gelu_f32(const RG_GLOBAL float* RG_RESTRICT gate, const RG_G
 /* rg_matvec_group_f32 of rmsNorm(x): each block normalises the pass's rows while it stages them (no norm launch). */
 RG_KERNEL rg_matvec_group_norm_f32(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
         RG_MV_PART(0, float), RG_MV_PART(1, float), RG_MV_PART(2, float)) {
-    RG_MV_NORM_SHARED
-    RG_MV_GROUP_PART
-    int outDim = RG_PICK(outDim0, outDim1, outDim2);
-    const RG_GLOBAL float* w = RG_PICK(w0, w1, w2);
-    RG_MV_PROLOGUE(blk)
-    RG_MV_F32_SETUP
-    RG_MV_NORM_TILES(RG_MV_F32_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+    RG_MV_GROUP_NORM_BODY(float, , RG_MV_F32_SETUP, RG_MV_F32_COLS)
 }
 
 /* ---- bfloat16 weights: 8 per 16-byte load */
@@ -416,14 +424,7 @@ RG_KERNEL rg_matvec_gelu_bf16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_
 
 RG_KERNEL rg_matvec_group_norm_bf16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
         RG_MV_PART(0, rg_u16), RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
-    RG_MV_NORM_SHARED
-    RG_MV_GROUP_PART
-    int outDim = RG_PICK(outDim0, outDim1, outDim2);
-    const RG_GLOBAL rg_u16* w = RG_PICK(w0, w1, w2);
-    RG_MV_PROLOGUE(blk)
-    RG_MV_BF16_SETUP
-    RG_MV_NORM_TILES(RG_MV_BF16_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+    RG_MV_GROUP_NORM_BODY(rg_u16, , RG_MV_BF16_SETUP, RG_MV_BF16_COLS)
 }
 
 /* ---- IEEE binary16 weights: 8 per 16-byte load */
@@ -469,14 +470,7 @@ RG_KERNEL rg_matvec_gelu_f16(const RG_GLOBAL float* RG_RESTRICT gate, const RG_G
 
 RG_KERNEL rg_matvec_group_norm_f16(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
         RG_MV_PART(0, rg_u16), RG_MV_PART(1, rg_u16), RG_MV_PART(2, rg_u16)) {
-    RG_MV_NORM_SHARED
-    RG_MV_GROUP_PART
-    int outDim = RG_PICK(outDim0, outDim1, outDim2);
-    const RG_GLOBAL rg_u16* w = RG_PICK(w0, w1, w2);
-    RG_MV_PROLOGUE(blk)
-    RG_MV_F16_SETUP
-    RG_MV_NORM_TILES(RG_MV_F16_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+    RG_MV_GROUP_NORM_BODY(rg_u16, , RG_MV_F16_SETUP, RG_MV_F16_COLS)
 }
 
 /* ---- blockwise symmetric int8: w = q * scale[row][k / blockSize] (scales f16 or f32: scaleFmt) */
@@ -543,15 +537,8 @@ RG_KERNEL rg_matvec_gelu_i8(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GL
 
 RG_KERNEL rg_matvec_group_norm_i8(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
         int scaleFmt, int blockSize, RG_MV_QPART(0, rg_u8), RG_MV_QPART(1, rg_u8), RG_MV_QPART(2, rg_u8)) {
-    RG_MV_NORM_SHARED
-    RG_MV_GROUP_PART
-    int outDim = RG_PICK(outDim0, outDim1, outDim2);
-    const RG_GLOBAL rg_u8* w = RG_PICK(w0, w1, w2);
-    const RG_GLOBAL rg_u8* scales = RG_PICK(aux0, aux1, aux2);
-    RG_MV_PROLOGUE(blk)
-    RG_MV_I8_SETUP
-    RG_MV_NORM_TILES(RG_MV_I8_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+    RG_MV_GROUP_NORM_BODY(rg_u8, const RG_GLOBAL rg_u8* scales = RG_PICK(aux0, aux1, aux2);, RG_MV_I8_SETUP,
+            RG_MV_I8_COLS)
 }
 
 /* ---- 4-bit code-book formats (bitsandbytes NF4/FP4 layout) */
@@ -638,17 +625,9 @@ RG_KERNEL rg_matvec_gelu_q4(const RG_GLOBAL float* RG_RESTRICT gate, const RG_GL
 RG_KERNEL rg_matvec_group_norm_q4(const RG_GLOBAL float* RG_RESTRICT x, int xRow0, int n, int in, RG_MV_NORM_PARAMS,
         const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, RG_MV_QPART(0, float), RG_MV_QPART(1, float),
         RG_MV_QPART(2, float)) {
-    RG_MV_NORM_SHARED
-    RG_SHARED float cb[16];
-    rg_mv_codebook(codebook, cb);
-    RG_MV_GROUP_PART
-    int outDim = RG_PICK(outDim0, outDim1, outDim2);
-    const RG_GLOBAL rg_u8* w = RG_PICK(w0, w1, w2);
-    const RG_GLOBAL float* absmax = RG_PICK(aux0, aux1, aux2);
-    RG_MV_PROLOGUE(blk)
-    RG_MV_Q4_SETUP
-    RG_MV_NORM_TILES(RG_MV_Q4_COLS)
-    rg_mv_store(acc, row, outDim, n, xRow0, RG_MV_PICK_BIAS_OUT, red);
+    RG_MV_GROUP_NORM_BODY(rg_u8,
+            RG_SHARED float cb[16]; rg_mv_codebook(codebook, cb); const RG_GLOBAL float* absmax = RG_PICK(aux0, aux1, aux2);,
+            RG_MV_Q4_SETUP, RG_MV_Q4_COLS)
 }
 
 /* Tile of the prefill matmul: TM activation rows x TN weight rows, TK-deep, 256 threads computing 4x4 each. */

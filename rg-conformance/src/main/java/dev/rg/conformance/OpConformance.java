@@ -180,28 +180,37 @@ public final class OpConformance {
      * bias; each output against the reference's single matmul.
      */
     private void matmulGroup(String format, boolean mixed, int n, int in, int... outs) {
-        Weight[] tw = new Weight[outs.length];
-        Weight[] tb = new Weight[outs.length];
-        Tensor[] to = new Tensor[outs.length];
-        HostWeight[] rw = new HostWeight[outs.length];
-        HostWeight[] rb = new HostWeight[outs.length];
-        Both[] y = new Both[outs.length];
+        Group g = group(format, mixed, n, in, outs);
+        Both x = both(gaussian(n * in, 1.0), n, in);
+        kernels.matmulGroup(x.t(), g.tw, g.tb, g.to);
+        for (int i = 0; i < outs.length; i++) {
+            reference.kernels().matmul(x.r(), g.rw[i], g.rb[i], g.y[i].r());
+            compare("matmulGroup " + (mixed ? "mixed " : "") + format + " " + n + "x" + in + " -> " + Arrays.toString(outs)
+                    + " part " + i, g.y[i], Tolerance.KERNEL);
+        }
+    }
+
+    /** A group's weights and biases on both backends and its outputs: tested ({@code t*}) and reference ({@code r*}). */
+    private record Group(Weight[] tw, Weight[] tb, Tensor[] to, HostWeight[] rw, HostWeight[] rb, Both[] y) {}
+
+    /**
+     * Weights of {@code outs} rows each, all in {@code format}, or when {@code mixed} the first in {@code format} and the
+     * others alternately f32 and {@code format}; the second without a bias; outputs filled with garbage (they must be
+     * overwritten).
+     */
+    private Group group(String format, boolean mixed, int n, int in, int... outs) {
+        Group g = new Group(new Weight[outs.length], new Weight[outs.length], new Tensor[outs.length],
+                new HostWeight[outs.length], new HostWeight[outs.length], new Both[outs.length]);
         for (int i = 0; i < outs.length; i++) {
             WeightFormat f = !mixed || i % 2 == 0 ? WeightFormats.byName(format) : WeightFormats.f32();
-            rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
-            rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
-            tw[i] = load(rw[i]);
-            tb[i] = rb[i] == null ? null : load(rb[i]);
-            y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]); // garbage in the outputs: must be overwritten
-            to[i] = y[i].t();
+            g.rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
+            g.rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
+            g.tw[i] = load(g.rw[i]);
+            g.tb[i] = g.rb[i] == null ? null : load(g.rb[i]);
+            g.y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]);
+            g.to[i] = g.y[i].t();
         }
-        Both x = both(gaussian(n * in, 1.0), n, in);
-        kernels.matmulGroup(x.t(), tw, tb, to);
-        for (int i = 0; i < outs.length; i++) {
-            reference.kernels().matmul(x.r(), rw[i], rb[i], y[i].r());
-            compare("matmulGroup " + (mixed ? "mixed " : "") + format + " " + n + "x" + in + " -> " + Arrays.toString(outs)
-                    + " part " + i, y[i], Tolerance.KERNEL);
-        }
+        return g;
     }
 
     /**
@@ -267,31 +276,17 @@ public final class OpConformance {
      * reference's rmsNorm and single matmuls; {@code x} must come out unchanged ({@code normed} is scratch).
      */
     private void rmsNormMatmulGroup(String format, int n, int in, int... outs) {
-        WeightFormat f = WeightFormats.byName(format);
         HostWeight scale = weight("norm", WeightFormats.bf16(), gaussian(in, 0.3), in);
         Weight ts = load(scale);
-        Weight[] tw = new Weight[outs.length];
-        Weight[] tb = new Weight[outs.length];
-        Tensor[] to = new Tensor[outs.length];
-        HostWeight[] rw = new HostWeight[outs.length];
-        HostWeight[] rb = new HostWeight[outs.length];
-        Both[] y = new Both[outs.length];
-        for (int i = 0; i < outs.length; i++) {
-            rw[i] = weight("w" + i, f, gaussian(in * outs[i], 1.0 / Math.sqrt(in)), outs[i], in);
-            rb[i] = i == 1 ? null : dense("b" + i, gaussian(outs[i], 0.1), outs[i]);
-            tw[i] = load(rw[i]);
-            tb[i] = rb[i] == null ? null : load(rb[i]);
-            y[i] = both(gaussian(n * outs[i], 1.0), n, outs[i]); // garbage in the outputs: must be overwritten
-            to[i] = y[i].t();
-        }
+        Group g = group(format, false, n, in, outs);
         Both x = both(gaussian(n * in, 3.0), n, in);
         Both normed = both(gaussian(n * in, 1.0), n, in); // garbage: scratch
-        kernels.rmsNormMatmulGroup(x.t(), ts, 1e-6f, normed.t(), tw, tb, to);
+        kernels.rmsNormMatmulGroup(x.t(), ts, 1e-6f, normed.t(), g.tw, g.tb, g.to);
         reference.kernels().rmsNorm(x.r(), scale, 1e-6f, normed.r());
         String name = "rmsNormMatmulGroup " + format + " " + n + "x" + in + " -> " + Arrays.toString(outs);
         for (int i = 0; i < outs.length; i++) {
-            reference.kernels().matmul(normed.r(), rw[i], rb[i], y[i].r());
-            compare(name + " part " + i, y[i], Tolerance.KERNEL);
+            reference.kernels().matmul(normed.r(), g.rw[i], g.rb[i], g.y[i].r());
+            compare(name + " part " + i, g.y[i], Tolerance.KERNEL);
         }
         compare(name + ": x unchanged", x, Tolerance.KERNEL);
     }
