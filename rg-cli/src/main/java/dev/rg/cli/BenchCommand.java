@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,6 +39,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quantize-head", description = "Also put the embedding / LM head in --format.")
     boolean quantizeHead;
+
+    @picocli.CommandLine.Mixin
+    BackendSettingsOption backendSettings;
 
     @Option(names = "--head-format", paramLabel = "FORMAT", description = ModelOptions.HEAD_FORMAT_HELP)
     String headFormat;
@@ -77,7 +79,8 @@ final class BenchCommand implements Callable<Integer> {
                 || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0)) {
             throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1");
         }
-        LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead, Map.of(), headFormat);
+        LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead,
+                backendSettings.settings(), headFormat);
         String what;
         RecurrentGemma rg;
         try (TerminalProgress progress = new TerminalProgress("preparing")) {

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,16 +25,20 @@ final class CheckCommand implements Callable<Integer> {
             description = "The shared fixtures directory (default: -Drg.shared, RG_SHARED or ../shared). Without it only the ops are checked.")
     Path fixtures;
 
+    @picocli.CommandLine.Mixin
+    BackendSettingsOption backendSettings;
+
     @Option(names = {"-v", "--verbose"}, description = "Print every check, not only failures.")
     boolean verbose;
 
     @Override
     public Integer call() {
-        List<CheckResult> results = new ArrayList<>(ConformanceKit.ops(backend, threads));
+        Map<String, String> settings = backendSettings.settings();
+        List<CheckResult> results = new ArrayList<>(ConformanceKit.ops(backend, threads, settings));
         Path shared = fixtures != null ? fixtures : ConformanceKit.sharedDir();
         Path models = shared.resolve("fixtures/model");
         if (Files.isDirectory(models)) {
-            results.addAll(ConformanceKit.fixtures(backend, threads, shared));
+            results.addAll(ConformanceKit.fixtures(backend, threads, settings, shared));
         } else {
             System.err.println("rg: note: no model fixtures at " + models + "; checked the ops only");
         }

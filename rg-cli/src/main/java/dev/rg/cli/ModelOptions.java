@@ -4,7 +4,7 @@ import dev.rg.core.model.LoadOptions;
 import dev.rg.core.RecurrentGemma;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */
@@ -34,6 +34,9 @@ final class ModelOptions {
     @Option(names = "--head-format", paramLabel = "FORMAT", description = HEAD_FORMAT_HELP)
     String headFormat;
 
+    @Mixin
+    BackendSettingsOption backendSettings;
+
     /** The model directory: --model, else the embedded default. */
     Path modelDir() {
         Path dir = model != null ? model : EmbeddedModel.dir();
@@ -48,7 +51,7 @@ final class ModelOptions {
             throw new IllegalArgumentException("--threads must be in [0, " + LoadOptions.MAX_THREADS + "] (0 = one per core; this machine has "
                     + Runtime.getRuntime().availableProcessors() + "), got " + threads);
         }
-        return new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat);
+        return new LoadOptions(backend, threads, format, quantizeHead, backendSettings.settings(), headFormat);
     }
 
     /** The model with its tokenizer, through the façade (which checks that the two fit). */

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,6 +37,9 @@ final class QualityCommand implements Callable<Integer> {
 
     @Option(names = "--quantize-head", description = "Also convert the embedding / LM head.")
     boolean quantizeHead;
+
+    @picocli.CommandLine.Mixin
+    BackendSettingsOption backendSettings;
 
     @Option(names = "--head-format", paramLabel = "FORMAT", description = ModelOptions.HEAD_FORMAT_HELP)
     String headFormat;
@@ -123,7 +125,7 @@ final class QualityCommand implements Callable<Integer> {
     }
 
     private RecurrentGemma load(Path dir, String format) {
-        return RecurrentGemma.loadForIds(dir, new LoadOptions(backend, threads, format, quantizeHead, Map.of(), headFormat),
+        return RecurrentGemma.loadForIds(dir, new LoadOptions(backend, threads, format, quantizeHead, backendSettings.settings(), headFormat),
                 LoadProgress.NONE);
     }
 

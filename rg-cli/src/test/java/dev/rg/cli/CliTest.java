@@ -9,7 +9,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The commands end to end, in process (the launcher itself is exercised by .ci/run). */
@@ -59,6 +61,36 @@ class CliTest {
         err.reset();
         assertEquals(2, rg(err, "forward", "--model", AUSTEN, "--backend", "reference", "--ids", "2,99999", "--out", "/tmp/x.json"));
         assertTrue(err.toString().contains("99999"), err.toString());
+    }
+
+    /**
+     * {@code --backend-option KEY=VALUE} goes into the load options of every command that loads a model (and from there
+     * into the backend's {@code BackendOptions}); malformed ones are one-line errors naming the option.
+     */
+    @Test
+    void backendOptionsGoIntoTheLoadOptions() {
+        GenerateCommand g = new GenerateCommand();
+        new CommandLine(g).parseArgs("--backend-option", "device=1", "--backend-option", "graphs=on", "--prompt", "x");
+        assertEquals(Map.of("device", "1", "graphs", "on"), g.model.loadOptions().settings());
+        for (Object command : new Object[] {new BenchCommand(), new CheckCommand(), new QualityCommand()}) {
+            new CommandLine(command).parseArgs("--backend-option", "fused-norms=off");
+            BackendSettingsOption o = switch (command) {
+                case BenchCommand c -> c.backendSettings;
+                case CheckCommand c -> c.backendSettings;
+                case QualityCommand c -> c.backendSettings;
+                default -> throw new AssertionError(command);
+            };
+            assertEquals(Map.of("fused-norms", "off"), o.settings(), command.getClass().getSimpleName());
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend-option", "device", "--prompt", "Hi"));
+        assertTrue(err.toString().contains("--backend-option"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend-option", "=5", "--prompt", "Hi"));
+        assertTrue(err.toString().startsWith("rg: error: --backend-option needs KEY=VALUE with a key"), err.toString());
+        err.reset();
+        assertEquals(0, rg(err, "generate", "--model", AUSTEN, "--backend", "reference", "--backend-option", "spin-us=0",
+                "--prompt", "Hi", "--max-tokens", "2"), err.toString()); // a key the backend does not use is ignored
     }
 
     /** Every command that runs a model loads it through the façade, so a tokenizer larger than the vocabulary is refused. */

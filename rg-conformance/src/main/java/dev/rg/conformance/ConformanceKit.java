@@ -22,7 +22,12 @@ public final class ConformanceKit {
 
     /** Op checks of the named backend. */
     public static List<CheckResult> ops(String backend, int threads) {
-        try (Backend b = BackendRegistry.select(backend).create(new BackendOptions(threads, Map.of()))) {
+        return ops(backend, threads, Map.of());
+    }
+
+    /** Op checks of the named backend created with {@code settings} (its {@link BackendOptions#settings}). */
+    public static List<CheckResult> ops(String backend, int threads, Map<String, String> settings) {
+        try (Backend b = BackendRegistry.select(backend).create(new BackendOptions(threads, settings))) {
             return new OpConformance(b).run();
         }
     }
@@ -32,7 +37,12 @@ public final class ConformanceKit {
      * checkpoints in {@code shared/fixtures/bnb} (loaded as they are, NF4 with and without double quantisation).
      */
     public static List<CheckResult> fixtures(String backend, int threads, Path shared) {
-        LoadOptions options = LoadOptions.defaults().withBackend(backend).withThreads(threads);
+        return fixtures(backend, threads, Map.of(), shared);
+    }
+
+    /** {@link #fixtures(String, int, Path)} with the backend created with {@code settings}. */
+    public static List<CheckResult> fixtures(String backend, int threads, Map<String, String> settings, Path shared) {
+        LoadOptions options = new LoadOptions(backend, threads, null, false, settings);
         FixtureConformance fc = new FixtureConformance(options);
         List<CheckResult> out = new ArrayList<>();
         for (String group : List.of("fixtures/model", "fixtures/bnb")) {
