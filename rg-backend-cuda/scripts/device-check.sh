@@ -43,11 +43,11 @@ bench() { # name, args...
 bench 2b-bf16 --preset 2b -p 128,1024 -n 64 -b 1,8,16,64 -r 3
 # the same decode with the decode step's layers and head replayed as recorded CUDA graphs (off by default until
 # this run shows the same text and a faster step)
-RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" bench 2b-bf16-graphs --preset 2b -p 0 -n 64 -b 1,8,16,64 -r 3
-RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.graphs=on" "$RG" generate --backend cuda --prompt "It is a truth universally acknowledged" -n 48 >"$OUT/generate-cuda-graphs.txt" 2>"$OUT/generate-cuda-graphs.err"
+bench 2b-bf16-graphs --backend-option graphs=on --preset 2b -p 0 -n 64 -b 1,8,16,64 -r 3
+"$RG" generate --backend cuda --backend-option graphs=on --prompt "It is a truth universally acknowledged" -n 48 >"$OUT/generate-cuda-graphs.txt" 2>"$OUT/generate-cuda-graphs.err"
 if cmp -s "$OUT/generate-cuda-graphs.txt" "$OUT/generate-vector.txt"; then echo "graphs: same text"; else echo "graphs: TEXT DIFFERS"; tail -n 3 "$OUT/generate-cuda-graphs.err"; fi | tee "$OUT/generate-graphs-compare.txt"
 # the residual adds and norms as launches of their own (240 per 2B step instead of 187): what the fusion gains
-RG_JAVA_OPTS="${RG_JAVA_OPTS:-} -Drg.cuda.fusedNorms=off" bench 2b-bf16-unfused-norms --preset 2b -p 0 -n 64 -b 1,8 -r 3
+bench 2b-bf16-unfused-norms --backend-option fused-norms=off --preset 2b -p 0 -n 64 -b 1,8 -r 3
 bench 2b-int8 --preset 2b --format int8 -p 0 -n 64 -b 1,8 -r 3
 bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
 if [ -z "${QUICK:-}" ]; then

@@ -119,11 +119,11 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (json) {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-                List<ObjectNode> nodes = results.stream().map(r -> r.toJson(mapper, m, what)).toList();
+                List<ObjectNode> nodes = results.stream().map(r -> r.toJson(mapper, m, what, options.settings())).toList();
                 Object out = nodes.size() == 1 ? nodes.get(0) : mapper.createArrayNode().addAll(nodes);
                 Output.write(mapper.writeValueAsString(out) + "\n");
             } else {
-                printTable(results, m, what);
+                printTable(results, m, what, options.settings());
             }
             System.err.flush();
         }
@@ -137,9 +137,12 @@ final class BenchCommand implements Callable<Integer> {
             return r.decode().median() / batch * bytesPerToken / 1e9;
         }
 
-        ObjectNode toJson(ObjectMapper mapper, Model m, String what) {
+        /** {@code settings}: the {@code --backend-option}s, so that a result says which variant of a backend ran. */
+        ObjectNode toJson(ObjectMapper mapper, Model m, String what, java.util.Map<String, String> settings) {
             ObjectNode o = mapper.createObjectNode();
-            o.put("model", what).put("backend", m.backend().name()).put("format", m.linearFormat()).put("head_format", m.headFormat())
+            o.put("model", what).put("backend", m.backend().name());
+            o.putPOJO("backend_options", new java.util.TreeMap<>(settings));
+            o.put("format", m.linearFormat()).put("head_format", m.headFormat())
                     .put("threads", m.backend().threads()).put("batch", batch).put("prompt_tokens", prompt)
                     .put("gen_tokens", generate).put("repetitions", repetitions);
             o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
@@ -178,11 +181,12 @@ final class BenchCommand implements Callable<Integer> {
         return new Measured(prompt, generate, batch, repetitions, r, probe, bandwidth, m.weightBytesPerToken());
     }
 
-    private static void printTable(List<Measured> results, Model m, String what) {
+    private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings) {
         PrintStream out = Output.out();
         Measured first = results.get(0);
+        String backendName = m.backend().name() + (settings.isEmpty() ? "" : " " + new java.util.TreeMap<>(settings));
         out.printf(Locale.ROOT, "model %s | backend %s | format %s, head %s | threads %d | weights %.3f GB/token%n", what,
-                m.backend().name(), m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
+                backendName, m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
         out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
