@@ -3,7 +3,7 @@
 # say): a jlink'd Java 25 runtime holding only the JDK modules rg uses, the module-path jars, a launcher, and
 # optionally the shared fixtures for `rg check`. Usage:
 #   scripts/pack-runtime.sh [OUT_DIR] [SHARED_DIR]     (defaults: .device and ../shared)
-# writes OUT_DIR/rg-runtime.tar.xz (about 20 MB); unpack it anywhere and run rg-runtime/bin/rg.
+# writes OUT_DIR/rg-runtime.tar.xz (about 40 MB with the fixtures); unpack it anywhere and run rg-runtime/bin/rg.
 set -euo pipefail
 RG_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$RG_HOME/.device}"
@@ -17,8 +17,16 @@ STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 R="$STAGE/rg-runtime"
 mkdir -p "$R/bin" "$R/lib"
-# the JDK modules rg's jars need (Jackson's java.desktop/java.sql requirements are optional and left out)
-"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.incubator.vector,jdk.unsupported \
+# the JDK modules rg's jars need: a base set, plus every java.*/jdk.* module a modular jar on the module path requires
+# (not the static ones: Jackson's java.desktop/java.sql are optional). Computed, because a fixed list went stale once:
+# rg-server's java.net.http was missing, and the packed rg did not start.
+MODULES="java.base,java.logging,java.management,jdk.management,jdk.incubator.vector,jdk.unsupported"
+for j in rg-cli/target/rg-cli-*.jar rg-cli/target/lib/*.jar; do
+  "$JDK/bin/jar" --describe-module --file "$j" 2>/dev/null | awk '$1 == "requires" && $2 ~ /^(java|jdk)\./ && $0 !~ / static/ {print $2}'
+done | sort -u > "$STAGE/modules.txt"
+MODULES="$(printf '%s\n' "${MODULES//,/$'\n'}" | cat - "$STAGE/modules.txt" | sort -u | paste -sd, -)"
+echo "pack-runtime: JDK modules $MODULES"
+"$JDK/bin/jlink" --add-modules "$MODULES" \
     --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$R/jre"
 cp rg-cli/target/rg-cli-*.jar "$R/lib/"
 rm -f "$R"/lib/*-sources.jar "$R"/lib/*-javadoc.jar
