@@ -145,9 +145,36 @@ class LoadBenchmarkTest {
         }
     }
 
+    /** A server slower than the timeout is not a closed connection: the request fails once, and is not resent. */
+    @Test
+    void aRequestThatTimesOutIsNotResent() throws Exception {
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger connections = new AtomicInteger();
+            Thread server = Thread.ofVirtual().start(() -> {
+                try (Socket so = ss.accept()) { // reads the request, never answers; closed when the client gives up
+                    connections.incrementAndGet();
+                    readRequest(so.getInputStream());
+                    so.getInputStream().read();
+                } catch (IOException e) {
+                    // the test closed the listening socket
+                }
+            });
+            LoadBenchmark b = new LoadBenchmark(rawSettings(ss, Duration.ofSeconds(1)));
+            IOException e = assertThrows(IOException.class, b::measure);
+            assertTrue(e.getMessage().startsWith("requests failed: "), e.getMessage());
+            assertEquals(0, b.resent());
+            server.join(Duration.ofSeconds(10));
+            assertEquals(1, connections.get());
+        }
+    }
+
     private static LoadBenchmark.Settings rawSettings(ServerSocket ss) {
-        return new LoadBenchmark.Settings("http://127.0.0.1:" + ss.getLocalPort(), "m", null, 1, 1, 4, 2,
-                Duration.ofSeconds(10), Duration.ZERO, 0);
+        return rawSettings(ss, Duration.ofSeconds(10));
+    }
+
+    private static LoadBenchmark.Settings rawSettings(ServerSocket ss, Duration timeout) {
+        return new LoadBenchmark.Settings("http://127.0.0.1:" + ss.getLocalPort(), "m", null, 1, 1, 4, 2, timeout,
+                Duration.ZERO, 0);
     }
 
     /**

@@ -216,11 +216,12 @@ public final class Griffin {
         probe(ws.x, l, "temporal residual add");
         probe(ws.normed, l, "channel_pre_norm");
         mlp(lw, ws, l);
-        // with normsInMatmuls the down projection added into ws.x, and the next layer's first group norms it
-        if (!normsInMatmuls && l + 1 < config.layers()) {
-            k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
-        } else if (!normsInMatmuls) {
-            k.add(ws.x, ws.block, ws.x);
+        if (!normsInMatmuls) { // else the down projection added into ws.x, and the next layer's first group norms it
+            if (l + 1 < config.layers()) {
+                k.addRmsNorm(ws.x, ws.block, weights.layers().get(l + 1).temporalNorm(), config.rmsNormEps(), ws.normed);
+            } else {
+                k.add(ws.x, ws.block, ws.x);
+            }
         }
         probe(ws.x, l, "mlp residual add");
         if (observer != null) {

@@ -4,6 +4,7 @@ import dev.rg.api.backend.Backend;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.config.ModelConfig;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -80,13 +81,14 @@ final class Workspaces implements AutoCloseable {
                 return h;
             }
         }
-        heads.removeIf(h -> {
-            boolean large = h.logits().rows() > HEAD_KEPT_ROWS || rows > HEAD_KEPT_ROWS;
-            if (large) {
+        // a large set is not kept beside others, nor others beside a new large one
+        for (Iterator<HeadBuffers> it = heads.iterator(); it.hasNext(); ) {
+            HeadBuffers h = it.next();
+            if (h.logits().rows() > HEAD_KEPT_ROWS || rows > HEAD_KEPT_ROWS) {
                 h.close();
+                it.remove();
             }
-            return large;
-        });
+        }
         if (heads.size() == KEPT) {
             heads.removeLast().close();
         }

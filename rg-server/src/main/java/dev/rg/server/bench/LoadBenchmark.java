@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -238,6 +239,8 @@ public final class LoadBenchmark {
         HttpResponse<Stream<String>> r;
         try {
             r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        } catch (HttpTimeoutException slow) {
+            throw slow; // the server took longer than --timeout: not a closed connection, and resending would wait again
         } catch (IOException noResponse) { // send() returns once the headers are in: nothing of a response came
             resent.incrementAndGet();
             r = http.send(req, HttpResponse.BodyHandlers.ofLines());
