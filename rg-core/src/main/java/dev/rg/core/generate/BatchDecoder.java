@@ -1,6 +1,7 @@
 package dev.rg.core.generate;
 
 import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
@@ -184,6 +185,22 @@ public final class BatchDecoder implements AutoCloseable {
      * next step), e.g. for {@link DeviceTopK}, which brings only the k largest per row across.
      */
     public Tensor stepOnBackend() {
+        Griffin.Part part = stepPart();
+        Tensor out = model.griffin().forward(part.state(), part.ids(), 1, Outputs.LAST);
+        stepped(0);
+        return out;
+    }
+
+    /** The model this decoder runs (a {@link SharedPass} needs its prefill batch's to be the same). */
+    Model model() {
+        return model;
+    }
+
+    /**
+     * The next step as a part of a forward pass (the members' next tokens; the state set to the members), for
+     * {@link #stepOnBackend} or a {@link SharedPass}; {@link #stepped} completes it once the pass has run.
+     */
+    Griffin.Part stepPart() {
         requireOpen();
         if (members.isEmpty()) {
             throw new IllegalStateException("no sequences to decode");
@@ -201,15 +218,20 @@ public final class BatchDecoder implements AutoCloseable {
                 throw new IllegalStateException("sequence in row " + i + " has no next token");
             }
             ids[i] = s.next;
+        }
+        for (Slot s : members) {
             s.next = -1;
         }
         batch.useFirst(n);
-        Tensor out = model.griffin().forward(batch, ids, 1, Outputs.LAST);
+        return new Griffin.Part(batch, ids, 1);
+    }
+
+    /** After the pass of {@link #stepPart}: each member's logits are row {@code firstRow + its row} of the pass's. */
+    void stepped(int firstRow) {
         for (Slot s : members) {
-            s.row = s.index;
+            s.row = firstRow + s.index;
             s.position++;
         }
-        return out;
     }
 
     private void requireOpen() {

@@ -1,6 +1,7 @@
 package dev.rg.core.generate;
 
 import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
@@ -165,6 +166,22 @@ public final class PrefillBatch implements AutoCloseable {
      * @throws IllegalArgumentException if a member has fewer than {@code length} tokens left
      */
     public Tensor advance(int length) {
+        Griffin.Part part = advancePart(length);
+        Tensor out = model.griffin().forward(part.state(), part.ids(), length, Outputs.LAST);
+        advanced(length, 0);
+        return out;
+    }
+
+    /** The model this batch runs. */
+    Model model() {
+        return model;
+    }
+
+    /**
+     * The next {@code length} prompt tokens of every member as a part of a forward pass (the state set to the
+     * members), for {@link #advance} or a {@link SharedPass}; {@link #advanced} completes it once the pass has run.
+     */
+    Griffin.Part advancePart(int length) {
         requireOpen();
         if (members.isEmpty()) {
             throw new IllegalStateException("no prompts to prefill");
@@ -180,12 +197,15 @@ public final class PrefillBatch implements AutoCloseable {
             System.arraycopy(r.tokens, r.fed, ids, i * length, length);
         }
         batch.useFirst(n);
-        Tensor out = model.griffin().forward(batch, ids, length, Outputs.LAST);
+        return new Griffin.Part(batch, ids, length);
+    }
+
+    /** After the pass of {@link #advancePart}: each member's logits are row {@code firstRow + its row} of the pass's. */
+    void advanced(int length, int firstRow) {
         for (Row r : members) {
             r.fed += length;
-            r.row = r.index;
+            r.row = firstRow + r.index;
         }
-        return out;
     }
 
     /** Copies the current state of {@code row} (a member) into sequence {@code to} of {@code dst}. */

@@ -8,6 +8,12 @@ import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
 import dev.rg.core.config.ModelConfig;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * The Griffin forward pass (spec §3-6) over backend kernels. Weights, activations and state stay on the
@@ -187,28 +193,142 @@ public final class Griffin {
     private Workspace body(ModelState state, int[] ids, int length, LayerObserver observer) {
         SeqBatch seq = new SeqBatch(state.batch(), length, state.positions());
         Workspace ws = state.workspaces().forRows(seq.rows());
+        List<Span> spans = List.of(new Span(state, seq, 0, ws));
         k.stepInputs(seq); // positions onto a device now, so that the layer groups below hold no host transfer
         k.embed(ids, weights.embedding(), embedScale, ws.x);
         probe(ws.x, -1, "embedding");
-        if (config.layers() > 0 && !normsInMatmuls) {
-            k.rmsNorm(ws.x, weights.layers().getFirst().temporalNorm(), config.rmsNormEps(), ws.normed);
-        } // later layers' temporal norm is fused into the previous layer's last residual add (or into their first group)
+        firstNorm(ws);
         for (int l = 0; l < config.layers(); l++) {
             int layer = l;
             // one layer is one recurring unit of ops: a device backend may launch it as one graph
-            k.group(() -> layer(layer, seq, ws, state, observer));
+            k.group(() -> layer(layer, spans, ws, observer));
         }
         state.advance(length);
         return ws;
     }
 
+    /** The first layer's temporal norm (later layers' is fused into the previous layer's last residual add or group). */
+    private void firstNorm(Workspace ws) {
+        if (config.layers() > 0 && !normsInMatmuls) {
+            k.rmsNorm(ws.x, weights.layers().getFirst().temporalNorm(), config.rmsNormEps(), ws.normed);
+        }
+    }
+
+    /**
+     * The rows of one state in a pass: its sequences ({@code seq}) from row {@code offset} of the pass's activations,
+     * with its own activation set {@code own} for the ops that run per sequence over time (conv1d, RG-LRU, RoPE,
+     * attention), or the pass's own set when it is the pass's only state.
+     */
+    private record Span(ModelState state, SeqBatch seq, int offset, Workspace own) {
+        int rows() {
+            return seq.rows();
+        }
+    }
+
+    /** One state's share of a {@link #forwardTogether} pass: {@code length} tokens of each of its sequences. */
+    public record Part(ModelState state, int[] ids, int length) {
+        public Part {
+            Objects.requireNonNull(state, "state");
+            Objects.requireNonNull(ids, "ids");
+        }
+    }
+
+    /**
+     * The most token-rows a {@link #forwardTogether} pass may have: a pass's activation memory grows with its rows,
+     * and a prefill pass is chunked to this many.
+     */
+    public static int maxRowsTogether() {
+        return CHUNK_ROWS;
+    }
+
+    /**
+     * Feeds several states in one forward pass and advances each: the row-wise ops (norms, every matmul, the MLP) run
+     * once over all of their rows, so the weights are read once for all of them, and the ops over time (conv1d, RG-LRU,
+     * RoPE, attention) run per state on its own rows. What continuous batching needs: the decode step of the sequences
+     * decoding (one token each) and the next chunk of the prompts being prefilled (many tokens each) become one pass,
+     * not two. Each state's rows are computed as in its own {@link #forward} call wherever the backend computes a row
+     * independently of the other rows of a matmul (bit for bit on the reference backend; within the kernel tolerance
+     * where a matmul's summation order depends on its row count).
+     *
+     * @return the logits of each sequence's last fed token (soft-capped, on the backend, valid until the next call on
+     *         the first part's state): part {@code p}'s sequences in order, after the sequences of the parts before it
+     * @throws IllegalArgumentException if the parts share a state, a part's ids do not match its state's batch and
+     *         length, or the pass would exceed {@link #maxRowsTogether()} rows
+     */
+    public Tensor forwardTogether(List<Part> parts) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("a pass needs at least one part");
+        }
+        if (parts.size() == 1) {
+            Part only = parts.getFirst();
+            return forward(only.state(), only.ids(), only.length(), Outputs.LAST);
+        }
+        int rows = 0;
+        int sequences = 0;
+        Set<ModelState> states = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Part p : parts) {
+            int batch = p.state().batch();
+            if (!states.add(p.state())) {
+                throw new IllegalArgumentException("two parts of one pass share a state");
+            }
+            if (p.length() < 1) {
+                throw new IllegalArgumentException("empty input: at least one token per sequence is needed");
+            }
+            if (p.ids().length != batch * p.length()) {
+                throw new IllegalArgumentException(p.ids().length + " token ids for " + batch + " sequences of " + p.length());
+            }
+            KernelArgs.ids(p.ids(), config.vocabSize());
+            rows = Math.addExact(rows, batch * p.length());
+            sequences += batch;
+        }
+        if (rows > maxRowsTogether()) {
+            throw new IllegalArgumentException("a pass of " + rows + " token-rows; at most " + maxRowsTogether());
+        }
+        ModelState first = parts.getFirst().state();
+        Workspace ws = first.workspaces().forRows(rows);
+        int[] ids = new int[rows];
+        List<Span> spans = new ArrayList<>(parts.size());
+        int offset = 0;
+        for (Part p : parts) {
+            SeqBatch seq = new SeqBatch(p.state().batch(), p.length(), p.state().positions());
+            System.arraycopy(p.ids(), 0, ids, offset, seq.rows());
+            spans.add(new Span(p.state(), seq, offset, p.state().workspaces().forRows(seq.rows())));
+            offset += seq.rows();
+        }
+        // no stepInputs and no layer groups: the positions change between the parts inside every layer
+        k.embed(ids, weights.embedding(), embedScale, ws.x);
+        probe(ws.x, -1, "embedding");
+        firstNorm(ws);
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, spans, ws, null);
+        }
+        for (Part p : parts) {
+            p.state().advance(p.length());
+        }
+        Workspaces.HeadBuffers hb = first.workspaces().head(sequences);
+        int to = 0;
+        for (Span s : spans) {
+            int length = s.seq().length();
+            if (length == 1) {
+                k.copyRows(ws.x, s.offset(), hb.in(), to, s.seq().batch());
+                to += s.seq().batch();
+            } else {
+                for (int b = 0; b < s.seq().batch(); b++) {
+                    k.copyRows(ws.x, s.offset() + b * length + length - 1, hb.in(), to++, 1);
+                }
+            }
+        }
+        headOps(hb, hb.in(), sequences, 1);
+        return hb.logits();
+    }
+
     /** Layer {@code l}: temporal block, MLP block, both residual adds and the next layer's temporal norm. */
-    private void layer(int l, SeqBatch seq, Workspace ws, ModelState state, LayerObserver observer) {
+    private void layer(int l, List<Span> spans, Workspace ws, LayerObserver observer) {
         LayerWeights lw = weights.layers().get(l);
         probe(ws.normed, l, "temporal_pre_norm");
         switch (lw) {
-            case LayerWeights.RecurrentLayer r -> recurrent(r, seq, ws, state, l);
-            case LayerWeights.AttentionLayer a -> attention(a, seq, ws, state, l);
+            case LayerWeights.RecurrentLayer r -> recurrent(r, spans, ws, l);
+            case LayerWeights.AttentionLayer a -> attention(a, spans, ws, l);
         }
         if (!normsInMatmuls) { // else the output projection added ws.block into ws.x, and the MLP's group norms it
             k.addRmsNorm(ws.x, ws.block, lw.channelNorm(), config.rmsNormEps(), ws.normed);
@@ -264,32 +384,53 @@ public final class Griffin {
         }
     }
 
-    private void recurrent(LayerWeights.RecurrentLayer layer, SeqBatch seq, Workspace ws, ModelState state, int l) {
+    private void recurrent(LayerWeights.RecurrentLayer layer, List<Span> spans, Workspace ws, int l) {
         // §5: y = gelu(linear_y(x)); x = rg_lru(conv1d(linear_x(x))); out = linear_out(x * y)
         LayerWeights.Recurrent w = layer.recurrent();
         normedGroup(layer.temporalNorm(), temporalWeights[l], temporalBiases[l], ws, ws.linearYX);
         probe(ws.y, l, "linear_y");
         probe(ws.xb, l, "linear_x");
-        k.conv1d(ws.xb, seq, w.conv(), w.convBias(), state.conv(l), ws.conv);
-        probe(ws.conv, l, "conv_1d");
-        k.rgLru(ws.conv, seq, w.lru(), state.lru(l), ws.xb);
+        for (Span s : spans) { // over time, per state: on its own rows
+            Workspace own = s.own();
+            if (own != ws) {
+                k.copyRows(ws.xb, s.offset(), own.xb, 0, s.rows());
+            }
+            k.conv1d(own.xb, s.seq(), w.conv(), w.convBias(), s.state().conv(l), own.conv);
+            probe(own.conv, l, "conv_1d");
+            k.rgLru(own.conv, s.seq(), w.lru(), s.state().lru(l), own.xb);
+            if (own != ws) {
+                k.copyRows(own.xb, 0, ws.xb, s.offset(), s.rows());
+            }
+        }
         probe(ws.xb, l, "rg_lru");
         // the same tanh GELU as the MLP's gate (§5, §12.4), so the MLP's fused op fits: gelu(y) * x, then linear_out
         geluOutputProjection(ws.y, ws.xb, w.linearOut(), w.linearOutBias(), ws); // y is scratch from here on
         probe(ws.block, l, "linear_out");
     }
 
-    private void attention(LayerWeights.AttentionLayer layer, SeqBatch seq, Workspace ws, ModelState state, int l) {
+    private void attention(LayerWeights.AttentionLayer layer, List<Span> spans, Workspace ws, int l) {
         // §6: MQA with half-rotary RoPE over a window of W+1 keys
         LayerWeights.Attention w = layer.attention();
         normedGroup(layer.temporalNorm(), temporalWeights[l], temporalBiases[l], ws, ws.qkv);
         probe(ws.q, l, "q_proj");
         probe(ws.k, l, "k_proj");
         probe(ws.v, l, "v_proj");
-        k.ropeQk(ws.q, ws.k, seq, config.heads(), config.kvHeads(), config.headDim(), config.rotaryDim(), config.ropeTheta());
-        probe(ws.q, l, "rope(q)");
-        probe(ws.k, l, "rope(k)");
-        k.localAttention(ws.q, ws.k, ws.v, seq, attention, state.keys(l), state.values(l), ws.attn);
+        for (Span s : spans) { // over time, per state: on its own rows
+            Workspace own = s.own();
+            if (own != ws) {
+                k.copyRows(ws.q, s.offset(), own.q, 0, s.rows());
+                k.copyRows(ws.k, s.offset(), own.k, 0, s.rows());
+                k.copyRows(ws.v, s.offset(), own.v, 0, s.rows());
+            }
+            k.ropeQk(own.q, own.k, s.seq(), config.heads(), config.kvHeads(), config.headDim(), config.rotaryDim(),
+                    config.ropeTheta());
+            probe(own.q, l, "rope(q)");
+            probe(own.k, l, "rope(k)");
+            k.localAttention(own.q, own.k, own.v, s.seq(), attention, s.state().keys(l), s.state().values(l), own.attn);
+            if (own != ws) {
+                k.copyRows(own.attn, 0, ws.attn, s.offset(), s.rows());
+            }
+        }
         probe(ws.attn, l, "local attention");
         outputProjection(ws.attn, w.o(), w.oBias(), ws);
         probe(ws.block, l, "o_proj");
