@@ -73,6 +73,11 @@ final class ServeCommand implements Callable<Integer> {
                     + " gaps stay one step long, its first token comes N steps later (default ${DEFAULT-VALUE} = never).")
     int stepPrefill;
 
+    @Option(names = "--shared-passes", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "While sequences decode, run the next prefill round and the decode step as one forward pass, so"
+                    + " the weights are read once for both (default); --no-shared-passes runs them as two passes.")
+    boolean sharedPasses;
+
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
@@ -100,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
-                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill);
+                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses);
         var load = model.loadOptions();
         RgServer server;
         try {

@@ -4,6 +4,7 @@ import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.PrefillBatch;
+import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
 import dev.rg.core.model.Model;
@@ -36,7 +37,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>advances every decoding sequence by one token in one batched step ({@link BatchDecoder}); finished ones
  *       leave, their final state goes to the state cache and their slot is free for the next request.</li>
  * </ol>
- * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows.
+ * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows. While
+ * sequences decode, that round and the step run as one forward pass ({@link SharedPass}, {@code --shared-passes}, on
+ * by default): the matmuls read the weights once for the prompt chunks and the decoding rows together.
  *
  * <p>Bursts: when prompts arrive while nobody decodes, the first round waits a moment for more arrivals (while they
  * keep coming, at most half a prefill round, see {@link #gatherNanos}; it ends as soon as every free slot is
@@ -81,7 +84,9 @@ final class Scheduler implements AutoCloseable {
     private int[] firstTokens = new int[0];
     private final StateCache cache;
     private final Thread thread;
-    private float[] prefillLogits = new float[0];
+    /** The last pass's logits downloaded ({@link #onHost}); valid while {@link #hostValid}. */
+    private float[] hostLogits = new float[0];
+    private boolean hostValid;
     /** Smoothed wall time of a prefill round; NaN until the first round is measured. */
     private double roundNanos = Double.NaN;
     private volatile boolean running = true;
@@ -169,9 +174,36 @@ final class Scheduler implements AutoCloseable {
             lock.unlock();
         }
         feedThroughSteps();
-        prefillRound();
-        release();
-        decodeStep();
+        if (!sharedPass()) {
+            prefillRound();
+            release();
+            decodeStep();
+        }
+    }
+
+    /**
+     * With sequences decoding and prompts prefilling (and no burst being held back): this iteration's prefill round and
+     * decode step as one forward pass ({@link SharedPass}), so the weights are read once for both instead of once
+     * each; the decoding sequences' next token then comes after one pass, not two, where a pass is bound by that read.
+     * The round's chunk is the one a round of its own would take. Returns false (nothing done) when the iteration runs
+     * them apart: {@code --no-shared-passes}, nothing to prefill or decode, or more rows than one pass takes.
+     */
+    private boolean sharedPass() {
+        if (!options.sharedPasses() || prefilling.isEmpty() || decoding.isEmpty() || !held.isEmpty() || !burst.isEmpty()) {
+            return false;
+        }
+        int c = roundChunk();
+        int rows = prefills.size();
+        if (!SharedPass.fits(decoder.size(), rows, c)) {
+            return false;
+        }
+        metrics.step(decoding.size());
+        metrics.sharedPass();
+        Tensor logits = SharedPass.stepAndPrefill(decoder, prefills, c);
+        hostValid = false;
+        stepDone(logits); // the members' tokens first: the prompts that finish below join the decoder after them
+        roundDone(logits, rows, c);
+        return true;
     }
 
     /**
@@ -390,15 +422,31 @@ final class Scheduler implements AutoCloseable {
         if (prefilling.isEmpty()) {
             return;
         }
+        int c = roundChunk();
+        long t0 = System.nanoTime();
+        int rows = prefills.size();
+        Tensor logits = prefills.advance(c);
+        hostValid = false;
+        roundDone(logits, rows, c);
+        double took = System.nanoTime() - t0;
+        roundNanos = Double.isNaN(roundNanos) ? took : 0.8 * roundNanos + 0.2 * took;
+    }
+
+    /** Starts the prefill rows of newly admitted prompts; returns this round's tokens per row (within the budget). */
+    private int roundChunk() {
         for (Generation g : prefilling) {
             if (g.row == null) {
                 start(g);
             }
         }
-        long t0 = System.nanoTime();
-        int rows = prefills.size();
-        int c = prefills.chunk(prefillBudget(options.prefillChunk(), decoding.size()));
-        Tensor logits = prefills.advance(c);
+        return prefills.chunk(prefillBudget(options.prefillChunk(), decoding.size()));
+    }
+
+    /**
+     * After a pass that advanced the {@code rows} prompts by {@code c} tokens: those whose prompt is done get their
+     * first token from their row of {@code logits} and join the decoder (in arrival order).
+     */
+    private void roundDone(Tensor logits, int rows, int c) {
         metrics.prefillRound(rows, c);
         List<Generation> done = new ArrayList<>();
         for (Generation g : prefilling) {
@@ -425,8 +473,6 @@ final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        double took = System.nanoTime() - t0;
-        roundNanos = Double.isNaN(roundNanos) ? took : 0.8 * roundNanos + 0.2 * took;
     }
 
     /** The first token of each prompt just finished, from its row of the round's logits (still on the backend). */
@@ -450,13 +496,10 @@ final class Scheduler implements AutoCloseable {
                 first[i] = firstTokens[done.get(i).row.row()];
             }
         } else {
-            if (prefillLogits.length < logits.rows() * vocab) {
-                prefillLogits = new float[prefills.capacity() * vocab];
-            }
-            model.backend().download(logits, prefillLogits);
+            float[] host = onHost(logits);
             for (int i = 0; i < done.size(); i++) {
                 Generation g = done.get(i);
-                first[i] = choose(g, prefillLogits, g.row.row() * vocab);
+                first[i] = choose(g, host, g.row.row() * vocab);
             }
         }
         return first;
@@ -492,38 +535,14 @@ final class Scheduler implements AutoCloseable {
             return; // (held prompts are members of the decoder without a next token; nobody decodes while they wait)
         }
         metrics.step(decoding.size());
-        boolean topK = true;
-        boolean sampled = false;
-        for (Generation g : decoding) {
-            if (!g.feedingPrompt()) {
-                topK &= onTopK(g);
-                sampled = true;
-            }
-        }
-        int[] picked;
-        if (!sampled) {
-            // every member is fed a prompt token whose prediction nobody uses
-            picked = new int[decoder.stepOnBackend().rows()];
-        } else if (topK) {
-            // only k ids and values per sequence cross from the backend
-            Tensor logits = decoder.stepOnBackend();
-            Sampler[] rows = new Sampler[logits.rows()];
-            for (Generation g : decoding) {
-                if (!g.feedingPrompt()) {
-                    rows[g.slot.row()] = g.sampler;
-                }
-            }
-            picked = new int[rows.length];
-            deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
-        } else {
-            float[] logits = decoder.step();
-            picked = new int[logits.length / vocab];
-            for (Generation g : decoding) {
-                if (!g.feedingPrompt()) {
-                    picked[g.slot.row()] = choose(g, logits, g.slot.row() * vocab);
-                }
-            }
-        }
+        Tensor logits = decoder.stepOnBackend();
+        hostValid = false;
+        stepDone(logits);
+    }
+
+    /** After a pass that stepped the decoder: every member's next token, from its row of {@code logits}. */
+    private void stepDone(Tensor logits) {
+        int[] picked = pick(logits);
         for (Iterator<Generation> it = decoding.iterator(); it.hasNext(); ) {
             Generation g = it.next();
             if (g.feedingPrompt()) {
@@ -552,6 +571,56 @@ final class Scheduler implements AutoCloseable {
                 g.slot.next(token);
             }
         }
+    }
+
+    /**
+     * The token each decoding member samples from its row of {@code logits} (indexed by row; rows of members fed a
+     * prompt token, and of no member, stay 0): only k ids and values per row cross from the backend when every
+     * sampling member samples from its top k, else the logits are downloaded once.
+     */
+    private int[] pick(Tensor logits) {
+        boolean topK = true;
+        boolean sampled = false;
+        for (Generation g : decoding) {
+            if (!g.feedingPrompt()) {
+                topK &= onTopK(g);
+                sampled = true;
+            }
+        }
+        int[] picked = new int[logits.rows()];
+        if (!sampled) {
+            return picked; // every member was fed a prompt token whose prediction nobody uses
+        }
+        if (topK) {
+            Sampler[] rows = new Sampler[logits.rows()];
+            for (Generation g : decoding) {
+                if (!g.feedingPrompt()) {
+                    rows[g.slot.row()] = g.sampler;
+                }
+            }
+            deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
+        } else {
+            float[] host = onHost(logits);
+            for (Generation g : decoding) {
+                if (!g.feedingPrompt()) {
+                    picked[g.slot.row()] = choose(g, host, g.slot.row() * vocab);
+                }
+            }
+        }
+        return picked;
+    }
+
+    /** The last pass's logits on the host: downloaded by the first caller after the pass, then reused. */
+    private float[] onHost(Tensor logits) {
+        if (!hostValid) {
+            long n = logits.size();
+            if (hostLogits.length < n) {
+                hostLogits = new float[Math.toIntExact(n)];
+            }
+            model.backend().download(logits, hostLogits);
+            hostValid = true;
+        }
+        return hostLogits;
     }
 
     /** Copies a prefilling row's or a decoding slot's state into the cache under {@code key}. */

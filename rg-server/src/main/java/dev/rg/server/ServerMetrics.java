@@ -26,6 +26,8 @@ final class ServerMetrics {
             .help("Generated tokens").register(registry);
     private final Counter stepPrefillTokens = Counter.builder().name("rg_step_prefill_tokens_total")
             .help("Prompt tokens fed through decode steps (--step-prefill) instead of prefill rounds").register(registry);
+    private final Counter sharedPasses = Counter.builder().name("rg_shared_passes_total")
+            .help("Forward passes that ran a prefill round and the decode step together (--shared-passes)").register(registry);
     private final Counter cacheLookups = Counter.builder().name("rg_state_cache_lookups_total")
             .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
@@ -111,6 +113,11 @@ final class ServerMetrics {
             largestPrefill = rows;
             maxPrefillRows.set(rows);
         }
+    }
+
+    /** A prefill round and a decode step ran as one forward pass (also counted as each). */
+    void sharedPass() {
+        sharedPasses.inc();
     }
 
     /** A prompt whose last {@code tokens} tokens are fed through decode steps. */

@@ -16,10 +16,12 @@ package dev.rg.server;
  *                         while sequences decode, see Scheduler)
  * @param stepPrefill      while sequences decode, a prompt with at most this many tokens left to prefill is fed through
  *                         the decode steps instead of prefill rounds between them (0 = never; see Scheduler)
+ * @param sharedPasses     while sequences decode, a prefill round and the decode step run as one forward pass (one read
+ *                         of the weights for both; see Scheduler); off runs them as two passes
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk,
-        int stepPrefill) {
+        int stepPrefill, boolean sharedPasses) {
     public ServerOptions {
         require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
@@ -35,39 +37,43 @@ public record ServerOptions(String host, int port, String modelId, int maxSequen
 
     /** Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache. */
     public static ServerOptions defaults(String modelId) {
-        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0);
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withHost(String h) {
-        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withLimits(int sequences, int queue) {
-        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withStateCacheBytes(long bytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses);
     }
 
     public ServerOptions withStepPrefill(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses);
+    }
+
+    public ServerOptions withSharedPasses(boolean on) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on);
     }
 
     private static void require(boolean ok, String message) {
