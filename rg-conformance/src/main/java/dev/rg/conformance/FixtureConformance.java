@@ -3,6 +3,7 @@ package dev.rg.conformance;
 import dev.rg.api.backend.Backend;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.config.ConfigReader;
+import dev.rg.core.model.Griffin;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
@@ -15,7 +16,8 @@ import java.util.List;
 /**
  * Runs the whole model on a backend against a golden fixture: prefill logits (1e-4), per-layer outputs
  * (2e-4), every decode step's logits (1e-4) and the greedy ids (exact), in DeepMind window semantics. A
- * batched fixture is also decoded as a real batch.
+ * batched fixture is also decoded as a real batch, and one of its sequences decoded in the same passes as the
+ * other's prompt is prefilled.
  */
 public final class FixtureConformance {
     private final LoadOptions options;
@@ -36,6 +38,7 @@ public final class FixtureConformance {
             }
             if (f.batch() > 1) {
                 out.addAll(batched(model, f));
+                out.add(sharedPass(model, f));
             }
         }
         return out;
@@ -146,6 +149,56 @@ public final class FixtureConformance {
                     + " (goldens for " + f.comparableDecodeSteps() + ", single runs after)", true, 0, "", ""));
         }
         return out;
+    }
+
+    /** Prompt tokens per pass in {@link #sharedPass}: odd, so a prompt ends in a partial chunk. */
+    private static final int SHARED_CHUNK = 7;
+
+    /**
+     * Sequence 0 decodes its generated ids while sequence 1's prompt is prefilled in chunks, both in the same forward
+     * passes ({@code Griffin.forwardTogether}: what a server runs when a prompt arrives while others decode); every
+     * pass's logits of both must equal each sequence run alone on this backend (a decode step, a prefill chunk), within
+     * the kernel tolerance (a matmul over more rows may sum in another order).
+     */
+    private CheckResult sharedPass(Model model, GoldenFixture f) {
+        Backend be = model.backend();
+        int vocab = model.config().vocabSize();
+        int len = f.promptLength();
+        int[] decoded = f.generatedIds()[0];
+        int[] prompt = f.inputIds()[1];
+        String tag = f.name() + " shared pass (decode of sequence 0 beside the prefill of sequence 1)";
+        try (ModelState decoding = model.newState(1); ModelState prefilling = model.newState(1);
+                ModelState decodingAlone = model.newState(1); ModelState prefillingAlone = model.newState(1)) {
+            model.griffin().forward(decoding, f.inputIds()[0], len, Outputs.NONE);
+            model.griffin().forward(decodingAlone, f.inputIds()[0], len, Outputs.NONE);
+            float[] both = new float[2 * vocab];
+            float[] alone = new float[vocab];
+            double worst = 0;
+            int passes = 0;
+            for (int fed = 0; fed < len && passes < decoded.length; passes++) {
+                int c = Math.min(SHARED_CHUNK, len - fed);
+                int[] chunk = Arrays.copyOfRange(prompt, fed, fed + c);
+                int[] step = {decoded[passes]};
+                be.download(model.griffin().forwardTogether(List.of(new Griffin.Part(decoding, step, 1),
+                        new Griffin.Part(prefilling, chunk, c))), both);
+                be.download(model.griffin().forward(decodingAlone, step, 1, Outputs.LAST), alone);
+                CheckResult r = Tolerance.KERNEL.compare(tag + ", pass " + passes + ", decode row",
+                        Arrays.copyOfRange(both, 0, vocab), alone, vocab);
+                if (!r.passed()) {
+                    return r;
+                }
+                worst = Math.max(worst, r.maxError());
+                be.download(model.griffin().forward(prefillingAlone, chunk, c, Outputs.LAST), alone);
+                r = Tolerance.KERNEL.compare(tag + ", pass " + passes + ", prefill row",
+                        Arrays.copyOfRange(both, vocab, 2 * vocab), alone, vocab);
+                if (!r.passed()) {
+                    return r;
+                }
+                worst = Math.max(worst, r.maxError());
+                fed += c;
+            }
+            return new CheckResult(tag + ", " + passes + " passes", true, worst, Tolerance.KERNEL.toString(), "");
+        }
     }
 
     private static int argmaxRow(float[] x, int row, int cols) {
