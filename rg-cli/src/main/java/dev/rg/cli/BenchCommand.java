@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.config.ModelConfig;
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.runtime.MemoryReadProbe;
 import java.io.IOException;
@@ -66,6 +67,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", paramLabel = "R", description = "Repetitions (min/median/max over them).")
     int repetitions;
 
+    @Option(names = "--beside-prefill", defaultValue = "0", paramLabel = "N",
+            description = "Each decode step also prefills N prompt tokens of one more sequence, as rg serve does when a"
+                    + " prompt arrives while others decode: measured in one pass (shared) and in two (apart), alternately.")
+    int beside;
+
     @Option(names = "--probe-mb", defaultValue = "1024", paramLabel = "MB", description = "Size of the memory-read probe buffer.")
     int probeMb;
 
@@ -78,6 +84,12 @@ final class BenchCommand implements Callable<Integer> {
         if (Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(prompts).anyMatch(p -> p < 0) || generate < 0
                 || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0)) {
             throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1");
+        }
+        int largestBatch = Arrays.stream(batches).max().orElse(1);
+        if (beside < 0 || (beside > 0 && (generate == 0 || (long) largestBatch + beside > Griffin.maxRowsTogether()))) {
+            throw new IllegalArgumentException("--beside-prefill must be >= 0, needs -n > 0, and --batch + --beside-prefill"
+                    + " must be at most " + Griffin.maxRowsTogether() + " token-rows; got " + beside + " beside a batch of "
+                    + largestBatch);
         }
         LoadOptions options = new LoadOptions(backend, threads, model != null ? format : null, quantizeHead,
                 backendSettings.settings(), headFormat);
@@ -131,7 +143,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One measured configuration, with the read limit measured alongside it. */
-    private record Measured(int prompt, int generate, int batch, int repetitions, EndToEndBenchmark.Result r,
+    private record Measured(int prompt, int generate, int batch, int beside, int repetitions, EndToEndBenchmark.Result r,
             MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken) {
         double decodeGbs() {
             return r.decode().median() / batch * bytesPerToken / 1e9;
@@ -148,6 +160,13 @@ final class BenchCommand implements Callable<Integer> {
             o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
             o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
             o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
+            if (r.decodeApart() != null) {
+                // decode (above) ran in one pass with the prefill chunk beside it; these ran the two as two passes
+                o.put("beside_prefill_tokens", beside).put("decode_tokens_per_s_apart", r.decodeApart().median());
+                o.putPOJO("decode_tokens_per_s_apart_min_median_max",
+                        new double[] {r.decodeApart().min(), r.decodeApart().median(), r.decodeApart().max()});
+                o.put("shared_over_apart", r.decode().median() / r.decodeApart().median());
+            }
             o.put("weight_bytes_per_token", bytesPerToken).put("decode_weight_gb_per_s", decodeGbs());
             o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
                     .put("read_probe", probe.reader());
@@ -167,7 +186,8 @@ final class BenchCommand implements Callable<Integer> {
         MemoryReadProbe.Result probe = device ? deviceProbe(m, probeBytes, first.getAsDouble())
                 : MemoryReadProbe.measure(probeBytes, t, 5);
         double[] probeSamples = new double[repetitions];
-        EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, repetitions, new Runnable() {
+        int besideNow = generate > 0 ? beside : 0;
+        EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
             int i;
 
             @Override
@@ -178,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         });
         double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
-        return new Measured(prompt, generate, batch, repetitions, r, probe, bandwidth, m.weightBytesPerToken());
+        return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken());
     }
 
     private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings) {
@@ -189,13 +209,23 @@ final class BenchCommand implements Callable<Integer> {
                 backendName, m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
-        out.printf(Locale.ROOT, "%-10s %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
+        boolean beside = results.stream().anyMatch(x -> x.r().decodeApart() != null);
+        out.printf(Locale.ROOT, (beside ? "%-18s" : "%-10s") + " %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
         for (Measured x : results) {
             if (x.prompt() > 0) {
                 EndToEndBenchmark.Stats v = x.r().prefill();
                 out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + x.prompt(), v.min(), v.median(), v.max());
             }
-            if (x.generate() > 0) {
+            if (x.generate() > 0 && x.r().decodeApart() != null) {
+                // decoded tokens/s with a prompt chunk prefilled beside every step: one pass vs two
+                String test = "tg" + x.generate() + (x.batch() > 1 ? "x" + x.batch() : "") + "+pp" + x.beside();
+                EndToEndBenchmark.Stats v = x.r().decode();
+                EndToEndBenchmark.Stats a = x.r().decodeApart();
+                out.printf(Locale.ROOT, "%-18s %10.2f %10.2f %10.2f   (one pass: decode and prefill chunk shared)%n",
+                        test + " shared", v.min(), v.median(), v.max());
+                out.printf(Locale.ROOT, "%-18s %10.2f %10.2f %10.2f   (two passes; shared/apart median %.2fx)%n",
+                        test + " apart", a.min(), a.median(), a.max(), v.median() / a.median());
+            } else if (x.generate() > 0) {
                 EndToEndBenchmark.Stats v = x.r().decode();
                 out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth)%n",
                         "tg" + x.generate() + (x.batch() > 1 ? "x" + x.batch() : ""), v.min(), v.median(), v.max(),

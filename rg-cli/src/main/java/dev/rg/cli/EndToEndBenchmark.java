@@ -1,9 +1,12 @@
 package dev.rg.cli;
 
+import dev.rg.api.tensor.Tensor;
+import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -21,8 +24,11 @@ final class EndToEndBenchmark {
         }
     }
 
-    /** Prefill tokens/s and decode tokens/s (all sequences together). */
-    record Result(Stats prefill, Stats decode) {}
+    /**
+     * Prefill tokens/s and decode tokens/s (all sequences together); with prompt tokens prefilled beside each decode
+     * step, {@code decode} is with both in one pass and {@code decodeApart} with two passes (null without).
+     */
+    record Result(Stats prefill, Stats decode, Stats decodeApart) {}
 
     private final Model model;
     private final SplittableRandom random = new SplittableRandom(1234);
@@ -40,22 +46,42 @@ final class EndToEndBenchmark {
         return ids;
     }
 
-    Result run(int prompt, int generate, int batch, int repetitions, Runnable afterEach) {
+    /**
+     * {@code beside} &gt; 0: every decode step also prefills that many prompt tokens of one more sequence, as a server's
+     * iteration does when a prompt arrives while others decode; measured both in one pass
+     * ({@link dev.rg.core.model.Griffin#forwardTogether}) and in two, alternately in every repetition, so that the two
+     * see the same machine. Decode tokens/s then counts the decoded tokens only.
+     */
+    Result run(int prompt, int generate, int batch, int beside, int repetitions, Runnable afterEach) {
         // warm-up: JIT compilation of every kernel at both sizes
         if (prompt > 0) {
             measurePrefill(Math.min(prompt, 16));
         }
-        if (generate > 0) {
-            measureDecode(Math.max(2, Math.min(generate, 8)), batch);
+        int warm = Math.max(2, Math.min(generate, 8));
+        if (generate > 0 && beside == 0) {
+            measureDecode(warm, batch);
+        } else if (generate > 0) {
+            measureBeside(warm, batch, beside, true);
+            measureBeside(warm, batch, beside, false);
         }
         double[] pre = new double[repetitions];
         double[] dec = new double[repetitions];
+        double[] apart = new double[repetitions];
         for (int r = 0; r < repetitions; r++) {
             pre[r] = prompt > 0 ? measurePrefill(prompt) : 0;
-            dec[r] = generate > 0 ? measureDecode(generate, batch) : 0;
+            if (generate > 0 && beside == 0) {
+                dec[r] = measureDecode(generate, batch);
+            } else if (generate > 0) {
+                // ABBA over the repetitions: neither variant always runs first
+                boolean sharedFirst = r % 2 == 0;
+                double a = measureBeside(generate, batch, beside, sharedFirst);
+                double b = measureBeside(generate, batch, beside, !sharedFirst);
+                dec[r] = sharedFirst ? a : b;
+                apart[r] = sharedFirst ? b : a;
+            }
             afterEach.run();
         }
-        return new Result(Stats.of(pre), Stats.of(dec));
+        return new Result(Stats.of(pre), Stats.of(dec), beside > 0 && generate > 0 ? Stats.of(apart) : null);
     }
 
     private double measurePrefill(int p) {
@@ -77,6 +103,30 @@ final class EndToEndBenchmark {
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 model.griffin().kernels().argmax(model.griffin().forward(s, step, 1, Outputs.LAST), next);
+                System.arraycopy(next, 0, step, 0, batch);
+            }
+            return (double) n * batch * 1e9 / (System.nanoTime() - t0);
+        }
+    }
+
+    /** Decoded tokens/s of {@code n} steps of {@code batch} sequences, each step beside a prefill chunk of {@code beside}. */
+    private double measureBeside(int n, int batch, int beside, boolean shared) {
+        try (ModelState s = model.newState(batch); ModelState p = model.newState(1)) {
+            Griffin g = model.griffin();
+            int[] step = tokens(batch);
+            g.forward(s, step, 1, Outputs.LAST);
+            int[] next = new int[batch + 1];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                int[] chunk = tokens(beside);
+                Tensor logits;
+                if (shared) {
+                    logits = g.forwardTogether(List.of(new Griffin.Part(s, step, 1), new Griffin.Part(p, chunk, beside)));
+                } else {
+                    g.forward(p, chunk, beside, Outputs.LAST);
+                    logits = g.forward(s, step, 1, Outputs.LAST);
+                }
+                g.kernels().argmax(logits, next); // waits for an asynchronous backend, as in measureDecode
                 System.arraycopy(next, 0, step, 0, batch);
             }
             return (double) n * batch * 1e9 / (System.nanoTime() - t0);

@@ -117,6 +117,22 @@ class CliTest {
         }
     }
 
+    /** {@code rg bench --beside-prefill N}: decode measured with a prompt chunk beside every step, in one pass and in two. */
+    @Test
+    void benchBesidePrefillMeasuresOnePassAndTwo() {
+        try (dev.rg.core.model.Model m = dev.rg.core.model.Model.load(SHARED.resolve("fixtures/model/tiny-f32"),
+                dev.rg.core.model.LoadOptions.defaults().withBackend("reference"))) {
+            EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(0, 2, 2, 3, 2, () -> { });
+            assertTrue(r.decode().median() > 0 && r.decodeApart().median() > 0, r.toString());
+            assertEquals(2, r.decodeApart().samples().length);
+            assertEquals(null, new EndToEndBenchmark(m).run(0, 2, 2, 0, 1, () -> { }).decodeApart(), "nothing beside");
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, rg(err, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "-b", "2", "--beside-prefill", "255"));
+        assertTrue(err.toString().startsWith("rg: error: --beside-prefill must be >= 0, needs -n > 0, and --batch + --beside-prefill"
+                + " must be at most 256 token-rows; got 255 beside a batch of 2"), err.toString());
+    }
+
     @Test
     void lonelySurrogatesAreReplacedNotCrashing() {
         assertEquals("a\uFFFDb", Prompts.clean("a\uD800b", "--prompt"));
