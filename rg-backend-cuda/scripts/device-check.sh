@@ -48,6 +48,9 @@ bench 2b-bf16-graphs --backend-option graphs=on --preset 2b -p 0 -n 64 -b 1,8,16
 if cmp -s "$OUT/generate-cuda-graphs.txt" "$OUT/generate-vector.txt"; then echo "graphs: same text"; else echo "graphs: TEXT DIFFERS"; tail -n 3 "$OUT/generate-cuda-graphs.err"; fi | tee "$OUT/generate-graphs-compare.txt"
 # the residual adds and norms as launches of their own (240 per 2B step instead of 187): what the fusion gains
 bench 2b-bf16-unfused-norms --backend-option fused-norms=off --preset 2b -p 0 -n 64 -b 1,8 -r 3
+# a server iteration with a prompt arriving: 16 prompt tokens beside each decode step, one pass vs two (where a pass is
+# bound by reading the weights, one pass should approach 2x)
+bench 2b-bf16-beside-prefill --preset 2b -p 0 -n 32 -b 1,16 --beside-prefill 16 -r 3
 bench 2b-int8 --preset 2b --format int8 -p 0 -n 64 -b 1,8 -r 3
 bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
 if [ -z "${QUICK:-}" ]; then
@@ -74,8 +77,13 @@ def load(name):
     except Exception:
         return []
 rows = []
-for name in ["2b-bf16", "2b-bf16-graphs", "2b-bf16-unfused-norms", "2b-int8", "2b-nf4", "9b-bf16"]:
+for name in ["2b-bf16", "2b-bf16-graphs", "2b-bf16-unfused-norms", "2b-bf16-beside-prefill", "2b-int8", "2b-nf4", "9b-bf16"]:
     for o in load(name):
+        if "decode_tokens_per_s_apart_min_median_max" in o:
+            rows.append((name, f"b{o['batch']}+pp{o['beside_prefill_tokens']} shared", o["decode_tokens_per_s_min_median_max"], "", ""))
+            rows.append((name, f"b{o['batch']}+pp{o['beside_prefill_tokens']} apart", o["decode_tokens_per_s_apart_min_median_max"],
+                         f"shared/apart {o['shared_over_apart']:.2f}x", ""))
+            continue
         if o["prompt_tokens"] > 0:
             rows.append((name, f"prefill {o['prompt_tokens']}", o["prefill_tokens_per_s_min_median_max"], "", ""))
         if o["gen_tokens"] > 0:
@@ -97,7 +105,7 @@ if os.path.exists(p):
             tot[k] += v; cnt[k] += 1
     s = sum(tot.values())
     if s:
-        print(f"\nncu: {sum(cnt.values())} kernels (two decode steps of 240 launches), {s:.0f} us of kernel time"
+        print(f"\nncu: {sum(cnt.values())} kernels (two decode steps of 187 launches), {s:.0f} us of kernel time"
               f" = {s / 2:.0f} us per step")
         for k, v in sorted(tot.items(), key=lambda kv: -kv[1])[:14]:
             print(f"  {k:22} {cnt[k]:5d} launches {v:9.1f} us {100*v/s:5.1f}%  mean {v/cnt[k]:7.2f} us")
