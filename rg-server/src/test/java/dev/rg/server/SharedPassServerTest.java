@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -31,29 +27,12 @@ import org.junit.jupiter.api.Test;
  * {@code --no-shared-passes} the same load runs no shared pass.
  */
 class SharedPassServerTest {
-    private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
-
-    private static OpenAIClient client(RgServer s) {
-        return OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
-    }
-
-    /** A greedy stream that ends after a million tokens: while it is open, somebody is always decoding. */
-    private static StreamResponse<Completion> endless(OpenAIClient c) {
-        StreamResponse<Completion> stream = c.completions().createStreaming(CompletionCreateParams.builder()
-                .model(TestServers.MODEL).prompt("It is a truth").maxTokens(1_000_000).temperature(0.0)
-                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build());
-        Iterator<Completion> it = stream.stream().iterator();
-        assertTrue(it.hasNext(), "the endless stream started");
-        it.next();
-        return stream;
-    }
-
     @Test
     void promptsPrefilledInTheDecodePassesGetExactlyTheirTextAlone() throws Exception {
         List<CompletionCreateParams> requests = TestServers.randomGreedyRequests(new Random(4711), 7, 16, 2);
         List<Completion> alone = new ArrayList<>();
         try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
-            OpenAIClient c = client(s);
+            OpenAIClient c = TestServers.client(s);
             for (CompletionCreateParams r : requests) {
                 alone.add(c.completions().create(r));
             }
@@ -63,10 +42,10 @@ class SharedPassServerTest {
             // 4 slots: the endless stream and 3 more, so the 7 requests also queue and join slots that others free
             try (RgServer s = TestServers.start(TestServers.options().withLimits(4, 64).withStateCacheBytes(0)
                     .withSharedPasses(shared))) {
-                OpenAIClient c = client(s);
+                OpenAIClient c = TestServers.client(s);
                 ExecutorService pool = Executors.newFixedThreadPool(requests.size());
                 double roundsBefore;
-                try (StreamResponse<Completion> busy = endless(c)) {
+                try (StreamResponse<Completion> busy = TestServers.endless(c)) {
                     roundsBefore = TestServers.metric(TestServers.metrics(s), "rg_prefill_batch_rows_count");
                     CountDownLatch go = new CountDownLatch(1);
                     List<Future<Completion>> fs = new ArrayList<>();
@@ -102,17 +81,17 @@ class SharedPassServerTest {
     void aChatResumedFromTheCacheInSharedPassesKeepsItsTextAndCachedTokens() throws Exception {
         List<ChatCompletion> without;
         try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
-            OpenAIClient c = client(s);
-            without = converse(c);
+            OpenAIClient c = TestServers.client(s);
+            without = TestServers.converse(c);
             c.close();
         }
         try (RgServer s = TestServers.start(TestServers.options())) {
-            OpenAIClient c = client(s);
+            OpenAIClient c = TestServers.client(s);
             List<ChatCompletion> with;
-            try (StreamResponse<Completion> busy = endless(c)) {
-                with = converse(c);
+            try (StreamResponse<Completion> busy = TestServers.endless(c)) {
+                with = TestServers.converse(c);
             }
-            for (int i = 0; i < TURNS.length; i++) {
+            for (int i = 0; i < TestServers.TURNS.length; i++) {
                 assertEquals(without.get(i).choices().getFirst().message().content(), with.get(i).choices().getFirst().message().content(),
                         "turn " + i);
                 if (i > 0) {
@@ -123,21 +102,8 @@ class SharedPassServerTest {
                 }
             }
             String m = TestServers.metrics(s);
-            assertTrue(TestServers.metric(m, "rg_shared_passes_total") >= TURNS.length, m);
+            assertTrue(TestServers.metric(m, "rg_shared_passes_total") >= TestServers.TURNS.length, m);
             c.close();
         }
-    }
-
-    private static List<ChatCompletion> converse(OpenAIClient c) {
-        List<ChatCompletion> out = new ArrayList<>();
-        ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
-                .maxCompletionTokens(12).temperature(0.0);
-        for (String user : TURNS) {
-            p.addUserMessage(user);
-            ChatCompletion r = c.chat().completions().create(p.build());
-            out.add(r);
-            p.addAssistantMessage(r.choices().getFirst().message().content().orElseThrow());
-        }
-        return out;
     }
 }

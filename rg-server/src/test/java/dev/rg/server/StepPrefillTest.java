@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
-import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -32,29 +28,12 @@ import org.junit.jupiter.api.Test;
  * on a server that prefills in rounds.
  */
 class StepPrefillTest {
-    private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
-
-    private static OpenAIClient client(RgServer s) {
-        return OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
-    }
-
-    /** A greedy stream that ends after a million tokens: while it is open, somebody is always decoding. */
-    private static StreamResponse<Completion> endless(OpenAIClient c) {
-        StreamResponse<Completion> stream = c.completions().createStreaming(CompletionCreateParams.builder()
-                .model(TestServers.MODEL).prompt("It is a truth").maxTokens(1_000_000).temperature(0.0)
-                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build());
-        Iterator<Completion> it = stream.stream().iterator();
-        assertTrue(it.hasNext(), "the endless stream started");
-        it.next();
-        return stream;
-    }
-
     @Test
     void promptsFedThroughDecodeStepsGetExactlyTheirTextAlone() throws Exception {
         List<CompletionCreateParams> requests = TestServers.randomGreedyRequests(new Random(2026), 7, 16, 2);
         List<Completion> alone = new ArrayList<>();
         try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
-            OpenAIClient c = client(s);
+            OpenAIClient c = TestServers.client(s);
             for (CompletionCreateParams r : requests) {
                 alone.add(c.completions().create(r));
             }
@@ -62,10 +41,10 @@ class StepPrefillTest {
         }
         // 4 slots: the endless stream and 3 more, so the 7 requests also queue and join slots that others free
         try (RgServer s = TestServers.start(TestServers.options().withLimits(4, 64).withStateCacheBytes(0).withStepPrefill(64))) {
-            OpenAIClient c = client(s);
+            OpenAIClient c = TestServers.client(s);
             long promptTokens = 0;
             ExecutorService pool = Executors.newFixedThreadPool(requests.size());
-            try (StreamResponse<Completion> busy = endless(c)) {
+            try (StreamResponse<Completion> busy = TestServers.endless(c)) {
                 CountDownLatch go = new CountDownLatch(1);
                 List<Future<Completion>> fs = new ArrayList<>();
                 for (CompletionCreateParams r : requests) {
@@ -96,18 +75,18 @@ class StepPrefillTest {
     void aChatResumedFromTheCacheThroughStepsKeepsItsTextAndCachedTokens() throws Exception {
         List<ChatCompletion> without;
         try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
-            OpenAIClient c = client(s);
-            without = converse(c);
+            OpenAIClient c = TestServers.client(s);
+            without = TestServers.converse(c);
             c.close();
         }
         try (RgServer s = TestServers.start(TestServers.options().withStepPrefill(64))) {
-            OpenAIClient c = client(s);
+            OpenAIClient c = TestServers.client(s);
             List<ChatCompletion> with;
-            try (StreamResponse<Completion> busy = endless(c)) {
-                with = converse(c);
+            try (StreamResponse<Completion> busy = TestServers.endless(c)) {
+                with = TestServers.converse(c);
             }
             long fed = 0;
-            for (int i = 0; i < TURNS.length; i++) {
+            for (int i = 0; i < TestServers.TURNS.length; i++) {
                 assertEquals(without.get(i).choices().getFirst().message().content(), with.get(i).choices().getFirst().message().content(),
                         "turn " + i);
                 CompletionUsage u = with.get(i).usage().orElseThrow();
@@ -128,18 +107,5 @@ class StepPrefillTest {
     void theLimitIsChecked() {
         var e = assertThrows(IllegalArgumentException.class, () -> TestServers.options().withStepPrefill(-1));
         assertTrue(e.getMessage().startsWith("--step-prefill must be in [0, 65536]"), e.getMessage());
-    }
-
-    private static List<ChatCompletion> converse(OpenAIClient c) {
-        List<ChatCompletion> out = new ArrayList<>();
-        ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
-                .maxCompletionTokens(12).temperature(0.0);
-        for (String user : TURNS) {
-            p.addUserMessage(user);
-            ChatCompletion r = c.chat().completions().create(p.build());
-            out.add(r);
-            p.addAssistantMessage(r.choices().getFirst().message().content().orElseThrow());
-        }
-        return out;
     }
 }

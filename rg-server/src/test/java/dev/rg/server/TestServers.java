@@ -1,5 +1,14 @@
 package dev.rg.server;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.RecurrentGemma;
@@ -12,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
@@ -75,4 +85,37 @@ final class TestServers {
         }
         return requests;
     }
+
+    /** An OpenAI SDK client of {@code s} that never retries (a retry would hide a failure). */
+    static OpenAIClient client(RgServer s) {
+        return OpenAIOkHttpClient.builder().baseUrl(base(s) + "/v1").apiKey("unused").maxRetries(0).build();
+    }
+
+    /** A greedy stream that ends after a million tokens, started: while it is open, somebody is always decoding. */
+    static StreamResponse<Completion> endless(OpenAIClient c) {
+        StreamResponse<Completion> stream = c.completions().createStreaming(CompletionCreateParams.builder()
+                .model(MODEL).prompt("It is a truth").maxTokens(1_000_000).temperature(0.0)
+                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build());
+        Iterator<Completion> it = stream.stream().iterator();
+        assertTrue(it.hasNext(), "the endless stream started");
+        it.next();
+        return stream;
+    }
+
+    /** Three greedy chat turns of 12 tokens, each answer added to the conversation of the next. */
+    static List<ChatCompletion> converse(OpenAIClient c) {
+        List<ChatCompletion> out = new ArrayList<>();
+        ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(MODEL)
+                .maxCompletionTokens(12).temperature(0.0);
+        for (String user : TURNS) {
+            p.addUserMessage(user);
+            ChatCompletion r = c.chat().completions().create(p.build());
+            out.add(r);
+            p.addAssistantMessage(r.choices().getFirst().message().content().orElseThrow());
+        }
+        return out;
+    }
+
+    /** The user turns of {@link #converse}. */
+    static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
 }
