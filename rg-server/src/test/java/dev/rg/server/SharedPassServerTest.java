@@ -12,11 +12,6 @@ import com.openai.models.completions.CompletionUsage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,28 +38,10 @@ class SharedPassServerTest {
             try (RgServer s = TestServers.start(TestServers.options().withLimits(4, 64).withStateCacheBytes(0)
                     .withSharedPasses(shared))) {
                 OpenAIClient c = TestServers.client(s);
-                ExecutorService pool = Executors.newFixedThreadPool(requests.size());
                 double roundsBefore;
                 try (StreamResponse<Completion> busy = TestServers.endless(c)) {
                     roundsBefore = TestServers.metric(TestServers.metrics(s), "rg_prefill_batch_rows_count");
-                    CountDownLatch go = new CountDownLatch(1);
-                    List<Future<Completion>> fs = new ArrayList<>();
-                    for (CompletionCreateParams r : requests) {
-                        fs.add(pool.submit(() -> {
-                            go.await();
-                            return c.completions().create(r);
-                        }));
-                    }
-                    go.countDown();
-                    for (int i = 0; i < requests.size(); i++) {
-                        Completion got = fs.get(i).get(2, TimeUnit.MINUTES);
-                        String what = (shared ? "shared" : "apart") + ", request " + i;
-                        assertEquals(alone.get(i).choices().getFirst().text(), got.choices().getFirst().text(), what);
-                        assertEquals(alone.get(i).usage().orElseThrow().promptTokens(), got.usage().orElseThrow().promptTokens(), what);
-                        assertEquals(alone.get(i).usage().orElseThrow().completionTokens(), got.usage().orElseThrow().completionTokens(), what);
-                    }
-                } finally {
-                    pool.shutdownNow();
+                    TestServers.sendAtOnceAndCompare(c, requests, alone, shared ? "shared" : "apart");
                 }
                 String m = TestServers.metrics(s);
                 double rounds = TestServers.metric(m, "rg_prefill_batch_rows_count") - roundsBefore;

@@ -13,11 +13,6 @@ import com.openai.models.completions.CompletionUsage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,27 +37,9 @@ class StepPrefillTest {
         // 4 slots: the endless stream and 3 more, so the 7 requests also queue and join slots that others free
         try (RgServer s = TestServers.start(TestServers.options().withLimits(4, 64).withStateCacheBytes(0).withStepPrefill(64))) {
             OpenAIClient c = TestServers.client(s);
-            long promptTokens = 0;
-            ExecutorService pool = Executors.newFixedThreadPool(requests.size());
+            long promptTokens;
             try (StreamResponse<Completion> busy = TestServers.endless(c)) {
-                CountDownLatch go = new CountDownLatch(1);
-                List<Future<Completion>> fs = new ArrayList<>();
-                for (CompletionCreateParams r : requests) {
-                    fs.add(pool.submit(() -> {
-                        go.await();
-                        return c.completions().create(r);
-                    }));
-                }
-                go.countDown();
-                for (int i = 0; i < requests.size(); i++) {
-                    Completion got = fs.get(i).get(2, TimeUnit.MINUTES);
-                    assertEquals(alone.get(i).choices().getFirst().text(), got.choices().getFirst().text(), "request " + i);
-                    assertEquals(alone.get(i).usage().orElseThrow().promptTokens(), got.usage().orElseThrow().promptTokens());
-                    assertEquals(alone.get(i).usage().orElseThrow().completionTokens(), got.usage().orElseThrow().completionTokens());
-                    promptTokens += got.usage().orElseThrow().promptTokens();
-                }
-            } finally {
-                pool.shutdownNow();
+                promptTokens = TestServers.sendAtOnceAndCompare(c, requests, alone, "through steps");
             }
             String m = TestServers.metrics(s);
             assertEquals(promptTokens, TestServers.metric(m, "rg_step_prefill_tokens_total"), "every prompt went through steps\n" + m);

@@ -1,5 +1,6 @@
 package dev.rg.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
@@ -24,6 +25,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -118,4 +124,36 @@ final class TestServers {
 
     /** The user turns of {@link #converse}. */
     static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
+
+    /**
+     * Sends {@code requests} all at once (each on its own thread) and asserts that each gets the text and usage of
+     * {@code alone} (the same requests answered one by one); returns their prompt tokens.
+     */
+    static long sendAtOnceAndCompare(OpenAIClient c, List<CompletionCreateParams> requests, List<Completion> alone, String what)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(requests.size());
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Completion>> fs = new ArrayList<>();
+            for (CompletionCreateParams r : requests) {
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    return c.completions().create(r);
+                }));
+            }
+            go.countDown();
+            long promptTokens = 0;
+            for (int i = 0; i < requests.size(); i++) {
+                Completion got = fs.get(i).get(2, TimeUnit.MINUTES);
+                String where = what + ", request " + i;
+                assertEquals(alone.get(i).choices().getFirst().text(), got.choices().getFirst().text(), where);
+                assertEquals(alone.get(i).usage().orElseThrow().promptTokens(), got.usage().orElseThrow().promptTokens(), where);
+                assertEquals(alone.get(i).usage().orElseThrow().completionTokens(), got.usage().orElseThrow().completionTokens(), where);
+                promptTokens += got.usage().orElseThrow().promptTokens();
+            }
+            return promptTokens;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
