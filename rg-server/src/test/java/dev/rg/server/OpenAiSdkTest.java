@@ -23,11 +23,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -139,27 +134,13 @@ class OpenAiSdkTest {
             prompts.add(List.of("Elizabeth", "Mr. Bennet said", "The house at", "Lady Catherine", "It was a fine")
                     .get(i % 5) + " " + "abcdefghijklmnop".charAt(i));
         }
-        List<String> alone = new ArrayList<>();
+        List<CompletionCreateParams> requests = new ArrayList<>();
+        List<Completion> alone = new ArrayList<>();
         for (String p : prompts) {
-            alone.add(client.completions().create(text(p, 24).build()).choices().getFirst().text());
+            requests.add(text(p, 24).build());
+            alone.add(client.completions().create(requests.getLast()));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<String>> fs = new ArrayList<>();
-            for (String p : prompts) {
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    return client.completions().create(text(p, 24).build()).choices().getFirst().text();
-                }));
-            }
-            go.countDown();
-            for (int i = 0; i < n; i++) {
-                assertEquals(alone.get(i), fs.get(i).get(2, TimeUnit.MINUTES), "client " + i);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        TestServers.sendAtOnceAndCompare(client, requests, alone, "16 clients");
         String m = TestServers.metrics(server);
         double maxBatch = TestServers.metric(m, "rg_batch_size_max");
         assertTrue(maxBatch >= 2, "sequences were decoded together; largest batch " + maxBatch);

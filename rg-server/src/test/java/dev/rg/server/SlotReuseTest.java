@@ -5,15 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,27 +28,11 @@ class SlotReuseTest {
             OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(TestServers.base(server) + "/v1").apiKey("unused")
                     .maxRetries(0).build();
             List<CompletionCreateParams> requests = TestServers.randomGreedyRequests(new Random(2014), n, 14, 3);
-            List<String> alone = new ArrayList<>();
+            List<Completion> alone = new ArrayList<>();
             for (CompletionCreateParams r : requests) {
-                alone.add(client.completions().create(r).choices().getFirst().text());
+                alone.add(client.completions().create(r));
             }
-            ExecutorService pool = Executors.newFixedThreadPool(n);
-            try {
-                CountDownLatch go = new CountDownLatch(1);
-                List<Future<String>> fs = new ArrayList<>();
-                for (CompletionCreateParams r : requests) {
-                    fs.add(pool.submit(() -> {
-                        go.await();
-                        return client.completions().create(r).choices().getFirst().text();
-                    }));
-                }
-                go.countDown();
-                for (int i = 0; i < n; i++) {
-                    assertEquals(alone.get(i), fs.get(i).get(2, TimeUnit.MINUTES), "client " + i);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            TestServers.sendAtOnceAndCompare(client, requests, alone, "slots " + slots);
             double maxBatch = TestServers.metric(TestServers.metrics(server), "rg_batch_size_max");
             assertTrue(maxBatch >= 2 && maxBatch <= slots, "sequences shared the " + slots + " slots; largest batch " + maxBatch);
         } finally {
