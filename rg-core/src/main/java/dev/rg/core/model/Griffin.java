@@ -121,13 +121,7 @@ public final class Griffin {
      */
     public Tensor forward(ModelState state, int[] ids, int length, Outputs outputs, LayerObserver observer) {
         int batch = state.batch();
-        if (length < 1) {
-            throw new IllegalArgumentException("empty input: at least one token per sequence is needed");
-        }
-        if (ids.length != batch * length) {
-            throw new IllegalArgumentException(ids.length + " token ids for " + batch + " sequences of " + length);
-        }
-        KernelArgs.ids(ids, config.vocabSize());
+        requireInput(batch, ids, length);
         int chunk = chunkTokens(batch);
         if (length <= chunk || observer != null) {
             // one pass; an observed call (debugging, fixtures) is never chunked so the observer sees every row at once
@@ -139,6 +133,17 @@ public final class Griffin {
             };
         }
         return chunked(state, ids, length, outputs, chunk);
+    }
+
+    /** Checks a call's input: at least one token per sequence, {@code batch * length} ids, each in the vocabulary. */
+    private void requireInput(int batch, int[] ids, int length) {
+        if (length < 1) {
+            throw new IllegalArgumentException("empty input: at least one token per sequence is needed");
+        }
+        if (ids.length != batch * length) {
+            throw new IllegalArgumentException(ids.length + " token ids for " + batch + " sequences of " + length);
+        }
+        KernelArgs.ids(ids, config.vocabSize());
     }
 
     /**
@@ -271,13 +276,7 @@ public final class Griffin {
             if (!states.add(p.state())) {
                 throw new IllegalArgumentException("two parts of one pass share a state");
             }
-            if (p.length() < 1) {
-                throw new IllegalArgumentException("empty input: at least one token per sequence is needed");
-            }
-            if (p.ids().length != batch * p.length()) {
-                throw new IllegalArgumentException(p.ids().length + " token ids for " + batch + " sequences of " + p.length());
-            }
-            KernelArgs.ids(p.ids(), config.vocabSize());
+            requireInput(batch, p.ids(), p.length());
             rows = Math.addExact(rows, batch * p.length());
             sequences += batch;
         }
@@ -308,17 +307,10 @@ public final class Griffin {
         Workspaces.HeadBuffers hb = first.workspaces().head(sequences);
         int to = 0;
         for (Span s : spans) {
-            int length = s.seq().length();
-            if (length == 1) {
-                k.copyRows(ws.x, s.offset(), hb.in(), to, s.seq().batch());
-                to += s.seq().batch();
-            } else {
-                for (int b = 0; b < s.seq().batch(); b++) {
-                    k.copyRows(ws.x, s.offset() + b * length + length - 1, hb.in(), to++, 1);
-                }
-            }
+            gatherLastRows(ws.x, s.offset(), s.seq().batch(), s.seq().length(), hb.in(), to);
+            to += s.seq().batch();
         }
-        headOps(hb, hb.in(), sequences, 1);
+        headOps(hb);
         return hb.logits();
     }
 
@@ -488,18 +480,29 @@ public final class Griffin {
     /** Final norm, tied LM head and soft cap over every {@code stride}-th row ending each group. */
     private Tensor head(ModelState state, Tensor x, int rows, int stride) {
         Workspaces.HeadBuffers hb = state.workspaces().head(rows);
-        k.group(() -> headOps(hb, x, rows, stride));
+        k.group(() -> {
+            gatherLastRows(x, 0, rows, stride, hb.in(), 0);
+            headOps(hb);
+        });
         return hb.logits();
     }
 
-    private void headOps(Workspaces.HeadBuffers hb, Tensor x, int rows, int stride) {
-        if (stride == 1) {
-            k.copyRows(x, 0, hb.in(), 0, rows);
+    /**
+     * The last of every {@code length} rows of {@code groups} groups from row {@code from} of {@code x} into
+     * {@code dst} from row {@code to}: one copy when each group is one row.
+     */
+    private void gatherLastRows(Tensor x, int from, int groups, int length, Tensor dst, int to) {
+        if (length == 1) {
+            k.copyRows(x, from, dst, to, groups);
         } else {
-            for (int b = 0; b < rows; b++) {
-                k.copyRows(x, b * stride + stride - 1, hb.in(), b, 1);
+            for (int b = 0; b < groups; b++) {
+                k.copyRows(x, from + b * length + length - 1, dst, to + b, 1);
             }
         }
+    }
+
+    /** Final norm, LM head and soft cap over the rows gathered in {@code hb.in()}. */
+    private void headOps(Workspaces.HeadBuffers hb) {
         k.rmsNorm(hb.in(), weights.finalNorm(), config.rmsNormEps(), hb.normed());
         probe(hb.normed(), -2, "final_norm");
         k.matmul(hb.normed(), weights.embedding(), null, hb.logits());
