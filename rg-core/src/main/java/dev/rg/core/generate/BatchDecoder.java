@@ -176,6 +176,9 @@ public final class BatchDecoder implements AutoCloseable {
      */
     public float[] step() {
         Tensor out = stepOnBackend();
+        if (logits.length < out.size()) {
+            logits = new float[capacity * vocab];
+        }
         model.backend().download(out, logits);
         return logits;
     }
@@ -208,9 +211,6 @@ public final class BatchDecoder implements AutoCloseable {
         int n = members.size();
         if (ids.length != n) {
             ids = new int[n];
-        }
-        if (logits.length < n * vocab) {
-            logits = new float[capacity * vocab];
         }
         for (int i = 0; i < n; i++) {
             Slot s = members.get(i);

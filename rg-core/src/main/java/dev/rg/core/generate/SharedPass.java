@@ -36,10 +36,10 @@ public final class SharedPass {
         if (decoder.model() != prefills.model()) {
             throw new IllegalArgumentException("the decoder and the prefill batch run different models");
         }
-        int rows = decoder.size() + prefills.size() * length;
-        if (rows > Griffin.maxRowsTogether()) {
-            throw new IllegalArgumentException("a shared pass of " + rows + " token-rows; at most "
-                    + Griffin.maxRowsTogether());
+        // checked here although the pass checks it too: before any token is consumed
+        if (!fits(decoder.size(), prefills.size(), length)) {
+            throw new IllegalArgumentException("a shared pass of " + ((long) decoder.size() + (long) prefills.size() * length)
+                    + " token-rows; at most " + Griffin.maxRowsTogether());
         }
         Griffin.Part prefill = prefills.advancePart(length); // validates the chunk before the decoder consumes tokens
         Griffin.Part step = decoder.stepPart();
