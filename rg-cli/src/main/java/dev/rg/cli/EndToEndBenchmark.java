@@ -58,11 +58,11 @@ final class EndToEndBenchmark {
             measurePrefill(Math.min(prompt, 16));
         }
         int warm = Math.max(2, Math.min(generate, 8));
-        if (generate > 0 && beside == 0) {
-            measureDecode(warm, batch);
-        } else if (generate > 0) {
-            measureBeside(warm, batch, beside, true);
-            measureBeside(warm, batch, beside, false);
+        if (generate > 0) {
+            measureDecode(warm, batch, beside, true);
+            if (beside > 0) {
+                measureDecode(warm, batch, beside, false);
+            }
         }
         double[] pre = new double[repetitions];
         double[] dec = new double[repetitions];
@@ -70,12 +70,12 @@ final class EndToEndBenchmark {
         for (int r = 0; r < repetitions; r++) {
             pre[r] = prompt > 0 ? measurePrefill(prompt) : 0;
             if (generate > 0 && beside == 0) {
-                dec[r] = measureDecode(generate, batch);
+                dec[r] = measureDecode(generate, batch, 0, true);
             } else if (generate > 0) {
                 // ABBA over the repetitions: neither variant always runs first
                 boolean sharedFirst = r % 2 == 0;
-                double a = measureBeside(generate, batch, beside, sharedFirst);
-                double b = measureBeside(generate, batch, beside, !sharedFirst);
+                double a = measureDecode(generate, batch, beside, sharedFirst);
+                double b = measureDecode(generate, batch, beside, !sharedFirst);
                 dec[r] = sharedFirst ? a : b;
                 apart[r] = sharedFirst ? b : a;
             }
@@ -95,38 +95,31 @@ final class EndToEndBenchmark {
         }
     }
 
-    private double measureDecode(int n, int batch) {
-        try (ModelState s = model.newState(batch)) {
-            int[] step = tokens(batch);
-            model.griffin().forward(s, step, 1, Outputs.LAST);
-            int[] next = new int[batch];
-            long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) {
-                model.griffin().kernels().argmax(model.griffin().forward(s, step, 1, Outputs.LAST), next);
-                System.arraycopy(next, 0, step, 0, batch);
-            }
-            return (double) n * batch * 1e9 / (System.nanoTime() - t0);
-        }
-    }
-
-    /** Decoded tokens/s of {@code n} steps of {@code batch} sequences, each step beside a prefill chunk of {@code beside}. */
-    private double measureBeside(int n, int batch, int beside, boolean shared) {
-        try (ModelState s = model.newState(batch); ModelState p = model.newState(1)) {
+    /**
+     * Decoded tokens/s of {@code n} steps of {@code batch} sequences; with {@code beside} &gt; 0 each step beside a
+     * prefill chunk of that many tokens of another sequence, in the same pass when {@code shared}, else in a pass of
+     * its own before the step.
+     */
+    private double measureDecode(int n, int batch, int beside, boolean shared) {
+        try (ModelState s = model.newState(batch); ModelState p = beside > 0 ? model.newState(1) : null) {
             Griffin g = model.griffin();
             int[] step = tokens(batch);
             g.forward(s, step, 1, Outputs.LAST);
+            int[] chunk = beside > 0 ? tokens(beside) : null; // a step's cost does not depend on the ids
             int[] next = new int[batch + 1];
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
-                int[] chunk = tokens(beside);
                 Tensor logits;
-                if (shared) {
+                if (beside > 0 && shared) {
                     logits = g.forwardTogether(List.of(new Griffin.Part(s, step, 1), new Griffin.Part(p, chunk, beside)));
                 } else {
-                    g.forward(p, chunk, beside, Outputs.LAST);
+                    if (beside > 0) {
+                        g.forward(p, chunk, beside, Outputs.LAST);
+                    }
                     logits = g.forward(s, step, 1, Outputs.LAST);
                 }
-                g.kernels().argmax(logits, next); // waits for an asynchronous backend, as in measureDecode
+                // the argmax brings the ids back, which also waits for an asynchronous (GPU) backend to finish
+                g.kernels().argmax(logits, next);
                 System.arraycopy(next, 0, step, 0, batch);
             }
             return (double) n * batch * 1e9 / (System.nanoTime() - t0);
