@@ -11,8 +11,9 @@ import java.util.List;
  * The activation buffers of one {@link ModelState}: the sets of the three most recently used row counts (decode,
  * a full prefill chunk, the last chunk), plus the LM head's buffers of the three most recently used batch sizes.
  * Reallocated only when a call needs a row count not kept, so a decode loop allocates nothing, and a batch whose size
- * moves among a few values (sequences leaving and joining a server's batch) finds its buffers again: at the same
- * device addresses, so a device backend replays the head's recorded graph. Prefill rows are bounded by
+ * moves among a few values (sequences leaving and joining a server's batch, or a decode step alternating with a
+ * {@link Griffin#forwardTogether shared pass} that also heads the prompts beside it) finds its buffers again: at the
+ * same device addresses, so a device backend replays the head's recorded graph. Prefill rows are bounded by
  * {@link Griffin#CHUNK_ROWS}.
  */
 final class Workspaces implements AutoCloseable {
@@ -22,13 +23,17 @@ final class Workspaces implements AutoCloseable {
     private final List<Workspace> sets = new ArrayList<>(KEPT);
     /** Decode (batch rows), a full prefill chunk and the last, shorter chunk: a chunked prefill followed by decoding reallocates nothing. */
     private static final int KEPT = 3;
-    /** Most recently used first; at most {@link #KEPT}, all of at most {@link #HEAD_KEPT_ROWS} rows but a lone larger one. */
+    /** Most recently used first (the first is the one in use); at most {@link #KEPT}, none above {@link #headRowsKeptBeside}. */
     private final List<HeadBuffers> heads = new ArrayList<>(KEPT);
     /**
-     * Head buffers of more rows (the logits of every token of a prompt, for a loss) are kept only until another row
-     * count is asked for: a 2B vocabulary makes a row's logits 1 MB.
+     * The most rows a head set may have to stay beside one of {@code rows} rows in use. A 2B vocabulary makes a row's
+     * logits 1 MB, so what is kept stays proportional to what is used: a server's decode batch of 64 and its shared
+     * passes of 64 + the prompts beside them keep each other, but a prompt's every-token logits (a loss over 256 rows)
+     * are dropped at the next decode step.
      */
-    static final int HEAD_KEPT_ROWS = 16;
+    static int headRowsKeptBeside(int rows) {
+        return 2 * rows + 16;
+    }
 
     /** Buffers of the LM head for a number of rows. */
     record HeadBuffers(Tensor in, Tensor normed, Tensor logits) implements AutoCloseable {
@@ -71,31 +76,34 @@ final class Workspaces implements AutoCloseable {
 
     /** Buffers for {@code rows} rows going through the LM head. */
     HeadBuffers head(int rows) {
-        for (int i = 0; i < heads.size(); i++) {
-            HeadBuffers h = heads.get(i);
-            if (h.logits().rows() == rows) {
-                if (i > 0) {
-                    heads.remove(i);
-                    heads.addFirst(h);
-                }
-                return h;
+        HeadBuffers found = null;
+        for (int i = 0; i < heads.size() && found == null; i++) {
+            if (heads.get(i).logits().rows() == rows) {
+                found = heads.remove(i);
             }
         }
-        // a large set is not kept beside others, nor others beside a new large one
+        // dropped before a new set is allocated, so the sets dropped and the new one are never held together
+        dropHeadsAbove(headRowsKeptBeside(rows));
+        if (found == null) {
+            if (heads.size() == KEPT) {
+                heads.removeLast().close();
+            }
+            found = new HeadBuffers(backend.allocate(rows, config.hiddenSize()), backend.allocate(rows, config.hiddenSize()),
+                    backend.allocate(rows, config.vocabSize()));
+        }
+        heads.addFirst(found);
+        return found;
+    }
+
+    /** Closes the kept head sets of more than {@code limit} rows. */
+    private void dropHeadsAbove(int limit) {
         for (Iterator<HeadBuffers> it = heads.iterator(); it.hasNext(); ) {
             HeadBuffers h = it.next();
-            if (h.logits().rows() > HEAD_KEPT_ROWS || rows > HEAD_KEPT_ROWS) {
+            if (h.logits().rows() > limit) {
                 h.close();
                 it.remove();
             }
         }
-        if (heads.size() == KEPT) {
-            heads.removeLast().close();
-        }
-        HeadBuffers h = new HeadBuffers(backend.allocate(rows, config.hiddenSize()), backend.allocate(rows, config.hiddenSize()),
-                backend.allocate(rows, config.vocabSize()));
-        heads.addFirst(h);
-        return h;
     }
 
     /** The row counts of the kept head buffers, most recently used first (for tests). */

@@ -27,17 +27,32 @@ class WorkspacesTest {
     }
 
     @Test
-    void aLargeHeadSetIsKeptOnlyUntilAnotherRowCountIsAskedFor() {
+    void aLargeHeadSetIsDroppedWhenAFarSmallerOneIsInUse() {
         try (ReferenceBackend b = new ReferenceBackend(); Workspaces w = new Workspaces(b, ModelConfig.presetTiny())) {
             w.head(4);
             w.head(2);
-            int large = Workspaces.HEAD_KEPT_ROWS + 1;
-            Workspaces.HeadBuffers all = w.head(large);
-            assertEquals(List.of(large), w.headRows(), "a prompt's every-token logits stand alone");
-            assertSame(all, w.head(large));
+            Workspaces.HeadBuffers all = w.head(256);
+            assertEquals(List.of(256, 2, 4), w.headRows(), "small sets may stay beside a prompt's every-token logits");
+            assertSame(all, w.head(256));
             Workspaces.HeadBuffers two = w.head(2);
-            assertEquals(List.of(2), w.headRows());
+            assertEquals(List.of(2, 4), w.headRows(), "256 rows are far above 2: dropped at once");
             assertNotSame(all, two);
+        }
+    }
+
+    @Test
+    void aServersDecodeBatchAndItsSharedPassesKeepEachOther() {
+        try (ReferenceBackend b = new ReferenceBackend(); Workspaces w = new Workspaces(b, ModelConfig.presetTiny())) {
+            Workspaces.HeadBuffers decode = w.head(64);
+            Workspaces.HeadBuffers shared = w.head(64 + 20);
+            for (int i = 0; i < 3; i++) {
+                assertSame(decode, w.head(64), "decode step " + i);
+                assertSame(shared, w.head(84), "shared pass " + i);
+            }
+            assertEquals(List.of(84, 64), w.headRows());
+            w.head(4);
+            assertEquals(List.of(4), w.headRows(), "a batch of 4 keeps at most " + Workspaces.headRowsKeptBeside(4) + " rows beside");
+            assertEquals(24, Workspaces.headRowsKeptBeside(4));
         }
     }
 }
