@@ -64,8 +64,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     private final Map<Long, DeviceBuffer> inverseFrequencies = new HashMap<>();
     private DeviceBuffer dummy;
     private DeviceBuffer idBuffer;
-    private DeviceBuffer startBuffer;
-    private int[] startsOnDevice;
+    private final StartPositions starts;
     private DeviceBuffer outInts;
     private DeviceBuffer outFloats;
     private DeviceBuffer lruPartial;
@@ -77,6 +76,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     DeviceKernels(DeviceBackend backend) {
         this.backend = backend;
         this.l = backend.launcher();
+        this.starts = new StartPositions(l);
     }
 
     // ------------------------------------------------------------------ helpers
@@ -109,6 +109,11 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
 
     /** A scratch buffer of at least {@code bytes}, reallocated when too small. */
     private DeviceBuffer grow(DeviceBuffer b, long bytes) {
+        return grow(l, b, bytes);
+    }
+
+    /** {@code b} if it is live and holds {@code bytes}, else a new buffer of the next power of two (at least 256). */
+    static DeviceBuffer grow(KernelLauncher l, DeviceBuffer b, long bytes) {
         if (b != null && !b.isFreed() && b.bytes() >= bytes) {
             return b;
         }
@@ -124,15 +129,9 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         return new Span(idBuffer, ids.length * 4L);
     }
 
-    /** The batch's start positions on the device, uploaded only when they differ from the last ones. */
+    /** The batch's start positions on the device, uploaded only when no buffer holds them ({@link StartPositions}). */
     private Span starts(SeqBatch seq) {
-        int[] s = seq.startPositions();
-        if (startBuffer == null || startBuffer.isFreed() || !Arrays.equals(s, startsOnDevice) || startBuffer.bytes() < s.length * 4L) {
-            startBuffer = grow(startBuffer, s.length * 4L);
-            l.write(MemorySegment.ofArray(s), startBuffer, 0);
-            startsOnDevice = s;
-        }
-        return new Span(startBuffer, s.length * 4L);
+        return starts.forOp(seq.startPositions());
     }
 
     private static long floats(long n) {
@@ -191,7 +190,7 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     @Override
     public void stepInputs(SeqBatch seq) {
         synchronized (l) {
-            starts(seq);
+            starts.forStep(seq.startPositions());
         }
     }
 
@@ -769,7 +768,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
                 l.free(b);
             }
             inverseFrequencies.clear();
-            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, startBuffer, outInts, outFloats, lruPartial, attentionPartial}) {
+            starts.close();
+            for (DeviceBuffer b : new DeviceBuffer[] {dummy, idBuffer, outInts, outFloats, lruPartial, attentionPartial}) {
                 if (b != null) {
                     l.free(b);
                 }

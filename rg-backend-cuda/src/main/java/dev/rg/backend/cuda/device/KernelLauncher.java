@@ -24,6 +24,8 @@ public abstract class KernelLauncher implements AutoCloseable {
     private long launches;
     /** Recorded graphs launched so far (each is one host round trip however many kernels it holds). */
     private long graphLaunches;
+    /** Host-to-device copies so far (a pass's inputs: token ids, positions; each is a round trip of its own). */
+    private long writes;
     /** Whether {@link #beginGroup} records (the backend option {@code graphs=on}); off: groups launch eagerly. */
     private boolean graphs;
     /** Inside a group: its launches, checked but not yet enqueued. Null outside a group. */
@@ -96,6 +98,7 @@ public abstract class KernelLauncher implements AutoCloseable {
         dst.checkRange(dstOffset, src.byteSize(), "host-to-device copy");
         if (src.byteSize() > 0) {
             rawWrite(src, dst.handle(), dstOffset);
+            writes++;
         }
     }
 
@@ -357,6 +360,11 @@ public abstract class KernelLauncher implements AutoCloseable {
      */
     public final synchronized long launches() {
         return launches;
+    }
+
+    /** Host-to-device copies of a non-empty range made through {@link #write} since this launcher was created. */
+    public final synchronized long writes() {
+        return writes;
     }
 
     private static IllegalArgumentException badArg(Kernel k, int i, String expected, Object got) {
