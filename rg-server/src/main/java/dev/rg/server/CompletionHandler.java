@@ -1,5 +1,7 @@
 package dev.rg.server;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.generate.TokenLogprobs;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.http.ServerRequest;
@@ -8,6 +10,8 @@ import io.helidon.webserver.sse.SseSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,15 +50,24 @@ final class CompletionHandler {
 
     private void whole(Generation g, ServerResponse res, String id, long created, Engine engine) {
         StringBuilder text = new StringBuilder();
+        List<TokenLogprobs> logprobs = new ArrayList<>();
         try {
             while (true) {
                 Generation.Event e = next(g, engine);
                 switch (e) {
-                    case Generation.Text t -> text.append(t.text());
+                    case Generation.Text t -> {
+                        text.append(t.text());
+                        logprobs.addAll(t.logprobs());
+                    }
                     case Generation.Failed f -> throw f.error();
                     case Generation.Done d -> {
                         server.metrics().request(chat ? "chat" : "completions", 200);
-                        server.sendJson(res, 200, server.json().completion(id, created, chat, text.toString(), d));
+                        ObjectNode lp = null;
+                        if (g.request.logprobs()) {
+                            LogprobsJson render = server.json().logprobs(engine.tokenizer());
+                            lp = chat ? render.chat(logprobs) : render.completion(logprobs, 0);
+                        }
+                        server.sendJson(res, 200, server.json().completion(id, created, chat, text.toString(), lp, d));
                         return;
                     }
                 }
@@ -66,21 +79,30 @@ final class CompletionHandler {
 
     private void stream(Generation g, ServerResponse res, String id, long created, Engine engine) {
         OpenAiJson out = server.json();
+        LogprobsJson render = g.request.logprobs() ? out.logprobs(engine.tokenizer()) : null;
+        int textOffset = 0; // completions' text_offset of the next chunk's first token
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (SseSink sink = res.sink(SseSink.TYPE)) {
             if (chat) {
-                emit(sink, out.text(out.chunk(id, created, true, "assistant", "", null)));
+                emit(sink, out.text(out.chunk(id, created, true, "assistant", "", null, null)));
             }
             while (true) {
                 Generation.Event e = next(g, engine);
                 switch (e) {
-                    case Generation.Text t -> emit(sink, out.text(out.chunk(id, created, chat, null, t.text(), null)));
+                    case Generation.Text t -> {
+                        ObjectNode lp = null;
+                        if (render != null) {
+                            lp = chat ? render.chat(t.logprobs()) : render.completion(t.logprobs(), textOffset);
+                            textOffset += render.length(t.logprobs());
+                        }
+                        emit(sink, out.text(out.chunk(id, created, chat, null, t.text(), lp, null)));
+                    }
                     case Generation.Failed f -> {
                         emit(sink, out.text(out.error(f.error())));
                         return;
                     }
                     case Generation.Done d -> {
-                        emit(sink, out.text(out.chunk(id, created, chat, null, null, d.finishReason())));
+                        emit(sink, out.text(out.chunk(id, created, chat, null, null, null, d.finishReason())));
                         if (g.request.includeUsage()) {
                             emit(sink, out.text(out.usageChunk(id, created, chat, d)));
                         }

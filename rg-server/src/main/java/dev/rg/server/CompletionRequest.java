@@ -16,10 +16,14 @@ import java.util.List;
  * @param stream           answer as server-sent events
  * @param includeUsage     streaming: send a last chunk with the usage ({@code stream_options.include_usage})
  * @param ignoreEos        keep generating past EOS and end of turn (vLLM's {@code ignore_eos} extension)
+ * @param logprobs         return each generated token's log-probability (chat {@code logprobs: true}; completions
+ *                         {@code logprobs: N}, N from 0)
+ * @param topLogprobs      and the log-probabilities of this many most likely tokens at each position (chat
+ *                         {@code top_logprobs}, completions {@code logprobs: N}); 0 without {@code logprobs}
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs) {
     boolean hasPenalties() {
         return frequencyPenalty != 0 || presencePenalty != 0;
     }

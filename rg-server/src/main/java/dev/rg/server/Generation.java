@@ -4,8 +4,11 @@ import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
+import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.tokenizer.StreamingDecoder;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +21,16 @@ final class Generation {
     /** What the HTTP handler receives, in order: text pieces, then one {@link Done} or {@link Failed}. */
     sealed interface Event permits Text, Done, Failed {}
 
-    /** Streamed text. */
-    record Text(String text) implements Event {}
+    /**
+     * Streamed text, and the log-probabilities of the tokens generated since the last event (empty unless the request
+     * asked for them; a token whose text is still held back, an incomplete character or a possible stop string, comes
+     * with the text that releases it).
+     */
+    record Text(String text, List<TokenLogprobs> logprobs) implements Event {
+        Text(String text) {
+            this(text, List.of());
+        }
+    }
 
     /**
      * The end.
@@ -59,6 +70,10 @@ final class Generation {
     int[] tokens = new int[16];
     int generated;
     long lastTokenNanos;
+    /** With {@code logprobs}: the entry of the token just chosen, until {@link Scheduler} accepts the token. */
+    TokenLogprobs chosenLogprobs;
+    /** With {@code logprobs}: the entries of accepted tokens not yet sent with a {@link Text}. */
+    private List<TokenLogprobs> unsentLogprobs = new ArrayList<>();
 
     Generation(CompletionRequest request) {
         this.request = request;
@@ -70,6 +85,29 @@ final class Generation {
      */
     boolean feedingPrompt() {
         return stepPrompt != null && stepPromptFed < stepPrompt.length;
+    }
+
+    /** Queues the chosen token's entry to go with the next text (a request without logprobs has none). */
+    void keepChosenLogprobs() {
+        if (chosenLogprobs != null) {
+            unsentLogprobs.add(chosenLogprobs);
+            chosenLogprobs = null;
+        }
+    }
+
+    /** Whether entries wait for a text to go with. */
+    boolean hasUnsentLogprobs() {
+        return !unsentLogprobs.isEmpty();
+    }
+
+    /** The entries not yet sent, handed over (the next ones start a new list). */
+    List<TokenLogprobs> takeUnsentLogprobs() {
+        if (unsentLogprobs.isEmpty()) {
+            return List.of();
+        }
+        List<TokenLogprobs> taken = unsentLogprobs;
+        unsentLogprobs = new ArrayList<>();
+        return taken;
     }
 
     /** Asks the scheduler to drop this sequence; it leaves the batch before the next step. */

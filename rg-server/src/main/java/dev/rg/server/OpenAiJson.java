@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.nio.charset.StandardCharsets;
 
 /** The response bodies of OpenAI's API: completions, streamed chunks, usage, models and errors. */
@@ -16,8 +17,13 @@ final class OpenAiJson {
         this.model = model;
     }
 
-    /** A whole (non-streamed) completion. */
-    ObjectNode completion(String id, long created, boolean chat, String text, Generation.Done done) {
+    /** Renders per-token log-probabilities with {@code tokenizer}'s token texts. */
+    LogprobsJson logprobs(GemmaTokenizer tokenizer) {
+        return new LogprobsJson(json, tokenizer);
+    }
+
+    /** A whole (non-streamed) completion; {@code logprobs} null when the request did not ask for them. */
+    ObjectNode completion(String id, long created, boolean chat, String text, ObjectNode logprobs, Generation.Done done) {
         ObjectNode root = header(id, created, chat ? "chat.completion" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", 0);
@@ -29,14 +35,17 @@ final class OpenAiJson {
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        putLogprobs(choice, logprobs);
         choice.put("finish_reason", done.finishReason());
         root.set("usage", usage(done));
         return root;
     }
 
-    /** A streamed chunk with a text delta (and the role on a chat's first chunk), or the finish reason. */
-    ObjectNode chunk(String id, long created, boolean chat, String role, String text, String finishReason) {
+    /**
+     * A streamed chunk with a text delta (and the role on a chat's first chunk), or the finish reason; {@code logprobs}
+     * those of the delta's tokens, null when the request did not ask for them.
+     */
+    ObjectNode chunk(String id, long created, boolean chat, String role, String text, ObjectNode logprobs, String finishReason) {
         ObjectNode root = header(id, created, chat ? "chat.completion.chunk" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", 0);
@@ -51,13 +60,21 @@ final class OpenAiJson {
         } else {
             choice.put("text", text == null ? "" : text);
         }
-        choice.putNull("logprobs");
+        putLogprobs(choice, logprobs);
         if (finishReason == null) {
             choice.putNull("finish_reason");
         } else {
             choice.put("finish_reason", finishReason);
         }
         return root;
+    }
+
+    private static void putLogprobs(ObjectNode choice, ObjectNode logprobs) {
+        if (logprobs == null) {
+            choice.putNull("logprobs");
+        } else {
+            choice.set("logprobs", logprobs);
+        }
     }
 
     /** The last chunk of a stream with {@code stream_options.include_usage}: no choices, the usage. */

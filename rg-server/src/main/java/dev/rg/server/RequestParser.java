@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rg.core.generate.SamplingParams;
+import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.tokenizer.ChatTemplate;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.util.ArrayList;
@@ -13,12 +14,14 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Turns an OpenAI request body into a {@link CompletionRequest}, or an {@link ApiException} naming the parameter
  * that is wrong and what was expected. Unknown fields are ignored, as OpenAI-compatible servers do; known
- * features rg does not have (n &gt; 1, logprobs, tools, ...) are refused clearly rather than silently ignored.
+ * features rg does not have (n &gt; 1, tools, logit_bias, ...) are refused clearly rather than silently ignored.
  */
 final class RequestParser {
     /** Without max_tokens a reply ends after this many tokens (the state is fixed-size, so the model could go on). */
     static final int DEFAULT_MAX_TOKENS = 256;
     private static final int MAX_STOPS = 4;
+    /** OpenAI's bound on the legacy completions' {@code logprobs}: at most 5 alternatives per token. */
+    static final int MAX_COMPLETION_LOGPROBS = 5;
 
     private final ObjectMapper json;
     private final GemmaTokenizer tokenizer;
@@ -73,21 +76,35 @@ final class RequestParser {
         boolean stream = bool(root, "stream", false);
         JsonNode so = root.get("stream_options");
         boolean includeUsage = present(so) && so.isObject() && bool(so, "include_usage", false);
+        int[] logprobs = chat ? chatLogprobs(root) : completionLogprobs(root);
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
-                frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false));
+                frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
+                logprobs != null, logprobs == null ? 0 : logprobs[0]);
+    }
+
+    /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
+    private static int[] chatLogprobs(JsonNode root) {
+        boolean on = bool(root, "logprobs", false);
+        JsonNode top = root.get("top_logprobs");
+        if (present(top) && !on) {
+            throw ApiException.badRequest("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+        }
+        return on ? new int[] {integer(root, "top_logprobs", 0, 0, TokenLogprobs.MAX_TOP)} : null;
+    }
+
+    /** Completions: {@code logprobs} null (off) or the number of alternatives, 0..5; null when off, else {top}. */
+    private static int[] completionLogprobs(JsonNode root) {
+        JsonNode n = root.get("logprobs");
+        if (!present(n) || (n.isBoolean() && !n.asBoolean())) {
+            return null;
+        }
+        return new int[] {integer(root, "logprobs", 0, 0, MAX_COMPLETION_LOGPROBS)};
     }
 
     private static void refuseUnsupported(JsonNode root, boolean chat) {
         JsonNode n = root.get("n");
         if (present(n) && (!n.canConvertToInt() || n.asInt() != 1)) {
             throw ApiException.badRequest("n", "only n=1 is supported (one choice per request), got " + n);
-        }
-        JsonNode logprobs = root.get("logprobs");
-        if (present(logprobs) && !(logprobs.isBoolean() && !logprobs.asBoolean()) && !(logprobs.isNumber() && logprobs.asInt() == 0)) {
-            throw ApiException.badRequest("logprobs", "logprobs are not supported by this server");
-        }
-        if (present(root.get("top_logprobs"))) {
-            throw ApiException.badRequest("top_logprobs", "logprobs are not supported by this server");
         }
         for (String f : new String[] {"tools", "functions"}) {
             JsonNode t = root.get(f);

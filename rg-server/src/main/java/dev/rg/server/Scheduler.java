@@ -6,6 +6,7 @@ import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
+import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.generate.StopStrings;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
@@ -637,22 +638,42 @@ final class Scheduler implements AutoCloseable {
 
     /**
      * Whether the sequence samples from the k largest logits alone (top-k set, no penalty: OpenAI's penalties change
-     * the logits of generated tokens, which can move them in or out of the top k).
+     * the logits of generated tokens, which can move them in or out of the top k; no logprobs: a token's
+     * log-probability needs the whole row's normaliser).
      */
     private static boolean onTopK(Generation g) {
-        return g.generatedCounts == null && g.sampler.deviceTopK() > 0;
+        return g.generatedCounts == null && g.sampler.deviceTopK() > 0 && !g.request.logprobs();
     }
 
-    /** Applies OpenAI's frequency/presence penalties to the row, then samples. */
+    /**
+     * Applies OpenAI's frequency/presence penalties to the row, then samples. With {@code logprobs}, the chosen token's
+     * entry is computed from the raw row (the penalised logits are put back first) into {@code g.chosenLogprobs}.
+     */
     private int choose(Generation g, float[] logits, int offset) {
+        float[] raw = null;
         if (g.generatedCounts != null) {
             float freq = g.request.frequencyPenalty();
             float pres = g.request.presencePenalty();
+            raw = g.request.logprobs() ? new float[g.generatedSet.cardinality()] : null;
+            int i = 0;
             for (int t = g.generatedSet.nextSetBit(0); t >= 0; t = g.generatedSet.nextSetBit(t + 1)) {
+                if (raw != null) {
+                    raw[i++] = logits[offset + t];
+                }
                 logits[offset + t] -= freq * g.generatedCounts[t] + pres;
             }
         }
-        return g.sampler.sample(logits, offset);
+        int token = g.sampler.sample(logits, offset);
+        if (g.request.logprobs()) {
+            if (raw != null) {
+                int i = 0;
+                for (int t = g.generatedSet.nextSetBit(0); t >= 0; t = g.generatedSet.nextSetBit(t + 1)) {
+                    logits[offset + t] = raw[i++];
+                }
+            }
+            g.chosenLogprobs = TokenLogprobs.of(logits, offset, vocab, token, g.request.topLogprobs());
+        }
+        return token;
     }
 
     /** Records a generated token and streams its text; true when the sequence is finished. */
@@ -671,12 +692,14 @@ final class Scheduler implements AutoCloseable {
             g.generatedSet.set(token);
         }
         if (stopIds.contains(token) && !g.request.ignoreEos()) {
+            g.chosenLogprobs = null; // end of turn is not part of the reply, nor is its entry
             finish(g, "stop", true);
             return true;
         }
+        g.keepChosenLogprobs();
         String text = g.stops.push(g.decoder.feed(token));
         if (!text.isEmpty()) {
-            g.emit(new Generation.Text(text));
+            g.emit(new Generation.Text(text, g.takeUnsentLogprobs()));
         }
         if (g.stops.stopped()) {
             finish(g, "stop", false);
@@ -692,9 +715,12 @@ final class Scheduler implements AutoCloseable {
     private void finish(Generation g, String reason, boolean flush) {
         if (flush) {
             String tail = g.stops.push(g.decoder.flush()) + g.stops.flush();
-            if (!tail.isEmpty()) {
-                g.emit(new Generation.Text(tail));
+            if (!tail.isEmpty() || g.hasUnsentLogprobs()) {
+                g.emit(new Generation.Text(tail, g.takeUnsentLogprobs()));
             }
+        } else if (g.hasUnsentLogprobs()) {
+            // a stop string cut the text: the tokens that made it up were generated, their entries still go out
+            g.emit(new Generation.Text("", g.takeUnsentLogprobs()));
         }
         g.emit(new Generation.Done(reason, g.request.prompt().length, g.generated, g.cached));
     }

@@ -126,6 +126,28 @@ public final class GemmaTokenizer {
     }
 
     /**
+     * What one token stands for, as UTF-8 bytes, for showing tokens one by one (an API's per-token log-probabilities):
+     * a BYTE piece its single byte (part of a character that only a run of them decodes), the unknown id its surface,
+     * a CONTROL piece (which decodes to nothing) its name such as {@code "<end_of_turn>"}, any other piece its text
+     * with U+2581 as a space.
+     *
+     * @throws IllegalArgumentException if {@code id} is out of range
+     */
+    public byte[] tokenBytes(int id) {
+        vocab.checkId(id);
+        int b = vocab.byteOf(id);
+        if (b >= 0) {
+            return new byte[] {(byte) b};
+        }
+        String text = switch (vocab.type(id)) {
+            case CONTROL -> vocab.piece(id);
+            case UNKNOWN -> vocab.unkSurface();
+            default -> vocab.piece(id).replace('\u2581', ' ');
+        };
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
      * The type of an id's piece.
      *
      * @throws IllegalArgumentException if {@code id} is out of range

@@ -1,0 +1,90 @@
+package dev.rg.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.generate.TokenLogprobs;
+import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The {@code logprobs} object of a choice, in OpenAI's two shapes. Chat: {@code {"content": [{"token", "logprob",
+ * "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}], "refusal": null}}. Completions (legacy):
+ * {@code {"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}}. A token's string is its
+ * text ({@link GemmaTokenizer#tokenBytes}); a byte-fallback token, part of a character, shows as U+FFFD there and
+ * exactly in {@code bytes}.
+ */
+final class LogprobsJson {
+    private final ObjectMapper json;
+    private final GemmaTokenizer tokenizer;
+
+    LogprobsJson(ObjectMapper json, GemmaTokenizer tokenizer) {
+        this.json = json;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Chat's {@code logprobs} for {@code entries}. */
+    ObjectNode chat(List<TokenLogprobs> entries) {
+        ObjectNode root = json.createObjectNode();
+        ArrayNode content = root.putArray("content");
+        for (TokenLogprobs e : entries) {
+            ObjectNode item = token(content.addObject(), e.token(), e.logprob());
+            ArrayNode top = item.putArray("top_logprobs");
+            for (int i = 0; i < e.topIds().length; i++) {
+                token(top.addObject(), e.topIds()[i], e.topLogprobs()[i]);
+            }
+        }
+        root.putNull("refusal");
+        return root;
+    }
+
+    /**
+     * Completions' {@code logprobs} for {@code entries}, whose first token starts at character {@code textOffset} of the
+     * completion's text (a stream's later chunks continue where the earlier ones ended).
+     */
+    ObjectNode completion(List<TokenLogprobs> entries, int textOffset) {
+        ObjectNode root = json.createObjectNode();
+        ArrayNode tokens = root.putArray("tokens");
+        ArrayNode logprobs = root.putArray("token_logprobs");
+        ArrayNode tops = root.putArray("top_logprobs");
+        ArrayNode offsets = root.putArray("text_offset");
+        int offset = textOffset;
+        for (TokenLogprobs e : entries) {
+            String text = text(e.token());
+            tokens.add(text);
+            logprobs.add(e.logprob());
+            ObjectNode top = tops.addObject();
+            for (int i = 0; i < e.topIds().length; i++) {
+                top.put(text(e.topIds()[i]), e.topLogprobs()[i]);
+            }
+            offsets.add(offset);
+            offset += text.length();
+        }
+        return root;
+    }
+
+    /** Characters the tokens of {@code entries} span in completions' {@code text_offset} reckoning. */
+    int length(List<TokenLogprobs> entries) {
+        int n = 0;
+        for (TokenLogprobs e : entries) {
+            n += text(e.token()).length();
+        }
+        return n;
+    }
+
+    private ObjectNode token(ObjectNode node, int id, float logprob) {
+        byte[] bytes = tokenizer.tokenBytes(id);
+        node.put("token", new String(bytes, StandardCharsets.UTF_8));
+        node.put("logprob", logprob);
+        ArrayNode b = node.putArray("bytes");
+        for (byte x : bytes) {
+            b.add(x & 0xFF);
+        }
+        return node;
+    }
+
+    private String text(int id) {
+        return new String(tokenizer.tokenBytes(id), StandardCharsets.UTF_8);
+    }
+}
