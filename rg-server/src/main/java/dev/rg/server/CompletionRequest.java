@@ -20,10 +20,17 @@ import java.util.List;
  *                         {@code logprobs: N}, N from 0)
  * @param topLogprobs      and the log-probabilities of this many most likely tokens at each position (chat
  *                         {@code top_logprobs}, completions {@code logprobs: N}); 0 without {@code logprobs}
+ * @param echo             completions: the reply starts with the prompt's text (and, with {@code logprobs}, the
+ *                         prompt tokens' entries: how a client scores a text); {@code maxTokens} may then be 0
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos, boolean logprobs, int topLogprobs) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo) {
+    /** Whether the prompt's tokens need their log-probabilities: a forward pass that keeps every position's logits. */
+    boolean scoresPrompt() {
+        return echo && logprobs && prompt.length > 1;
+    }
+
     boolean hasPenalties() {
         return frequencyPenalty != 0 || presencePenalty != 0;
     }

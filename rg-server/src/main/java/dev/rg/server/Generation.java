@@ -48,6 +48,8 @@ final class Generation {
     private volatile boolean cancelled;
 
     // scheduler-thread state
+    /** Its prompt's own log-probabilities being computed ({@code echo} with {@code logprobs}); null otherwise. */
+    PromptScoring scoring;
     /** Its row in the scheduler's prefill batch while its prompt is prefilled (null before and after). */
     PrefillBatch.Row row;
     int cached;

@@ -5,13 +5,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.tokenizer.GemmaTokenizer;
+import dev.rg.core.tokenizer.PieceType;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * The {@code logprobs} object of a choice, in OpenAI's two shapes. Chat: {@code {"content": [{"token", "logprob",
  * "bytes", "top_logprobs": [{"token", "logprob", "bytes"}]}], "refusal": null}}. Completions (legacy):
- * {@code {"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}}. A token's string is its
+ * {@code {"tokens", "token_logprobs", "top_logprobs": [{token: logprob}], "text_offset"}}, where an echoed prompt's
+ * first token has {@code null} for both (nothing predicted it). A token's string is its
  * text ({@link GemmaTokenizer#tokenBytes}); a byte-fallback token, part of a character, shows as U+FFFD there and
  * exactly in {@code bytes}.
  */
@@ -51,15 +53,19 @@ final class LogprobsJson {
         ArrayNode offsets = root.putArray("text_offset");
         int offset = textOffset;
         for (TokenLogprobs e : entries) {
-            String text = text(e.token());
-            tokens.add(text);
-            logprobs.add(e.logprob());
-            ObjectNode top = tops.addObject();
-            for (int i = 0; i < e.topIds().length; i++) {
-                top.put(text(e.topIds()[i]), e.topLogprobs()[i]);
+            tokens.add(text(e.token()));
+            if (e.scored()) {
+                logprobs.add(e.logprob());
+                ObjectNode top = tops.addObject();
+                for (int i = 0; i < e.topIds().length; i++) {
+                    top.put(text(e.topIds()[i]), e.topLogprobs()[i]);
+                }
+            } else { // an echoed prompt's first token: nothing predicted it
+                logprobs.addNull();
+                tops.addNull();
             }
             offsets.add(offset);
-            offset += text.length();
+            offset += textLength(e.token());
         }
         return root;
     }
@@ -68,9 +74,14 @@ final class LogprobsJson {
     int length(List<TokenLogprobs> entries) {
         int n = 0;
         for (TokenLogprobs e : entries) {
-            n += text(e.token()).length();
+            n += textLength(e.token());
         }
         return n;
+    }
+
+    /** The characters a token adds to the text: none for a control token (BOS, end of turn), which decodes to nothing. */
+    private int textLength(int id) {
+        return tokenizer.pieceType(id) == PieceType.CONTROL ? 0 : text(id).length();
     }
 
     private ObjectNode token(ObjectNode node, int id, float logprob) {

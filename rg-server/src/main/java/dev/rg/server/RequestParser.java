@@ -64,7 +64,8 @@ final class RequestParser {
             throw ApiException.tooLarge(chat ? "messages" : "prompt", "the prompt has " + prompt.length
                     + " tokens, more than this server's limit of " + options.maxPromptTokens() + " (--max-prompt-tokens)");
         }
-        int maxTokens = maxTokens(root);
+        boolean echo = !chat && bool(root, "echo", false);
+        int maxTokens = maxTokens(root, echo ? 0 : 1);
         float temperature = number(root, "temperature", 1f, 0f, 2f);
         float topP = number(root, "top_p", 1f, Float.MIN_VALUE, 1f);
         float minP = number(root, "min_p", 0f, 0f, 0.999f);
@@ -79,7 +80,7 @@ final class RequestParser {
         int[] logprobs = chat ? chatLogprobs(root) : completionLogprobs(root);
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
                 frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
-                logprobs != null, logprobs == null ? 0 : logprobs[0]);
+                logprobs != null, logprobs == null ? 0 : logprobs[0], echo);
     }
 
     /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
@@ -121,9 +122,6 @@ final class RequestParser {
             throw ApiException.badRequest("response_format", "only the text response format is supported");
         }
         if (!chat) {
-            if (bool(root, "echo", false)) {
-                throw ApiException.badRequest("echo", "echo is not supported by this server");
-            }
             JsonNode best = root.get("best_of");
             if (present(best) && (!best.canConvertToInt() || best.asInt() != 1)) {
                 throw ApiException.badRequest("best_of", "only best_of=1 is supported, got " + best);
@@ -233,12 +231,13 @@ final class RequestParser {
                 + " or an array of token ids (several prompts per request are not supported)");
     }
 
-    private static int maxTokens(JsonNode root) {
+    /** {@code max_completion_tokens} or {@code max_tokens}: at least {@code min} (0 only where the prompt is echoed). */
+    private static int maxTokens(JsonNode root, int min) {
         int limit = dev.rg.core.generate.GenerationConfig.MAX_TOKENS_LIMIT;
         if (present(root.get("max_completion_tokens"))) {
-            return integer(root, "max_completion_tokens", DEFAULT_MAX_TOKENS, 1, limit);
+            return integer(root, "max_completion_tokens", DEFAULT_MAX_TOKENS, min, limit);
         }
-        return integer(root, "max_tokens", DEFAULT_MAX_TOKENS, 1, limit);
+        return integer(root, "max_tokens", DEFAULT_MAX_TOKENS, min, limit);
     }
 
     private static List<String> stops(JsonNode root) {

@@ -66,6 +66,11 @@ final class Scheduler implements AutoCloseable {
     private final Condition work = lock.newCondition();
     private final ArrayDeque<Generation> waiting = new ArrayDeque<>();
     private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
+    /**
+     * Prompts whose own tokens' log-probabilities are computed first ({@code echo} with {@code logprobs}), a chunk per
+     * iteration ({@link PromptScoring}), before they join the prefill batch; first come first served.
+     */
+    private final ArrayDeque<Generation> scoring = new ArrayDeque<>();
     private final List<Generation> decoding = new ArrayList<>();
     /**
      * Prompts of a burst that are prefilled while others of the same burst are not yet: already in the decoder, their
@@ -166,7 +171,7 @@ final class Scheduler implements AutoCloseable {
                 await(TimeUnit.MILLISECONDS.toNanos(200));
                 return;
             }
-            if (decoding.isEmpty() && held.isEmpty() && burstStarts()) {
+            if (decoding.isEmpty() && held.isEmpty() && !prefilling.isEmpty() && burstStarts()) {
                 gather();
                 burst.clear();
                 burst.addAll(prefilling);
@@ -174,6 +179,7 @@ final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        scoreStep();
         feedThroughSteps();
         if (!sharedPass()) {
             prefillRound();
@@ -288,10 +294,22 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Moves waiting requests into flight, first come first served, while there are free slots (lock held). */
+    /**
+     * Moves waiting requests into flight, first come first served, while there are free slots (lock held). A request
+     * that only echoes its prompt ({@code max_tokens} 0, no prompt log-probabilities to compute) is answered at once.
+     */
     private void admit() {
         while (!waiting.isEmpty() && occupied() < options.maxSequences()) {
-            prefilling.add(waiting.poll());
+            Generation g = waiting.poll();
+            if (g.request.scoresPrompt()) {
+                scoring.add(g);
+            } else if (g.request.maxTokens() == 0) {
+                metrics.admitted(g.request.prompt().length, 0);
+                echoPrompt(g, unscoredPrompt(g));
+                finishUngenerated(g);
+            } else {
+                prefilling.add(g);
+            }
         }
         inFlight = occupied();
         metrics.occupancy(waiting.size(), inFlight);
@@ -300,9 +318,9 @@ final class Scheduler implements AutoCloseable {
     /** Most prefill rounds that held prompts wait for the rest of their burst. */
     static final int MAX_HOLD_ROUNDS = 2;
 
-    /** Sequences holding a slot: prefilling, held or decoding. */
+    /** Sequences holding a slot: scoring their prompt, prefilling, held or decoding. */
     private int occupied() {
-        return prefilling.size() + held.size() + decoding.size();
+        return scoring.size() + prefilling.size() + held.size() + decoding.size();
     }
 
     /** Whether the next prefill round is the first of a new burst: no admitted prompt has started yet. */
@@ -377,6 +395,14 @@ final class Scheduler implements AutoCloseable {
         for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
             if (it.next().cancelled()) {
                 it.remove();
+                metrics.cancelled();
+            }
+        }
+        for (Iterator<Generation> it = scoring.iterator(); it.hasNext(); ) {
+            Generation g = it.next();
+            if (g.cancelled()) {
+                it.remove();
+                stopScoring(g);
                 metrics.cancelled();
             }
         }
@@ -519,6 +545,69 @@ final class Scheduler implements AutoCloseable {
         } else {
             g.row = prefills.join(prompt);
         }
+        if (g.request.echo()) {
+            echoPrompt(g, unscoredPrompt(g));
+        }
+        prepare(g);
+    }
+
+    /**
+     * One chunk of the first prompt waiting for its own tokens' log-probabilities ({@link PromptScoring}); once they
+     * are all known, the prompt is echoed with them and joins the prefill batch for its last token, from the scoring
+     * state (or, with {@code max_tokens} 0, is answered).
+     */
+    private void scoreStep() {
+        Generation g = scoring.peek();
+        if (g == null) {
+            return;
+        }
+        if (g.scoring == null) {
+            g.scoring = new PromptScoring(model, g.request.prompt(), g.request.topLogprobs());
+        }
+        if (!g.scoring.advance()) {
+            return;
+        }
+        scoring.poll();
+        int[] prompt = g.request.prompt();
+        echoPrompt(g, g.scoring.entries());
+        if (g.request.maxTokens() == 0) {
+            metrics.admitted(prompt.length, 0);
+            stopScoring(g);
+            finishUngenerated(g);
+            inFlight--;
+            return;
+        }
+        g.row = prefills.join(new int[] {prompt[prompt.length - 1]}, g.scoring.state(), 0);
+        stopScoring(g);
+        prepare(g);
+        prefilling.add(g);
+    }
+
+    private static void stopScoring(Generation g) {
+        if (g.scoring != null) {
+            g.scoring.close();
+            g.scoring = null;
+        }
+    }
+
+    /** The entries of an echoed prompt that is not scored: only its one token's (unscored), or none without logprobs. */
+    private static List<TokenLogprobs> unscoredPrompt(Generation g) {
+        return g.request.logprobs() ? List.of(TokenLogprobs.unscored(g.request.prompt()[0])) : List.of();
+    }
+
+    /** Sends the prompt's text (and its tokens' entries) ahead of the reply ({@code echo}). */
+    private void echoPrompt(Generation g, List<TokenLogprobs> entries) {
+        g.emit(new Generation.Text(tokenizer.decode(g.request.prompt()), entries));
+    }
+
+    /** Ends a request that generates nothing ({@code max_tokens} 0 with {@code echo}). */
+    private static void finishUngenerated(Generation g) {
+        g.emit(new Generation.Done("length", g.request.prompt().length, 0, 0));
+    }
+
+    /** Sampling and streaming state of a sequence about to be prefilled. */
+    private void prepare(Generation g) {
+        int[] prompt = g.request.prompt();
         metrics.admitted(prompt.length, g.cached);
         g.seen = new BitSet(vocab);
         for (int id : prompt) {
@@ -742,6 +831,11 @@ final class Scheduler implements AutoCloseable {
                 g.emit(new Generation.Failed(err));
             }
             prefilling.clear();
+            for (Generation g : scoring) {
+                stopScoring(g);
+                g.emit(new Generation.Failed(err));
+            }
+            scoring.clear();
             for (List<Generation> members : List.of(decoding, held)) {
                 for (Generation g : members) {
                     decoder.leave(g.slot);

@@ -8,8 +8,11 @@ import java.util.Arrays;
  * penalties, top-k or top-p shape the distribution a token is drawn from. That is the likelihood an evaluation
  * needs, and what OpenAI-compatible servers return as {@code logprobs}.
  *
+ * <p>A prompt echoed with its log-probabilities starts with a token nothing predicted: {@link #unscored} (NaN,
+ * no alternatives), which an API shows as {@code null}.
+ *
  * @param token       the chosen token
- * @param logprob     its log-probability ({@code <= 0})
+ * @param logprob     its log-probability ({@code <= 0}); NaN for an {@link #unscored} token
  * @param topIds      the {@code top} most likely tokens, most likely first, lowest id first on ties (the order of
  *                    {@code Kernels.topK})
  * @param topLogprobs their log-probabilities
@@ -41,6 +44,16 @@ public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topL
             lps[i] = (float) (values[i] - lse);
         }
         return new TokenLogprobs(token, (float) (logits[offset + token] - lse), ids, lps);
+    }
+
+    /** The entry of a sequence's first token, which no position predicts: no log-probability, no alternatives. */
+    public static TokenLogprobs unscored(int token) {
+        return new TokenLogprobs(token, Float.NaN, new int[0], new float[0]);
+    }
+
+    /** False for an {@link #unscored} entry. */
+    public boolean scored() {
+        return !Float.isNaN(logprob);
     }
 
     /** {@code log(sum(exp(x)))} over the row, in double around the row's maximum (no overflow, little rounding). */
