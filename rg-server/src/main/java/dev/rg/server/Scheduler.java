@@ -38,7 +38,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>advances every decoding sequence by one token in one batched step ({@link BatchDecoder}); finished ones
  *       leave, their final state goes to the state cache and their slot is free for the next request.</li>
  * </ol>
- * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows. While
+ * So between two decode steps there is at most one prefill forward pass, of a bounded number of token-rows (plus,
+ * while a prompt's own tokens are being scored for {@code echo} with {@code logprobs}, one pass of at most
+ * {@link PromptScoring#CHUNK} of its positions). While
  * sequences decode, that round and the step run as one forward pass ({@link SharedPass}, {@code --shared-passes}, on
  * by default): the matmuls read the weights once for the prompt chunks and the decoding rows together.
  *
