@@ -22,10 +22,11 @@ import java.util.List;
  *                         {@code top_logprobs}, completions {@code logprobs: N}); 0 without {@code logprobs}
  * @param echo             completions: the reply starts with the prompt's text (and, with {@code logprobs}, the
  *                         prompt tokens' entries: how a client scores a text); {@code maxTokens} may then be 0
+ * @param logitBias        added to the listed tokens' logits before each draw ({@link LogitBias#NONE}: none)
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias) {
     /** Whether the prompt's tokens need their log-probabilities: a forward pass that keeps every position's logits. */
     boolean scoresPrompt() {
         return echo && logprobs && prompt.length > 1;

@@ -72,6 +72,8 @@ final class Generation {
     int[] tokens = new int[16];
     int generated;
     long lastTokenNanos;
+    /** With {@code logprobs} and penalties or {@code logit_bias}: the raw row, kept while the shaped one is sampled. */
+    float[] rawRow;
     /** With {@code logprobs}: the entry of the token just chosen, until {@link Scheduler} accepts the token. */
     TokenLogprobs chosenLogprobs;
     /** With {@code logprobs}: the entries of accepted tokens not yet sent with a {@link Text}. */

@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Turns an OpenAI request body into a {@link CompletionRequest}, or an {@link ApiException} naming the parameter
  * that is wrong and what was expected. Unknown fields are ignored, as OpenAI-compatible servers do; known
- * features rg does not have (n &gt; 1, tools, logit_bias, ...) are refused clearly rather than silently ignored.
+ * features rg does not have (n &gt; 1, tools, JSON formats, ...) are refused clearly rather than silently ignored.
  */
 final class RequestParser {
     /** Without max_tokens a reply ends after this many tokens (the state is fixed-size, so the model could go on). */
@@ -80,7 +80,7 @@ final class RequestParser {
         int[] logprobs = chat ? chatLogprobs(root) : completionLogprobs(root);
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
                 frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
-                logprobs != null, logprobs == null ? 0 : logprobs[0], echo);
+                logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()));
     }
 
     /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
@@ -112,10 +112,6 @@ final class RequestParser {
             if (present(t) && !(t.isArray() && t.isEmpty())) {
                 throw ApiException.badRequest(f, "tool and function calling are not supported by this server");
             }
-        }
-        JsonNode bias = root.get("logit_bias");
-        if (present(bias) && !(bias.isObject() && bias.isEmpty())) {
-            throw ApiException.badRequest("logit_bias", "logit_bias is not supported by this server");
         }
         JsonNode format = root.get("response_format");
         if (present(format) && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {

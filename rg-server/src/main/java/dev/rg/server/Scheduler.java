@@ -729,38 +729,39 @@ final class Scheduler implements AutoCloseable {
 
     /**
      * Whether the sequence samples from the k largest logits alone (top-k set, no penalty: OpenAI's penalties change
-     * the logits of generated tokens, which can move them in or out of the top k; no logprobs: a token's
-     * log-probability needs the whole row's normaliser).
+     * the logits of generated tokens, which can move them in or out of the top k, and so can {@code logit_bias}; no
+     * logprobs: a token's log-probability needs the whole row's normaliser).
      */
     private static boolean onTopK(Generation g) {
-        return g.generatedCounts == null && g.sampler.deviceTopK() > 0 && !g.request.logprobs();
+        return g.generatedCounts == null && g.request.logitBias().isEmpty() && g.sampler.deviceTopK() > 0
+                && !g.request.logprobs();
     }
 
     /**
-     * Applies OpenAI's frequency/presence penalties to the row, then samples. With {@code logprobs}, the chosen token's
-     * entry is computed from the raw row (the penalised logits are put back first) into {@code g.chosenLogprobs}.
+     * Applies OpenAI's frequency/presence penalties and {@code logit_bias} to the row, then samples. With
+     * {@code logprobs}, the chosen token's entry is computed from the raw row (put back after the draw) into
+     * {@code g.chosenLogprobs}: the model's distribution, not the shaped one.
      */
     private int choose(Generation g, float[] logits, int offset) {
-        float[] raw = null;
+        boolean shaped = g.generatedCounts != null || !g.request.logitBias().isEmpty();
+        if (shaped && g.request.logprobs()) {
+            if (g.rawRow == null) {
+                g.rawRow = new float[vocab];
+            }
+            System.arraycopy(logits, offset, g.rawRow, 0, vocab);
+        }
         if (g.generatedCounts != null) {
             float freq = g.request.frequencyPenalty();
             float pres = g.request.presencePenalty();
-            raw = g.request.logprobs() ? new float[g.generatedSet.cardinality()] : null;
-            int i = 0;
             for (int t = g.generatedSet.nextSetBit(0); t >= 0; t = g.generatedSet.nextSetBit(t + 1)) {
-                if (raw != null) {
-                    raw[i++] = logits[offset + t];
-                }
                 logits[offset + t] -= freq * g.generatedCounts[t] + pres;
             }
         }
+        g.request.logitBias().addTo(logits, offset);
         int token = g.sampler.sample(logits, offset);
         if (g.request.logprobs()) {
-            if (raw != null) {
-                int i = 0;
-                for (int t = g.generatedSet.nextSetBit(0); t >= 0; t = g.generatedSet.nextSetBit(t + 1)) {
-                    logits[offset + t] = raw[i++];
-                }
+            if (shaped) {
+                System.arraycopy(g.rawRow, 0, logits, offset, vocab);
             }
             g.chosenLogprobs = TokenLogprobs.of(logits, offset, vocab, token, g.request.topLogprobs());
         }
