@@ -42,8 +42,12 @@ final class PromptScoring implements AutoCloseable {
         entries.add(TokenLogprobs.unscored(prompt[0]));
     }
 
-    /** Feeds the next chunk; true once every token but the last is fed, when every prompt token has its entry. */
-    boolean advance() {
+    /**
+     * Feeds the next chunk (every prompt token has its entry once {@link #done}).
+     *
+     * @return how many prompt tokens got their entry in this pass
+     */
+    int advance() {
         int n = Math.min(CHUNK, prompt.length - 1 - fed);
         Tensor logits = model.griffin().forward(state, Arrays.copyOfRange(prompt, fed, fed + n), n, Outputs.ALL);
         int vocab = model.config().vocabSize();
@@ -60,7 +64,7 @@ final class PromptScoring implements AutoCloseable {
             entries.add(TokenLogprobs.of(host, r * vocab, vocab, prompt[fed + r + 1], top));
         }
         fed += n;
-        return done();
+        return n;
     }
 
     boolean done() {

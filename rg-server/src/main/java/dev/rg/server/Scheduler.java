@@ -6,8 +6,8 @@ import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
-import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.generate.StopStrings;
+import dev.rg.core.generate.TokenLogprobs;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
@@ -566,7 +566,8 @@ final class Scheduler implements AutoCloseable {
         if (g.scoring == null) {
             g.scoring = new PromptScoring(model, g.request.prompt(), g.request.topLogprobs());
         }
-        if (!g.scoring.advance()) {
+        metrics.scored(g.scoring.advance());
+        if (!g.scoring.done()) {
             return;
         }
         scoring.poll();

@@ -28,6 +28,8 @@ final class ServerMetrics {
             .help("Prompt tokens fed through decode steps (--step-prefill) instead of prefill rounds").register(registry);
     private final Counter sharedPasses = Counter.builder().name("rg_shared_passes_total")
             .help("Forward passes that ran a prefill round and the decode step together (--shared-passes)").register(registry);
+    private final Counter scoredTokens = Counter.builder().name("rg_prompt_tokens_scored_total")
+            .help("Prompt tokens given their own log-probabilities (completions with echo and logprobs)").register(registry);
     private final Counter cacheLookups = Counter.builder().name("rg_state_cache_lookups_total")
             .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
@@ -118,6 +120,11 @@ final class ServerMetrics {
     /** A prefill round and a decode step ran as one forward pass (also counted as each). */
     void sharedPass() {
         sharedPasses.inc();
+    }
+
+    /** A scoring pass gave {@code tokens} prompt tokens their log-probabilities. */
+    void scored(int tokens) {
+        scoredTokens.inc(tokens);
     }
 
     /** A prompt whose last {@code tokens} tokens are fed through decode steps. */

@@ -132,6 +132,8 @@ class EchoScoringTest {
         assertEquals(ids.length, lp.get("tokens").size(), "one entry per prompt token, BOS included");
         assertEquals(0, lp.get("text_offset").get(1).asInt(), "BOS adds no text");
         assertScored(lp, ids, 0);
+        assertTrue(TestServers.metric(TestServers.metrics(server), "rg_prompt_tokens_scored_total") >= ids.length - 1,
+                "the scored tokens are counted");
     }
 
     @Test
