@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.RecurrentGemma;
-import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import java.net.URI;
@@ -44,7 +43,7 @@ class EchoScoringTest {
     @BeforeAll
     static void start() {
         server = TestServers.start(TestServers.options());
-        model = RecurrentGemma.load(TestServers.austen(), LoadOptions.defaults().withThreads(1));
+        model = TestServers.austenModel();
         http = HttpClient.newHttpClient();
     }
 
@@ -81,15 +80,7 @@ class EchoScoringTest {
             float[] all = new float[Math.toIntExact(logits.size())];
             model.model().backend().download(logits, all);
             for (int p = 0; p + 1 < ids.length; p++) {
-                double max = Double.NEGATIVE_INFINITY;
-                for (int v = 0; v < vocab; v++) {
-                    max = Math.max(max, all[p * vocab + v]);
-                }
-                double sum = 0;
-                for (int v = 0; v < vocab; v++) {
-                    sum += Math.exp(all[p * vocab + v] - max);
-                }
-                out[p + 1] = all[p * vocab + ids[p + 1]] - (max + Math.log(sum));
+                out[p + 1] = TestServers.logSoftmax(all, p * vocab, vocab)[ids[p + 1]];
             }
         }
         return out;

@@ -10,7 +10,6 @@ import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.RecurrentGemma;
-import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import dev.rg.core.tokenizer.PieceType;
@@ -41,7 +40,7 @@ class LogitBiasTest {
     static void start() {
         server = TestServers.start(TestServers.options());
         client = TestServers.client(server);
-        model = RecurrentGemma.load(TestServers.austen(), LoadOptions.defaults().withThreads(1));
+        model = TestServers.austenModel();
     }
 
     @AfterAll
@@ -111,12 +110,7 @@ class LogitBiasTest {
         Completion f = client.completions().create(greedy(4).logitBias(bias(forced, 100)).logprobs(0L).build());
         assertEquals(text(forced).repeat(4), f.choices().getFirst().text(), "+100 forces it at every step");
         double reported = f.choices().getFirst().logprobs().orElseThrow().tokenLogprobs().orElseThrow().getFirst();
-        double lse = 0;
-        double max = row[first];
-        for (float v : row) {
-            lse += Math.exp(v - max);
-        }
-        assertEquals(row[forced] - (max + Math.log(lse)), reported, 1e-4, "the logprob is the model's, not the biased one");
+        assertEquals(TestServers.logSoftmax(row, 0, row.length)[forced], reported, 1e-4, "the logprob is the model's, not the biased one");
     }
 
     @Test

@@ -18,7 +18,6 @@ import com.openai.models.completions.CompletionCreateParams;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.Griffin;
-import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import dev.rg.core.tokenizer.ChatTemplate;
@@ -56,7 +55,7 @@ class LogprobsTest {
     static void start() {
         server = TestServers.start(TestServers.options());
         client = TestServers.client(server);
-        model = RecurrentGemma.load(TestServers.austen(), LoadOptions.defaults().withThreads(1));
+        model = TestServers.austenModel();
     }
 
     @AfterAll
@@ -78,19 +77,9 @@ class LogprobsTest {
     }
 
     private static Position position(float[] row) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : row) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : row) {
-            sum += Math.exp(v - max);
-        }
-        double lse = max + Math.log(sum);
-        double[] lp = new double[row.length];
+        double[] lp = TestServers.logSoftmax(row, 0, row.length);
         Integer[] ids = new Integer[row.length];
         for (int i = 0; i < row.length; i++) {
-            lp[i] = row[i] - lse;
             ids[i] = i;
         }
         Arrays.sort(ids, (a, b) -> Double.compare(lp[b], lp[a]));

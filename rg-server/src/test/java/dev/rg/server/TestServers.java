@@ -156,4 +156,27 @@ final class TestServers {
             pool.shutdownNow();
         }
     }
+
+    /** The embedded model loaded beside a server, on its default backend, to recompute what the server answers. */
+    static RecurrentGemma austenModel() {
+        return RecurrentGemma.load(austen(), LoadOptions.defaults().withThreads(1));
+    }
+
+    /** {@code log_softmax} in double of {@code logits[offset .. offset+n)}, around its maximum. */
+    static double[] logSoftmax(float[] logits, int offset, int n) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, logits[offset + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Math.exp(logits[offset + i] - max);
+        }
+        double lse = max + Math.log(sum);
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = logits[offset + i] - lse;
+        }
+        return out;
+    }
 }
