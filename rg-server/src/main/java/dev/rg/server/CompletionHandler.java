@@ -65,7 +65,7 @@ final class CompletionHandler {
                         ObjectNode lp = null;
                         if (g.request.logprobs()) {
                             LogprobsJson render = server.json().logprobs(engine.tokenizer());
-                            lp = chat ? render.chat(logprobs) : render.completion(logprobs, 0);
+                            lp = chat ? render.chat(logprobs) : render.completion(logprobs);
                         }
                         server.sendJson(res, 200, server.json().completion(id, created, chat, text.toString(), lp, d));
                         return;
@@ -80,7 +80,6 @@ final class CompletionHandler {
     private void stream(Generation g, ServerResponse res, String id, long created, Engine engine) {
         OpenAiJson out = server.json();
         LogprobsJson render = g.request.logprobs() ? out.logprobs(engine.tokenizer()) : null;
-        int textOffset = 0; // completions' text_offset of the next chunk's first token
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (SseSink sink = res.sink(SseSink.TYPE)) {
             if (chat) {
@@ -92,8 +91,7 @@ final class CompletionHandler {
                     case Generation.Text t -> {
                         ObjectNode lp = null;
                         if (render != null) {
-                            lp = chat ? render.chat(t.logprobs()) : render.completion(t.logprobs(), textOffset);
-                            textOffset += render.length(t.logprobs());
+                            lp = chat ? render.chat(t.logprobs()) : render.completion(t.logprobs());
                         }
                         emit(sink, out.text(out.chunk(id, created, chat, null, t.text(), lp, null)));
                     }

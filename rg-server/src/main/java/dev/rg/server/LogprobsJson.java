@@ -20,7 +20,10 @@ import java.util.List;
 final class LogprobsJson {
     private final ObjectMapper json;
     private final GemmaTokenizer tokenizer;
+    /** Completions' {@code text_offset} of the next token: a stream's chunks continue where the earlier ones ended. */
+    private int textOffset;
 
+    /** One per reply: completions' text offsets run on from call to call. */
     LogprobsJson(ObjectMapper json, GemmaTokenizer tokenizer) {
         this.json = json;
         this.tokenizer = tokenizer;
@@ -41,17 +44,13 @@ final class LogprobsJson {
         return root;
     }
 
-    /**
-     * Completions' {@code logprobs} for {@code entries}, whose first token starts at character {@code textOffset} of the
-     * completion's text (a stream's later chunks continue where the earlier ones ended).
-     */
-    ObjectNode completion(List<TokenLogprobs> entries, int textOffset) {
+    /** Completions' {@code logprobs} for {@code entries}, the reply's tokens after those of the earlier calls. */
+    ObjectNode completion(List<TokenLogprobs> entries) {
         ObjectNode root = json.createObjectNode();
         ArrayNode tokens = root.putArray("tokens");
         ArrayNode logprobs = root.putArray("token_logprobs");
         ArrayNode tops = root.putArray("top_logprobs");
         ArrayNode offsets = root.putArray("text_offset");
-        int offset = textOffset;
         for (TokenLogprobs e : entries) {
             tokens.add(text(e.token()));
             if (e.scored()) {
@@ -64,19 +63,10 @@ final class LogprobsJson {
                 logprobs.addNull();
                 tops.addNull();
             }
-            offsets.add(offset);
-            offset += textLength(e.token());
+            offsets.add(textOffset);
+            textOffset += textLength(e.token());
         }
         return root;
-    }
-
-    /** Characters the tokens of {@code entries} span in completions' {@code text_offset} reckoning. */
-    int length(List<TokenLogprobs> entries) {
-        int n = 0;
-        for (TokenLogprobs e : entries) {
-            n += textLength(e.token());
-        }
-        return n;
     }
 
     /** The characters a token adds to the text: none for a control token (BOS, end of turn), which decodes to nothing. */

@@ -17,7 +17,7 @@ final class OpenAiJson {
         this.model = model;
     }
 
-    /** Renders per-token log-probabilities with {@code tokenizer}'s token texts. */
+    /** Renders one reply's per-token log-probabilities with {@code tokenizer}'s token texts. */
     LogprobsJson logprobs(GemmaTokenizer tokenizer) {
         return new LogprobsJson(json, tokenizer);
     }

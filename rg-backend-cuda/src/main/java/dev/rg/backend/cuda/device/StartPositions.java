@@ -82,16 +82,15 @@ final class StartPositions implements AutoCloseable {
 
     @Override
     public void close() {
-        List<Held> all = new ArrayList<>(others);
         if (step != null) {
-            all.add(step);
+            others.add(step);
+            step = null;
         }
-        for (Held h : all) {
+        for (Held h : others) {
             if (h.buffer != null && !h.buffer.isFreed()) {
                 l.free(h.buffer);
             }
         }
         others.clear();
-        step = null;
     }
 }
