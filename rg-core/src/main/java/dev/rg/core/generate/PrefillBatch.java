@@ -224,6 +224,19 @@ public final class PrefillBatch implements AutoCloseable {
     }
 
     /**
+     * Copies a fully prefilled row into {@code decoder} as one more member and keeps it here: several continuations of one
+     * prompt (a request's {@code n} choices) share its prefill, each decoding from its own copy of the state. The row
+     * still has to be {@link #handOver handed over} or {@link #leave left}.
+     */
+    public BatchDecoder.Slot fork(Row row, BatchDecoder decoder) {
+        requireMember(row);
+        if (!row.done()) {
+            throw new IllegalStateException("the prompt has " + row.remaining() + " tokens left to prefill");
+        }
+        return decoder.join(batch, row.index);
+    }
+
+    /**
      * Moves a row into {@code decoder} before its prompt is fed (possibly before any of it is: a fresh row starts at
      * position 0) and removes it here. The caller feeds {@link Row#remainingTokens()} (read before this call) through
      * the decoder's steps, one per step, ignoring the logits until the last: the prompt's tail then costs a row of each

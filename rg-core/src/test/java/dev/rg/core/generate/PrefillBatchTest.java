@@ -108,6 +108,43 @@ class PrefillBatchTest {
         }
     }
 
+    /**
+     * A prompt's prefilled row forked twice into the decoder and then handed over: the three members continue from the
+     * same state, so fed the same token they give the same logits, and fed different tokens each gives that prompt plus
+     * its token decoded alone, bit for bit on the reference backend. Forking an unfinished row is refused.
+     */
+    @Test
+    void aForkedRowDecodesLikeThePromptDecodedAlone() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
+                PrefillBatch p = new PrefillBatch(m, 2);
+                BatchDecoder d = new BatchDecoder(m, 3)) {
+            int bos = m.config().bosId();
+            int vocab = m.config().vocabSize();
+            int[] prompt = {bos, 1207, 33, 905, 71, 3402};
+            PrefillBatch.Row row = p.join(prompt);
+            PrefillBatch.Row longer = p.join(new int[] {bos, 5, 6, 7, 8, 9, 10, 11});
+            p.advance(6);
+            assertThrows(IllegalStateException.class, () -> p.fork(longer, d), "not done");
+            BatchDecoder.Slot first = p.fork(row, d);
+            BatchDecoder.Slot second = p.fork(row, d);
+            BatchDecoder.Slot third = p.handOver(row, d);
+            assertEquals(1, p.size(), "forking keeps the row; handing over removes it");
+            assertEquals(prompt.length, second.position());
+            int[] next = {618, 618, 2950};
+            first.next(next[0]);
+            second.next(next[1]);
+            third.next(next[2]);
+            float[] logits = d.step();
+            BatchDecoder.Slot[] slots = {first, second, third};
+            for (int i = 0; i < 3; i++) {
+                int[] alone = Arrays.copyOf(prompt, prompt.length + 1);
+                alone[prompt.length] = next[i];
+                assertArrayEquals(soloLogits(m, alone),
+                        Arrays.copyOfRange(logits, slots[i].row() * vocab, (slots[i].row() + 1) * vocab), "member " + i);
+            }
+        }
+    }
+
     private static float[] soloLogits(Model m, int[] prompt) {
         float[] out = new float[m.config().vocabSize()];
         try (ModelState st = m.newState(1)) {
