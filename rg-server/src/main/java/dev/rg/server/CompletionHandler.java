@@ -38,85 +38,114 @@ final class CompletionHandler {
         Engine engine = server.engine();
         byte[] body = readBody(req, server.options().maxBodyBytes());
         CompletionRequest request = engine.parser().parse(body, chat);
-        Generation g = engine.scheduler().submit(request);
+        List<Generation> choices = engine.scheduler().submit(request);
         String id = (chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         long created = System.currentTimeMillis() / 1000;
-        if (request.stream()) {
-            stream(g, res, id, created, engine);
-        } else {
-            whole(g, res, id, created, engine);
-        }
-    }
-
-    private void whole(Generation g, ServerResponse res, String id, long created, Engine engine) {
-        StringBuilder text = new StringBuilder();
-        List<TokenLogprobs> logprobs = new ArrayList<>();
         try {
-            while (true) {
-                Generation.Event e = next(g, engine);
-                switch (e) {
-                    case Generation.Text t -> {
-                        text.append(t.text());
-                        logprobs.addAll(t.logprobs());
-                    }
-                    case Generation.Failed f -> throw f.error();
-                    case Generation.Done d -> {
-                        server.metrics().request(chat ? "chat" : "completions", 200);
-                        ObjectNode lp = null;
-                        if (g.request.logprobs()) {
-                            LogprobsJson render = server.json().logprobs(engine.tokenizer());
-                            lp = chat ? render.chat(logprobs) : render.completion(logprobs);
-                        }
-                        server.sendJson(res, 200, server.json().completion(id, created, chat, text.toString(), lp, d));
-                        return;
-                    }
-                }
+            if (request.stream()) {
+                stream(choices, res, id, created, engine);
+            } else {
+                whole(choices, res, id, created, engine);
             }
         } finally {
-            g.cancel();
+            for (Generation g : choices) {
+                g.cancel();
+            }
+            engine.scheduler().wake();
         }
     }
 
-    private void stream(Generation g, ServerResponse res, String id, long created, Engine engine) {
+    private void whole(List<Generation> choices, ServerResponse res, String id, long created, Engine engine) {
+        int n = choices.size();
+        CompletionRequest request = choices.get(0).request;
+        StringBuilder[] texts = new StringBuilder[n];
+        List<List<TokenLogprobs>> logprobs = new ArrayList<>();
+        Generation.Done[] done = new Generation.Done[n];
+        for (int i = 0; i < n; i++) {
+            texts[i] = new StringBuilder();
+            logprobs.add(new ArrayList<>());
+        }
+        for (int finished = 0; finished < n; ) {
+            Generation.Choice c = next(choices);
+            switch (c.event()) {
+                case Generation.Text t -> {
+                    texts[c.index()].append(t.text());
+                    logprobs.get(c.index()).addAll(t.logprobs());
+                }
+                case Generation.Failed f -> throw f.error();
+                case Generation.Done d -> {
+                    done[c.index()] = d;
+                    finished++;
+                }
+            }
+        }
+        List<OpenAiJson.Reply> replies = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ObjectNode lp = null;
+            if (request.logprobs()) {
+                LogprobsJson render = server.json().logprobs(engine.tokenizer());
+                lp = chat ? render.chat(logprobs.get(i)) : render.completion(logprobs.get(i));
+            }
+            replies.add(new OpenAiJson.Reply(texts[i].toString(), lp, done[i].finishReason()));
+        }
+        server.metrics().request(chat ? "chat" : "completions", 200);
+        server.sendJson(res, 200, server.json().completion(id, created, chat, replies, usage(done)));
+    }
+
+    private void stream(List<Generation> choices, ServerResponse res, String id, long created, Engine engine) {
+        int n = choices.size();
+        CompletionRequest request = choices.get(0).request;
         OpenAiJson out = server.json();
-        LogprobsJson render = g.request.logprobs() ? out.logprobs(engine.tokenizer()) : null;
+        LogprobsJson[] render = new LogprobsJson[n];
+        for (int i = 0; i < n && request.logprobs(); i++) {
+            render[i] = out.logprobs(engine.tokenizer()); // one per choice: it keeps its reply's text offset
+        }
+        Generation.Done[] done = new Generation.Done[n];
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (SseSink sink = res.sink(SseSink.TYPE)) {
-            if (chat) {
-                emit(sink, out.text(out.chunk(id, created, true, "assistant", "", null, null)));
+            for (int i = 0; i < n && chat; i++) {
+                emit(sink, out.text(out.chunk(id, created, true, i, "assistant", "", null, null)));
             }
-            while (true) {
-                Generation.Event e = next(g, engine);
-                switch (e) {
+            for (int finished = 0; finished < n; ) {
+                Generation.Choice c = next(choices);
+                int i = c.index();
+                switch (c.event()) {
                     case Generation.Text t -> {
                         ObjectNode lp = null;
-                        if (render != null) {
-                            lp = chat ? render.chat(t.logprobs()) : render.completion(t.logprobs());
+                        if (render[i] != null) {
+                            lp = chat ? render[i].chat(t.logprobs()) : render[i].completion(t.logprobs());
                         }
-                        emit(sink, out.text(out.chunk(id, created, chat, null, t.text(), lp, null)));
+                        emit(sink, out.text(out.chunk(id, created, chat, i, null, t.text(), lp, null)));
                     }
                     case Generation.Failed f -> {
                         emit(sink, out.text(out.error(f.error())));
                         return;
                     }
                     case Generation.Done d -> {
-                        emit(sink, out.text(out.chunk(id, created, chat, null, null, null, d.finishReason())));
-                        if (g.request.includeUsage()) {
-                            emit(sink, out.text(out.usageChunk(id, created, chat, d)));
-                        }
-                        emit(sink, "[DONE]");
-                        server.metrics().request(chat ? "chat" : "completions", 200);
-                        return;
+                        emit(sink, out.text(out.chunk(id, created, chat, i, null, null, null, d.finishReason())));
+                        done[i] = d;
+                        finished++;
                     }
                 }
             }
+            if (request.includeUsage()) {
+                emit(sink, out.text(out.usageChunk(id, created, chat, usage(done))));
+            }
+            emit(sink, "[DONE]");
+            server.metrics().request(chat ? "chat" : "completions", 200);
         } catch (UncheckedIOException | IllegalStateException e) {
-            // the client went away (a write failed): the finally below cancels the sequence
+            // the client went away (a write failed): handle() then cancels every choice
             server.metrics().request(chat ? "chat" : "completions", 499);
-        } finally {
-            g.cancel();
-            engine.scheduler().wake();
         }
+    }
+
+    /** The usage of a request's choices: its prompt (and cached part) once, the tokens every choice generated. */
+    private static Generation.Done usage(Generation.Done[] done) {
+        int completion = 0;
+        for (Generation.Done d : done) {
+            completion += d.completionTokens();
+        }
+        return new Generation.Done(done[0].finishReason(), done[0].promptTokens(), completion, done[0].cachedTokens());
     }
 
     /** One {@code data: ...} event; Helidon writes {@code data:} and the SSE spec drops one leading space, as OpenAI sends it. */
@@ -124,21 +153,24 @@ final class CompletionHandler {
         sink.emit(SseEvent.builder().data(" " + data).build());
     }
 
-    /** The next event; fails the request if the scheduler produced nothing for {@link #STALL_LIMIT_NANOS}. */
-    private static Generation.Event next(Generation g, Engine engine) {
+    /**
+     * The next event of any of the request's choices; fails the request if the scheduler produced nothing for
+     * {@link #STALL_LIMIT_NANOS}.
+     */
+    private static Generation.Choice next(List<Generation> choices) {
         long deadline = System.nanoTime() + STALL_LIMIT_NANOS;
         try {
             while (System.nanoTime() < deadline) {
-                Generation.Event e = g.next(200, TimeUnit.MILLISECONDS);
-                if (e != null) {
-                    return e;
+                Generation.Choice c = choices.get(0).next(200, TimeUnit.MILLISECONDS);
+                if (c != null) {
+                    return c;
                 }
             }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
-        g.cancel();
-        return new Generation.Failed(ApiException.internal("no token was generated for 10 minutes; the request was dropped"));
+        return new Generation.Choice(0, new Generation.Failed(
+                ApiException.internal("no token was generated for 10 minutes; the request was dropped")));
     }
 
     /** The body, at most {@code limit} bytes (413 beyond). */

@@ -23,10 +23,26 @@ import java.util.List;
  * @param echo             completions: the reply starts with the prompt's text (and, with {@code logprobs}, the
  *                         prompt tokens' entries: how a client scores a text); {@code maxTokens} may then be 0
  * @param logitBias        added to the listed tokens' logits before each draw ({@link LogitBias#NONE}: none)
+ * @param choices          {@code n}: continuations of the prompt, prefilled once and then decoded as sequences of their
+ *                         own; choice {@code i} samples with seed {@code seed + i} ({@link #forChoice})
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias, int choices) {
+    /**
+     * The request as choice {@code i} of its {@code n} runs it: its seed is {@code seed + i}, so a seeded request gives the
+     * same choices every time, and choice 0 is what the request with {@code n} = 1 gives.
+     */
+    CompletionRequest forChoice(int i) {
+        if (i == 0) {
+            return this;
+        }
+        SamplingParams s = sampling;
+        SamplingParams seeded = new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed() + i);
+        return new CompletionRequest(chat, prompt, maxTokens, seeded, frequencyPenalty, presencePenalty, stop, stream, includeUsage,
+                ignoreEos, logprobs, topLogprobs, echo, logitBias, choices);
+    }
+
     /** Whether the prompt's tokens need their log-probabilities: a forward pass that keeps every position's logits. */
     boolean scoresPrompt() {
         return echo && logprobs && prompt.length > 1;

@@ -14,8 +14,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One request's sequence inside the {@link Scheduler}. The scheduler thread owns every field except the
- * event queue (read by the HTTP handler) and the cancel flag (set by it when the client goes away).
+ * One sequence inside the {@link Scheduler}: a request, or one of its {@code n} choices. The scheduler thread owns
+ * every field except the event queue (read by the HTTP handler) and the cancel flag (set by it when the client goes
+ * away).
  */
 final class Generation {
     /** What the HTTP handler receives, in order: text pieces, then one {@link Done} or {@link Failed}. */
@@ -42,10 +43,20 @@ final class Generation {
     /** The generation failed on the server. */
     record Failed(ApiException error) implements Event {}
 
+    /** An event of choice {@code index} of the request ({@code n} choices share one queue, in the order they happen). */
+    record Choice(int index, Event event) {}
+
     final CompletionRequest request;
+    /** Which of the request's choices this is (0 for a request with {@code n} = 1). */
+    final int index;
     final long arrivalNanos = System.nanoTime();
-    private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Choice> events;
     private volatile boolean cancelled;
+    /**
+     * Choice 0 of a request with {@code n} > 1 carries the other choices until its prompt is prefilled: they start from
+     * copies of its state ({@code Scheduler#fork}), so the prompt is prefilled once. Empty otherwise, and once forked.
+     */
+    final List<Generation> forks = new ArrayList<>();
 
     // scheduler-thread state
     /** Its prompt's own log-probabilities being computed ({@code echo} with {@code logprobs}); null otherwise. */
@@ -79,8 +90,21 @@ final class Generation {
     /** With {@code logprobs}: the entries of accepted tokens not yet sent with a {@link Text}. */
     private List<TokenLogprobs> unsentLogprobs = new ArrayList<>();
 
-    Generation(CompletionRequest request) {
+    private Generation(CompletionRequest request, int index, BlockingQueue<Choice> events) {
         this.request = request;
+        this.index = index;
+        this.events = events;
+    }
+
+    /** The request's choices, sharing one event queue: choice 0 first, carrying the others as its {@link #forks}. */
+    static List<Generation> choices(CompletionRequest request) {
+        BlockingQueue<Choice> events = new LinkedBlockingQueue<>();
+        List<Generation> all = new ArrayList<>();
+        for (int i = 0; i < request.choices(); i++) {
+            all.add(new Generation(request.forChoice(i), i, events));
+        }
+        all.get(0).forks.addAll(all.subList(1, all.size()));
+        return all;
     }
 
     /**
@@ -124,11 +148,11 @@ final class Generation {
     }
 
     void emit(Event e) {
-        events.add(e);
+        events.add(new Choice(index, e));
     }
 
-    /** The next event, or null if none came within the timeout. */
-    Event next(long timeout, TimeUnit unit) throws InterruptedException {
+    /** The next event of any choice of the request, or null if none came within the timeout. */
+    Choice next(long timeout, TimeUnit unit) throws InterruptedException {
         return events.poll(timeout, unit);
     }
 }

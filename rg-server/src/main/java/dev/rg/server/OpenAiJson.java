@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /** The response bodies of OpenAI's API: completions, streamed chunks, usage, models and errors. */
 final class OpenAiJson {
@@ -22,33 +23,45 @@ final class OpenAiJson {
         return new LogprobsJson(json, tokenizer);
     }
 
-    /** A whole (non-streamed) completion; {@code logprobs} null when the request did not ask for them. */
-    ObjectNode completion(String id, long created, boolean chat, String text, ObjectNode logprobs, Generation.Done done) {
+    /**
+     * One choice of a whole completion.
+     *
+     * @param logprobs null when the request did not ask for them
+     */
+    record Reply(String text, ObjectNode logprobs, String finishReason) {}
+
+    /** A whole (non-streamed) completion: its choices in order, and the usage of all of them. */
+    ObjectNode completion(String id, long created, boolean chat, List<Reply> replies, Generation.Done usage) {
         ObjectNode root = header(id, created, chat ? "chat.completion" : "text_completion");
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (chat) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", text);
-            message.putNull("refusal");
-        } else {
-            choice.put("text", text);
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < replies.size(); i++) {
+            Reply r = replies.get(i);
+            ObjectNode choice = choices.addObject();
+            choice.put("index", i);
+            if (chat) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", r.text());
+                message.putNull("refusal");
+            } else {
+                choice.put("text", r.text());
+            }
+            putLogprobs(choice, r.logprobs());
+            choice.put("finish_reason", r.finishReason());
         }
-        putLogprobs(choice, logprobs);
-        choice.put("finish_reason", done.finishReason());
-        root.set("usage", usage(done));
+        root.set("usage", usage(usage));
         return root;
     }
 
     /**
-     * A streamed chunk with a text delta (and the role on a chat's first chunk), or the finish reason; {@code logprobs}
-     * those of the delta's tokens, null when the request did not ask for them.
+     * A streamed chunk of choice {@code index} with a text delta (and the role on a chat's first chunk), or the finish
+     * reason; {@code logprobs} those of the delta's tokens, null when the request did not ask for them.
      */
-    ObjectNode chunk(String id, long created, boolean chat, String role, String text, ObjectNode logprobs, String finishReason) {
+    ObjectNode chunk(String id, long created, boolean chat, int index, String role, String text, ObjectNode logprobs,
+            String finishReason) {
         ObjectNode root = header(id, created, chat ? "chat.completion.chunk" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (chat) {
             ObjectNode delta = choice.putObject("delta");
             if (role != null) {

@@ -78,9 +78,11 @@ final class RequestParser {
         JsonNode so = root.get("stream_options");
         boolean includeUsage = present(so) && so.isObject() && bool(so, "include_usage", false);
         int[] logprobs = chat ? chatLogprobs(root) : completionLogprobs(root);
+        int choices = choices(root, echo);
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
                 frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
-                logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()));
+                logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()),
+                choices);
     }
 
     /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
@@ -102,11 +104,19 @@ final class RequestParser {
         return new int[] {integer(root, "logprobs", 0, 0, MAX_COMPLETION_LOGPROBS)};
     }
 
-    private static void refuseUnsupported(JsonNode root, boolean chat) {
-        JsonNode n = root.get("n");
-        if (present(n) && (!n.canConvertToInt() || n.asInt() != 1)) {
-            throw ApiException.badRequest("n", "only n=1 is supported (one choice per request), got " + n);
+    /**
+     * {@code n}: choices per request, each a sequence of its own (so at most {@code --max-sequences}, which they all
+     * occupy at once); not with {@code echo}, whose prompt would be echoed once per choice.
+     */
+    private int choices(JsonNode root, boolean echo) {
+        int n = integer(root, "n", 1, 1, options.maxSequences());
+        if (n > 1 && echo) {
+            throw ApiException.badRequest("n", "'n' > 1 cannot be combined with 'echo'");
         }
+        return n;
+    }
+
+    private static void refuseUnsupported(JsonNode root, boolean chat) {
         for (String f : new String[] {"tools", "functions"}) {
             JsonNode t = root.get(f);
             if (present(t) && !(t.isArray() && t.isEmpty())) {

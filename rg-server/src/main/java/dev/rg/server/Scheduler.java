@@ -120,12 +120,13 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Queues a request.
+     * Queues a request: its {@code n} choices, which share one event queue (choice 0 first).
      *
      * @throws ApiException 429 when the queue is full
      */
-    Generation submit(CompletionRequest request) {
-        Generation g = new Generation(request);
+    List<Generation> submit(CompletionRequest request) {
+        List<Generation> choices = Generation.choices(request);
+        Generation g = choices.get(0);
         lock.lock();
         try {
             if (!running) {
@@ -141,7 +142,7 @@ final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        return g;
+        return choices;
     }
 
     /** Wakes the scheduler so that it notices a cancellation at once even when idle. */
@@ -235,8 +236,8 @@ final class Scheduler implements AutoCloseable {
             if (g.row == null) {
                 start(g);
             }
-            if (g.row.remaining() > limit) {
-                continue;
+            if (g.row.remaining() > limit || !g.forks.isEmpty()) {
+                continue; // (choices fork from a prefilled row, so a request with n > 1 is prefilled in rounds)
             }
             int[] rest = g.row.remainingTokens();
             g.slot = prefills.handOverUnfinished(g.row, decoder);
@@ -301,7 +302,7 @@ final class Scheduler implements AutoCloseable {
      * that only echoes its prompt ({@code max_tokens} 0, no prompt log-probabilities to compute) is answered at once.
      */
     private void admit() {
-        while (!waiting.isEmpty() && occupied() < options.maxSequences()) {
+        while (!waiting.isEmpty() && occupied() + 1 + waiting.peek().forks.size() <= options.maxSequences()) {
             Generation g = waiting.poll();
             if (g.request.scoresPrompt()) {
                 scoring.add(g);
@@ -320,9 +321,16 @@ final class Scheduler implements AutoCloseable {
     /** Most prefill rounds that held prompts wait for the rest of their burst. */
     static final int MAX_HOLD_ROUNDS = 2;
 
-    /** Sequences holding a slot: scoring their prompt, prefilling, held or decoding. */
+    /**
+     * Sequences holding a slot: scoring their prompt, prefilling (with the choices that will fork from it), held or
+     * decoding.
+     */
     private int occupied() {
-        return scoring.size() + prefilling.size() + held.size() + decoding.size();
+        int forks = 0;
+        for (Generation g : prefilling) {
+            forks += g.forks.size();
+        }
+        return scoring.size() + prefilling.size() + forks + held.size() + decoding.size();
     }
 
     /** Whether the next prefill round is the first of a new burst: no admitted prompt has started yet. */
@@ -395,9 +403,10 @@ final class Scheduler implements AutoCloseable {
 
     private void dropCancelled() {
         for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
-            if (it.next().cancelled()) {
+            Generation g = it.next();
+            if (g.cancelled()) {
                 it.remove();
-                metrics.cancelled();
+                metrics.cancelled(1 + g.forks.size());
             }
         }
         for (Iterator<Generation> it = scoring.iterator(); it.hasNext(); ) {
@@ -405,15 +414,17 @@ final class Scheduler implements AutoCloseable {
             if (g.cancelled()) {
                 it.remove();
                 stopScoring(g);
-                metrics.cancelled();
+                metrics.cancelled(1);
             }
         }
         for (Iterator<Generation> it = prefilling.iterator(); it.hasNext(); ) {
             Generation g = it.next();
             if (g.cancelled()) {
+                // its choices not yet forked go with it (the client that cancels one cancels them all)
                 it.remove();
                 leavePrefill(g);
-                metrics.cancelled();
+                metrics.cancelled(1 + g.forks.size());
+                g.forks.clear();
             }
         }
         for (List<Generation> members : List.of(decoding, held)) {
@@ -422,7 +433,7 @@ final class Scheduler implements AutoCloseable {
                 if (g.cancelled()) {
                     it.remove();
                     decoder.leave(g.slot);
-                    metrics.cancelled();
+                    metrics.cancelled(1);
                 }
             }
         }
@@ -484,24 +495,66 @@ final class Scheduler implements AutoCloseable {
             }
         }
         if (!done.isEmpty()) {
+            List<Generation> forked = new ArrayList<>();
+            int[] forkFirst = forkFirstTokens(logits, done, forked);
             int[] first = firstTokens(logits, done);
-            boolean hold = !burst.isEmpty();
             for (int i = 0; i < done.size(); i++) {
                 Generation g = done.get(i);
                 prefilling.remove(g);
                 if (cache.enabled()) {
                     keep(g.request.prompt(), g.row, null);
                 }
+                for (Generation f : g.forks) {
+                    f.cached = g.cached;
+                    f.slot = prefills.fork(g.row, decoder);
+                }
+                metrics.forked(g.forks.size());
+                g.forks.clear();
                 g.slot = prefills.handOver(g.row, decoder);
                 g.row = null;
-                if (hold) {
-                    g.firstToken = first[i];
-                    held.add(g);
-                } else {
-                    beginDecoding(g, first[i]);
-                }
+                joined(g, first[i]);
+            }
+            for (int i = 0; i < forked.size(); i++) {
+                joined(forked.get(i), forkFirst[i]);
             }
         }
+    }
+
+    /** A prefilled sequence in the decoder with its first token: held back with the rest of its burst, or decoding. */
+    private void joined(Generation g, int first) {
+        if (!burst.isEmpty()) {
+            g.firstToken = first;
+            held.add(g);
+        } else {
+            beginDecoding(g, first);
+        }
+    }
+
+    /**
+     * The first token of each choice that forks from a prompt just finished ({@code n} > 1), added to {@code forked}:
+     * drawn with its own sampler from a copy of the prompt's row of the round's logits (downloaded; drawing shapes the
+     * row in place), taken before the prompt's own choice 0 draws from it.
+     */
+    private int[] forkFirstTokens(Tensor logits, List<Generation> done, List<Generation> forked) {
+        List<Integer> first = new ArrayList<>();
+        float[] row = null;
+        for (Generation g : done) {
+            if (g.forks.isEmpty()) {
+                continue;
+            }
+            float[] host = onHost(logits);
+            int offset = g.row.row() * vocab;
+            if (row == null) {
+                row = new float[vocab];
+            }
+            for (Generation f : g.forks) {
+                prepareSampling(f);
+                System.arraycopy(host, offset, row, 0, vocab);
+                first.add(choose(f, row, 0));
+                forked.add(f);
+            }
+        }
+        return first.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** The first token of each prompt just finished, from its row of the round's logits (still on the backend). */
@@ -610,8 +663,13 @@ final class Scheduler implements AutoCloseable {
 
     /** Sampling and streaming state of a sequence about to be prefilled. */
     private void prepare(Generation g) {
+        metrics.admitted(g.request.prompt().length, g.cached);
+        prepareSampling(g);
+    }
+
+    /** Sampling and streaming state of a sequence about to get its first token. */
+    private void prepareSampling(Generation g) {
         int[] prompt = g.request.prompt();
-        metrics.admitted(prompt.length, g.cached);
         g.seen = new BitSet(vocab);
         for (int id : prompt) {
             g.seen.set(id);

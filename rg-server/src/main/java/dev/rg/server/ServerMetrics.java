@@ -32,6 +32,8 @@ final class ServerMetrics {
             .help("Prompt tokens given their own log-probabilities (completions with echo and logprobs)").register(registry);
     private final Counter cacheLookups = Counter.builder().name("rg_state_cache_lookups_total")
             .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
+    private final Counter forked = Counter.builder().name("rg_sequences_forked_total")
+            .help("Choices of requests with n > 1 started from a copy of choice 0's prefilled prompt").register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
             .help("Sequences dropped because the client went away").register(registry);
     private final Gauge queueDepth = Gauge.builder().name("rg_queue_depth")
@@ -90,8 +92,12 @@ final class ServerMetrics {
         (first ? ttft : itl).observe(seconds);
     }
 
-    void cancelled() {
-        cancelled.inc();
+    void cancelled(int sequences) {
+        cancelled.inc(sequences);
+    }
+
+    void forked(int sequences) {
+        forked.inc(sequences);
     }
 
     void occupancy(int queued, int sequences) {

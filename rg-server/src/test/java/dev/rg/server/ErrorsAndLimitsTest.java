@@ -119,7 +119,7 @@ class ErrorsAndLimitsTest {
                 assertTrue(it.hasNext(), "the endless stream started");
                 it.next();
                 queued = CompletableFuture.supplyAsync(() -> c.completions().create(text("Mr. Darcy", 5).build()));
-                waitFor(s, "rg_queue_depth", 1);
+                TestServers.waitFor(s, "rg_queue_depth", 1);
                 var e = assertThrows(OpenAIServiceException.class, () -> c.completions().create(text("Emma", 5).build()));
                 assertEquals(429, e.statusCode());
                 assertEquals("queue_full", e.code().orElseThrow());
@@ -127,22 +127,9 @@ class ErrorsAndLimitsTest {
             // the client of the endless stream went away: its slot goes to the queued request
             Completion served = queued.get(2, TimeUnit.MINUTES);
             assertEquals(5, served.usage().orElseThrow().completionTokens());
-            waitFor(s, "rg_sequences_cancelled_total", 1);
-            waitFor(s, "rg_active_sequences", 0);
+            TestServers.waitFor(s, "rg_sequences_cancelled_total", 1);
+            TestServers.waitFor(s, "rg_active_sequences", 0);
             assertFalse(served.choices().getFirst().text().isEmpty());
         }
-    }
-
-    /** Polls /metrics (bounded: 30 s) until {@code name} reaches {@code value}. */
-    private static void waitFor(RgServer s, String name, double value) throws Exception {
-        double v = -1;
-        for (int i = 0; i < 300; i++) {
-            v = TestServers.metric(TestServers.metrics(s), name);
-            if (v == value) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError(name + " is " + v + ", expected " + value);
     }
 }

@@ -163,9 +163,9 @@ class OpenAiSdkTest {
         assertEquals(400, bad.statusCode());
         assertEquals("temperature", bad.param().orElseThrow());
 
-        var n = assertThrows(OpenAIServiceException.class, () -> client.chat().completions().create(chat("Hi", 4).n(2).build()));
+        var n = assertThrows(OpenAIServiceException.class, () -> client.chat().completions().create(chat("Hi", 4).n(17).build()));
         assertEquals(400, n.statusCode());
-        assertTrue(n.getMessage().contains("n=1"), n.getMessage());
+        assertTrue(n.getMessage().contains("[1, 16]"), n.getMessage());
 
         ChatCompletion ok = client.chat().completions().create(chat("Hi", 4)
                 .putAdditionalBodyProperty("some_future_field", JsonValue.from(42)).build());

@@ -75,6 +75,19 @@ final class TestServers {
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
+    /** Polls /metrics (bounded: 30 s) until {@code name} reaches {@code value}. */
+    static void waitFor(RgServer s, String name, double value) throws Exception {
+        double v = -1;
+        for (int i = 0; i < 300; i++) {
+            v = metric(metrics(s), name);
+            if (v == value) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError(name + " is " + v + ", expected " + value);
+    }
+
     /**
      * {@code n} greedy completion requests for the embedded model: prompts of 1 to {@code maxWords} random words of its
      * world, {@code minTokens} to {@code minTokens + 19} tokens to generate.
