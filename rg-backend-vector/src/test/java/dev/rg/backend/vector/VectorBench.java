@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorOperators;
  * of {@code decode}, {@code prefill}, {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}, or for
  * the quantised formats {@code decode-FORMAT} (FORMAT {@code bf16}, {@code int8}, {@code nf4}, {@code fp4}; the
  * three 2B shapes), {@code l2-q} (a cache-resident matrix in each format: the kernels' compute rate in weights/s) and
- * {@code prefill-q} (128 x [2560 x 2560] in each format).
+ * {@code prefill-q} (128 x [2560 x 2560] in each format), {@code batchl2-FORMAT} and {@code batchl3-FORMAT} (batched
+ * matmuls of 1 to 16 rows against a 256 x 2560 or a 2560 x 2560 matrix repeated from cache).
  *
  * <p>Decode figures stream each matrix from DRAM: a pass cycles through enough copies of the matrix to exceed the
  * last-level cache (a single 39 MB matrix would otherwise be served from L3 after the first pass), and right
@@ -76,6 +77,15 @@ public final class VectorBench {
                     Weight w = b.loadWeight(random(arena, format, 256, 2560, 9));
                     for (int n : new int[] {1, 2, 4, 8, 16}) {
                         timeMatmulRepeated(b, w, n, runs, String.format("%s matmul %d x [256 x 2560] (L2-resident), repeated", format, n));
+                    }
+                }
+            }
+            if (what.startsWith("batchl3-")) {
+                // a 2560 x 2560 matrix (13 MB) served from L3: the batched kernels' rate without DRAM or dispatch limits
+                for (String format : what.substring("batchl3-".length()).split(",")) {
+                    Weight w = b.loadWeight(random(arena, format, 2560, 2560, 9));
+                    for (int n : new int[] {1, 4, 8, 16}) {
+                        timeMatmulRepeated(b, w, n, runs, String.format("%s matmul %d x [2560 x 2560] (L3-resident), repeated", format, n));
                     }
                 }
             }
@@ -305,7 +315,7 @@ public final class VectorBench {
         double[] gb = new double[runs];
         for (int run = 0; run < runs; run++) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < Integer.getInteger("vb.warm", 2000); i++) {
                 b.kernels().matmul(x, w, null, out);
             }
             long dt = System.nanoTime() - t0;
@@ -366,7 +376,10 @@ public final class VectorBench {
             x.data()[i] = (float) r.nextGaussian();
         }
         HostTensor out = new HostTensor(n, w.rows());
-        for (int i = 0; i < 2000; i++) {
+        // about 4 GFLOP per timed run (at most 500 calls), four runs' worth of warm-up
+        double flops = 2.0 * n * w.rows() * w.cols();
+        int calls = (int) Math.max(20, Math.min(500, 4e9 / flops));
+        for (int i = 0; i < 4 * calls; i++) {
             b.kernels().matmul(x, w, null, out);
         }
         double[] g = new double[runs];
@@ -375,11 +388,11 @@ public final class VectorBench {
         for (int run = 0; run < runs; run++) {
             long c0 = mx.getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
-            for (int i = 0; i < 500; i++) {
+            for (int i = 0; i < calls; i++) {
                 b.kernels().matmul(x, w, null, out);
             }
-            g[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (System.nanoTime() - t0);
-            cpu[run] = 500.0 * 2.0 * n * w.rows() * w.cols() / (mx.getCurrentThreadCpuTime() - c0);
+            g[run] = calls * flops / (System.nanoTime() - t0);
+            cpu[run] = calls * flops / (mx.getCurrentThreadCpuTime() - c0);
         }
         report(what, g, "GFLOP/s");
         if (b.threads() == 1) {
@@ -430,7 +443,7 @@ public final class VectorBench {
         double[] g = new double[runs];
         for (int run = 0; run < runs; run++) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < Integer.getInteger("vb.warm", 2000); i++) {
                 b.kernels().matmul(x, w, null, out);
             }
             g[run] = 2000.0 * 2 * rows * cols / (System.nanoTime() - t0);
@@ -439,7 +452,7 @@ public final class VectorBench {
         MemorySegment s = arena.allocate(1 << 20, 64);
         for (int run = 0; run < runs; run++) {
             long t0 = System.nanoTime();
-            for (int i = 0; i < 2000; i++) {
+            for (int i = 0; i < Integer.getInteger("vb.warm", 2000); i++) {
                 SINK[0] += sum(s, 0, 1 << 20);
             }
             g[run] = 2000.0 * (1 << 20) / (System.nanoTime() - t0);
