@@ -8,6 +8,7 @@ import dev.rg.core.RecurrentGemma;
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
+import dev.rg.core.runtime.FmaProbe;
 import dev.rg.core.runtime.MemoryReadProbe;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -142,11 +143,31 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One measured configuration, with the read limit measured alongside it. */
+    /**
+     * One measured configuration, with the read limit measured alongside it and, on a CPU backend where prefill or a
+     * batch is measured (bound by arithmetic, not by the read), the FMA rate ({@code fma}, else null).
+     */
     private record Measured(int prompt, int generate, int batch, int beside, int repetitions, EndToEndBenchmark.Result r,
-            MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken) {
+            MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken, FmaProbe.Result fma, long prefillFlops,
+            long decodeFlops) {
         double decodeGbs() {
             return r.decode().median() / batch * bytesPerToken / 1e9;
+        }
+
+        /** Median prefill rate in GFLOP/s of the matrix products (the head once per prompt is left out). */
+        double prefillGflops() {
+            return r.prefill().median() * prefillFlops / 1e9;
+        }
+
+        /** Median decode rate in GFLOP/s of the matrix products, the head included (every row needs its logits). */
+        double decodeGflops() {
+            return r.decode().median() * decodeFlops / 1e9;
+        }
+
+        /** "G GFLOP/s = P% of the FMA probe", or empty without a probe. */
+        String ofFma(double gflops) {
+            return fma == null ? "" : String.format(Locale.ROOT, "%.0f GFLOP/s = %.0f%% of the FMA probe", gflops,
+                    100 * gflops / fma.bestGflops());
         }
 
         /** {@code settings}: the {@code --backend-option}s, so that a result says which variant of a backend ran. */
@@ -171,6 +192,15 @@ final class BenchCommand implements Callable<Integer> {
             o.put("measured_read_gb_per_s", bandwidth).put("measured_read_gb_per_s_median", probe.medianGbPerS())
                     .put("read_probe", probe.reader());
             o.put("decode_percent_of_bandwidth", 100 * decodeGbs() / bandwidth);
+            if (fma != null) {
+                o.put("fma_probe_gflops", fma.bestGflops()).put("fma_probe_gflops_median", fma.medianGflops());
+                if (prompt > 0) {
+                    o.put("prefill_gflops", prefillGflops()).put("prefill_percent_of_fma", 100 * prefillGflops() / fma.bestGflops());
+                }
+                if (generate > 0 && batch > 1) {
+                    o.put("decode_gflops", decodeGflops()).put("decode_percent_of_fma", 100 * decodeGflops() / fma.bestGflops());
+                }
+            }
             o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
             return o;
         }
@@ -198,7 +228,10 @@ final class BenchCommand implements Callable<Integer> {
             }
         });
         double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
-        return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken());
+        // prefill and batches are bound by arithmetic on a CPU: measure its limit too (a GPU's is not probed)
+        FmaProbe.Result fma = !device && (prompt > 0 || (generate > 0 && batch > 1)) ? FmaProbe.measure(t, 5, 300) : null;
+        return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken(), fma,
+                m.flopsPerToken(false), m.flopsPerToken(true));
     }
 
     private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings) {
@@ -209,12 +242,17 @@ final class BenchCommand implements Callable<Integer> {
                 backendName, m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
+        results.stream().map(Measured::fma).filter(java.util.Objects::nonNull).findFirst().ifPresent(f -> out.printf(Locale.ROOT,
+                "f32 FMA probe (plain Java, %d threads): best %.0f GFLOP/s, median %.0f GFLOP/s%n", f.threads(), f.bestGflops(),
+                f.medianGflops()));
         boolean beside = results.stream().anyMatch(x -> x.r().decodeApart() != null);
         out.printf(Locale.ROOT, (beside ? "%-18s" : "%-10s") + " %10s %10s %10s   %s%n", "test", "min", "median", "max", "tokens/s");
         for (Measured x : results) {
             if (x.prompt() > 0) {
                 EndToEndBenchmark.Stats v = x.r().prefill();
-                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "pp" + x.prompt(), v.min(), v.median(), v.max());
+                String fma = x.ofFma(x.prefillGflops());
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%s%n", "pp" + x.prompt(), v.min(), v.median(), v.max(),
+                        fma.isEmpty() ? "" : "   (" + fma + ")");
             }
             if (x.generate() > 0 && x.r().decodeApart() != null) {
                 // decoded tokens/s with a prompt chunk prefilled beside every step: one pass vs two
@@ -227,9 +265,10 @@ final class BenchCommand implements Callable<Integer> {
                         test + " apart", a.min(), a.median(), a.max(), v.median() / a.median());
             } else if (x.generate() > 0) {
                 EndToEndBenchmark.Stats v = x.r().decode();
-                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth)%n",
+                String fma = x.batch() > 1 ? x.ofFma(x.decodeGflops()) : "";
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth%s)%n",
                         "tg" + x.generate() + (x.batch() > 1 ? "x" + x.batch() : ""), v.min(), v.median(), v.max(),
-                        x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth());
+                        x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth(), fma.isEmpty() ? "" : "; " + fma);
             }
         }
         out.flush();

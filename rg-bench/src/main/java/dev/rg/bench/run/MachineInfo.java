@@ -3,6 +3,7 @@ package dev.rg.bench.run;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.runtime.FmaProbe;
 import dev.rg.core.runtime.MemoryReadProbe;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

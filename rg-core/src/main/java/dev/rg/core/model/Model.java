@@ -153,6 +153,12 @@ public final class Model implements AutoCloseable {
         return griffin.weights().bytesPerToken();
     }
 
+    /** Floating-point operations (2 per multiply-add) of the matrix products for one token; {@code withHead}: and its logits. */
+    public long flopsPerToken(boolean withHead) {
+        ModelWeights w = griffin.weights();
+        return 2 * (w.layerMultiplyAddsPerToken() + (withHead ? w.headMultiplyAddsPerToken() : 0));
+    }
+
     /** A fresh state for {@code batch} sequences. */
     public ModelState newState(int batch) {
         return griffin.newState(batch);

@@ -1,4 +1,4 @@
-package dev.rg.bench.run;
+package dev.rg.core.runtime;
 
 import java.util.ArrayList;
 import java.util.Arrays;
