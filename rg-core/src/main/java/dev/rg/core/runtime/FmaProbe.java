@@ -1,9 +1,6 @@
 package dev.rg.core.runtime;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * Measures the float32 FMA rate this JVM reaches without the Vector API: each thread updates a small array
@@ -64,24 +61,12 @@ public final class FmaProbe {
     }
 
     private static void runParallel(int threads, long sweeps) {
-        CountDownLatch done = new CountDownLatch(threads);
         float[] sink = new float[threads];
-        List<Thread> ts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            ts.add(Thread.ofPlatform().daemon().name("rg-fma-probe-" + t).start(() -> {
-                float[] a = fresh();
-                sweep(a, sweeps);
-                sink[id] = a[id % ELEMENTS];
-                done.countDown();
-            }));
-        }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        ProbeThreads.runOnEach(threads, "rg-fma-probe", id -> {
+            float[] a = fresh();
+            sweep(a, sweeps);
+            sink[id] = a[id % ELEMENTS];
+        });
         if (Float.isNaN(sink[0])) {
             throw new IllegalStateException("FMA probe diverged"); // also keeps the results alive
         }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.ServiceLoader;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * Measures how fast this machine reads memory from Java: threads each read a disjoint part of an off-heap
@@ -103,24 +102,6 @@ public final class MemoryReadProbe {
 
     private static void runParallel(MemoryReader reader, MemorySegment buf, int threads, long[] sums) {
         long chunk = buf.byteSize() / threads;
-        CountDownLatch done = new CountDownLatch(threads);
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            long from = chunk * t;
-            long to = from + chunk;
-            Thread.ofPlatform().daemon().name("rg-memprobe-" + t).start(() -> {
-                try {
-                    sums[id] = reader.read(buf, from, to);
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        ProbeThreads.runOnEach(threads, "rg-memprobe", id -> sums[id] = reader.read(buf, chunk * id, chunk * id + chunk));
     }
 }
