@@ -25,10 +25,12 @@ import java.util.List;
  * @param logitBias        added to the listed tokens' logits before each draw ({@link LogitBias#NONE}: none)
  * @param choices          {@code n}: continuations of the prompt, prefilled once and then decoded as sequences of their
  *                         own; choice {@code i} samples with seed {@code seed + i} ({@link #forChoice})
+ * @param json             JSON mode ({@code response_format: {"type": "json_object"}}): only tokens that keep the reply a
+ *                         prefix of a JSON object are drawn, and the reply ends when the object closes
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias, int choices) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias, int choices, boolean json) {
     /**
      * The request as choice {@code i} of its {@code n} runs it: its seed is {@code seed + i}, so a seeded request gives the
      * same choices every time, and choice 0 is what the request with {@code n} = 1 gives.
@@ -40,7 +42,7 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingPara
         SamplingParams s = sampling;
         SamplingParams seeded = new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed() + i);
         return new CompletionRequest(chat, prompt, maxTokens, seeded, frequencyPenalty, presencePenalty, stop, stream, includeUsage,
-                ignoreEos, logprobs, topLogprobs, echo, logitBias, choices);
+                ignoreEos, logprobs, topLogprobs, echo, logitBias, choices, json);
     }
 
     /** Whether the prompt's tokens need their log-probabilities: a forward pass that keeps every position's logits. */

@@ -1,6 +1,7 @@
 package dev.rg.server;
 
 import dev.rg.core.generate.BatchDecoder;
+import dev.rg.core.generate.JsonConstraint;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.Sampler;
 import dev.rg.core.generate.StopStrings;
@@ -80,6 +81,8 @@ final class Generation {
     BitSet generatedSet;
     StreamingDecoder decoder;
     StopStrings stops;
+    /** In JSON mode: the object generated so far, which masks the tokens that cannot continue it; null otherwise. */
+    JsonConstraint json;
     int[] tokens = new int[16];
     int generated;
     long lastTokenNanos;

@@ -82,7 +82,7 @@ final class RequestParser {
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
                 frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
                 logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()),
-                choices);
+                choices, jsonMode(root));
     }
 
     /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
@@ -116,16 +116,33 @@ final class RequestParser {
         return n;
     }
 
+    /**
+     * {@code response_format}: {@code {"type": "text"}} (the default) or {@code {"type": "json_object"}} (JSON mode: the
+     * reply is kept a JSON object, see {@link dev.rg.core.generate.JsonConstraint}); true for JSON mode. A JSON schema
+     * is refused.
+     */
+    private static boolean jsonMode(JsonNode root) {
+        JsonNode format = root.get("response_format");
+        if (!present(format)) {
+            return false;
+        }
+        String type = format.isObject() ? format.path("type").asText("") : "";
+        return switch (type) {
+            case "text" -> false;
+            case "json_object" -> true;
+            case "json_schema" -> throw ApiException.badRequest("response_format",
+                    "'json_schema' is not supported; 'json_object' keeps the reply a JSON object without a schema");
+            default -> throw ApiException.badRequest("response_format",
+                    "'response_format' must be {\"type\": \"text\"} or {\"type\": \"json_object\"}, got " + abbreviate(format.toString()));
+        };
+    }
+
     private static void refuseUnsupported(JsonNode root, boolean chat) {
         for (String f : new String[] {"tools", "functions"}) {
             JsonNode t = root.get(f);
             if (present(t) && !(t.isArray() && t.isEmpty())) {
                 throw ApiException.badRequest(f, "tool and function calling are not supported by this server");
             }
-        }
-        JsonNode format = root.get("response_format");
-        if (present(format) && !(format.isObject() && "text".equals(format.path("type").asText("text")))) {
-            throw ApiException.badRequest("response_format", "only the text response format is supported");
         }
         if (!chat) {
             JsonNode best = root.get("best_of");

@@ -3,6 +3,7 @@ package dev.rg.server;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.DeviceTopK;
+import dev.rg.core.generate.JsonConstraint;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
@@ -91,6 +92,8 @@ final class Scheduler implements AutoCloseable {
     private final DeviceTopK deviceTopK = new DeviceTopK();
     private int[] firstTokens = new int[0];
     private final StateCache cache;
+    /** The vocabulary's bytes for JSON mode, built by the first request that asks for it. */
+    private JsonConstraint.Tokens jsonTokens;
     private final Thread thread;
     /** The last pass's logits downloaded ({@link #onHost}); valid while {@link #hostValid}. */
     private float[] hostLogits = new float[0];
@@ -679,6 +682,12 @@ final class Scheduler implements AutoCloseable {
         g.generatedSet = g.request.hasPenalties() ? new BitSet(vocab) : null;
         g.decoder = tokenizer.streamingDecoder();
         g.stops = new StopStrings(g.request.stop());
+        if (g.request.json()) {
+            if (jsonTokens == null) {
+                jsonTokens = new JsonConstraint.Tokens(tokenizer); // once: the vocabulary's bytes
+            }
+            g.json = new JsonConstraint(jsonTokens);
+        }
     }
 
     private void decodeStep() {
@@ -793,7 +802,7 @@ final class Scheduler implements AutoCloseable {
      */
     private static boolean onTopK(Generation g) {
         return g.generatedCounts == null && g.request.logitBias().isEmpty() && g.sampler.deviceTopK() > 0
-                && !g.request.logprobs();
+                && !g.request.logprobs() && g.json == null;
     }
 
     /**
@@ -802,7 +811,7 @@ final class Scheduler implements AutoCloseable {
      * {@code g.chosenLogprobs}: the model's distribution, not the shaped one.
      */
     private int choose(Generation g, float[] logits, int offset) {
-        boolean shaped = g.generatedCounts != null || !g.request.logitBias().isEmpty();
+        boolean shaped = g.generatedCounts != null || !g.request.logitBias().isEmpty() || g.json != null;
         if (shaped && g.request.logprobs()) {
             if (g.rawRow == null) {
                 g.rawRow = new float[vocab];
@@ -817,6 +826,9 @@ final class Scheduler implements AutoCloseable {
             }
         }
         g.request.logitBias().addTo(logits, offset);
+        if (g.json != null) {
+            g.json.mask(logits, offset, vocab);
+        }
         int token = g.sampler.sample(logits, offset);
         if (g.request.logprobs()) {
             if (shaped) {
@@ -848,12 +860,19 @@ final class Scheduler implements AutoCloseable {
             return true;
         }
         g.keepChosenLogprobs();
+        if (g.json != null) {
+            g.json.accept(token);
+        }
         String text = g.stops.push(g.decoder.feed(token));
         if (!text.isEmpty()) {
             g.emit(new Generation.Text(text, g.takeUnsentLogprobs()));
         }
         if (g.stops.stopped()) {
             finish(g, "stop", false);
+            return true;
+        }
+        if (g.json != null && g.json.complete()) {
+            finish(g, "stop", true); // the object closed: nothing but whitespace could follow
             return true;
         }
         if (g.generated >= g.request.maxTokens()) {
