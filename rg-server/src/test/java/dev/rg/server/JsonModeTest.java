@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.openai.client.OpenAIClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -23,8 +22,6 @@ import dev.rg.core.tokenizer.PieceType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,23 +29,8 @@ import org.junit.jupiter.api.Test;
  * was trained on novels and never on JSON: every reply is still a prefix of a JSON object, and a reply that ends with
  * {@code stop} is a whole one (Jackson, strict, is the judge); streamed replies equal whole ones; a schema is refused.
  */
-class JsonModeTest {
+class JsonModeTest extends OneServerTest {
     private static final ObjectMapper STRICT = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
-    private static RgServer server;
-    private static OpenAIClient client;
-
-    @BeforeAll
-    static void start() {
-        server = TestServers.start(TestServers.options());
-        client = TestServers.client(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
 
     private static ChatCompletionCreateParams.Builder chat(long seed) {
         return ChatCompletionCreateParams.builder().model(TestServers.MODEL)

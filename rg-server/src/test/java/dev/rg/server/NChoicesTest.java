@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.openai.client.OpenAIClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -20,8 +19,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,22 +27,7 @@ import org.junit.jupiter.api.Test;
  * formats decode a row of a batch bit for bit as alone), streamed or not, with the usage of all choices and the
  * prompt counted once.
  */
-class NChoicesTest {
-    private static RgServer server;
-    private static OpenAIClient client;
-
-    @BeforeAll
-    static void start() {
-        server = TestServers.start(TestServers.options());
-        client = TestServers.client(server);
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
-
+class NChoicesTest extends OneServerTest {
     private static CompletionCreateParams.Builder sampled(long seed) {
         return CompletionCreateParams.builder().model(TestServers.MODEL).prompt("It is a truth").maxTokens(12)
                 .temperature(1.0).seed(seed);
