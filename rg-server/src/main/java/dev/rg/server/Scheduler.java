@@ -4,6 +4,7 @@ import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.JsonConstraint;
+import dev.rg.core.generate.JsonTokens;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
@@ -93,7 +94,7 @@ final class Scheduler implements AutoCloseable {
     private int[] firstTokens = new int[0];
     private final StateCache cache;
     /** The vocabulary's bytes for JSON mode, built by the first request that asks for it. */
-    private JsonConstraint.Tokens jsonTokens;
+    private JsonTokens jsonTokens;
     private final Thread thread;
     /** The last pass's logits downloaded ({@link #onHost}); valid while {@link #hostValid}. */
     private float[] hostLogits = new float[0];
@@ -684,7 +685,7 @@ final class Scheduler implements AutoCloseable {
         g.stops = new StopStrings(g.request.stop());
         if (g.request.json()) {
             if (jsonTokens == null) {
-                jsonTokens = new JsonConstraint.Tokens(tokenizer); // once: the vocabulary's bytes
+                jsonTokens = new JsonTokens(tokenizer); // once: the vocabulary's bytes
             }
             g.json = new JsonConstraint(jsonTokens);
         }

@@ -1,7 +1,5 @@
 package dev.rg.core.generate;
 
-import dev.rg.core.tokenizer.GemmaTokenizer;
-import dev.rg.core.tokenizer.PieceType;
 
 /**
  * JSON mode for one sequence: before each draw, every token whose text cannot continue the JSON object generated so far
@@ -9,55 +7,25 @@ import dev.rg.core.tokenizer.PieceType;
  * object; {@link #complete()} says when the object has closed (the sequence then ends). Sampling from the masked row is
  * sampling from the model's distribution restricted to the valid tokens, renormalised.
  *
- * <p>Cost: one pass over the vocabulary per step. Most tokens are settled by their first byte; inside a string (most of
- * a JSON text) a token without a quote, backslash or control byte is valid without being fed ({@link Tokens}).
+ * <p>Cost per step: outside strings, a walk of the vocabulary's trie ({@link JsonTokens}) that stops at the first byte
+ * the automaton refuses, so only the few tokens that may come are visited, and one fill of the row; inside a string
+ * (most of a JSON text), where a token without a quote, backslash or control byte may always come, a test of only
+ * the other tokens.
  */
 public final class JsonConstraint {
     /** What a masked token's logit becomes: finite, so samplers that reject non-finite rows still run, and never drawn. */
     public static final float MASKED = -1e30f;
 
-    /** The tokens' bytes, computed once per tokenizer and shared by every constrained sequence. */
-    public static final class Tokens {
-        private final byte[][] bytes; // null: never allowed (control, unknown, unused pieces)
-        private final boolean[] plainInString;
-
-        public Tokens(GemmaTokenizer tokenizer) {
-            int n = tokenizer.vocabSize();
-            bytes = new byte[n][];
-            plainInString = new boolean[n];
-            for (int id = 0; id < n; id++) {
-                PieceType type = tokenizer.pieceType(id);
-                if (type == PieceType.NORMAL || type == PieceType.BYTE || type == PieceType.USER_DEFINED) {
-                    byte[] b = tokenizer.tokenBytes(id);
-                    if (b.length > 0) {
-                        bytes[id] = b;
-                        plainInString[id] = plain(b);
-                    }
-                }
-            }
-        }
-
-        public int size() {
-            return bytes.length;
-        }
-
-        private static boolean plain(byte[] b) {
-            for (byte x : b) {
-                int c = x & 0xFF;
-                if (c == '"' || c == '\\' || c < 0x20) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-
-    private final Tokens tokens;
+    private final JsonTokens tokens;
     private final JsonPrefix state = new JsonPrefix();
     private final JsonPrefix trial = new JsonPrefix();
+    private final JsonTokens.Walk walk;
+    private int[] valid = new int[0];
+    private float[] kept = new float[0];
 
-    public JsonConstraint(Tokens tokens) {
+    public JsonConstraint(JsonTokens tokens) {
         this.tokens = tokens;
+        this.walk = tokens.newWalk();
     }
 
     /** Whether {@code token} may come next (never one past the tokenizer's vocabulary: it has no text). */
@@ -65,11 +33,11 @@ public final class JsonConstraint {
         if (token < 0 || token >= tokens.size()) {
             return false;
         }
-        byte[] b = tokens.bytes[token];
+        byte[] b = tokens.bytes(token);
         if (b == null || state.complete()) {
             return false;
         }
-        if (state.inPlainString() && tokens.plainInString[token]) {
+        if (state.inPlainString() && tokens.plainInString(token)) {
             return true;
         }
         trial.copyFrom(state);
@@ -83,6 +51,43 @@ public final class JsonConstraint {
      * @throws IllegalStateException if no token may come next (the vocabulary cannot continue the text)
      */
     public void mask(float[] logits, int offset, int vocab) {
+        if (state.inPlainString()) {
+            // inside a string every token a string takes whole may come: only the others need a test
+            for (int t : tokens.notPlainInString()) {
+                if (t >= vocab) {
+                    break;
+                }
+                if (!allows(t)) {
+                    logits[offset + t] = MASKED;
+                }
+            }
+            if (tokens.size() < vocab) {
+                java.util.Arrays.fill(logits, offset + tokens.size(), offset + vocab, MASKED);
+            }
+            return;
+        }
+        // elsewhere few tokens may come: find them in the trie, keep their logits, mask the whole row, put them back
+        if (valid.length < tokens.size()) {
+            valid = new int[tokens.size()];
+            kept = new float[tokens.size()];
+        }
+        int n = state.complete() ? 0 : tokens.collectValid(state, walk, valid);
+        if (n == 0) {
+            throw new IllegalStateException("no token of the vocabulary can continue the JSON text");
+        }
+        for (int i = 0; i < n; i++) {
+            kept[i] = valid[i] < vocab ? logits[offset + valid[i]] : MASKED;
+        }
+        java.util.Arrays.fill(logits, offset, offset + vocab, MASKED);
+        for (int i = 0; i < n; i++) {
+            if (valid[i] < vocab) {
+                logits[offset + valid[i]] = kept[i];
+            }
+        }
+    }
+
+    /** {@link #mask} by testing every token ({@link #allows}). */
+    void maskEach(float[] logits, int offset, int vocab) {
         boolean any = false;
         for (int t = 0; t < vocab; t++) {
             if (allows(t)) {
@@ -105,10 +110,15 @@ public final class JsonConstraint {
         if (!allows(token)) {
             throw new IllegalArgumentException("token " + token + " cannot continue the JSON text");
         }
-        byte[] b = tokens.bytes[token];
-        if (!(state.inPlainString() && tokens.plainInString[token])) {
+        byte[] b = tokens.bytes(token);
+        if (!(state.inPlainString() && tokens.plainInString(token))) {
             state.feed(b);
         }
+    }
+
+    /** Feeds bytes straight into the automaton, as if tokens with them had been accepted (tests reach any state). */
+    boolean feedForTest(byte[] bytes) {
+        return state.feed(bytes);
     }
 
     /** Whether the object has closed. */
