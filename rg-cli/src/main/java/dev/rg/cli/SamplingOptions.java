@@ -38,8 +38,12 @@ final class SamplingOptions {
     @Option(names = "--ignore-eos", description = "Do not stop at EOS / <end_of_turn>.")
     boolean ignoreEos;
 
+    @Option(names = "--json", description = "JSON mode: only tokens that keep the output a JSON object are drawn, and it"
+            + " stops when the object closes (ask for JSON in the prompt).")
+    boolean json;
+
     GenerationConfig config() {
         SamplingParams s = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
-        return new GenerationConfig(maxTokens, s, stops, Set.of(), !ignoreEos);
+        return new GenerationConfig(maxTokens, s, stops, Set.of(), !ignoreEos, json);
     }
 }

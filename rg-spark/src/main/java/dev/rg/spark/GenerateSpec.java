@@ -31,10 +31,12 @@ import java.util.Set;
  * @param backend         {@code auto} (a GPU where there is one), {@code vector}, {@code reference}, ...
  * @param threads         backend threads per executor JVM (0 = all cores)
  * @param format          convert linear layers at load ({@code int8}, {@code nf4}, ...; null = as stored)
+ * @param json            JSON mode: each completion is kept a JSON object and ends when it closes
+ *                        ({@link dev.rg.core.generate.JsonConstraint}); ask for JSON in the prompt
  */
 public record GenerateSpec(String modelDir, String promptColumn, String keyColumn, int maxTokens, int maxPromptTokens,
         int batchSize, float temperature, int topK, float topP, long seed, boolean stopOnEos, String backend, int threads,
-        String format) implements Serializable {
+        String format, boolean json) implements Serializable {
 
     /** Upper bound on batchSize: the state is per sequence x batch, so this caps executor memory per task. */
     public static final int MAX_BATCH = 4096;
@@ -53,49 +55,54 @@ public record GenerateSpec(String modelDir, String promptColumn, String keyColum
 
     /** Greedy, 64 tokens, batches of 16, prompt column {@code prompt}, backend {@code auto}. */
     public static GenerateSpec of(String modelDir) {
-        return new GenerateSpec(modelDir, "prompt", null, 64, 4096, 16, 0f, 0, 1f, 0L, true, "auto", 0, null);
+        return new GenerateSpec(modelDir, "prompt", null, 64, 4096, 16, 0f, 0, 1f, 0L, true, "auto", 0, null, false);
     }
 
     public GenerateSpec withPromptColumn(String c) {
-        return new GenerateSpec(modelDir, c, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, c, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
     }
 
     public GenerateSpec withKeyColumn(String c) {
-        return new GenerateSpec(modelDir, promptColumn, c, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, c, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
     }
 
     public GenerateSpec withMaxTokens(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, n, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, n, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
     }
 
     public GenerateSpec withMaxPromptTokens(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, n, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, n, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
     }
 
     public GenerateSpec withBatchSize(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, n, temperature, topK, topP, seed, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, n, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
     }
 
     /** Sampling with a temperature, top-k and top-p; {@code seed} is mixed with each row's key. */
     public GenerateSpec withSampling(float t, int k, float p, long s) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, t, k, p, s, stopOnEos, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, t, k, p, s, stopOnEos, backend, threads, format, json);
     }
 
     public GenerateSpec withStopOnEos(boolean b) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, b, backend, threads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, b, backend, threads, format, json);
     }
 
     public GenerateSpec withBackend(String name, int nThreads) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, name, nThreads, format);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, name, nThreads, format, json);
     }
 
     public GenerateSpec withFormat(String f) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, f);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, f, json);
+    }
+
+    /** JSON mode on or off (see the {@code json} component). */
+    public GenerateSpec withJson(boolean on) {
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, on);
     }
 
     /**
      * This spec with per-call options, as the SQL function takes them: {@code max_tokens}, {@code temperature},
-     * {@code top_k}, {@code top_p}, {@code seed}, {@code max_prompt_tokens}, {@code ignore_eos}. Model-level
+     * {@code top_k}, {@code top_p}, {@code seed}, {@code max_prompt_tokens}, {@code ignore_eos}, {@code json}. Model-level
      * settings (directory, backend) are fixed at registration, so every row of a query shares one model.
      */
     public GenerateSpec withOptions(Map<String, String> options) {
@@ -112,8 +119,9 @@ public record GenerateSpec(String modelDir, String promptColumn, String keyColum
                     case "top_p" -> s.withSampling(s.temperature, s.topK, Float.parseFloat(v.trim()), s.seed);
                     case "seed" -> s.withSampling(s.temperature, s.topK, s.topP, Long.parseLong(v.trim()));
                     case "ignore_eos" -> s.withStopOnEos(!Boolean.parseBoolean(v.trim()));
+                    case "json" -> s.withJson(Boolean.parseBoolean(v.trim()));
                     default -> throw new IllegalArgumentException("rg_generate: unknown option '" + e.getKey()
-                            + "' (expected max_tokens, temperature, top_k, top_p, seed, max_prompt_tokens, ignore_eos)");
+                            + "' (expected max_tokens, temperature, top_k, top_p, seed, max_prompt_tokens, ignore_eos, json)");
                 };
             } catch (NumberFormatException | NullPointerException x) {
                 throw new IllegalArgumentException("rg_generate: option " + e.getKey() + " = '" + v + "' is not a number");
@@ -124,7 +132,7 @@ public record GenerateSpec(String modelDir, String promptColumn, String keyColum
 
     /** The generation settings for one batch; the seed is replaced per row (see {@link RowSeeds}). */
     GenerationConfig generationConfig() {
-        return new GenerationConfig(maxTokens, new SamplingParams(temperature, topK, topP, 0, 1, seed), List.of(), Set.of(), stopOnEos);
+        return new GenerationConfig(maxTokens, new SamplingParams(temperature, topK, topP, 0, 1, seed), List.of(), Set.of(), stopOnEos, json);
     }
 
     LoadOptions loadOptions() {

@@ -16,8 +16,10 @@ class GenerateSpecTest {
     @Test
     void optionsOverrideTheDefaults() {
         GenerateSpec s = spec.withOptions(Map.of("max_tokens", "12", "temperature", "0.7", "top_k", "5", "top_p", "0.9",
-                "seed", "-3", "max_prompt_tokens", "100", "ignore_eos", "true"));
-        assertEquals(new GenerateSpec("/models/m", "prompt", null, 12, 100, 16, 0.7f, 5, 0.9f, -3, false, "auto", 0, null), s);
+                "seed", "-3", "max_prompt_tokens", "100", "ignore_eos", "true", "json", "true"));
+        assertEquals(new GenerateSpec("/models/m", "prompt", null, 12, 100, 16, 0.7f, 5, 0.9f, -3, false, "auto", 0, null, true), s);
+        assertEquals(true, s.generationConfig().json(), "JSON mode reaches the generation settings");
+        assertEquals(false, spec.generationConfig().json());
     }
 
     @Test

@@ -66,6 +66,10 @@ public final class BatchGenerator {
         DeviceTopK topK = new DeviceTopK();
         BitSet[] seen = new BitSet[batch];
         float[] row = new float[vocab];
+        JsonConstraint[] json = config.json() ? new JsonConstraint[batch] : null;
+        if (json != null && tokenizer == null) {
+            throw new IllegalStateException("JSON mode needs the model's tokenizer");
+        }
         try (ModelState state = model.newState(batch)) {
             for (int b = 0; b < batch; b++) {
                 int[] p = prompts.get(b);
@@ -85,7 +89,12 @@ public final class BatchGenerator {
                 long t0 = System.nanoTime();
                 try (ModelState one = model.newState(1)) {
                     Tensor logits = model.griffin().forward(one, p, p.length, Outputs.LAST);
-                    if (samplers[b].deviceTopK() > 0) {
+                    if (json != null) {
+                        json[b] = new JsonConstraint(JsonTokens.of(tokenizer));
+                        backend.download(logits, row);
+                        json[b].mask(row, 0, vocab);
+                        first[b] = samplers[b].sample(row, 0);
+                    } else if (samplers[b].deviceTopK() > 0) {
                         int[] picked = new int[1];
                         topK.sample(model.griffin().kernels(), logits, new Sampler[] {samplers[b]}, picked);
                         first[b] = picked[0];
@@ -111,8 +120,13 @@ public final class BatchGenerator {
                     }
                     tokens[b][counts[b]++] = next[b];
                     seen[b].set(next[b]);
+                    if (json != null) {
+                        json[b].accept(next[b]);
+                    }
                     if (stopIds.contains(next[b])) {
                         reasons[b] = StopReason.STOP_TOKEN;
+                    } else if (json != null && json[b].complete()) {
+                        reasons[b] = StopReason.JSON_COMPLETE;
                     } else if (counts[b] == config.maxNewTokens()) {
                         reasons[b] = StopReason.MAX_TOKENS;
                     } else {
@@ -126,13 +140,16 @@ public final class BatchGenerator {
                 for (int b = 0; b < batch; b++) {
                     active[b] = reasons[b] == null ? samplers[b] : null;
                 }
-                if (DeviceTopK.applies(active)) {
+                if (json == null && DeviceTopK.applies(active)) {
                     // only k ids and values per row cross from the backend
                     topK.sample(model.griffin().kernels(), out, active, next);
                 } else {
                     backend.download(out, logits);
                     for (int b = 0; b < batch; b++) {
                         if (active[b] != null) {
+                            if (json != null) {
+                                json[b].mask(logits, b * vocab, vocab);
+                            }
                             next[b] = active[b].sample(logits, b * vocab);
                         }
                     }

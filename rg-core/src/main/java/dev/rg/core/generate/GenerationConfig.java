@@ -15,7 +15,7 @@ import java.util.Set;
  * @param stopOnEos     whether EOS (1) and {@code <end_of_turn>} (107) end generation
  */
 public record GenerationConfig(int maxNewTokens, SamplingParams sampling, List<String> stopStrings, Set<Integer> stopIds,
-        boolean stopOnEos) {
+        boolean stopOnEos, boolean json) {
     /** A generous limit that still catches a typo such as an extra zero of zeros. */
     public static final int MAX_TOKENS_LIMIT = 100_000_000;
 
@@ -32,12 +32,26 @@ public record GenerationConfig(int maxNewTokens, SamplingParams sampling, List<S
         stopIds = Set.copyOf(stopIds);
     }
 
+    /** Without JSON mode. */
+    public GenerationConfig(int maxNewTokens, SamplingParams sampling, List<String> stopStrings, Set<Integer> stopIds,
+            boolean stopOnEos) {
+        this(maxNewTokens, sampling, stopStrings, stopIds, stopOnEos, false);
+    }
+
+    /**
+     * JSON mode on or off: only tokens that keep the text a prefix of a JSON object are drawn ({@link JsonConstraint}),
+     * and generation stops when the object closes ({@link StopReason#JSON_COMPLETE}).
+     */
+    public GenerationConfig withJson(boolean on) {
+        return new GenerationConfig(maxNewTokens, sampling, stopStrings, stopIds, stopOnEos, on);
+    }
+
     /** Greedy, {@code maxNewTokens} tokens, stopping on EOS / end of turn. */
     public static GenerationConfig greedy(int maxNewTokens) {
         return new GenerationConfig(maxNewTokens, SamplingParams.greedy(), List.of(), Set.of(), true);
     }
 
     public GenerationConfig withSampling(SamplingParams s) {
-        return new GenerationConfig(maxNewTokens, s, stopStrings, stopIds, stopOnEos);
+        return new GenerationConfig(maxNewTokens, s, stopStrings, stopIds, stopOnEos, json);
     }
 }

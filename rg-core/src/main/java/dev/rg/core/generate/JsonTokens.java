@@ -23,9 +23,18 @@ public final class JsonTokens {
     private final int[] firstToken; // a token whose bytes end at the node, -1 if none
     private final int[] sameBytes; // per token: the next token with the same bytes, -1 if none
 
+    private static final java.util.Map<GemmaTokenizer, JsonTokens> BUILT = new java.util.WeakHashMap<>();
+
     /** The tokenizer's pieces that stand for text (normal, byte and user-defined pieces). */
     public JsonTokens(GemmaTokenizer tokenizer) {
         this(textOf(tokenizer));
+    }
+
+    /** {@code tokenizer}'s, built once and kept while the tokenizer lives (a 256,000-token trie takes a moment to build). */
+    public static JsonTokens of(GemmaTokenizer tokenizer) {
+        synchronized (BUILT) {
+            return BUILT.computeIfAbsent(tokenizer, JsonTokens::new);
+        }
     }
 
     /** Tokens with these bytes ({@code null}: never allowed). */

@@ -171,7 +171,15 @@ public final class Session implements AutoCloseable {
                 tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
             }
         }
-        Sampler sampler = config.sampling().isGreedy() ? null : new Sampler(config.sampling(), seen, vocab);
+        JsonConstraint json = null;
+        if (config.json()) {
+            if (tokenizer == null) {
+                throw new IllegalStateException("JSON mode needs the model's tokenizer");
+            }
+            json = new JsonConstraint(JsonTokens.of(tokenizer));
+        }
+        // JSON mode draws on the host from the masked row, also greedily (a greedy sampler takes its argmax)
+        Sampler sampler = config.sampling().isGreedy() && json == null ? null : new Sampler(config.sampling(), seen, vocab);
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
         StopStrings stops = new StopStrings(config.stopStrings());
         StringBuilder text = new StringBuilder();
@@ -184,13 +192,16 @@ public final class Session implements AutoCloseable {
                 step(pending);
                 pending = -1;
             }
-            int token = choose(sampler);
+            int token = json == null ? choose(sampler) : chooseJson(sampler, json);
             if (count == tokens.length) {
                 tokens = Arrays.copyOf(tokens, count * 2);
             }
             tokens[count++] = token;
             pending = token;
             seen.set(token);
+            if (json != null) {
+                json.accept(token);
+            }
             if (stopIds.contains(token)) {
                 reason = StopReason.STOP_TOKEN;
                 break;
@@ -206,6 +217,10 @@ public final class Session implements AutoCloseable {
                     reason = StopReason.STOP_STRING;
                     break;
                 }
+            }
+            if (json != null && json.complete()) {
+                reason = StopReason.JSON_COMPLETE;
+                break;
             }
         }
         if (decoder != null && reason != StopReason.CANCELLED && reason != StopReason.STOP_STRING) {
@@ -239,6 +254,14 @@ public final class Session implements AutoCloseable {
         }
         backend.download(lastLogits, logitsRow);
         requireFinite(logitsRow);
+        return sampler.sample(logitsRow, 0);
+    }
+
+    /** JSON mode: the whole row on the host, the tokens that cannot continue the object masked, then the draw. */
+    private int chooseJson(Sampler sampler, JsonConstraint json) {
+        backend.download(lastLogits, logitsRow);
+        requireFinite(logitsRow);
+        json.mask(logitsRow, 0, vocab);
         return sampler.sample(logitsRow, 0);
     }
 

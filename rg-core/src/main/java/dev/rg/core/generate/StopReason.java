@@ -8,6 +8,8 @@ public enum StopReason {
     STOP_STRING,
     /** The maximum number of new tokens was reached. */
     MAX_TOKENS,
+    /** In JSON mode, the JSON object closed. */
+    JSON_COMPLETE,
     /** The consumer of the streamed text asked to stop (e.g. closed output). */
     CANCELLED
 }
