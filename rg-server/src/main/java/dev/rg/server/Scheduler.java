@@ -93,8 +93,6 @@ final class Scheduler implements AutoCloseable {
     private final DeviceTopK deviceTopK = new DeviceTopK();
     private int[] firstTokens = new int[0];
     private final StateCache cache;
-    /** The vocabulary's bytes for JSON mode, built by the first request that asks for it. */
-    private JsonTokens jsonTokens;
     private final Thread thread;
     /** The last pass's logits downloaded ({@link #onHost}); valid while {@link #hostValid}. */
     private float[] hostLogits = new float[0];
@@ -684,10 +682,7 @@ final class Scheduler implements AutoCloseable {
         g.decoder = tokenizer.streamingDecoder();
         g.stops = new StopStrings(g.request.stop());
         if (g.request.json()) {
-            if (jsonTokens == null) {
-                jsonTokens = new JsonTokens(tokenizer); // once: the vocabulary's bytes
-            }
-            g.json = new JsonConstraint(jsonTokens);
+            g.json = new JsonConstraint(JsonTokens.of(tokenizer)); // the vocabulary's trie: built by the first JSON request
         }
     }
 
