@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -17,10 +18,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -76,7 +74,7 @@ class ChatPageBrowserTest {
                 assertTrue(TestServers.metric(m, "rg_requests_total{endpoint=\"chat\",status=\"200\"}") >= 2, m);
             } finally {
                 stop(p);
-                deleteQuietly(profile);
+                AtomicFiles.deleteTree(profile); // best effort: a helper still ending does not fail the test
             }
         }
     }
@@ -98,35 +96,6 @@ class ChatPageBrowserTest {
             } catch (ExecutionException | TimeoutException e) {
                 h.destroyForcibly();
             }
-        }
-    }
-
-    /**
-     * Removes the temporary profile, best effort: a file that vanishes or appears while it is walked (a helper process
-     * still ending) does not fail the test, whose result is already decided.
-     */
-    private static void deleteQuietly(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("could not remove the temporary Chromium profile " + dir + ": " + e);
         }
     }
 

@@ -109,7 +109,10 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes a directory tree (best effort). */
+    /**
+     * Deletes a directory tree, best effort: a file that vanishes or cannot be read while the tree is walked (another
+     * process still ending, such as a browser's helpers in its profile) is passed over, not a reason to stop.
+     */
     public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
@@ -117,14 +120,19 @@ public final class AtomicFiles {
         try {
             Files.walkFileTree(dir, new SimpleFileVisitor<>() {
                 @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    deleteQuietly(file);
                     return FileVisitResult.CONTINUE;
                 }
 
                 @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.delete(d);
+                public FileVisitResult visitFileFailed(Path file, IOException exc) {
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException exc) {
+                    deleteQuietly(d);
                     return FileVisitResult.CONTINUE;
                 }
             });

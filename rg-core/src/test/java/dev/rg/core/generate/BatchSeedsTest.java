@@ -23,7 +23,7 @@ class BatchSeedsTest {
             GenerationConfig cfg = new GenerationConfig(10, new SamplingParams(1.0f, 50, 0.95f, 0, 1, 0), List.of(), Set.of(), false);
             Random random = new Random(11);
             long[] seeds = {random.nextLong(), random.nextLong(), random.nextLong()};
-            List<int[]> prompts = List.of(withBos(m, tok, "It is a truth"), withBos(m, tok, "Emma"), withBos(m, tok, "Mr. Darcy said"));
+            List<int[]> prompts = List.of(TestPrompts.withBos(m, tok, "It is a truth"), TestPrompts.withBos(m, tok, "Emma"), TestPrompts.withBos(m, tok, "Mr. Darcy said"));
             List<GenerationResult> together = gen.generate(prompts, cfg, seeds);
             List<GenerationResult> reversed = gen.generate(List.of(prompts.get(2), prompts.get(1), prompts.get(0)), cfg,
                     new long[] {seeds[2], seeds[1], seeds[0]});
@@ -39,13 +39,5 @@ class BatchSeedsTest {
             assertEquals("3 prompts but 2 seeds",
                     assertThrows(IllegalArgumentException.class, () -> gen.generate(prompts, cfg, new long[2])).getMessage());
         }
-    }
-
-    private static int[] withBos(Model m, GemmaTokenizer tok, String text) {
-        int[] body = tok.encode(text);
-        int[] ids = new int[body.length + 1];
-        ids[0] = m.config().bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
     }
 }

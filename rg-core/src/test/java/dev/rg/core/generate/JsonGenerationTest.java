@@ -30,7 +30,7 @@ class JsonGenerationTest {
             GemmaTokenizer tok = GemmaTokenizer.load(TestFiles.austen());
             GenerationConfig sampled = new GenerationConfig(30, new SamplingParams(1.0f, 0, 1f, 0, 1, 0), List.of(), Set.of(), true)
                     .withJson(true);
-            List<int[]> prompts = List.of(withBos(m, tok, "A letter as JSON:"), withBos(m, tok, "Emma"), withBos(m, tok, "{"));
+            List<int[]> prompts = List.of(TestPrompts.withBos(m, tok, "A letter as JSON:"), TestPrompts.withBos(m, tok, "Emma"), TestPrompts.withBos(m, tok, "{"));
             long[] seeds = {5, 6, 7};
             BatchGenerator gen = new BatchGenerator(m, tok);
             List<GenerationResult> together = gen.generate(prompts, sampled, seeds);
@@ -66,13 +66,5 @@ class JsonGenerationTest {
         } else {
             assertEquals(StopReason.MAX_TOKENS, r.reason(), r.text());
         }
-    }
-
-    private static int[] withBos(Model m, GemmaTokenizer tok, String text) {
-        int[] body = tok.encode(text);
-        int[] ids = new int[body.length + 1];
-        ids[0] = m.config().bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
     }
 }
