@@ -4,7 +4,6 @@ import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
 import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.JsonConstraint;
-import dev.rg.core.generate.JsonTokens;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
 import dev.rg.core.generate.Sampler;
@@ -682,7 +681,7 @@ final class Scheduler implements AutoCloseable {
         g.decoder = tokenizer.streamingDecoder();
         g.stops = new StopStrings(g.request.stop());
         if (g.request.json()) {
-            g.json = new JsonConstraint(JsonTokens.of(tokenizer)); // the vocabulary's trie: built by the first JSON request
+            g.json = JsonConstraint.of(tokenizer); // the vocabulary's trie: built by the first JSON request
         }
     }
 

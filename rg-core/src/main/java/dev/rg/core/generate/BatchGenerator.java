@@ -67,8 +67,8 @@ public final class BatchGenerator {
         BitSet[] seen = new BitSet[batch];
         float[] row = new float[vocab];
         JsonConstraint[] json = config.json() ? new JsonConstraint[batch] : null;
-        if (json != null && tokenizer == null) {
-            throw new IllegalStateException("JSON mode needs the model's tokenizer");
+        for (int b = 0; json != null && b < batch; b++) {
+            json[b] = JsonConstraint.of(tokenizer);
         }
         try (ModelState state = model.newState(batch)) {
             for (int b = 0; b < batch; b++) {
@@ -90,7 +90,6 @@ public final class BatchGenerator {
                 try (ModelState one = model.newState(1)) {
                     Tensor logits = model.griffin().forward(one, p, p.length, Outputs.LAST);
                     if (json != null) {
-                        json[b] = new JsonConstraint(JsonTokens.of(tokenizer));
                         backend.download(logits, row);
                         json[b].mask(row, 0, vocab);
                         first[b] = samplers[b].sample(row, 0);

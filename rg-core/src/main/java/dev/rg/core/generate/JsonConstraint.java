@@ -1,5 +1,7 @@
 package dev.rg.core.generate;
 
+import dev.rg.core.tokenizer.GemmaTokenizer;
+
 
 /**
  * JSON mode for one sequence: before each draw, every token whose text cannot continue the JSON object generated so far
@@ -28,11 +30,20 @@ public final class JsonConstraint {
         this.walk = tokens.newWalk();
     }
 
+    /**
+     * JSON mode over {@code tokenizer}'s vocabulary (its trie built once, {@link JsonTokens#of}).
+     *
+     * @throws IllegalStateException without a tokenizer
+     */
+    public static JsonConstraint of(GemmaTokenizer tokenizer) {
+        if (tokenizer == null) {
+            throw new IllegalStateException("JSON mode needs the model's tokenizer");
+        }
+        return new JsonConstraint(JsonTokens.of(tokenizer));
+    }
+
     /** Whether {@code token} may come next (never one past the tokenizer's vocabulary: it has no text). */
     public boolean allows(int token) {
-        if (token < 0 || token >= tokens.size()) {
-            return false;
-        }
         byte[] b = tokens.bytes(token);
         if (b == null || state.complete()) {
             return false;
@@ -83,21 +94,6 @@ public final class JsonConstraint {
             if (valid[i] < vocab) {
                 logits[offset + valid[i]] = kept[i];
             }
-        }
-    }
-
-    /** {@link #mask} by testing every token ({@link #allows}). */
-    void maskEach(float[] logits, int offset, int vocab) {
-        boolean any = false;
-        for (int t = 0; t < vocab; t++) {
-            if (allows(t)) {
-                any = true;
-            } else {
-                logits[offset + t] = MASKED;
-            }
-        }
-        if (!any) {
-            throw new IllegalStateException("no token of the vocabulary can continue the JSON text");
         }
     }
 

@@ -171,13 +171,7 @@ public final class Session implements AutoCloseable {
                 tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
             }
         }
-        JsonConstraint json = null;
-        if (config.json()) {
-            if (tokenizer == null) {
-                throw new IllegalStateException("JSON mode needs the model's tokenizer");
-            }
-            json = new JsonConstraint(JsonTokens.of(tokenizer));
-        }
+        JsonConstraint json = config.json() ? JsonConstraint.of(tokenizer) : null;
         // JSON mode draws on the host from the masked row, also greedily (a greedy sampler takes its argmax)
         Sampler sampler = config.sampling().isGreedy() && json == null ? null : new Sampler(config.sampling(), seen, vocab);
         StreamingDecoder decoder = tokenizer == null ? null : tokenizer.streamingDecoder();
