@@ -7,18 +7,23 @@ import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.NonFiniteException;
 import dev.rg.core.model.Outputs;
+import dev.rg.core.model.SavedState;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import dev.rg.core.tokenizer.StreamingDecoder;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * One conversation or text continuation over a model's fixed-size state: {@link #feed feed} tokens (a
  * prompt, a chat turn), then {@link #generate} streams new ones. Further feeds continue the same sequence,
  * so a chat never re-encodes its history. Memory does not grow with the number of tokens processed beyond
- * the returned text. Sessions are independent: many may share one {@link Model} from different threads; one
+ * the returned text and the processed token ids (4 bytes each, kept so that {@link #save} can record them).
+ * A session can be {@linkplain #save saved} to a file and {@linkplain #restore restored} later, in another process,
+ * without processing its tokens again. Sessions are independent: many may share one {@link Model} from different threads; one
  * session is used by one thread at a time.
  */
 public final class Session implements AutoCloseable {
@@ -38,6 +43,11 @@ public final class Session implements AutoCloseable {
     private Tensor lastLogits;
     /** The last chosen token, not yet fed (it is fed first by the next {@link #feed} or decode step). */
     private int pending = -1;
+    /** Every token fed through the model so far: {@code history[0 .. historyLength)}. */
+    private int[] history = new int[64];
+    private int historyLength;
+    /** Logits uploaded by {@link #restore}, owned here until the next forward pass replaces them. */
+    private Tensor restoredLogits;
 
     /** @param tokenizer may be null for an ids-only session */
     public Session(Model model, GemmaTokenizer tokenizer) {
@@ -68,7 +78,76 @@ public final class Session implements AutoCloseable {
         state.reset();
         seen.clear();
         lastLogits = null;
+        releaseRestoredLogits();
         pending = -1;
+        historyLength = 0;
+    }
+
+    /** Every token fed through the model so far (not the pending one). */
+    public int[] tokens() {
+        return Arrays.copyOf(history, historyLength);
+    }
+
+    /**
+     * Writes this session to {@code file} ({@link SavedState}: the state, the token ids, the pending token, and the
+     * last logits when none is pending), whole or not at all.
+     *
+     * @param extra the caller's own metadata, returned by {@link SavedState#extra} when read back
+     */
+    public void save(Path file, Map<String, String> extra) {
+        float[] logits = null;
+        if (pending < 0 && lastLogits != null) {
+            logits = new float[vocab];
+            backend.download(lastLogits, logits);
+        }
+        SavedState.write(file, model, state, 0, tokens(), pending, logits, extra);
+    }
+
+    /** Reads {@code file} (checked against this session's model) and continues from it: see {@link #restore(SavedState)}. */
+    public SavedState restore(Path file) {
+        SavedState saved = SavedState.read(file, model);
+        restore(saved);
+        return saved;
+    }
+
+    /**
+     * Replaces this session's state with {@code saved} (read for this session's model): the next {@link #feed} or
+     * {@link #generate} continues exactly where the saved session stopped.
+     */
+    public void restore(SavedState saved) {
+        reset();
+        saved.restoreInto(model, state, 0);
+        int[] ids = saved.tokens();
+        history = Arrays.copyOf(ids, Math.max(64, ids.length));
+        historyLength = ids.length;
+        for (int id : ids) {
+            seen.set(id);
+        }
+        pending = saved.pending();
+        if (pending >= 0) {
+            seen.set(pending);
+        }
+        float[] logits = saved.logits();
+        if (logits != null) {
+            restoredLogits = backend.allocate(1, vocab);
+            backend.upload(logits, restoredLogits);
+            lastLogits = restoredLogits;
+        }
+    }
+
+    private void releaseRestoredLogits() {
+        if (restoredLogits != null) {
+            restoredLogits.close();
+            restoredLogits = null;
+        }
+    }
+
+    private void remember(int[] ids, int n) {
+        if (historyLength + n > history.length) {
+            history = Arrays.copyOf(history, Math.max(history.length * 2, historyLength + n));
+        }
+        System.arraycopy(ids, 0, history, historyLength, n);
+        historyLength += n;
     }
 
     /** The tokenizer, or null. */
@@ -100,6 +179,8 @@ public final class Session implements AutoCloseable {
         long t0 = System.nanoTime();
         int start = state.position(0);
         lastLogits = model.griffin().forward(state, all, all.length, Outputs.LAST);
+        releaseRestoredLogits();
+        remember(all, all.length);
         pending = -1;
         long nanos = System.nanoTime() - t0;
         // one download per feed (not per token): a model that computes NaN says so here, where it can be located
@@ -135,6 +216,8 @@ public final class Session implements AutoCloseable {
     private void step(int token) {
         one[0] = token;
         lastLogits = model.griffin().forward(state, one, 1, Outputs.LAST);
+        releaseRestoredLogits();
+        remember(one, 1);
     }
 
     /** Encodes {@code prompt} with BOS, resets, feeds it and generates. */
@@ -273,6 +356,7 @@ public final class Session implements AutoCloseable {
     /** Releases the state. */
     @Override
     public void close() {
+        releaseRestoredLogits();
         state.close();
     }
 }

@@ -27,9 +27,13 @@ public final class Model implements AutoCloseable {
     private final Arena arena;
     private final Map<String, String> formats;
     private final int hostOnly;
+    /** {@link ModelIdentity}: given for a random model, computed on first use for a checkpoint (it reads samples of it). */
+    private String identity;
 
-    private Model(Griffin griffin, Path dir, Checkpoint checkpoint, Arena arena, Map<String, String> formats, int hostOnly) {
+    private Model(Griffin griffin, Path dir, Checkpoint checkpoint, Arena arena, Map<String, String> formats, int hostOnly,
+            String identity) {
         this.griffin = griffin;
+        this.identity = identity;
         this.dir = dir;
         this.checkpoint = checkpoint;
         this.arena = arena;
@@ -52,7 +56,7 @@ public final class Model implements AutoCloseable {
                     HeadFormat.resolve(target, options.quantizeHead(), options.headFormat()));
             ModelAssembler asm = new ModelAssembler(config, backend, conversion, arena, progress);
             Griffin g = asm.assemble(t -> source.read(t.name(), t.shape()));
-            return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount());
+            return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount(), null);
         } catch (RuntimeException e) {
             backend.close();
             if (checkpoint != null) {
@@ -82,7 +86,9 @@ public final class Model implements AutoCloseable {
             WeightFormat head = HeadFormat.resolve(target, options.quantizeHead(), options.headFormat());
             RandomWeights source = new RandomWeights(config, target, head == null ? WeightFormats.bf16() : head, seed, arena);
             Griffin g = asm.assemble(source::create);
-            return new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount());
+            Model m = new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount(), null);
+            m.identity = ModelIdentity.ofRandom(config, m.linearFormat(), m.headFormat(), seed);
+            return m;
         } catch (RuntimeException e) {
             backend.close();
             arena.close();
@@ -157,6 +163,17 @@ public final class Model implements AutoCloseable {
     public long flopsPerToken(boolean withHead) {
         ModelWeights w = griffin.weights();
         return 2 * (w.layerMultiplyAddsPerToken() + (withHead ? w.headMultiplyAddsPerToken() : 0));
+    }
+
+    /**
+     * A digest of the weights (the checkpoint's config, headers and a sample of every tensor; a random model's config,
+     * formats and seed) that a saved state records, so that it is resumed only by the weights that computed it.
+     */
+    public synchronized String identity() {
+        if (identity == null) {
+            identity = ModelIdentity.ofCheckpoint(config(), checkpoint);
+        }
+        return identity;
     }
 
     /** A fresh state for {@code batch} sequences. */

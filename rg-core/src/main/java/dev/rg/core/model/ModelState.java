@@ -86,6 +86,14 @@ public final class ModelState implements AutoCloseable {
         return Arrays.copyOf(positions, batch);
     }
 
+    /** Sets the position of sequence {@code b} (a restored state: {@link SavedState}). */
+    void setPosition(int b, int position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("negative position " + position);
+        }
+        positions[b] = position;
+    }
+
     void advance(int tokens) {
         for (int b = 0; b < batch; b++) {
             positions[b] = Math.addExact(positions[b], tokens);
