@@ -150,6 +150,11 @@ public final class Session implements AutoCloseable {
         historyLength += n;
     }
 
+    /** The model this session runs. */
+    public Model model() {
+        return model;
+    }
+
     /** The tokenizer, or null. */
     public GemmaTokenizer tokenizer() {
         return tokenizer;

@@ -240,6 +240,15 @@ public final class SavedState {
         }
     }
 
+    /** Whether {@code file} is a safetensors file marked as an rg state file (of any model or version). */
+    public static boolean isStateFile(Path file) {
+        try (Arena arena = Arena.ofConfined()) {
+            return FORMAT.equals(SafetensorsFile.open(file, arena).metadata().get("format"));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     private static int intMeta(Path file, Map<String, String> meta, String key, int min, int max) {
         String v = meta.get(key);
         try {
