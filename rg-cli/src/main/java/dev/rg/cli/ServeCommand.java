@@ -6,6 +6,8 @@ import dev.rg.core.model.LoadProgress;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import dev.rg.server.RgServer;
 import dev.rg.server.ServerOptions;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -55,6 +57,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Memory for kept conversation states, least recently used out (default ${DEFAULT-VALUE}; 0 = off).")
     long stateCacheMb;
 
+    @Option(names = "--state-cache-dir", paramLabel = "DIR",
+            description = "Keep the state cache in DIR while the server is down: written when it stops (Ctrl-C, SIGTERM), read"
+                    + " when it starts, so conversations resume after a restart without prefilling their history again."
+                    + " Created if missing.")
+    Path stateCacheDir;
+
     @Option(names = "--max-prompt-tokens", defaultValue = "65536", paramLabel = "N",
             description = "Longest prompt accepted (default ${DEFAULT-VALUE}); longer ones get 413.")
     int maxPromptTokens;
@@ -103,9 +111,19 @@ final class ServeCommand implements Callable<Integer> {
         if (stateCacheMb < 0 || stateCacheMb > (1L << 30)) {
             throw new IllegalArgumentException("--state-cache-mb must be >= 0, got " + stateCacheMb);
         }
+        if (stateCacheDir != null) {
+            if (Files.exists(stateCacheDir) && !Files.isDirectory(stateCacheDir)) {
+                throw new IllegalArgumentException("--state-cache-dir: " + stateCacheDir + " is not a directory");
+            }
+            try {
+                Files.createDirectories(stateCacheDir);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--state-cache-dir: cannot create " + stateCacheDir + ": " + e.getMessage(), e);
+            }
+        }
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
-                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses);
+                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
         var load = model.loadOptions();
         RgServer server;
         try {
@@ -120,6 +138,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
+            server.keptStates().ifPresent(line -> System.err.println("rg: " + line));
             stopped.countDown();
         }));
         heapWarning(stateCacheMb << 20, Runtime.getRuntime().maxMemory()).ifPresent(System.err::println);
@@ -131,6 +150,7 @@ final class ServeCommand implements Callable<Integer> {
             server.close();
             throw e;
         }
+        server.restoredStates().ifPresent(line -> System.err.println("rg: " + line));
         System.err.println("rg: ready");
         try {
             stopped.await();

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -231,7 +232,23 @@ public final class RgServer implements AutoCloseable {
         }
     }
 
-    /** Stops listening, ends the scheduler and releases the model. */
+    /** What the state cache read from {@code --state-cache-dir} at start, as a line (once the model is loaded). */
+    public Optional<String> restoredStates() {
+        if (!engine.isDone() || engine.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(engine.join().scheduler().restoredReport());
+    }
+
+    /** What {@link #close} wrote to {@code --state-cache-dir}, as a line. */
+    public Optional<String> keptStates() {
+        if (!engine.isDone() || engine.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(engine.join().scheduler().keptReport());
+    }
+
+    /** Stops listening, ends the scheduler (writing the state cache to {@code --state-cache-dir}) and releases the model. */
     @Override
     public void close() {
         web.stop();

@@ -99,6 +99,9 @@ final class Scheduler implements AutoCloseable {
     /** Smoothed wall time of a prefill round; NaN until the first round is measured. */
     private double roundNanos = Double.NaN;
     private volatile boolean running = true;
+    /** What the state cache read from and wrote to {@code --state-cache-dir}, or null. */
+    private StateCache.Persisted restored;
+    private volatile StateCache.Persisted kept;
     /** Sequences prefilling or decoding; written by the scheduler thread only. */
     private volatile int inFlight;
 
@@ -116,6 +119,10 @@ final class Scheduler implements AutoCloseable {
             metrics.sequenceStateBytes(probe.stateBytes());
         }
         this.cache = new StateCache(options.stateCacheBytes());
+        if (options.stateCacheDir() != null) {
+            restored = cache.loadFrom(options.stateCacheDir(), model);
+            metrics.cache(cache.bytes(), cache.size());
+        }
         this.thread = Thread.ofPlatform().name("rg-scheduler").daemon().unstarted(this::run);
         thread.start();
     }
@@ -927,6 +934,17 @@ final class Scheduler implements AutoCloseable {
     }
 
     /** Stops the thread (bounded wait) and fails what is still queued. */
+    /** What was read from {@code --state-cache-dir} at start, as a line, or null without one. */
+    String restoredReport() {
+        return restored == null ? null : restored.describe("resumed", options.stateCacheDir());
+    }
+
+    /** What {@link #close} wrote to {@code --state-cache-dir}, as a line, or null. */
+    String keptReport() {
+        StateCache.Persisted k = kept;
+        return k == null ? null : k.describe("kept", options.stateCacheDir());
+    }
+
     @Override
     public void close() {
         running = false;
@@ -949,6 +967,9 @@ final class Scheduler implements AutoCloseable {
             failAll(new IllegalStateException("the server is shutting down"));
             decoder.close();
             prefills.close();
+            if (options.stateCacheDir() != null) {
+                kept = cache.saveTo(options.stateCacheDir(), model);
+            }
             cache.close();
         }
     }

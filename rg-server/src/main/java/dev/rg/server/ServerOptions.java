@@ -1,5 +1,7 @@
 package dev.rg.server;
 
+import java.nio.file.Path;
+
 /**
  * How {@code rg serve} runs.
  *
@@ -18,10 +20,12 @@ package dev.rg.server;
  *                         the decode steps instead of prefill rounds between them (0 = never; see Scheduler)
  * @param sharedPasses     while sequences decode, a prefill round and the decode step run as one forward pass (one read
  *                         of the weights for both; see Scheduler); off runs them as two passes
+ * @param stateCacheDir    where the state cache is kept while the server is down (saved at shutdown, loaded at start;
+ *                         null = not kept)
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk,
-        int stepPrefill, boolean sharedPasses) {
+        int stepPrefill, boolean sharedPasses, Path stateCacheDir) {
     public ServerOptions {
         require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
@@ -33,47 +37,52 @@ public record ServerOptions(String host, int port, String modelId, int maxSequen
         require(stepPrefill >= 0 && stepPrefill <= 65536, "--step-prefill must be in [0, 65536], got " + stepPrefill);
         require(apiKey == null || !apiKey.isBlank(), "--api-key must not be blank");
         require(host != null && !host.isBlank(), "--host must not be blank");
+        require(stateCacheDir == null || stateCacheBytes > 0, "--state-cache-dir needs a state cache (--state-cache-mb > 0)");
     }
 
     /** Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache. */
     public static ServerOptions defaults(String modelId) {
-        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true);
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true, null);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withHost(String h) {
-        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withLimits(int sequences, int queue) {
-        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withStateCacheBytes(long bytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withStepPrefill(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses, stateCacheDir);
     }
 
     public ServerOptions withSharedPasses(boolean on) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on, stateCacheDir);
+    }
+
+    public ServerOptions withStateCacheDir(Path dir) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, dir);
     }
 
     private static void require(boolean ok, String message) {

@@ -1,15 +1,37 @@
 package dev.rg.server;
 
+import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
+import dev.rg.core.model.SavedState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Kept conversation states, keyed by the token prefix each represents, least recently used first out, bounded
  * in bytes. A RecurrentGemma state is fixed-size, so a finished chat turn costs one state however long the
  * conversation was; the next turn resumes from it and prefills only its new tokens. Used by the scheduler
  * thread only.
+ *
+ * <p>With a directory ({@code --state-cache-dir}) the cache outlives the server: {@link #saveTo} writes every entry as a
+ * {@link SavedState} file named after the model and the entry's tokens (least recently used first, their modification
+ * times in that order), and removes this model's files of entries no longer cached; {@link #loadFrom} reads them back in
+ * the same order, within the budget. Files of other models in the directory are left alone.
  */
 final class StateCache implements AutoCloseable {
     /** A resumable state and the tokens it has processed. */
@@ -80,6 +102,133 @@ final class StateCache implements AutoCloseable {
 
     long bytes() {
         return bytes;
+    }
+
+    /** What {@link #saveTo} or {@link #loadFrom} did: entries and bytes, files skipped and why (the first reason). */
+    record Persisted(int entries, long bytes, int skipped, String firstProblem) {
+        String describe(String verb, Path dir) {
+            String s = String.format("%s %d conversation state%s (%.1f MB) %s %s", verb, entries, entries == 1 ? "" : "s",
+                    bytes / 1e6, verb.equals("kept") ? "in" : "from", dir);
+            return skipped == 0 ? s : s + "; " + skipped + " skipped (" + firstProblem + ")";
+        }
+    }
+
+    /** Files of this cache in {@code dir}: {@code state-MODEL-KEY.rgstate}. */
+    private static String prefix(Model model) {
+        return "state-" + model.identity().substring(0, 12) + "-";
+    }
+
+    private static String fileName(Model model, int[] key) {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] b = new byte[key.length * 4];
+        for (int i = 0; i < key.length; i++) {
+            int v = key[i];
+            b[4 * i] = (byte) v;
+            b[4 * i + 1] = (byte) (v >>> 8);
+            b[4 * i + 2] = (byte) (v >>> 16);
+            b[4 * i + 3] = (byte) (v >>> 24);
+        }
+        return prefix(model) + HexFormat.of().formatHex(md.digest(b), 0, 12) + ".rgstate";
+    }
+
+    /**
+     * Writes every entry to {@code dir} (an entry whose file is already there is not written again: it holds the state
+     * of the same tokens, from this model) and deletes this model's files of entries no longer cached. A file that cannot be written is
+     * skipped, not fatal: this runs while the server shuts down.
+     */
+    Persisted saveTo(Path dir, Model model) {
+        List<Entry> lru = new ArrayList<>(entries.values()); // least recently used first
+        Set<String> names = new HashSet<>();
+        int saved = 0;
+        int skipped = 0;
+        long savedBytes = 0;
+        String problem = null;
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < lru.size(); i++) {
+            Entry e = lru.get(i);
+            String name = fileName(model, e.key);
+            Path file = dir.resolve(name);
+            try {
+                if (!Files.exists(file)) {
+                    SavedState.write(file, model, e.state, 0, e.key, -1, null, Map.of());
+                }
+                // the modification times keep the LRU order for loadFrom
+                Files.setLastModifiedTime(file, FileTime.fromMillis(now - lru.size() + i));
+                names.add(name);
+                saved++;
+                savedBytes += e.state.stateBytes();
+            } catch (IOException | RuntimeException ex) {
+                skipped++;
+                problem = problem == null ? String.valueOf(ex.getMessage()) : problem;
+            }
+        }
+        for (Path stale : listOwn(dir, model)) {
+            if (!names.contains(stale.getFileName().toString())) {
+                try {
+                    Files.deleteIfExists(stale);
+                } catch (IOException ex) {
+                    problem = problem == null ? stale + ": cannot delete: " + ex.getMessage() : problem;
+                }
+            }
+        }
+        return new Persisted(saved, savedBytes, skipped, problem);
+    }
+
+    /**
+     * Reads this model's files from {@code dir} into the cache, oldest first (so the most recently used are kept when
+     * they do not all fit). A file that does not read (damaged, another weight format) is skipped and reported.
+     */
+    Persisted loadFrom(Path dir, Model model) {
+        List<Path> files = new ArrayList<>(listOwn(dir, model));
+        files.sort(Comparator.comparing(StateCache::modified).thenComparing(Path::toString));
+        int skipped = 0;
+        String problem = null;
+        for (Path f : files) {
+            ModelState state = null;
+            try {
+                SavedState saved = SavedState.read(f, model);
+                if (saved.pending() >= 0) {
+                    throw new IllegalArgumentException(f + ": has a pending token; not a state cache entry");
+                }
+                state = model.newState(1);
+                saved.restoreInto(model, state, 0);
+                put(saved.tokens(), state);
+            } catch (RuntimeException ex) {
+                if (state != null) {
+                    state.close();
+                }
+                skipped++;
+                problem = problem == null ? String.valueOf(ex.getMessage()) : problem;
+            }
+        }
+        return new Persisted(size(), bytes, skipped, problem);
+    }
+
+    private static FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
+        }
+    }
+
+    private static List<Path> listOwn(Path dir, Model model) {
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, prefix(model) + "*.rgstate")) {
+            for (Path p : ds) {
+                if (Files.isRegularFile(p)) {
+                    out.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot list: " + e.getMessage(), e);
+        }
+        return out;
     }
 
     int size() {

@@ -10,23 +10,35 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.CompletionUsage;
 import dev.rg.core.tokenizer.ChatTemplate;
 import dev.rg.core.tokenizer.GemmaTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** A 3-turn chat resumes from the kept state of the previous turn and gives the same text as without the cache. */
+/**
+ * A 3-turn chat resumes from the kept state of the previous turn and gives the same text as without the cache; with
+ * {@code --state-cache-dir} it does so across a restart of the server.
+ */
 class StateCacheTest {
     private static final String[] TURNS = {"Who is Mr. Darcy?", "And Elizabeth?", "Where do they live?"};
 
     private record Turn(String text, CompletionUsage usage, String finish) {}
 
     private static List<Turn> converse(RgServer s) {
+        return converse(s, TURNS.length);
+    }
+
+    /** The first {@code turns} turns of the conversation, the earlier replies as {@code previous} gave them. */
+    private static List<Turn> converse(RgServer s, int turns) {
         List<Turn> out = new ArrayList<>();
         OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
         try {
             ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
                     .maxCompletionTokens(12).temperature(0.0);
-            for (String user : TURNS) {
+            for (String user : List.of(TURNS).subList(0, turns)) {
                 p.addUserMessage(user);
                 ChatCompletion r = c.chat().completions().create(p.build());
                 String reply = r.choices().getFirst().message().content().orElseThrow();
@@ -70,6 +82,44 @@ class StateCacheTest {
             String m = TestServers.metrics(s);
             assertEquals(2, TestServers.metric(m, "rg_state_cache_lookups_total{result=\"hit\"}"), m);
             assertTrue(TestServers.metric(m, "rg_state_cache_bytes") > 0);
+        }
+    }
+
+    @Test
+    void aRestartedServerResumesConversationsFromTheStateCacheDirectory(@TempDir Path dir) throws Exception {
+        List<Turn> without;
+        try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
+            without = converse(s, 2);
+        }
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "not ours");
+        ServerOptions options = TestServers.options().withStateCacheDir(dir);
+        RgServer first = TestServers.start(options);
+        assertEquals("resumed 0 conversation states (0.0 MB) from " + dir, first.restoredStates().orElseThrow());
+        Turn one = converse(first, 1).getFirst();
+        first.close();
+        assertTrue(first.keptStates().orElseThrow().startsWith("kept 2 conversation states ("), first.keptStates().orElseThrow());
+        List<Path> saved = ours(dir);
+        assertEquals(2, saved.size(), saved.toString());
+        // a damaged file of this model is skipped at start and removed at the next shutdown
+        String prefix = saved.getFirst().getFileName().toString().substring(0, "state-".length() + 13);
+        Path damaged = Files.writeString(dir.resolve(prefix + "000000000000000000000000.rgstate"), "damaged");
+
+        try (RgServer second = TestServers.start(options)) {
+            String report = second.restoredStates().orElseThrow();
+            assertTrue(report.startsWith("resumed 2 conversation states (0.6 MB) from " + dir + "; 1 skipped (" + damaged), report);
+            List<Turn> two = converse(second, 2);
+            assertEquals(one.text(), two.getFirst().text());
+            assertEquals(without.get(1).text(), two.get(1).text(), "the second turn after a restart");
+            assertEquals(one.usage().promptTokens() + one.usage().completionTokens() - 1, cached(two.get(1).usage()),
+                    "resumed from the state kept before the restart");
+        }
+        assertTrue(!Files.exists(damaged), "the damaged file is removed");
+        assertEquals("not ours", Files.readString(notes));
+    }
+
+    private static List<Path> ours(Path dir) throws Exception {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().startsWith("state-")).sorted().toList();
         }
     }
 }
