@@ -76,6 +76,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--probe-mb", defaultValue = "1024", paramLabel = "MB", description = "Size of the memory-read probe buffer.")
     int probeMb;
 
+    @Option(names = "--resume",
+            description = "Also time saving the state after each prompt to a file and restoring it (what rg chat --session,"
+                    + " --prompt-cache and rg serve --state-cache-dir cost) beside the prefill of the same tokens.")
+    boolean resume;
+
     @Option(names = "--json", description = "Print one JSON object instead of the table (an array of them when -p or -b is a list).")
     boolean json;
 
@@ -149,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private record Measured(int prompt, int generate, int batch, int beside, int repetitions, EndToEndBenchmark.Result r,
             MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken, FmaProbe.Result fma, long prefillFlops,
-            long decodeFlops) {
+            long decodeFlops, ResumeBenchmark.Result resume) {
         double decodeGbs() {
             return r.decode().median() / batch * bytesPerToken / 1e9;
         }
@@ -201,6 +206,12 @@ final class BenchCommand implements Callable<Integer> {
                     o.put("decode_gflops", decodeGflops()).put("decode_percent_of_fma", 100 * decodeGflops() / fma.bestGflops());
                 }
             }
+            if (resume != null) {
+                o.putPOJO("resume_save_ms_min_median_max", new double[] {resume.saveMs().min(), resume.saveMs().median(), resume.saveMs().max()});
+                o.putPOJO("resume_restore_ms_min_median_max",
+                        new double[] {resume.restoreMs().min(), resume.restoreMs().median(), resume.restoreMs().max()});
+                o.put("resume_file_bytes", resume.fileBytes()).put("prefill_ms_median", prompt * 1e3 / r.prefill().median());
+            }
             o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
             return o;
         }
@@ -230,8 +241,9 @@ final class BenchCommand implements Callable<Integer> {
         double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
         // prefill and batches are bound by arithmetic on a CPU: measure its limit too (a GPU's is not probed)
         FmaProbe.Result fma = !device && (prompt > 0 || (generate > 0 && batch > 1)) ? FmaProbe.measure(t, 5, 300) : null;
+        ResumeBenchmark.Result resumed = resume && prompt > 0 ? ResumeBenchmark.run(m, prompt, repetitions) : null;
         return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken(), fma,
-                m.flopsPerToken(false), m.flopsPerToken(true));
+                m.flopsPerToken(false), m.flopsPerToken(true), resumed);
     }
 
     private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings) {
@@ -253,6 +265,14 @@ final class BenchCommand implements Callable<Integer> {
                 String fma = x.ofFma(x.prefillGflops());
                 out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%s%n", "pp" + x.prompt(), v.min(), v.median(), v.max(),
                         fma.isEmpty() ? "" : "   (" + fma + ")");
+                if (x.resume() != null) {
+                    ResumeBenchmark.Result z = x.resume();
+                    double prefillMs = x.prompt() * 1e3 / v.median();
+                    out.printf(Locale.ROOT, "resume pp%d: save %.2f / %.2f / %.2f ms, restore %.2f / %.2f / %.2f ms (%.2f MB file, from"
+                            + " the page cache); prefill of the same tokens %.1f ms (median) = %.0fx the restore%n", x.prompt(),
+                            z.saveMs().min(), z.saveMs().median(), z.saveMs().max(), z.restoreMs().min(), z.restoreMs().median(),
+                            z.restoreMs().max(), z.fileBytes() / 1e6, prefillMs, prefillMs / z.restoreMs().median());
+                }
             }
             if (x.generate() > 0 && x.r().decodeApart() != null) {
                 // decoded tokens/s with a prompt chunk prefilled beside every step: one pass vs two
