@@ -43,6 +43,19 @@ public final class BatchGenerator {
      * identical rows).
      */
     public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config, long[] seeds) {
+        return generate(prompts, config, seeds, null);
+    }
+
+    /**
+     * Generates for prompts that all continue {@code prefix} (null: none): each sequence starts from a copy of the
+     * prefix's state and processes only its own tokens ({@code prompts} then hold the tokens after the prefix, no BOS).
+     * Results equal those of the whole prompts (prefix + own tokens) within the backend's kernel tolerance (bit for bit
+     * on the reference backend); their prompt token counts include the prefix.
+     */
+    public List<GenerationResult> generate(List<int[]> prompts, GenerationConfig config, long[] seeds, PromptPrefix prefix) {
+        if (prefix != null && prefix.model() != model) {
+            throw new IllegalArgumentException("the prompt prefix was processed on another model");
+        }
         int batch = prompts.size();
         if (batch == 0) {
             throw new IllegalArgumentException("no prompts");
@@ -77,6 +90,11 @@ public final class BatchGenerator {
                     throw new IllegalArgumentException("prompt " + b + " is empty");
                 }
                 seen[b] = new BitSet(vocab);
+                if (prefix != null) {
+                    for (int id : prefix.ids()) {
+                        seen[b].set(id);
+                    }
+                }
                 for (int id : p) {
                     if (id >= 0 && id < vocab) {
                         seen[b].set(id);
@@ -88,6 +106,9 @@ public final class BatchGenerator {
                         seen[b], vocab);
                 long t0 = System.nanoTime();
                 try (ModelState one = model.newState(1)) {
+                    if (prefix != null) {
+                        prefix.copyInto(one, 0);
+                    }
                     Tensor logits = model.griffin().forward(one, p, p.length, Outputs.LAST);
                     if (json != null) {
                         backend.download(logits, row);
@@ -159,7 +180,8 @@ public final class BatchGenerator {
             for (int b = 0; b < batch; b++) {
                 int[] ids = Arrays.copyOf(tokens[b], counts[b]);
                 String text = tokenizer == null ? "" : textOf(ids, stopIds, config.stopStrings(), reasons, b);
-                results.add(new GenerationResult(prompts.get(b).length, ids, text, reasons[b], prefillNanos[b], decode));
+                int promptTokens = prompts.get(b).length + (prefix == null ? 0 : prefix.length());
+                results.add(new GenerationResult(promptTokens, ids, text, reasons[b], prefillNanos[b], decode));
             }
             return results;
         }
