@@ -33,10 +33,14 @@ import java.util.Set;
  * @param format          convert linear layers at load ({@code int8}, {@code nf4}, ...; null = as stored)
  * @param json            JSON mode: each completion is kept a JSON object and ends when it closes
  *                        ({@link dev.rg.core.generate.JsonConstraint}); ask for JSON in the prompt
+ * @param promptPrefix    text every row's prompt continues (an instruction, worked examples; null = none): BOS and
+ *                        its tokens, then the row's own tokens (each text tokenized on its own). Each executor
+ *                        processes it once ({@link dev.rg.core.generate.PromptPrefix}) and every row only its own
+ *                        tokens; {@code prompt_tokens} and {@code max_prompt_tokens} count both
  */
 public record GenerateSpec(String modelDir, String promptColumn, String keyColumn, int maxTokens, int maxPromptTokens,
         int batchSize, float temperature, int topK, float topP, long seed, boolean stopOnEos, String backend, int threads,
-        String format, boolean json) implements Serializable {
+        String format, boolean json, String promptPrefix) implements Serializable {
 
     /** Upper bound on batchSize: the state is per sequence x batch, so this caps executor memory per task. */
     public static final int MAX_BATCH = 4096;
@@ -49,60 +53,66 @@ public record GenerateSpec(String modelDir, String promptColumn, String keyColum
         require(batchSize >= 1 && batchSize <= MAX_BATCH, "batch size must be in [1, " + MAX_BATCH + "], got " + batchSize);
         require(threads >= 0, "threads must be >= 0 (0 = all cores), got " + threads);
         require(backend != null && !backend.isBlank(), "backend must be given (auto, vector, reference, ...)");
+        require(promptPrefix == null || !promptPrefix.isEmpty(), "prompt prefix must not be empty (null for none)");
         // fails here, on the driver, rather than in every task
         new SamplingParams(temperature, topK, topP, 0, 1, seed);
     }
 
     /** Greedy, 64 tokens, batches of 16, prompt column {@code prompt}, backend {@code auto}. */
     public static GenerateSpec of(String modelDir) {
-        return new GenerateSpec(modelDir, "prompt", null, 64, 4096, 16, 0f, 0, 1f, 0L, true, "auto", 0, null, false);
+        return new GenerateSpec(modelDir, "prompt", null, 64, 4096, 16, 0f, 0, 1f, 0L, true, "auto", 0, null, false, null);
     }
 
     public GenerateSpec withPromptColumn(String c) {
-        return new GenerateSpec(modelDir, c, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, c, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withKeyColumn(String c) {
-        return new GenerateSpec(modelDir, promptColumn, c, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, c, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withMaxTokens(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, n, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, n, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withMaxPromptTokens(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, n, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, n, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withBatchSize(int n) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, n, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, n, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     /** Sampling with a temperature, top-k and top-p; {@code seed} is mixed with each row's key. */
     public GenerateSpec withSampling(float t, int k, float p, long s) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, t, k, p, s, stopOnEos, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, t, k, p, s, stopOnEos, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withStopOnEos(boolean b) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, b, backend, threads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, b, backend, threads, format, json, promptPrefix);
     }
 
     public GenerateSpec withBackend(String name, int nThreads) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, name, nThreads, format, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, name, nThreads, format, json, promptPrefix);
     }
 
     public GenerateSpec withFormat(String f) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, f, json);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, f, json, promptPrefix);
     }
 
     /** JSON mode on or off (see the {@code json} component). */
     public GenerateSpec withJson(boolean on) {
-        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, on);
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, on, promptPrefix);
+    }
+
+    /** Every row's prompt continues {@code text} (null: none; see the {@code promptPrefix} component). */
+    public GenerateSpec withPromptPrefix(String text) {
+        return new GenerateSpec(modelDir, promptColumn, keyColumn, maxTokens, maxPromptTokens, batchSize, temperature, topK, topP, seed, stopOnEos, backend, threads, format, json, text);
     }
 
     /**
      * This spec with per-call options, as the SQL function takes them: {@code max_tokens}, {@code temperature},
-     * {@code top_k}, {@code top_p}, {@code seed}, {@code max_prompt_tokens}, {@code ignore_eos}, {@code json}. Model-level
+     * {@code top_k}, {@code top_p}, {@code seed}, {@code max_prompt_tokens}, {@code ignore_eos}, {@code json}, {@code prompt_prefix}. Model-level
      * settings (directory, backend) are fixed at registration, so every row of a query shares one model.
      */
     public GenerateSpec withOptions(Map<String, String> options) {
@@ -120,8 +130,9 @@ public record GenerateSpec(String modelDir, String promptColumn, String keyColum
                     case "seed" -> s.withSampling(s.temperature, s.topK, s.topP, Long.parseLong(v.trim()));
                     case "ignore_eos" -> s.withStopOnEos(!Boolean.parseBoolean(v.trim()));
                     case "json" -> s.withJson(Boolean.parseBoolean(v.trim()));
+                    case "prompt_prefix" -> s.withPromptPrefix(v == null || v.isEmpty() ? null : v);
                     default -> throw new IllegalArgumentException("rg_generate: unknown option '" + e.getKey()
-                            + "' (expected max_tokens, temperature, top_k, top_p, seed, max_prompt_tokens, ignore_eos, json)");
+                            + "' (expected max_tokens, temperature, top_k, top_p, seed, max_prompt_tokens, ignore_eos, json, prompt_prefix)");
                 };
             } catch (NumberFormatException | NullPointerException x) {
                 throw new IllegalArgumentException("rg_generate: option " + e.getKey() + " = '" + v + "' is not a number");

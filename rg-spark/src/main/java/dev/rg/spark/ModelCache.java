@@ -1,6 +1,7 @@
 package dev.rg.spark;
 
 import dev.rg.core.RecurrentGemma;
+import dev.rg.core.generate.PromptPrefix;
 import dev.rg.core.model.LoadOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,12 @@ final class ModelCache {
     private record Key(Path dir, String backend, int threads, String format) {}
 
     private static final ConcurrentMap<Key, RecurrentGemma> MODELS = new ConcurrentHashMap<>();
+    /** Prompt prefixes processed on this executor, per model and text; at most {@link #MAX_PREFIXES}, never evicted. */
+    private static final ConcurrentMap<PrefixKey, PromptPrefix> PREFIXES = new ConcurrentHashMap<>();
+    private static final int MAX_PREFIXES = 16;
+    private static final AtomicInteger PREFIX_BUILDS = new AtomicInteger();
+
+    private record PrefixKey(RecurrentGemma model, String text) {}
     private static final AtomicInteger LOADS = new AtomicInteger();
 
     private ModelCache() {}
@@ -33,6 +40,38 @@ final class ModelCache {
             LOADS.incrementAndGet();
             return RecurrentGemma.load(k.dir(), options);
         });
+    }
+
+    /**
+     * The processed prompt prefix {@code text} on {@code rg}, built by the first task that needs it (concurrent first users
+     * wait for one build) and shared by every later task of this executor; null when this executor already keeps
+     * {@link #MAX_PREFIXES} others (the caller then builds its own for the batch and closes it). Kept prefixes are never
+     * closed: a task may be continuing one at any moment, and each is one fixed-size state.
+     */
+    static PromptPrefix prefix(RecurrentGemma rg, String text) {
+        PrefixKey key = new PrefixKey(rg, text);
+        PromptPrefix kept = PREFIXES.get(key);
+        if (kept != null || PREFIXES.size() >= MAX_PREFIXES) {
+            return kept;
+        }
+        return PREFIXES.computeIfAbsent(key, k -> {
+            PREFIX_BUILDS.incrementAndGet();
+            return build(rg, text);
+        });
+    }
+
+    /** BOS and {@code text}'s tokens, processed. */
+    static PromptPrefix build(RecurrentGemma rg, String text) {
+        int[] body = rg.tokenize(text);
+        int[] ids = new int[body.length + 1];
+        ids[0] = rg.model().config().bosId();
+        System.arraycopy(body, 0, ids, 1, body.length);
+        return PromptPrefix.of(rg.model(), ids);
+    }
+
+    /** How many prompt prefixes this JVM has processed for the cache (tests check that tasks share one). */
+    static int prefixBuilds() {
+        return PREFIX_BUILDS.get();
     }
 
     /** How many models this JVM has loaded so far (tests check that tasks reuse one). */

@@ -24,6 +24,14 @@ final class PromptCheck {
      *                  Java strings with bad bytes already replaced, so it is checked in SQL beforehand)
      */
     static Checked check(RecurrentGemma rg, Object value, boolean validUtf8, int maxPromptTokens) {
+        return check(rg, value, validUtf8, maxPromptTokens, 0);
+    }
+
+    /**
+     * With a prompt prefix of {@code prefixTokens} tokens (BOS included; 0 = none): the ids are the row's own tokens
+     * (no BOS: the prefix has it), and the limit counts the prefix too.
+     */
+    static Checked check(RecurrentGemma rg, Object value, boolean validUtf8, int maxPromptTokens, int prefixTokens) {
         String text;
         switch (value) {
             case null -> {
@@ -50,6 +58,14 @@ final class PromptCheck {
             return fail(null, "prompt is empty");
         }
         int[] body = rg.tokenize(text);
+        if (prefixTokens > 0) {
+            long total = (long) prefixTokens + body.length;
+            if (total > maxPromptTokens) {
+                return fail((int) Math.min(Integer.MAX_VALUE, total), "prompt has " + total + " tokens (the prompt prefix's "
+                        + prefixTokens + " included), more than max_prompt_tokens " + maxPromptTokens);
+            }
+            return new Checked(body, null);
+        }
         int n = body.length + 1;
         if (n > maxPromptTokens) {
             return fail(n, "prompt has " + n + " tokens (BOS included), more than max_prompt_tokens " + maxPromptTokens);

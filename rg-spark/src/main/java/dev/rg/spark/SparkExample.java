@@ -76,6 +76,15 @@ public final class SparkExample implements Callable<Integer> {
     @Option(names = "--rows", defaultValue = "1000", description = "Rows for --make-input-from (default ${DEFAULT-VALUE}).")
     int rows;
 
+    @Option(names = "--prompt-prefix-file", paramLabel = "FILE",
+            description = "Every prompt continues this text (UTF-8), processed once per executor (GenerateSpec.withPromptPrefix).")
+    Path promptPrefixFile;
+
+    @Option(names = "--inline-prefix",
+            description = "With --prompt-prefix-file: put the text at the start of every prompt instead (the same prompts"
+                    + " without the feature: the baseline to compare with).")
+    boolean inlinePrefix;
+
     @Option(names = "--engine", defaultValue = "spark", description = "spark (default) or direct (one JVM, rg-core batch API, no output written).")
     String engine;
 
@@ -91,6 +100,19 @@ public final class SparkExample implements Callable<Integer> {
                     .withBatchSize(batchSize).withSampling(temperature, topK, topP, seed).withBackend(backend, threads);
         } catch (IllegalArgumentException e) {
             System.err.println("rg-spark: " + e.getMessage());
+            return 2;
+        }
+        String prefix = null;
+        if (promptPrefixFile != null) {
+            try {
+                prefix = Files.readString(promptPrefixFile, java.nio.charset.StandardCharsets.UTF_8);
+                spec = inlinePrefix ? spec : spec.withPromptPrefix(prefix);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                System.err.println("rg-spark: --prompt-prefix-file " + promptPrefixFile + ": " + e.getMessage());
+                return 2;
+            }
+        } else if (inlinePrefix) {
+            System.err.println("rg-spark: --inline-prefix needs --prompt-prefix-file");
             return 2;
         }
         if (!engine.equals("spark") && !engine.equals("direct")) {
@@ -122,6 +144,9 @@ public final class SparkExample implements Callable<Integer> {
                 System.out.println("wrote " + rows + " example prompts to " + input);
             }
             Dataset<Row> prompts = spark.read().parquet(input);
+            if (prefix != null && inlinePrefix) {
+                prompts = prompts.withColumn(spec.promptColumn(), functions.concat(functions.lit(prefix), prompts.col(spec.promptColumn())));
+            }
             return engine.equals("spark") ? viaSpark(spark, prompts, spec) : direct(prompts, spec);
         } catch (IllegalArgumentException e) {
             System.err.println("rg-spark: " + e.getMessage());

@@ -17,9 +17,11 @@ class GenerateSpecTest {
     void optionsOverrideTheDefaults() {
         GenerateSpec s = spec.withOptions(Map.of("max_tokens", "12", "temperature", "0.7", "top_k", "5", "top_p", "0.9",
                 "seed", "-3", "max_prompt_tokens", "100", "ignore_eos", "true", "json", "true"));
-        assertEquals(new GenerateSpec("/models/m", "prompt", null, 12, 100, 16, 0.7f, 5, 0.9f, -3, false, "auto", 0, null, true), s);
+        assertEquals(new GenerateSpec("/models/m", "prompt", null, 12, 100, 16, 0.7f, 5, 0.9f, -3, false, "auto", 0, null, true, null), s);
         assertEquals(true, s.generationConfig().json(), "JSON mode reaches the generation settings");
         assertEquals(false, spec.generationConfig().json());
+        assertEquals("Answer briefly.\n", spec.withOptions(Map.of("prompt_prefix", "Answer briefly.\n")).promptPrefix());
+        assertEquals(null, spec.withPromptPrefix("x").withOptions(Map.of("prompt_prefix", "")).promptPrefix());
     }
 
     @Test
@@ -30,6 +32,8 @@ class GenerateSpecTest {
                 assertThrows(IllegalArgumentException.class, () -> spec.withBatchSize(0)).getMessage());
         assertEquals("temperature must be 0 (greedy) or a positive number up to 100, got -1.0",
                 assertThrows(IllegalArgumentException.class, () -> spec.withSampling(-1, 0, 1, 0)).getMessage());
+        assertEquals("prompt prefix must not be empty (null for none)",
+                assertThrows(IllegalArgumentException.class, () -> spec.withPromptPrefix("")).getMessage());
         assertEquals("model directory must be given",
                 assertThrows(IllegalArgumentException.class, () -> GenerateSpec.of(" ")).getMessage());
     }
