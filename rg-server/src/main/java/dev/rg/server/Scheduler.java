@@ -933,7 +933,6 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Stops the thread (bounded wait) and fails what is still queued. */
     /** What was read from {@code --state-cache-dir} at start, as a line, or null without one. */
     String restoredReport() {
         return restored == null ? null : restored.describe("resumed", options.stateCacheDir());
@@ -945,6 +944,10 @@ final class Scheduler implements AutoCloseable {
         return k == null ? null : k.describe("kept", options.stateCacheDir());
     }
 
+    /**
+     * Stops the thread (bounded wait) and fails what is still queued; with {@code --state-cache-dir}, writes the state
+     * cache there once the thread has stopped.
+     */
     @Override
     public void close() {
         running = false;
