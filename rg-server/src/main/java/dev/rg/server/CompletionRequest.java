@@ -27,10 +27,13 @@ import java.util.List;
  *                         own; choice {@code i} samples with seed {@code seed + i} ({@link #forChoice})
  * @param json             JSON mode ({@code response_format: {"type": "json_object"}}): only tokens that keep the reply a
  *                         prefix of a JSON object are drawn, and the reply ends when the object closes
+ * @param keepAt           prompt positions where its state is also kept in the state cache, as prefixes other
+ *                         requests share ({@link PromptMarks}); empty: only its end
  */
 record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingParams sampling, float frequencyPenalty,
         float presencePenalty, List<String> stop, boolean stream, boolean includeUsage,
-        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias, int choices, boolean json) {
+        boolean ignoreEos, boolean logprobs, int topLogprobs, boolean echo, LogitBias logitBias, int choices, boolean json,
+        int[] keepAt) {
     /**
      * The request as choice {@code i} of its {@code n} runs it: its seed is {@code seed + i}, so a seeded request gives the
      * same choices every time, and choice 0 is what the request with {@code n} = 1 gives.
@@ -42,7 +45,7 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, SamplingPara
         SamplingParams s = sampling;
         SamplingParams seeded = new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), s.seed() + i);
         return new CompletionRequest(chat, prompt, maxTokens, seeded, frequencyPenalty, presencePenalty, stop, stream, includeUsage,
-                ignoreEos, logprobs, topLogprobs, echo, logitBias, choices, json);
+                ignoreEos, logprobs, topLogprobs, echo, logitBias, choices, json, keepAt);
     }
 
     /** Whether the prompt's tokens need their log-probabilities: a forward pass that keeps every position's logits. */

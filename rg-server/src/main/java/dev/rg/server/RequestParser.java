@@ -59,7 +59,8 @@ final class RequestParser {
             }
         }
         refuseUnsupported(root, chat);
-        int[] prompt = chat ? chatPrompt(root) : textPrompt(root);
+        Prompt parsed = chat ? chatPrompt(root) : new Prompt(textPrompt(root), new int[0]);
+        int[] prompt = parsed.ids();
         if (prompt.length > options.maxPromptTokens()) {
             throw ApiException.tooLarge(chat ? "messages" : "prompt", "the prompt has " + prompt.length
                     + " tokens, more than this server's limit of " + options.maxPromptTokens() + " (--max-prompt-tokens)");
@@ -82,8 +83,11 @@ final class RequestParser {
         return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
                 frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
                 logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()),
-                choices, jsonMode(root));
+                choices, jsonMode(root), options.stateCacheBytes() > 0 ? parsed.keepAt() : new int[0]);
     }
+
+    /** A prompt's token ids and where its state is worth keeping besides its end ({@link PromptMarks}). */
+    private record Prompt(int[] ids, int[] keepAt) {}
 
     /** Chat: {@code logprobs} true or false, {@code top_logprobs} 0..20 and only with it; null when off, else {top}. */
     private static int[] chatLogprobs(JsonNode root) {
@@ -156,13 +160,14 @@ final class RequestParser {
         }
     }
 
-    private int[] chatPrompt(JsonNode root) {
+    private Prompt chatPrompt(JsonNode root) {
         JsonNode messages = root.get("messages");
         if (!present(messages) || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "'messages' must be a non-empty array of {role, content}");
         }
         List<ChatTemplate.Message> turns = new ArrayList<>();
         StringBuilder system = new StringBuilder();
+        int systemLength = 0; // folded system text (and its separator) at the start of the first user turn
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String where = "messages[" + i + "]";
@@ -174,6 +179,9 @@ final class RequestParser {
             switch (role) {
                 case "system", "developer" -> system.append(system.isEmpty() ? "" : "\n\n").append(content);
                 case "user" -> {
+                    if (turns.isEmpty() && !system.isEmpty()) {
+                        systemLength = system.length() + 2;
+                    }
                     String text = system.isEmpty() ? content : system + "\n\n" + content;
                     system.setLength(0);
                     append(turns, ChatTemplate.Role.USER, text);
@@ -192,7 +200,8 @@ final class RequestParser {
         if (turns.getLast().role() != ChatTemplate.Role.USER) {
             throw ApiException.badRequest("messages", "the last message must be from the user (the model answers it)");
         }
-        return template.encode(turns, true);
+        int[] ids = template.encode(turns, true);
+        return new Prompt(ids, options.stateCacheBytes() > 0 ? PromptMarks.of(tokenizer, turns, systemLength, ids) : new int[0]);
     }
 
     /** Adds a turn, merging it into the previous one when the same role speaks twice in a row. */

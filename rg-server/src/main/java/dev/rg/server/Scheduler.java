@@ -496,6 +496,14 @@ final class Scheduler implements AutoCloseable {
      */
     private void roundDone(Tensor logits, int rows, int c) {
         metrics.prefillRound(rows, c);
+        for (Generation g : prefilling) {
+            if (g.row != null && g.row.atMark()) {
+                // a prefix other requests are likely to share: kept like a finished prompt
+                keep(Arrays.copyOf(g.request.prompt(), g.cached + g.row.fed()), g.row, null);
+                metrics.prefixKept();
+                g.row.passMark();
+            }
+        }
         List<Generation> done = new ArrayList<>();
         for (Generation g : prefilling) {
             if (g.row.done()) {
@@ -607,6 +615,11 @@ final class Scheduler implements AutoCloseable {
             g.row = prefills.join(Arrays.copyOfRange(prompt, g.cached, prompt.length), hit.state(), 0);
         } else {
             g.row = prefills.join(prompt);
+        }
+        if (cache.enabled() && g.request.keepAt().length > 0) {
+            // shared prefixes (instructions, example turns) past what was resumed: rounds stop there to keep the state
+            int from = g.cached;
+            g.row.stopAt(Arrays.stream(g.request.keepAt()).map(p -> p - from).toArray());
         }
         if (g.request.echo()) {
             echoPrompt(g, unscoredPrompt(g));

@@ -34,6 +34,9 @@ final class ServerMetrics {
             .help("State cache lookups by result (hit: a kept state was resumed)").labelNames("result").register(registry);
     private final Counter forked = Counter.builder().name("rg_sequences_forked_total")
             .help("Choices of requests with n > 1 started from a copy of choice 0's prefilled prompt").register(registry);
+    private final Counter prefixesKept = Counter.builder().name("rg_state_cache_prefixes_kept_total")
+            .help("States kept at a prompt's shared prefix (its system text, or all but its last user turn) for later requests")
+            .register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
             .help("Sequences dropped because the client went away").register(registry);
     private final Gauge queueDepth = Gauge.builder().name("rg_queue_depth")
@@ -98,6 +101,10 @@ final class ServerMetrics {
 
     void forked(int sequences) {
         forked.inc(sequences);
+    }
+
+    void prefixKept() {
+        prefixesKept.inc();
     }
 
     void occupancy(int queued, int sequences) {

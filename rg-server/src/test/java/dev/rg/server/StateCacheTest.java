@@ -122,4 +122,65 @@ class StateCacheTest {
             return files.filter(p -> p.getFileName().toString().startsWith("state-")).sorted().toList();
         }
     }
+
+    private static final String SYSTEM = "You answer in the style of Jane Austen: politely, mentioning the weather, the"
+            + " neighbours and the prospects of marriage.";
+    private static final String[][] EXAMPLES = {{"Who is Emma?", "A handsome, clever and rich young lady."},
+            {"Where does she live?", "At Hartfield, with her father."}};
+
+    /** A greedy 8-token chat completion of {@code messages} (role, content pairs): its text and cached prompt tokens. */
+    private static Turn ask(OpenAIClient c, String... messages) {
+        ChatCompletionCreateParams.Builder p = ChatCompletionCreateParams.builder().model(TestServers.MODEL)
+                .maxCompletionTokens(8).temperature(0.0);
+        for (int i = 0; i < messages.length; i += 2) {
+            switch (messages[i]) {
+                case "system" -> p.addSystemMessage(messages[i + 1]);
+                case "user" -> p.addUserMessage(messages[i + 1]);
+                default -> p.addAssistantMessage(messages[i + 1]);
+            }
+        }
+        ChatCompletion r = c.chat().completions().create(p.build());
+        return new Turn(r.choices().getFirst().message().content().orElseThrow(), r.usage().orElseThrow(),
+                r.choices().getFirst().finishReason().asString());
+    }
+
+    private static List<Turn> sharedPrefixRequests(RgServer s) {
+        OpenAIClient c = OpenAIOkHttpClient.builder().baseUrl(TestServers.base(s) + "/v1").apiKey("unused").maxRetries(0).build();
+        try {
+            List<Turn> out = new ArrayList<>();
+            for (String question : List.of("Tell me about Mr. Darcy.", "What is the weather like?")) {
+                out.add(ask(c, "system", SYSTEM, "user", question));
+            }
+            for (String question : List.of("And her sister?", "Who is Mr. Knightley?")) {
+                out.add(ask(c, "user", EXAMPLES[0][0], "assistant", EXAMPLES[0][1], "user", EXAMPLES[1][0], "assistant",
+                        EXAMPLES[1][1], "user", question));
+            }
+            return out;
+        } finally {
+            c.close();
+        }
+    }
+
+    @Test
+    void requestsThatShareASystemMessageOrExampleTurnsPrefillThemOnce() throws Exception {
+        List<Turn> without;
+        try (RgServer s = TestServers.start(TestServers.options().withStateCacheBytes(0))) {
+            without = sharedPrefixRequests(s);
+        }
+        GemmaTokenizer tok = GemmaTokenizer.load(TestServers.austen());
+        int afterSystem = tok.encode("<start_of_turn>user\n" + SYSTEM + "\n\n").length + 1;
+        int afterExamples = tok.encode(ChatTemplate.render(List.of(ChatTemplate.Message.user(EXAMPLES[0][0]),
+                ChatTemplate.Message.model(EXAMPLES[0][1]), ChatTemplate.Message.user(EXAMPLES[1][0]),
+                ChatTemplate.Message.model(EXAMPLES[1][1])), false)).length + 1;
+        try (RgServer s = TestServers.start(TestServers.options())) {
+            List<Turn> with = sharedPrefixRequests(s);
+            for (int i = 0; i < with.size(); i++) {
+                assertEquals(without.get(i).text(), with.get(i).text(), "request " + i);
+            }
+            assertEquals(List.of(0L, (long) afterSystem, 0L, (long) afterExamples),
+                    with.stream().map(t -> cached(t.usage())).toList(), "cached prompt tokens");
+            String m = TestServers.metrics(s);
+            assertEquals(2, TestServers.metric(m, "rg_state_cache_prefixes_kept_total"), m);
+        }
+    }
 }

@@ -51,6 +51,9 @@ public final class PrefillBatch implements AutoCloseable {
         /** Its row in the logits of the last {@link #advance} (-1 before its first). */
         private int row = -1;
         private boolean left;
+        /** Positions in {@link #tokens} where a round stops so that the state there can be kept (ascending). */
+        private int[] marks = new int[0];
+        private int nextMark;
 
         private Row(int[] tokens, int index) {
             this.tokens = tokens;
@@ -60,6 +63,43 @@ public final class PrefillBatch implements AutoCloseable {
         /** Tokens of its prompt still to feed. */
         public int remaining() {
             return tokens.length - fed;
+        }
+
+        /**
+         * Makes rounds stop after {@code positions} tokens of this row's prompt (those between what is fed and its end,
+         * ascending), so that the caller can keep the state there ({@link #atMark}, {@link PrefillBatch#copyOut}): a
+         * prefix that other prompts share. A round's chunk is the same for every row, so a mark can shorten the others'
+         * round too, once.
+         */
+        public void stopAt(int... positions) {
+            int[] sorted = Arrays.stream(positions).filter(p -> p > fed && p < tokens.length).sorted().distinct().toArray();
+            marks = sorted;
+            nextMark = 0;
+        }
+
+        /** Whether the last round stopped at one of {@link #stopAt}'s positions; {@link #passMark} moves on. */
+        public boolean atMark() {
+            return nextMark < marks.length && fed == marks[nextMark];
+        }
+
+        /** Past the mark {@link #atMark} reported: rounds go on to the next mark or the end. */
+        public void passMark() {
+            if (atMark()) {
+                nextMark++;
+            }
+        }
+
+        /** Tokens fed so far. */
+        public int fed() {
+            return fed;
+        }
+
+        /** Tokens until its next mark, or its end. */
+        int untilMark() {
+            while (nextMark < marks.length && marks[nextMark] < fed) {
+                nextMark++; // fed past it (through decode steps or a chunk that did not stop)
+            }
+            return (nextMark < marks.length && marks[nextMark] > fed ? marks[nextMark] : tokens.length) - fed;
         }
 
         /** Its prompt tokens still to feed (a copy). */
@@ -145,7 +185,8 @@ public final class PrefillBatch implements AutoCloseable {
 
     /**
      * The tokens per row for the next {@link #advance} within {@code budget} token-rows in all: the budget shared
-     * by the rows, never more than the shortest remaining prompt, at least one.
+     * by the rows, never more than the shortest remaining prompt nor past a row's next {@linkplain Row#stopAt mark},
+     * at least one.
      */
     public int chunk(int budget) {
         if (members.isEmpty()) {
@@ -153,7 +194,7 @@ public final class PrefillBatch implements AutoCloseable {
         }
         int shortest = Integer.MAX_VALUE;
         for (Row r : members) {
-            shortest = Math.min(shortest, r.remaining());
+            shortest = Math.min(shortest, r.untilMark());
         }
         return Math.max(1, Math.min(shortest, budget / members.size()));
     }

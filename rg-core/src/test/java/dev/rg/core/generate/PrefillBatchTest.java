@@ -55,6 +55,47 @@ class PrefillBatchTest {
     }
 
     /**
+     * Marks ({@link PrefillBatch.Row#stopAt}) stop every row's round at the marked position, once; the state copied
+     * out there is the state of the prompt's prefix prefilled alone.
+     */
+    @Test
+    void roundsStopAtAMarkWhereTheStateIsThePrefixs() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
+                PrefillBatch p = new PrefillBatch(m, 2)) {
+            int bos = m.config().bosId();
+            int[] marked = {bos, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409};
+            PrefillBatch.Row a = p.join(marked);
+            PrefillBatch.Row b = p.join(new int[] {bos, 500, 501, 502, 503, 504, 505, 506, 507, 508, 509, 510});
+            a.stopAt(12, 0, 6, 3, 6); // outside (0, length) dropped, sorted, once each
+            assertEquals(3, p.chunk(100), "both rows stop at a's first mark");
+            p.advance(3);
+            assertTrue(a.atMark() && !b.atMark());
+            a.passMark();
+            assertEquals(3, p.chunk(100), "to the next mark");
+            p.advance(2); // a chunk that stops short of it
+            assertTrue(!a.atMark());
+            assertEquals(1, p.chunk(100));
+            p.advance(1);
+            assertTrue(a.atMark());
+            try (ModelState copy = m.newState(1); ModelState alone = m.newState(1)) {
+                p.copyOut(a, copy, 0);
+                m.griffin().forward(alone, Arrays.copyOf(marked, 6), 6, Outputs.LAST);
+                PrefillRowsCheck.assertStatesEqual(m, alone, copy, "the prefix of 6 tokens");
+            }
+            a.passMark();
+            assertEquals(5, p.chunk(100), "no marks left: the shortest prompt");
+            p.advance(2);
+            a.stopAt(9); // a later mark
+            assertEquals(1, p.chunk(100));
+            p.advance(1);
+            assertTrue(a.atMark());
+            assertEquals(2, p.chunk(100), "a mark that is not passed is gone through");
+            p.advance(2);
+            assertTrue(a.done() && !a.atMark());
+        }
+    }
+
+    /**
      * A row handed to the decoder before its prompt is fed (one fresh, one part-way) and fed the rest one token per
      * step beside another sequence: the step after its last prompt token gives the logits of the prompt prefilled alone,
      * bit for bit on the reference backend.
