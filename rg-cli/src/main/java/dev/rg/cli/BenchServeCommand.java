@@ -31,6 +31,12 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--prompt-tokens", defaultValue = "32", paramLabel = "P", description = "Prompt length, about (default ${DEFAULT-VALUE}).")
     int promptTokens;
 
+    @Option(names = "--system-tokens", defaultValue = "0", paramLabel = "S",
+            description = "Every request starts with the same system message of about S tokens (chat completions), as"
+                    + " applications with fixed instructions send; the report gives the prompt tokens the server resumed from"
+                    + " its cache (default 0: text completions).")
+    int systemTokens;
+
     @Option(names = "--max-tokens", defaultValue = "64", paramLabel = "N", description = "Tokens generated per request (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
@@ -108,6 +114,6 @@ final class BenchServeCommand implements Callable<Integer> {
 
     private LoadBenchmark bench(int c, int r, String key, double rate) {
         return new LoadBenchmark(new LoadBenchmark.Settings(url, modelName, key, c, r, promptTokens, maxTokens,
-                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(warmupSeconds), rate));
+                Duration.ofSeconds(timeoutSeconds), Duration.ofSeconds(warmupSeconds), rate, systemTokens));
     }
 }

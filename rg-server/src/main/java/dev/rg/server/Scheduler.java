@@ -498,9 +498,15 @@ final class Scheduler implements AutoCloseable {
         metrics.prefillRound(rows, c);
         for (Generation g : prefilling) {
             if (g.row != null && g.row.atMark()) {
-                // a prefix other requests are likely to share: kept like a finished prompt
-                keep(Arrays.copyOf(g.request.prompt(), g.cached + g.row.fed()), g.row, null);
-                metrics.prefixKept();
+                // a prefix other requests are likely to share (rows prefilling the same one reach it in the same round)
+                int[] key = Arrays.copyOf(g.request.prompt(), g.cached + g.row.fed());
+                if (!cache.touch(key)) {
+                    ModelState copy = model.newState(1);
+                    prefills.copyOut(g.row, copy, 0);
+                    cache.putShared(key, copy);
+                    metrics.cache(cache.bytes(), cache.size());
+                    metrics.prefixKept();
+                }
                 g.row.passMark();
             }
         }

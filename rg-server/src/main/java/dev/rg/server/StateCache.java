@@ -34,9 +34,14 @@ import java.util.Set;
  * the same order, within the budget. Files of other models in the directory are left alone.
  */
 final class StateCache implements AutoCloseable {
-    /** A resumable state and the tokens it has processed. */
-    record Entry(int[] key, ModelState state) {}
+    /**
+     * A resumable state and the tokens it has processed; {@code shared}: a prefix that several requests are expected to
+     * share (a system text, example turns), evicted only after every unshared entry.
+     */
+    record Entry(int[] key, ModelState state, boolean shared) {}
 
+    /** The metadata key of a saved entry's {@link Entry#shared} flag. */
+    private static final String SHARED_KEY = "shared_prefix";
     private final long maxBytes;
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
@@ -77,8 +82,17 @@ final class StateCache implements AutoCloseable {
         return best;
     }
 
-    /** Keeps {@code state} (taking ownership) as the state after {@code key}; evicts the least recently used beyond the budget. */
+    /** Keeps {@code state} (taking ownership) as the state after {@code key}; evicts beyond the budget (see {@link #evict}). */
     void put(int[] key, ModelState state) {
+        put(key, state, false);
+    }
+
+    /** {@link #put} for a prefix several requests are expected to share: evicted after every other entry. */
+    void putShared(int[] key, ModelState state) {
+        put(key, state, true);
+    }
+
+    private void put(int[] key, ModelState state, boolean shared) {
         long size = state.stateBytes();
         if (size > maxBytes) {
             state.close();
@@ -88,16 +102,35 @@ final class StateCache implements AutoCloseable {
         if (old != null) {
             bytes -= old.state.stateBytes();
             old.state.close();
+            shared |= old.shared;
         }
-        entries.put(new Key(key.clone()), new Entry(key.clone(), state));
+        entries.put(new Key(key.clone()), new Entry(key.clone(), state, shared));
         bytes += size;
-        Iterator<Entry> it = entries.values().iterator();
-        while (bytes > maxBytes && it.hasNext()) {
-            Entry e = it.next();
-            it.remove();
-            bytes -= e.state.stateBytes();
-            e.state.close();
+        evict();
+    }
+
+    /**
+     * Within the budget again: the least recently used unshared entries go first, shared prefixes only when no unshared
+     * entry is left. A shared prefix serves every request that starts with it, a conversation's state only its next
+     * turn; and a prefix kept while several requests prefill it would otherwise be the oldest entry once they finish.
+     */
+    private void evict() {
+        for (boolean shared : new boolean[] {false, true}) {
+            Iterator<Entry> it = entries.values().iterator();
+            while (bytes > maxBytes && it.hasNext()) {
+                Entry e = it.next();
+                if (e.shared == shared) {
+                    it.remove();
+                    bytes -= e.state.stateBytes();
+                    e.state.close();
+                }
+            }
         }
+    }
+
+    /** Whether a state for exactly {@code key} is kept (it then counts as just used). */
+    boolean touch(int[] key) {
+        return entries.get(new Key(key)) != null;
     }
 
     long bytes() {
@@ -155,7 +188,7 @@ final class StateCache implements AutoCloseable {
             Path file = dir.resolve(name);
             try {
                 if (!Files.exists(file)) {
-                    SavedState.write(file, model, e.state, 0, e.key, -1, null, Map.of());
+                    SavedState.write(file, model, e.state, 0, e.key, -1, null, Map.of(SHARED_KEY, Boolean.toString(e.shared)));
                 }
                 // the modification times keep the LRU order for loadFrom
                 Files.setLastModifiedTime(file, FileTime.fromMillis(now - lru.size() + i));
@@ -197,7 +230,7 @@ final class StateCache implements AutoCloseable {
                 }
                 state = model.newState(1);
                 saved.restoreInto(model, state, 0);
-                put(saved.tokens(), state);
+                put(saved.tokens(), state, Boolean.parseBoolean(saved.extra().get(SHARED_KEY)));
             } catch (RuntimeException ex) {
                 if (state != null) {
                     state.close();

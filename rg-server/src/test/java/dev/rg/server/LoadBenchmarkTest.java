@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 class LoadBenchmarkTest {
     private static LoadBenchmark.Settings settings(RgServer s, int clients, int requests, int maxTokens, Duration warmup) {
         return new LoadBenchmark.Settings(TestServers.base(s), null, null, clients, requests, 16, maxTokens,
-                Duration.ofMinutes(2), warmup, 0);
+                Duration.ofMinutes(2), warmup, 0, 0);
     }
 
     @Test
@@ -40,6 +40,25 @@ class LoadBenchmarkTest {
             String m = TestServers.metrics(s);
             // the server generated the warm-up's tokens too: min(16, 6) per warm-up request
             assertEquals(4 * 6 + warm * 6, TestServers.metric(m, "rg_completion_tokens_total"), 0.0);
+        }
+    }
+
+    /**
+     * {@code --system-tokens}: chat completions that share one system message, which the server prefills once (its
+     * state kept after the system text) and the report shows as cached prompt tokens.
+     */
+    @Test
+    void aSharedSystemMessageIsReportedAsCachedPromptTokens() throws Exception {
+        try (RgServer s = TestServers.start(TestServers.options())) {
+            LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(TestServers.base(s), null, null, 1, 3, 16, 4,
+                    Duration.ofMinutes(2), Duration.ZERO, 0, 64)).run();
+            assertEquals(3 * 4, r.outputTokens(), "chat streams counted");
+            assertTrue(r.meanPromptTokens() > 64, "system and user text: " + r.meanPromptTokens());
+            // one request cannot resume (nothing was kept before it), the next two resume after the system text
+            assertTrue(r.meanCachedTokens() > 30 && r.meanCachedTokens() < r.meanPromptTokens(), "cached: " + r.meanCachedTokens());
+            assertTrue(r.table().contains(" cached)"), r.table());
+            assertEquals(r.meanCachedTokens(), new ObjectMapper().readTree(r.json()).path("cached_prompt_tokens_mean").asDouble(), 1e-9);
+            assertEquals(3, TestServers.metric(TestServers.metrics(s), "rg_requests_total{endpoint=\"chat\",status=\"200\"}"));
         }
     }
 
@@ -65,13 +84,13 @@ class LoadBenchmarkTest {
     @Test
     void settingsOutOfRangeAreRefusedNamingTheOption() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ofSeconds(-2), 0));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ofSeconds(-2), 0, 0));
         assertTrue(e.getMessage().contains("--warmup-seconds"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, 0));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 100_000, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, 0, 0));
         assertTrue(e.getMessage().contains("--clients"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, Double.NaN));
+                () -> new LoadBenchmark.Settings("http://127.0.0.1:1", null, null, 1, 1, 8, 8, Duration.ofSeconds(1), Duration.ZERO, Double.NaN, 0));
         assertTrue(e.getMessage().contains("--request-rate"), e.getMessage());
     }
 
@@ -98,7 +117,7 @@ class LoadBenchmarkTest {
         try (RgServer s = TestServers.start(TestServers.options())) {
             double rate = 8;
             LoadReport r = new LoadBenchmark(new LoadBenchmark.Settings(TestServers.base(s), null, null, 4, 6, 16, 4,
-                    Duration.ofMinutes(2), Duration.ZERO, rate)).run();
+                    Duration.ofMinutes(2), Duration.ZERO, rate, 0)).run();
             assertEquals(6, r.requests());
             // the last request is sent when it is due, so the run lasts at least that long (a bound, not a timing)
             assertTrue(r.seconds() >= LoadBenchmark.arrivals(rate, 6)[5], r.seconds() + " s");
@@ -106,7 +125,7 @@ class LoadBenchmarkTest {
     }
 
     private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {
-        return new LoadReport("http://x", "m", clients, 8, 16, 64, clients > 1 ? 0.4 : 0, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
+        return new LoadReport("http://x", "m", clients, 8, 16, 0, 64, clients > 1 ? 0.4 : 0, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
                 new double[] {1, 2, 3}, itl);
     }
 
@@ -174,7 +193,7 @@ class LoadBenchmarkTest {
 
     private static LoadBenchmark.Settings rawSettings(ServerSocket ss, Duration timeout) {
         return new LoadBenchmark.Settings("http://127.0.0.1:" + ss.getLocalPort(), "m", null, 1, 1, 4, 2, timeout,
-                Duration.ZERO, 0);
+                Duration.ZERO, 0, 0);
     }
 
     /**

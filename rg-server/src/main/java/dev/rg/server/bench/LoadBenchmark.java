@@ -2,6 +2,7 @@ package dev.rg.server.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
@@ -51,10 +52,16 @@ public final class LoadBenchmark {
      * @param apiKey       sent as a bearer token (null: none)
      * @param warmup       how long to send unmeasured requests before the measured ones (zero: none)
      * @param requestRate  measured requests per second arriving as a Poisson process (0: closed loop, see the class comment)
+     * @param systemTokens about this many tokens of one system message that every request starts with, sent as chat
+     *                     completions (applications send fixed instructions this way); 0: text completions, no system
+     *                     message
      */
     public record Settings(String url, String model, String apiKey, int clients, int requests, int promptTokens, int maxTokens,
-            Duration timeout, Duration warmup, double requestRate) {
+            Duration timeout, Duration warmup, double requestRate, int systemTokens) {
         public Settings {
+            if (systemTokens < 0 || systemTokens > MAX_PROMPT_TOKENS) {
+                throw new IllegalArgumentException("--system-tokens must be in [0, " + MAX_PROMPT_TOKENS + "], got " + systemTokens);
+            }
             if (!(requestRate >= 0 && requestRate <= 1e6)) {
                 throw new IllegalArgumentException("--request-rate must be in [0, 1000000] requests per second, got " + requestRate);
             }
@@ -88,7 +95,7 @@ public final class LoadBenchmark {
     static final int WARMUP_TOKENS = 16;
 
     /** One request's measurements. */
-    record Sample(double ttftSeconds, List<Double> gaps, int promptTokens, int completionTokens) {}
+    record Sample(double ttftSeconds, List<Double> gaps, int promptTokens, int completionTokens, int cachedTokens) {}
 
     private final Settings settings;
     private final ObjectMapper json = new ObjectMapper();
@@ -227,13 +234,21 @@ public final class LoadBenchmark {
     private Sample request(String model, int index, int maxTokens) throws IOException, InterruptedException {
         ObjectNode body = json.createObjectNode();
         body.put("model", model);
-        body.put("prompt", prompt(index));
+        boolean chat = settings.systemTokens() > 0;
+        String path = chat ? "/v1/chat/completions" : "/v1/completions";
+        if (chat) {
+            ArrayNode messages = body.putArray("messages");
+            messages.addObject().put("role", "system").put("content", systemMessage());
+            messages.addObject().put("role", "user").put("content", prompt(index));
+        } else {
+            body.put("prompt", prompt(index));
+        }
         body.put("max_tokens", maxTokens);
         body.put("temperature", 0);
         body.put("ignore_eos", true);
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
-        HttpRequest req = builder("/v1/completions").header("Content-Type", "application/json")
+        HttpRequest req = builder(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build();
         long start = System.nanoTime(); // before a resend too: its time counts in the time to first token
         HttpResponse<Stream<String>> r;
@@ -247,13 +262,14 @@ public final class LoadBenchmark {
         }
         if (r.statusCode() != 200) {
             String text = String.join("\n", r.body().toList());
-            throw new IOException("POST " + settings.url() + "/v1/completions: HTTP " + r.statusCode() + " " + text);
+            throw new IOException("POST " + settings.url() + path + ": HTTP " + r.statusCode() + " " + text);
         }
         double ttft = -1;
         long last = 0;
         List<Double> gaps = new ArrayList<>();
         int prompt = -1;
         int completion = -1;
+        int cached = 0;
         try (Stream<String> lines = r.body()) {
             for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
                 String line = it.next();
@@ -272,9 +288,12 @@ public final class LoadBenchmark {
                 if (usage != null && usage.isObject()) {
                     prompt = usage.path("prompt_tokens").asInt();
                     completion = usage.path("completion_tokens").asInt();
+                    cached = usage.path("prompt_tokens_details").path("cached_tokens").asInt(0);
                 }
                 JsonNode choices = chunk.path("choices");
-                if (choices.isArray() && !choices.isEmpty() && !choices.get(0).path("text").asText().isEmpty()) {
+                JsonNode choice = choices.isArray() && !choices.isEmpty() ? choices.get(0) : null;
+                String piece = choice == null ? "" : chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
+                if (!piece.isEmpty()) {
                     long now = System.nanoTime();
                     if (ttft < 0) {
                         ttft = (now - start) / 1e9;
@@ -288,7 +307,17 @@ public final class LoadBenchmark {
         if (ttft < 0 || completion < 0) {
             throw new IOException("the stream of request " + index + " ended without tokens or usage");
         }
-        return new Sample(ttft, gaps, prompt, completion);
+        return new Sample(ttft, gaps, prompt, completion, cached);
+    }
+
+    /** About {@code systemTokens} common words, the same for every request. */
+    private String systemMessage() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        StringBuilder sb = new StringBuilder("Instructions:");
+        for (int i = 0; i < settings.systemTokens() - 3; i++) {
+            sb.append(' ').append(WORDS[rnd.nextInt(WORDS.length)]);
+        }
+        return sb.toString();
     }
 
     /** About {@code promptTokens} common words, different for every request (so no prompt is a prefix of another). */

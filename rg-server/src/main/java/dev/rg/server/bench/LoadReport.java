@@ -13,8 +13,9 @@ import java.util.Locale;
  * @param ttft time to first token, seconds: p50, p95, p99
  * @param itl  inter-token latency (between streamed tokens of one request), seconds: p50, p95, p99
  * @param requestRate the Poisson arrival rate the requests were sent at, per second (0: closed loop)
+ * @param meanCachedTokens prompt tokens per request the server resumed from its cache ({@code cached_tokens})
  */
-public record LoadReport(String url, String model, int clients, int requests, double meanPromptTokens, int maxTokens,
+public record LoadReport(String url, String model, int clients, int requests, double meanPromptTokens, double meanCachedTokens, int maxTokens,
         double requestRate, double seconds, long outputTokens, double outputTokensPerSecond, double requestsPerSecond, double[] ttft, double[] itl) {
 
     static LoadReport of(LoadBenchmark.Settings s, String model, double seconds, List<LoadBenchmark.Sample> samples) {
@@ -22,13 +23,16 @@ public record LoadReport(String url, String model, int clients, int requests, do
         List<Double> gaps = new ArrayList<>();
         long out = 0;
         double prompt = 0;
+        double cached = 0;
         for (LoadBenchmark.Sample x : samples) {
+            cached += x.cachedTokens();
             ttfts.add(x.ttftSeconds());
             gaps.addAll(x.gaps());
             out += x.completionTokens();
             prompt += x.promptTokens();
         }
-        return new LoadReport(s.url(), model, s.clients(), samples.size(), prompt / Math.max(1, samples.size()), s.maxTokens(),
+        return new LoadReport(s.url(), model, s.clients(), samples.size(), prompt / Math.max(1, samples.size()),
+                cached / Math.max(1, samples.size()), s.maxTokens(),
                 s.requestRate(), seconds, out, out / seconds, samples.size() / seconds, percentiles(ttfts), percentiles(gaps));
     }
 
@@ -48,8 +52,9 @@ public record LoadReport(String url, String model, int clients, int requests, do
     /** A table for people. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s  model %s: %d clients, %d requests, prompt %.0f tokens, %d tokens out each, %s, %.2f s%n",
-                url, model, clients, requests, meanPromptTokens, maxTokens, arrivals(), seconds));
+        String cachedText = meanCachedTokens > 0 ? String.format(Locale.ROOT, " (%.0f cached)", meanCachedTokens) : "";
+        sb.append(String.format(Locale.ROOT, "%s  model %s: %d clients, %d requests, prompt %.0f tokens%s, %d tokens out each, %s, %.2f s%n",
+                url, model, clients, requests, meanPromptTokens, cachedText, maxTokens, arrivals(), seconds));
         sb.append(String.format(Locale.ROOT, "%-26s %12.1f%n", "output tokens/s", outputTokensPerSecond));
         sb.append(String.format(Locale.ROOT, "%-26s %12.2f%n", "requests/s", requestsPerSecond));
         sb.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s%n", "latency (ms)", "p50", "p95", "p99"));
@@ -72,6 +77,7 @@ public record LoadReport(String url, String model, int clients, int requests, do
         root.put("clients", clients);
         root.put("requests", requests);
         root.put("prompt_tokens_mean", meanPromptTokens);
+        root.put("cached_prompt_tokens_mean", meanCachedTokens);
         root.put("max_tokens", maxTokens);
         root.put("request_rate", requestRate); // 0: closed loop (each client sends its next request when its last ended)
         root.put("seconds", seconds);
