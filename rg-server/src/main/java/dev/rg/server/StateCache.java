@@ -45,6 +45,8 @@ final class StateCache implements AutoCloseable {
     private final long maxBytes;
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
+    /** Bytes of the {@link Entry#shared} entries (within {@link #bytes}). */
+    private long sharedBytes;
 
     private record Key(int[] ids) {
         @Override
@@ -100,32 +102,45 @@ final class StateCache implements AutoCloseable {
         }
         Entry old = entries.remove(new Key(key));
         if (old != null) {
-            bytes -= old.state.stateBytes();
-            old.state.close();
+            drop(old);
             shared |= old.shared;
         }
         entries.put(new Key(key.clone()), new Entry(key.clone(), state, shared));
         bytes += size;
+        sharedBytes += shared ? size : 0;
         evict();
     }
 
     /**
-     * Within the budget again: the least recently used unshared entries go first, shared prefixes only when no unshared
-     * entry is left. A shared prefix serves every request that starts with it, a conversation's state only its next
-     * turn; and a prefix kept while several requests prefill it would otherwise be the oldest entry once they finish.
+     * Within the budget again. Shared prefixes beyond half the budget go first (least recently used first), so that
+     * conversations keep at least half; then the least recently used unshared entries; shared prefixes within their half
+     * only when no unshared entry is left. A shared prefix serves every request that starts with it, a conversation's
+     * state only its next turn; and a prefix kept while several requests prefill it would otherwise be the oldest entry
+     * once they finish.
      */
     private void evict() {
-        for (boolean shared : new boolean[] {false, true}) {
-            Iterator<Entry> it = entries.values().iterator();
-            while (bytes > maxBytes && it.hasNext()) {
-                Entry e = it.next();
-                if (e.shared == shared) {
-                    it.remove();
-                    bytes -= e.state.stateBytes();
-                    e.state.close();
-                }
+        evict(true, maxBytes / 2);
+        evict(false, 0);
+        evict(true, 0);
+    }
+
+    /** Evicts least recently used entries of one kind while over the budget and that kind holds more than {@code floor} bytes. */
+    private void evict(boolean shared, long floor) {
+        Iterator<Entry> it = entries.values().iterator();
+        while (bytes > maxBytes && (shared ? sharedBytes : bytes - sharedBytes) > floor && it.hasNext()) {
+            Entry e = it.next();
+            if (e.shared == shared) {
+                it.remove();
+                drop(e);
             }
         }
+    }
+
+    private void drop(Entry e) {
+        long size = e.state.stateBytes();
+        bytes -= size;
+        sharedBytes -= e.shared ? size : 0;
+        e.state.close();
     }
 
     /** Whether a state for exactly {@code key} is kept (it then counts as just used). */
@@ -275,5 +290,6 @@ final class StateCache implements AutoCloseable {
         }
         entries.clear();
         bytes = 0;
+        sharedBytes = 0;
     }
 }

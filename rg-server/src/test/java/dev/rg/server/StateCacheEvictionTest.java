@@ -5,36 +5,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
 import org.junit.jupiter.api.Test;
 
 /**
- * The state cache evicts least recently used conversation states first and shared prefixes (system text, example
- * turns) only when no other entry is left: several requests finishing after they kept a prefix must not push it out.
+ * The state cache evicts least recently used conversation states before shared prefixes (system text, example turns):
+ * several requests finishing after they kept a prefix must not push it out. Shared prefixes keep at most half the
+ * budget once it is full, so conversations keep the other half.
  */
 class StateCacheEvictionTest {
+    private static boolean kept(StateCache cache, int... key) {
+        return cache.touch(key);
+    }
+
     @Test
-    void sharedPrefixesOutliveConversationStates() {
+    void sharedPrefixesOutliveConversationStatesWithinHalfTheBudget() {
         try (Model m = Model.load(TestServers.austen(), LoadOptions.defaults().withBackend("reference"))) {
             long size;
-            try (var probe = m.newState(1)) {
+            try (ModelState probe = m.newState(1)) {
                 size = probe.stateBytes();
             }
-            try (StateCache cache = new StateCache(3 * size)) {
+            try (StateCache cache = new StateCache(4 * size)) {
                 cache.putShared(new int[] {2, 10}, m.newState(1));
                 cache.put(new int[] {2, 10, 11}, m.newState(1));
                 cache.put(new int[] {2, 10, 12}, m.newState(1));
-                cache.put(new int[] {2, 10, 13}, m.newState(1)); // over budget: the oldest unshared goes, not the prefix
-                assertEquals(3, cache.size());
-                assertEquals(2, cache.longestPrefix(new int[] {2, 10, 14}).key().length, "the shared prefix is kept");
-                assertEquals(2, cache.longestPrefix(new int[] {2, 10, 11, 5}).key().length, "{2, 10, 11} was evicted");
-                cache.putShared(new int[] {2, 20}, m.newState(1));
+                cache.put(new int[] {2, 10, 13}, m.newState(1));
+                cache.put(new int[] {2, 10, 14}, m.newState(1)); // over budget: the oldest conversation goes, not the prefix
+                assertTrue(kept(cache, 2, 10) && !kept(cache, 2, 10, 11) && kept(cache, 2, 10, 12));
+                assertEquals(2, cache.longestPrefix(new int[] {2, 10, 11, 5}).key().length, "resumes from the prefix");
+
+                cache.putShared(new int[] {2, 20}, m.newState(1)); // two shared = half: a conversation goes
+                assertTrue(kept(cache, 2, 10) && kept(cache, 2, 20) && !kept(cache, 2, 10, 13));
+                assertEquals(4, cache.size());
+                // a third shared prefix would be more than half: the least recently used shared one goes
                 cache.putShared(new int[] {2, 30}, m.newState(1));
-                assertEquals(3, cache.size());
-                assertTrue(cache.touch(new int[] {2, 10}) && cache.touch(new int[] {2, 20}) && cache.touch(new int[] {2, 30}),
-                        "every unshared entry went before any shared one");
-                cache.putShared(new int[] {2, 40}, m.newState(1)); // only shared ones left: the least recently used goes
-                assertTrue(!cache.touch(new int[] {2, 10}) && cache.touch(new int[] {2, 40}));
-                assertEquals(3 * size, cache.bytes());
+                assertTrue(!kept(cache, 2, 10) && kept(cache, 2, 20) && kept(cache, 2, 30));
+                assertTrue(kept(cache, 2, 10, 12) && kept(cache, 2, 10, 14), "conversations keep half the budget");
+                assertEquals(4 * size, cache.bytes());
             }
         }
     }
