@@ -41,6 +41,9 @@ public final class PromptCache {
             try {
                 cached = SavedState.read(file, session.model());
             } catch (StateFileException e) {
+                if (!Files.isReadable(file) || !Files.isRegularFile(file)) {
+                    throw e; // says why it cannot be opened
+                }
                 if (!SavedState.isStateFile(file)) {
                     throw new StateFileException(file + ": not an rg state file, so not a prompt cache; it is left as it is (give"
                             + " --prompt-cache a new file name)", e);
