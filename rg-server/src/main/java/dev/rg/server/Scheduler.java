@@ -501,10 +501,7 @@ final class Scheduler implements AutoCloseable {
                 // a prefix other requests are likely to share (rows prefilling the same one reach it in the same round)
                 int[] key = Arrays.copyOf(g.request.prompt(), g.cached + g.row.fed());
                 if (!cache.touch(key)) {
-                    ModelState copy = model.newState(1);
-                    prefills.copyOut(g.row, copy, 0);
-                    cache.putShared(key, copy);
-                    metrics.cache(cache.bytes(), cache.size());
+                    keep(key, g.row, null, true);
                     metrics.prefixKept();
                 }
                 g.row.passMark();
@@ -524,7 +521,7 @@ final class Scheduler implements AutoCloseable {
                 Generation g = done.get(i);
                 prefilling.remove(g);
                 if (cache.enabled()) {
-                    keep(g.request.prompt(), g.row, null);
+                    keep(g.request.prompt(), g.row, null, false);
                 }
                 for (Generation f : g.forks) {
                     f.cached = g.cached;
@@ -734,7 +731,7 @@ final class Scheduler implements AutoCloseable {
                 // this step fed the prompt's last token: the state has seen the whole prompt, the logits predict token 1
                 g.stepPrompt = null;
                 if (cache.enabled()) {
-                    keep(g.request.prompt(), null, g.slot);
+                    keep(g.request.prompt(), null, g.slot, false);
                 }
             }
             int token = picked[g.slot.row()];
@@ -744,7 +741,7 @@ final class Scheduler implements AutoCloseable {
                     // the state has processed the prompt and every generated token but the last (never fed)
                     int[] key = Arrays.copyOf(g.request.prompt(), g.request.prompt().length + g.generated - 1);
                     System.arraycopy(g.tokens, 0, key, g.request.prompt().length, g.generated - 1);
-                    keep(key, null, g.slot);
+                    keep(key, null, g.slot, false);
                 }
                 decoder.leave(g.slot);
                 inFlight--;
@@ -804,15 +801,22 @@ final class Scheduler implements AutoCloseable {
         return hostLogits;
     }
 
-    /** Copies a prefilling row's or a decoding slot's state into the cache under {@code key}. */
-    private void keep(int[] key, PrefillBatch.Row row, BatchDecoder.Slot slot) {
+    /**
+     * Copies a prefilling row's or a decoding slot's state into the cache under {@code key}; {@code shared}: a prefix
+     * other requests are likely to share ({@link StateCache#putShared}).
+     */
+    private void keep(int[] key, PrefillBatch.Row row, BatchDecoder.Slot slot, boolean shared) {
         ModelState copy = model.newState(1);
         if (row != null) {
             prefills.copyOut(row, copy, 0);
         } else {
             decoder.copyOut(slot, copy, 0);
         }
-        cache.put(key, copy);
+        if (shared) {
+            cache.putShared(key, copy);
+        } else {
+            cache.put(key, copy);
+        }
         metrics.cache(cache.bytes(), cache.size());
     }
 
