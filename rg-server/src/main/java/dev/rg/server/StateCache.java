@@ -5,6 +5,8 @@ import dev.rg.core.model.ModelState;
 import dev.rg.core.model.SavedState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,15 +175,9 @@ final class StateCache implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        byte[] b = new byte[key.length * 4];
-        for (int i = 0; i < key.length; i++) {
-            int v = key[i];
-            b[4 * i] = (byte) v;
-            b[4 * i + 1] = (byte) (v >>> 8);
-            b[4 * i + 2] = (byte) (v >>> 16);
-            b[4 * i + 3] = (byte) (v >>> 24);
-        }
-        return prefix(model) + HexFormat.of().formatHex(md.digest(b), 0, 12) + ".rgstate";
+        ByteBuffer b = ByteBuffer.allocate(key.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asIntBuffer().put(key);
+        return prefix(model) + HexFormat.of().formatHex(md.digest(b.array()), 0, 12) + ".rgstate";
     }
 
     /**
