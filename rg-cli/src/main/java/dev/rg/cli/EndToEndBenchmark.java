@@ -38,6 +38,11 @@ final class EndToEndBenchmark {
     }
 
     private int[] tokens(int n) {
+        return randomPrompt(model, n, random);
+    }
+
+    /** BOS and {@code n - 1} random ids past the special ones: a prompt whose cost does not depend on its ids. */
+    static int[] randomPrompt(Model model, int n, SplittableRandom random) {
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) {
             ids[i] = 3 + random.nextInt(model.config().vocabSize() - 3);

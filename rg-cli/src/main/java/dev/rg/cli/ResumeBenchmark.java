@@ -26,12 +26,7 @@ final class ResumeBenchmark {
     private ResumeBenchmark() {}
 
     static Result run(Model model, int prompt, int repetitions) {
-        int[] ids = new int[prompt];
-        SplittableRandom random = new SplittableRandom(99);
-        for (int i = 0; i < prompt; i++) {
-            ids[i] = 3 + random.nextInt(model.config().vocabSize() - 3);
-        }
-        ids[0] = model.config().bosId();
+        int[] ids = EndToEndBenchmark.randomPrompt(model, prompt, new SplittableRandom(99));
         Path dir;
         try {
             dir = Files.createTempDirectory("rg-resume-bench");
