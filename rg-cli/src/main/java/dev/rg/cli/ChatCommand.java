@@ -38,10 +38,7 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (session != null) {
-            Path parent = session.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                throw new IllegalArgumentException("--session: directory " + parent + " does not exist");
-            }
+            StateFileOption.requireDirectory(session, "--session");
             if (Files.exists(session) && !Files.isRegularFile(session)) {
                 throw new IllegalArgumentException("--session: " + session + " is not a regular file");
             }

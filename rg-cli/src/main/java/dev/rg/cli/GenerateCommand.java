@@ -6,7 +6,6 @@ import dev.rg.core.generate.PromptCache;
 import dev.rg.core.generate.Session;
 import dev.rg.core.model.Model;
 import dev.rg.core.tokenizer.GemmaTokenizer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -43,10 +42,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         String text = Prompts.clean(prompt, "--prompt");
         if (promptCache != null) {
-            Path parent = promptCache.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                throw new IllegalArgumentException("--prompt-cache: directory " + parent + " does not exist");
-            }
+            StateFileOption.requireDirectory(promptCache, "--prompt-cache");
         }
         try (RecurrentGemma rg = model.load()) {
             Model m = rg.model();
