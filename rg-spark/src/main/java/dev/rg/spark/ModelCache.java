@@ -62,11 +62,7 @@ final class ModelCache {
 
     /** BOS and {@code text}'s tokens, processed. */
     static PromptPrefix build(RecurrentGemma rg, String text) {
-        int[] body = rg.tokenize(text);
-        int[] ids = new int[body.length + 1];
-        ids[0] = rg.model().config().bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return PromptPrefix.of(rg.model(), ids);
+        return PromptPrefix.of(rg.model(), PromptCheck.withBos(rg, rg.tokenize(text)));
     }
 
     /** How many prompt prefixes this JVM has processed for the cache (tests check that tasks share one). */

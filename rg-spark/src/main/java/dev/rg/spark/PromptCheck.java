@@ -70,10 +70,15 @@ final class PromptCheck {
         if (n > maxPromptTokens) {
             return fail(n, "prompt has " + n + " tokens (BOS included), more than max_prompt_tokens " + maxPromptTokens);
         }
-        int[] ids = new int[n];
+        return new Checked(withBos(rg, body), null);
+    }
+
+    /** BOS, then {@code body}: how a prompt (or a prompt prefix) starts. */
+    static int[] withBos(RecurrentGemma rg, int[] body) {
+        int[] ids = new int[body.length + 1];
         ids[0] = rg.model().config().bosId();
         System.arraycopy(body, 0, ids, 1, body.length);
-        return new Checked(ids, null);
+        return ids;
     }
 
     private static Checked fail(Integer promptTokens, String message) {

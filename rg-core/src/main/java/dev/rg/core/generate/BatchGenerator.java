@@ -57,6 +57,7 @@ public final class BatchGenerator {
             throw new IllegalArgumentException("the prompt prefix was processed on another model");
         }
         int batch = prompts.size();
+        int[] prefixIds = prefix == null ? new int[0] : prefix.ids();
         if (batch == 0) {
             throw new IllegalArgumentException("no prompts");
         }
@@ -90,10 +91,8 @@ public final class BatchGenerator {
                     throw new IllegalArgumentException("prompt " + b + " is empty");
                 }
                 seen[b] = new BitSet(vocab);
-                if (prefix != null) {
-                    for (int id : prefix.ids()) {
-                        seen[b].set(id);
-                    }
+                for (int id : prefixIds) {
+                    seen[b].set(id);
                 }
                 for (int id : p) {
                     if (id >= 0 && id < vocab) {
