@@ -64,6 +64,11 @@ final class Bf16RowDot extends RowDot {
     }
 
     @Override
+    int scratchSize(int k) {
+        return Accumulators.FLOATS;
+    }
+
+    @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
         int k = w.cols();
         DenseWeights.toFloats(w.data(), DenseWeights.BF16, row * k, dst, off, k);
@@ -79,7 +84,7 @@ final class Bf16RowDot extends RowDot {
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
         if (n > 1 && n <= RowDot.BATCH_MAX) {
-            batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols);
+            batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols, scratch);
             return;
         }
         if (it > 0 && jt > j0) {
@@ -91,7 +96,8 @@ final class Bf16RowDot extends RowDot {
                 boolean last = p1 == pv;
                 for (int i = 0; i < it; i += 4) {
                     for (int j = j0; j < jt; j += 4) {
-                        tile4x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, p0, p1, first, last, out, i * outCols + j, outCols);
+                        tile4x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, p0, p1, first, last, out, i * outCols + j, outCols,
+                                scratch);
                     }
                 }
                 if (last) {
@@ -121,15 +127,15 @@ final class Bf16RowDot extends RowDot {
      * batch ({@code n x k} floats, at most 16 x 7680 x 4 = 480 KB) stay in L2 across the weight rows.
      */
     private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, int jt,
-            float[] out, int outCols) {
+            float[] out, int outCols, float[] acc) {
         for (int j = j0; j < jt; j += 4) {
             long r = j * rowBytes;
             int i = 0;
             for (; i + 4 <= n; i += 4) {
-                tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols);
+                tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols, acc);
             }
             if (i + 2 <= n) {
-                tile2x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j, outCols);
+                tile2x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j, outCols, acc);
                 i += 2;
             }
             if (i < n) {
@@ -146,7 +152,7 @@ final class Bf16RowDot extends RowDot {
 
     /** Two activation rows against four weight rows, the full row length. */
     private static void tile2x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, float[] out, int o,
-            int outCols) {
+            int outCols, float[] acc) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -194,19 +200,16 @@ final class Bf16RowDot extends RowDot {
             c12 = o2.fma(x, c12);
             c13 = o3.fma(x, c13);
         }
-        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
-        long r1b = r0 + rb;
-        long r2b = r1b + rb;
-        long r3b = r2b + rb;
-        out[o] = c00.reduceLanes(VectorOperators.ADD) + tail(s, r0, xp, xb0, k, pv);
-        out[o + 1] = c01.reduceLanes(VectorOperators.ADD) + tail(s, r1b, xp, xb0, k, pv);
-        out[o + 2] = c02.reduceLanes(VectorOperators.ADD) + tail(s, r2b, xp, xb0, k, pv);
-        out[o + 3] = c03.reduceLanes(VectorOperators.ADD) + tail(s, r3b, xp, xb0, k, pv);
-        int q = o + outCols;
-        out[q] = c10.reduceLanes(VectorOperators.ADD) + tail(s, r0, xp, xb1, k, pv);
-        out[q + 1] = c11.reduceLanes(VectorOperators.ADD) + tail(s, r1b, xp, xb1, k, pv);
-        out[q + 2] = c12.reduceLanes(VectorOperators.ADD) + tail(s, r2b, xp, xb1, k, pv);
-        out[q + 3] = c13.reduceLanes(VectorOperators.ADD) + tail(s, r3b, xp, xb1, k, pv);
+        // parked, then reduced by a helper (see Accumulators)
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, L);
+        c02.intoArray(acc, 2 * L);
+        c03.intoArray(acc, 3 * L);
+        c10.intoArray(acc, 4 * L);
+        c11.intoArray(acc, 5 * L);
+        c12.intoArray(acc, 6 * L);
+        c13.intoArray(acc, 7 * L);
+        finish(acc, 2, s, r0, rb, xp, xb0, k, pv, true, true, out, o, outCols);
     }
 
     private static FloatVector even(IntVector v) {
@@ -277,7 +280,7 @@ final class Bf16RowDot extends RowDot {
      * scalar tails.
      */
     private static void tile4x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, int p0, int p1,
-            boolean first, boolean last, float[] out, int o, int outCols) {
+            boolean first, boolean last, float[] out, int o, int outCols, float[] acc) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -355,30 +358,41 @@ final class Bf16RowDot extends RowDot {
             c32 = o2.fma(x, c32);
             c33 = o3.fma(x, c33);
         }
-        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
-        long r1b = r0 + rb;
-        long r2b = r1b + rb;
-        long r3b = r2b + rb;
-        int q0 = o;
-        put(out, q0 + 0, c00.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 1, c01.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 2, c02.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb0, k, pv) : 0f), first);
-        put(out, q0 + 3, c03.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb0, k, pv) : 0f), first);
-        int q1 = o + outCols;
-        put(out, q1 + 0, c10.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 1, c11.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 2, c12.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb1, k, pv) : 0f), first);
-        put(out, q1 + 3, c13.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb1, k, pv) : 0f), first);
-        int q2 = o + 2 * outCols;
-        put(out, q2 + 0, c20.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 1, c21.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 2, c22.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb2, k, pv) : 0f), first);
-        put(out, q2 + 3, c23.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb2, k, pv) : 0f), first);
-        int q3 = o + 3 * outCols;
-        put(out, q3 + 0, c30.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 1, c31.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 2, c32.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, xp, xb3, k, pv) : 0f), first);
-        put(out, q3 + 3, c33.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, xp, xb3, k, pv) : 0f), first);
+        // parked, then reduced by a helper (see Accumulators)
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, L);
+        c02.intoArray(acc, 2 * L);
+        c03.intoArray(acc, 3 * L);
+        c10.intoArray(acc, 4 * L);
+        c11.intoArray(acc, 5 * L);
+        c12.intoArray(acc, 6 * L);
+        c13.intoArray(acc, 7 * L);
+        c20.intoArray(acc, 8 * L);
+        c21.intoArray(acc, 9 * L);
+        c22.intoArray(acc, 10 * L);
+        c23.intoArray(acc, 11 * L);
+        c30.intoArray(acc, 12 * L);
+        c31.intoArray(acc, 13 * L);
+        c32.intoArray(acc, 14 * L);
+        c33.intoArray(acc, 15 * L);
+        finish(acc, 4, s, r0, rb, xp, xb0, k, pv, first, last, out, o, outCols);
+    }
+
+    /**
+     * The end of a tile of {@code rows} activation rows x 4 weight rows whose accumulators are parked in {@code acc}
+     * (row-major, one vector each): each lane sum, plus its scalar tail in the {@code last} K block, is written to
+     * {@code out} ({@code first} K block) or added to it.
+     */
+    private static void finish(float[] acc, int rows, MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv,
+            boolean first, boolean last, float[] out, int o, int outCols) {
+        for (int i = 0; i < rows; i++) {
+            int xb = xb0 + i * k;
+            int q = o + i * outCols;
+            for (int c = 0; c < 4; c++) {
+                float v = Accumulators.sum(acc, 0, 4 * i + c);
+                put(out, q + c, v + (last ? tail(s, r0 + c * rb, xp, xb, k, pv) : 0f), first);
+            }
+        }
     }
 
     /** Writes ({@code first} K block) or accumulates one dot product. */

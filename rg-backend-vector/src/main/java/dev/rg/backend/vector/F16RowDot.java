@@ -30,7 +30,7 @@ final class F16RowDot extends RowDot {
 
     @Override
     int scratchSize(int k) {
-        return 4 * k;
+        return 4 * k + Accumulators.FLOATS;
     }
 
     @Override
@@ -51,10 +51,10 @@ final class F16RowDot extends RowDot {
             int i = 0;
             // batches and prefill: each converted weight vector feeds four rows from a register
             for (; i + 4 <= n; i += 4) {
-                FloatTiles.tile4x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true);
+                FloatTiles.tile4x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true, wt, 4 * k);
             }
             if (i + 2 <= n) {
-                FloatTiles.tile2x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true);
+                FloatTiles.tile2x4(wt, 0, k, x, i * k, k, k, out, i * outCols + j, outCols, true, wt, 4 * k);
                 i += 2;
             }
             for (; i < n; i++) {

@@ -34,6 +34,11 @@ final class F32RowDot extends RowDot {
     }
 
     @Override
+    int scratchSize(int k) {
+        return Accumulators.FLOATS;
+    }
+
+    @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
         int k = w.cols();
         DenseWeights.toFloats(w.data(), DenseWeights.F32, row * k, dst, off, k);
@@ -58,7 +63,8 @@ final class F32RowDot extends RowDot {
                 boolean last = c1 == kv;
                 for (int i = 0; i < it; i += 4) {
                     for (int j = j0; j < jt; j += 4) {
-                        tile4x4(s, j * rowBytes, rowBytes, x, i * k, k, kv, c0, c1, first, last, out, i * outCols + j, outCols);
+                        tile4x4(s, j * rowBytes, rowBytes, x, i * k, k, kv, c0, c1, first, last, out, i * outCols + j, outCols,
+                                scratch);
                     }
                 }
                 if (last) {
@@ -73,7 +79,7 @@ final class F32RowDot extends RowDot {
             long r = j * rowBytes;
             int i = i0;
             for (; i + 4 <= n; i += 4) {
-                tile4x4(s, r, rowBytes, x, i * k, k, kv, 0, kv, true, true, out, i * outCols + j, outCols);
+                tile4x4(s, r, rowBytes, x, i * k, k, kv, 0, kv, true, true, out, i * outCols + j, outCols, scratch);
             }
             for (; i < n; i++) {
                 tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j);
@@ -127,7 +133,7 @@ final class F32RowDot extends RowDot {
 
     /** Columns {@code [c0, c1)} of a 4 x 4 tile; {@code first}: overwrite {@code out} (else add), {@code last}: add the tails. */
     private static void tile4x4(MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv, int c0, int c1,
-            boolean first, boolean last, float[] out, int o, int outCols) {
+            boolean first, boolean last, float[] out, int o, int outCols, float[] acc) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -177,28 +183,39 @@ final class F32RowDot extends RowDot {
             c32 = w2.fma(xv, c32);
             c33 = w3.fma(xv, c33);
         }
-        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
-        long r1b = r0 + rb;
-        long r2b = r1b + rb;
-        long r3b = r2b + rb;
-        Bf16RowDot.put(out, o, c00.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb0, k, kv) : 0f), first);
-        Bf16RowDot.put(out, o + 1, c01.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb0, k, kv) : 0f), first);
-        Bf16RowDot.put(out, o + 2, c02.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb0, k, kv) : 0f), first);
-        Bf16RowDot.put(out, o + 3, c03.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb0, k, kv) : 0f), first);
-        int q = o + outCols;
-        Bf16RowDot.put(out, q, c10.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb1, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 1, c11.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb1, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 2, c12.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb1, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 3, c13.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb1, k, kv) : 0f), first);
-        q += outCols;
-        Bf16RowDot.put(out, q, c20.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb2, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 1, c21.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb2, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 2, c22.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb2, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 3, c23.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb2, k, kv) : 0f), first);
-        q += outCols;
-        Bf16RowDot.put(out, q, c30.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, x, xb3, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 1, c31.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1b, x, xb3, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 2, c32.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2b, x, xb3, k, kv) : 0f), first);
-        Bf16RowDot.put(out, q + 3, c33.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3b, x, xb3, k, kv) : 0f), first);
+        // parked, then reduced by a helper (see Accumulators)
+        c00.intoArray(acc, 0);
+        c01.intoArray(acc, L);
+        c02.intoArray(acc, 2 * L);
+        c03.intoArray(acc, 3 * L);
+        c10.intoArray(acc, 4 * L);
+        c11.intoArray(acc, 5 * L);
+        c12.intoArray(acc, 6 * L);
+        c13.intoArray(acc, 7 * L);
+        c20.intoArray(acc, 8 * L);
+        c21.intoArray(acc, 9 * L);
+        c22.intoArray(acc, 10 * L);
+        c23.intoArray(acc, 11 * L);
+        c30.intoArray(acc, 12 * L);
+        c31.intoArray(acc, 13 * L);
+        c32.intoArray(acc, 14 * L);
+        c33.intoArray(acc, 15 * L);
+        finish(acc, s, r0, rb, x, xb0, k, kv, first, last, out, o, outCols);
+    }
+
+    /**
+     * The end of a 4 x 4 tile whose accumulators are parked in {@code acc} (row-major): each lane sum, plus its scalar
+     * tail in the {@code last} K block, written to ({@code first}) or added to {@code out}.
+     */
+    private static void finish(float[] acc, MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv,
+            boolean first, boolean last, float[] out, int o, int outCols) {
+        for (int i = 0; i < 4; i++) {
+            int xb = xb0 + i * k;
+            int q = o + i * outCols;
+            for (int c = 0; c < 4; c++) {
+                float v = Accumulators.sum(acc, 0, 4 * i + c);
+                Bf16RowDot.put(out, q + c, v + (last ? tail(s, r0 + c * rb, x, xb, k, kv) : 0f), first);
+            }
+        }
     }
 }

@@ -47,6 +47,21 @@ final class FloatTiles {
         return sum;
     }
 
+    /**
+     * The end of a tile of {@code rows} activation rows x 4 weight rows whose accumulators are parked from {@code acc[a]}
+     * on (row-major): each lane sum plus its scalar tail, written to or added to {@code out}.
+     */
+    private static void finish(float[] acc, int a, int rows, float[] w, int wb, int ws, float[] x, int xb0, int xs, int lv,
+            int len, float[] out, int o, int outCols, boolean first) {
+        for (int i = 0; i < rows; i++) {
+            int xb = xb0 + i * xs;
+            int q = o + i * outCols;
+            for (int c = 0; c < 4; c++) {
+                put(out, q + c, Accumulators.sum(acc, a, 4 * i + c) + tail(w, wb + c * ws, x, xb, lv, len), first);
+            }
+        }
+    }
+
     /** One activation row against four weight rows. */
     static void tile1x4(float[] w, int wb, int ws, float[] x, int xb, int len, float[] out, int o, boolean first) {
         int lv = len / L * L;
@@ -72,7 +87,7 @@ final class FloatTiles {
 
     /** Two activation rows against four weight rows (a batch's rows past its last group of four). */
     static void tile2x4(float[] w, int wb, int ws, float[] x, int xb0, int xs, int len, float[] out, int o, int outCols,
-            boolean first) {
+            boolean first, float[] acc, int a) {
         int lv = len / L * L;
         int w1 = wb + ws;
         int w2 = w1 + ws;
@@ -102,20 +117,21 @@ final class FloatTiles {
             c12 = v2.fma(xv, c12);
             c13 = v3.fma(xv, c13);
         }
-        put(out, o, c00.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb0, lv, len), first);
-        put(out, o + 1, c01.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb0, lv, len), first);
-        put(out, o + 2, c02.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb0, lv, len), first);
-        put(out, o + 3, c03.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb0, lv, len), first);
-        int q = o + outCols;
-        put(out, q, c10.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb1, lv, len), first);
-        put(out, q + 1, c11.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb1, lv, len), first);
-        put(out, q + 2, c12.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb1, lv, len), first);
-        put(out, q + 3, c13.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb1, lv, len), first);
+        // parked, then reduced by a helper (see Accumulators)
+        c00.intoArray(acc, a);
+        c01.intoArray(acc, a + L);
+        c02.intoArray(acc, a + 2 * L);
+        c03.intoArray(acc, a + 3 * L);
+        c10.intoArray(acc, a + 4 * L);
+        c11.intoArray(acc, a + 5 * L);
+        c12.intoArray(acc, a + 6 * L);
+        c13.intoArray(acc, a + 7 * L);
+        finish(acc, a, 2, w, wb, ws, x, xb0, xs, lv, len, out, o, outCols, first);
     }
 
     /** Four activation rows against four weight rows: each weight vector feeds four FMAs, each activation vector four. */
     static void tile4x4(float[] w, int wb, int ws, float[] x, int xb0, int xs, int len, float[] out, int o, int outCols,
-            boolean first) {
+            boolean first, float[] acc, int a) {
         int lv = len / L * L;
         int w1 = wb + ws;
         int w2 = w1 + ws;
@@ -165,25 +181,23 @@ final class FloatTiles {
             c32 = v2.fma(xv, c32);
             c33 = v3.fma(xv, c33);
         }
-        // reductions stay in this method: a vector passed to a helper that C2 does not inline would be boxed
-        put(out, o, c00.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb0, lv, len), first);
-        put(out, o + 1, c01.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb0, lv, len), first);
-        put(out, o + 2, c02.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb0, lv, len), first);
-        put(out, o + 3, c03.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb0, lv, len), first);
-        int q = o + outCols;
-        put(out, q, c10.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb1, lv, len), first);
-        put(out, q + 1, c11.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb1, lv, len), first);
-        put(out, q + 2, c12.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb1, lv, len), first);
-        put(out, q + 3, c13.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb1, lv, len), first);
-        q += outCols;
-        put(out, q, c20.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb2, lv, len), first);
-        put(out, q + 1, c21.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb2, lv, len), first);
-        put(out, q + 2, c22.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb2, lv, len), first);
-        put(out, q + 3, c23.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb2, lv, len), first);
-        q += outCols;
-        put(out, q, c30.reduceLanes(VectorOperators.ADD) + tail(w, wb, x, xb3, lv, len), first);
-        put(out, q + 1, c31.reduceLanes(VectorOperators.ADD) + tail(w, w1, x, xb3, lv, len), first);
-        put(out, q + 2, c32.reduceLanes(VectorOperators.ADD) + tail(w, w2, x, xb3, lv, len), first);
-        put(out, q + 3, c33.reduceLanes(VectorOperators.ADD) + tail(w, w3, x, xb3, lv, len), first);
+        // parked, then reduced by a helper (see Accumulators)
+        c00.intoArray(acc, a);
+        c01.intoArray(acc, a + L);
+        c02.intoArray(acc, a + 2 * L);
+        c03.intoArray(acc, a + 3 * L);
+        c10.intoArray(acc, a + 4 * L);
+        c11.intoArray(acc, a + 5 * L);
+        c12.intoArray(acc, a + 6 * L);
+        c13.intoArray(acc, a + 7 * L);
+        c20.intoArray(acc, a + 8 * L);
+        c21.intoArray(acc, a + 9 * L);
+        c22.intoArray(acc, a + 10 * L);
+        c23.intoArray(acc, a + 11 * L);
+        c30.intoArray(acc, a + 12 * L);
+        c31.intoArray(acc, a + 13 * L);
+        c32.intoArray(acc, a + 14 * L);
+        c33.intoArray(acc, a + 15 * L);
+        finish(acc, a, 4, w, wb, ws, x, xb0, xs, lv, len, out, o, outCols, first);
     }
 }

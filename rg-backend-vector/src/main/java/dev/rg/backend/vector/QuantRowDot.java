@@ -30,7 +30,7 @@ abstract class QuantRowDot extends RowDot {
 
     @Override
     int scratchSize(int k) {
-        return 4 * Math.min(k, K_BLOCK);
+        return 4 * Math.min(k, K_BLOCK) + Accumulators.FLOATS;
     }
 
     /** Whether {@link #decode} is available (else one activation row also takes the batched path). */
@@ -79,10 +79,10 @@ abstract class QuantRowDot extends RowDot {
                 if (rows == 4) {
                     int i = 0;
                     for (; i < it; i += 4) {
-                        FloatTiles.tile4x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first);
+                        FloatTiles.tile4x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first, wt, 4 * kb);
                     }
                     if (i + 2 <= n) {
-                        FloatTiles.tile2x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first);
+                        FloatTiles.tile2x4(wt, 0, kb, xp, i * k + c0, k, len, out, i * outCols + j, outCols, first, wt, 4 * kb);
                         i += 2;
                     }
                     for (; i < n; i++) {
