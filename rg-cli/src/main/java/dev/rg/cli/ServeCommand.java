@@ -58,9 +58,9 @@ final class ServeCommand implements Callable<Integer> {
     long stateCacheMb;
 
     @Option(names = "--state-cache-dir", paramLabel = "DIR",
-            description = "Keep the state cache in DIR while the server is down: written when it stops (Ctrl-C, SIGTERM), read"
-                    + " when it starts, so conversations resume after a restart without prefilling their history again."
-                    + " Created if missing.")
+            description = "Keep the state cache in DIR: new entries written while the server is idle and the rest when it"
+                    + " stops (Ctrl-C, SIGTERM), read when it starts, so conversations resume after a restart (or a crash)"
+                    + " without prefilling their history again. Created if missing.")
     Path stateCacheDir;
 
     @Option(names = "--max-prompt-tokens", defaultValue = "65536", paramLabel = "N",

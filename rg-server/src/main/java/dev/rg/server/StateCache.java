@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,9 @@ import java.util.Set;
  * <p>With a directory ({@code --state-cache-dir}) the cache outlives the server: {@link #saveTo} writes every entry as a
  * {@link SavedState} file named after the model and the entry's tokens (least recently used first, their modification
  * times in that order), and removes this model's files of entries no longer cached; {@link #loadFrom} reads them back in
- * the same order, within the budget. Files of other models in the directory are left alone.
+ * the same order, within the budget. Files of other models in the directory are left alone. While the server is idle,
+ * {@link #persistStep} writes entries not yet on disk and removes files of evicted ones, one file per call, so that a
+ * crash loses at most what was cached since the server was last idle.
  */
 final class StateCache implements AutoCloseable {
     /**
@@ -49,6 +52,14 @@ final class StateCache implements AutoCloseable {
     private long bytes;
     /** Bytes of the {@link Entry#shared} entries (within {@link #bytes}). */
     private long sharedBytes;
+    /** Keys whose entry has a file in the directory (written by {@link #persistStep} or read by {@link #loadFrom}). */
+    private final Set<Key> onDisk = new HashSet<>();
+    /** Keys of entries evicted while they had a file: {@link #persistStep} removes those files. */
+    private final Set<Key> stale = new LinkedHashSet<>();
+    /** Files {@link #persistStep} wrote and removed, and the first problem it met (it then goes on with the rest). */
+    private int written;
+    private int removed;
+    private String persistProblem;
 
     private record Key(int[] ids) {
         @Override
@@ -102,12 +113,15 @@ final class StateCache implements AutoCloseable {
             state.close();
             return;
         }
-        Entry old = entries.remove(new Key(key));
+        Key k = new Key(key.clone());
+        Entry old = entries.remove(k);
         if (old != null) {
-            drop(old);
+            // a file of the old entry holds the state of the same tokens from the same model: it stays valid
+            drop(old, false);
             shared |= old.shared;
         }
-        entries.put(new Key(key.clone()), new Entry(key.clone(), state, shared));
+        stale.remove(k); // re-cached before its file was removed: the file is this entry's again
+        entries.put(k, new Entry(key.clone(), state, shared));
         bytes += size;
         sharedBytes += shared ? size : 0;
         evict();
@@ -133,12 +147,19 @@ final class StateCache implements AutoCloseable {
             Entry e = it.next();
             if (e.shared == shared) {
                 it.remove();
-                drop(e);
+                drop(e, true);
             }
         }
     }
 
-    private void drop(Entry e) {
+    /** Frees an entry's state; {@code evicted}: it leaves the cache, so its file (if any) goes stale. */
+    private void drop(Entry e, boolean evicted) {
+        if (evicted) {
+            Key k = new Key(e.key);
+            if (onDisk.remove(k)) {
+                stale.add(k);
+            }
+        }
         long size = e.state.stateBytes();
         bytes -= size;
         sharedBytes -= e.shared ? size : 0;
@@ -152,6 +173,61 @@ final class StateCache implements AutoCloseable {
 
     long bytes() {
         return bytes;
+    }
+
+    /** Whether {@link #persistStep} has work: an entry without a file, or a file of an evicted entry. */
+    boolean persistPending() {
+        return !stale.isEmpty() || onDisk.size() < entries.size();
+    }
+
+    /**
+     * One step of keeping {@code dir} up to date while the server is idle: removes one file of an evicted entry, or else
+     * writes the most recently used entry that has no file yet (through a temporary file, so a crash mid-write leaves no
+     * partial file). Returns false when there was nothing to do. A file that cannot be written or removed is counted
+     * as done and reported ({@link #persisted}), not retried on every idle step.
+     */
+    boolean persistStep(Path dir, Model model) {
+        Iterator<Key> s = stale.iterator();
+        if (s.hasNext()) {
+            Key k = s.next();
+            s.remove();
+            Path file = dir.resolve(fileName(model, k.ids));
+            try {
+                Files.deleteIfExists(file);
+                removed++;
+            } catch (IOException ex) {
+                problem(file + ": cannot delete: " + ex.getMessage());
+            }
+            return true;
+        }
+        Entry newest = null;
+        for (Entry e : entries.values()) { // least recently used first
+            if (!onDisk.contains(new Key(e.key))) {
+                newest = e;
+            }
+        }
+        if (newest == null) {
+            return false;
+        }
+        onDisk.add(new Key(newest.key));
+        try {
+            SavedState.write(dir.resolve(fileName(model, newest.key)), model, newest.state, 0, newest.key, -1, null,
+                    Map.of(SHARED_KEY, Boolean.toString(newest.shared)));
+            written++;
+        } catch (RuntimeException ex) {
+            problem(String.valueOf(ex.getMessage()));
+        }
+        return true;
+    }
+
+    private void problem(String what) {
+        persistProblem = persistProblem == null ? what : persistProblem;
+    }
+
+    /** What {@link #persistStep} did so far: files written and removed, and the first problem, if any. */
+    String persisted() {
+        String s = "wrote " + written + " state file" + (written == 1 ? "" : "s") + ", removed " + removed;
+        return persistProblem == null ? s : s + "; first problem: " + persistProblem;
     }
 
     /** What {@link #saveTo} or {@link #loadFrom} did: entries and bytes, files skipped and why (the first reason). */
@@ -203,6 +279,7 @@ final class StateCache implements AutoCloseable {
                 }
                 // the modification times keep the LRU order for loadFrom
                 Files.setLastModifiedTime(file, FileTime.fromMillis(now - lru.size() + i));
+                onDisk.add(new Key(e.key));
                 names.add(name);
                 saved++;
                 savedBytes += e.state.stateBytes();
@@ -211,15 +288,16 @@ final class StateCache implements AutoCloseable {
                 problem = problem == null ? String.valueOf(ex.getMessage()) : problem;
             }
         }
-        for (Path stale : listOwn(dir, model)) {
-            if (!names.contains(stale.getFileName().toString())) {
+        for (Path old : listOwn(dir, model)) {
+            if (!names.contains(old.getFileName().toString())) {
                 try {
-                    Files.deleteIfExists(stale);
+                    Files.deleteIfExists(old);
                 } catch (IOException ex) {
-                    problem = problem == null ? stale + ": cannot delete: " + ex.getMessage() : problem;
+                    problem = problem == null ? old + ": cannot delete: " + ex.getMessage() : problem;
                 }
             }
         }
+        stale.clear();
         return new Persisted(saved, savedBytes, skipped, problem);
     }
 
@@ -242,6 +320,9 @@ final class StateCache implements AutoCloseable {
                 state = model.newState(1);
                 saved.restoreInto(model, state, 0);
                 put(saved.tokens(), state, Boolean.parseBoolean(saved.extra().get(SHARED_KEY)));
+                if (touch(saved.tokens())) { // within the budget: its file is its own
+                    onDisk.add(new Key(saved.tokens()));
+                }
             } catch (RuntimeException ex) {
                 if (state != null) {
                     state.close();
@@ -285,6 +366,8 @@ final class StateCache implements AutoCloseable {
             e.state.close();
         }
         entries.clear();
+        onDisk.clear();
+        stale.clear();
         bytes = 0;
         sharedBytes = 0;
     }

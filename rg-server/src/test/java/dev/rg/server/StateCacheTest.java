@@ -96,6 +96,12 @@ class StateCacheTest {
         RgServer first = TestServers.start(options);
         assertEquals("resumed 0 conversation states (0.0 MB) from " + dir, first.restoredStates().orElseThrow());
         Turn one = converse(first, 1).getFirst();
+        // written while the server is idle, before any shutdown: a crash would not lose them
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (ours(dir).size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(2, ours(dir).size(), "state files written while idle");
         first.close();
         assertTrue(first.keptStates().orElseThrow().startsWith("kept 2 conversation states ("), first.keptStates().orElseThrow());
         List<Path> saved = ours(dir);
