@@ -1,6 +1,8 @@
 package dev.rg.backend.vector;
 
 import dev.rg.api.tensor.HostTensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * {@code out = x @ w^T + bias} for every weight format, split over threads by weight rows; also a group of
@@ -37,6 +39,8 @@ final class Matmul implements WorkerPool.Task {
     private final WorkerPool pool;
     private final long minChunkBytes;
     private final float[][] scratch;
+    /** Per-thread 64-byte-aligned panels for the prefill path ({@link RowDot#panelBytes}); grown before a dispatch. */
+    private final MemorySegment[] panels;
     private final float[][] prepared = new float[MAX_GROUP][0];
     private final float[][] biasValues = new float[MAX_GROUP][0];
 
@@ -61,6 +65,7 @@ final class Matmul implements WorkerPool.Task {
         this.pool = pool;
         this.minChunkBytes = minChunkBytes;
         this.scratch = new float[pool.threads()][0];
+        this.panels = new MemorySegment[pool.threads()];
     }
 
     void run(HostTensor x, VectorWeight weight, VectorWeight biasWeight, HostTensor output) {
@@ -101,6 +106,9 @@ final class Matmul implements WorkerPool.Task {
                 ensureScratch(d.scratchSize(k));
                 chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows(),
                         nRows > RowDot.BATCH_MAX ? d.prefillReuseBytes(k) : 0);
+                if (nRows > RowDot.BATCH_MAX) {
+                    ensurePanels((long) chunkRows[p] * d.panelBytes(k));
+                }
                 firstUnit[p] = units;
                 units += (outRows + chunkRows[p] - 1) / chunkRows[p];
             }
@@ -144,6 +152,14 @@ final class Matmul implements WorkerPool.Task {
         return biasValues[p];
     }
 
+    private void ensurePanels(long bytes) {
+        for (int t = 0; t < panels.length; t++) {
+            if (bytes > 0 && (panels[t] == null || panels[t].byteSize() < bytes)) {
+                panels[t] = Arena.ofAuto().allocate(bytes, 64);
+            }
+        }
+    }
+
     private void ensureScratch(int perThread) {
         for (int t = 0; t < scratch.length; t++) {
             if (scratch[t].length < perThread) {
@@ -180,7 +196,7 @@ final class Matmul implements WorkerPool.Task {
         int j0 = (unit - firstUnit[p]) * chunkRows[p];
         int j1 = Math.min(rows[p], j0 + chunkRows[p]);
         float[] o = out[p];
-        dot[p].dot(w[p], xp[p], n, j0, j1, o, scratch[worker]);
+        dot[p].dot(w[p], xp[p], n, j0, j1, o, scratch[worker], panels[worker]);
         float[] b = bias[p];
         if (b != null) {
             int stride = rows[p];

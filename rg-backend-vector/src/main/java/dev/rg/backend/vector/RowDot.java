@@ -1,5 +1,7 @@
 package dev.rg.backend.vector;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The per-format inner kernel of {@link Matmul} and of the embedding lookup. A weight format plugs into the
  * backend by one subclass (registered in {@link RowDots}); the threading, chunking and bias handling of
@@ -38,6 +40,20 @@ abstract class RowDot {
      * @param scratch this thread's own scratch of at least {@link #scratchSize} floats
      */
     abstract void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch);
+
+    /**
+     * {@link #dot} for the prefill path, with this thread's own 64-byte-aligned {@code panel} of at least
+     * {@link #panelBytes} times the unit's rows (or null) to pack a unit's weights into. By default the panel is not
+     * used.
+     */
+    void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
+        dot(w, xp, n, j0, j1, out, scratch);
+    }
+
+    /** Bytes per weight row of the prefill panel (see {@link #dot(VectorWeight, float[], int, int, int, float[], float[], MemorySegment)}), 0 for none. */
+    int panelBytes(int k) {
+        return 0;
+    }
 
     /** Floats of per-thread scratch {@link #dot} needs for rows of {@code k} columns (e.g. a dequantised tile). */
     int scratchSize(int k) {
