@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Quick, JMH-free throughput measurement for tuning (not a test, no assertions). Run with the test class path:
  * {@code java --add-modules jdk.incubator.vector -cp ... dev.rg.backend.vector.VectorBench THREADS WHAT RUNS}, WHAT one
- * of {@code decode}, {@code prefill}, {@code prefill-2b} (the three 2B layer shapes), {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}, or for
+ * of {@code decode}, {@code prefill}, {@code prefill-2b} (the three 2B layer shapes), {@code prefill-misaligned}
+ * (rows on and off cache lines), {@code prefill-f32}, {@code read}, {@code l2}, {@code pool}, {@code all}, or for
  * the quantised formats {@code decode-FORMAT} (FORMAT {@code bf16}, {@code int8}, {@code nf4}, {@code fp4}; the
  * three 2B shapes), {@code l2-q} (a cache-resident matrix in each format: the kernels' compute rate in weights/s) and
  * {@code prefill-q} (128 x [2560 x 2560] in each format), {@code batchl2-FORMAT} and {@code batchl3-FORMAT} (batched
@@ -117,6 +118,14 @@ public final class VectorBench {
                     Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(shape[0], shape[1]), WeightFormats.bf16(),
                             randomBf16(arena, (long) shape[0] * shape[1], 5)));
                     timeMatmul(b, w, 128, runs, String.format("bf16 matmul 128 x [%d x %d] (prefill)", shape[0], shape[1]));
+                }
+            }
+            if (what.equals("prefill-misaligned")) {
+                // 7680 x 2560 with rows on cache lines, then 16 bytes past (as a checkpoint's tensors mapped in place)
+                for (int off : new int[] {0, 16}) {
+                    MemorySegment bytes = randomBf16(arena, 7680L * 2560 + 32, 5).asSlice(off, 2L * 7680 * 2560);
+                    Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(7680, 2560), WeightFormats.bf16(), bytes));
+                    timeMatmul(b, w, 128, runs, "bf16 matmul 128 x [7680 x 2560] (prefill), rows " + off + " bytes past a line");
                 }
             }
             if (what.equals("prefill-f32")) {
