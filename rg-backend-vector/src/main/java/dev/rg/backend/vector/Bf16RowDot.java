@@ -88,11 +88,13 @@ final class Bf16RowDot extends RowDot {
         DenseWeights.toFloats(w.data(), DenseWeights.BF16, row * k, dst, off, k);
     }
 
-    /** Bytes per weight row of the panel {@link #dot} packs a prefill unit's K block into (a whole number of cache lines). */
+    /**
+     * Bytes per weight row of the panel {@link #dot} packs a prefill unit's K block into: the K block itself (a whole
+     * number of cache lines).
+     */
     @Override
     int panelBytes(int k) {
-        int pv = vectorPairs(k);
-        return 4 * Math.min(pv, blockPairs(pv));
+        return prefillReuseBytes(k);
     }
 
     @Override
