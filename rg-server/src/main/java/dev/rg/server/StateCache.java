@@ -120,7 +120,9 @@ final class StateCache implements AutoCloseable {
             drop(old, false);
             shared |= old.shared;
         }
-        stale.remove(k); // re-cached before its file was removed: the file is this entry's again
+        if (stale.remove(k)) {
+            onDisk.add(k); // re-cached before its file was removed: that file holds this state again
+        }
         entries.put(k, new Entry(key.clone(), state, shared));
         bytes += size;
         sharedBytes += shared ? size : 0;

@@ -53,6 +53,15 @@ class StateCachePersistTest {
                 assertEquals(List.of(List.of(2, 10), List.of(2, 12), List.of(2, 13)), tokensOnDisk(dir, m));
                 assertEquals("wrote 4 state files, removed 1", cache.persisted());
 
+                // evicted, then cached again before an idle step removed its file: the file is kept, not rewritten
+                cache.put(new int[] {2, 14}, fed(m, 2, 14)); // {2, 10} goes
+                cache.put(new int[] {2, 10}, fed(m, 2, 10)); // {2, 12} goes; {2, 10} is back
+                while (cache.persistStep(dir, m)) {
+                    // remove {2, 12}, write {2, 14}
+                }
+                assertEquals(List.of(List.of(2, 10), List.of(2, 13), List.of(2, 14)), tokensOnDisk(dir, m));
+                assertEquals("wrote 5 state files, removed 2", cache.persisted());
+
                 // what a restarted server reads back is on disk already: nothing to write
                 try (StateCache again = new StateCache(3 * size)) {
                     assertEquals(3, again.loadFrom(dir, m).entries());
