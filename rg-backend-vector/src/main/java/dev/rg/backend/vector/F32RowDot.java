@@ -44,8 +44,19 @@ final class F32RowDot extends RowDot {
         DenseWeights.toFloats(w.data(), DenseWeights.F32, row * k, dst, off, k);
     }
 
+    /** Bytes per weight row of the panel a prefill unit's K block is packed into: the K block itself. */
+    @Override
+    int panelBytes(int k) {
+        return prefillReuseBytes(k);
+    }
+
     @Override
     void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] scratch) {
+        dot(w, x, n, j0, j1, out, scratch, null);
+    }
+
+    @Override
+    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
         MemorySegment s = w.data();
         int k = w.cols();
         int outCols = w.rows();
@@ -57,14 +68,27 @@ final class F32RowDot extends RowDot {
         if (n > RowDot.BATCH_MAX && jt > j0) {
             // prefill: K-blocked, so that a 4-row activation block (4 x 4 KB) stays in L1 while the unit's weight tiles
             // stream past it from L2; partial sums accumulate in out (as Bf16RowDot)
+            // misaligned rows (a checkpoint's, mapped in place): each block of the unit's rows is first copied to this
+            // thread's 64-byte-aligned panel, as in Bf16RowDot
+            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) panelBytes(k)
+                    && !Bf16RowDot.aligned(s, rowBytes);
             for (int c0 = 0; ; c0 += K_BLOCK) {
                 int c1 = Math.min(kv, c0 + K_BLOCK);
                 boolean first = c0 == 0;
                 boolean last = c1 == kv;
+                long pb = 4L * (c1 - c0);
+                if (packed) {
+                    for (int j = j0; j < jt; j++) {
+                        MemorySegment.copy(s, j * rowBytes + 4L * c0, panel, (j - j0) * pb, pb);
+                    }
+                }
+                MemorySegment ws = packed ? panel : s;
+                long wb = packed ? pb : rowBytes;
                 for (int i = 0; i < it; i += 4) {
                     for (int j = j0; j < jt; j += 4) {
-                        tile4x4(s, j * rowBytes, rowBytes, x, i * k, k, kv, c0, c1, first, last, out, i * outCols + j, outCols,
-                                scratch);
+                        long wr = packed ? (j - j0) * pb - 4L * c0 : j * rowBytes;
+                        tile4x4(ws, wr, wb, x, i * k, k, kv, c0, c1, first, last, out, i * outCols + j, outCols, scratch,
+                                s, j * rowBytes, rowBytes);
                     }
                 }
                 if (last) {
@@ -79,7 +103,8 @@ final class F32RowDot extends RowDot {
             long r = j * rowBytes;
             int i = i0;
             for (; i + 4 <= n; i += 4) {
-                tile4x4(s, r, rowBytes, x, i * k, k, kv, 0, kv, true, true, out, i * outCols + j, outCols, scratch);
+                tile4x4(s, r, rowBytes, x, i * k, k, kv, 0, kv, true, true, out, i * outCols + j, outCols, scratch, s, r,
+                        rowBytes);
             }
             for (; i < n; i++) {
                 tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j);
@@ -133,7 +158,7 @@ final class F32RowDot extends RowDot {
 
     /** Columns {@code [c0, c1)} of a 4 x 4 tile; {@code first}: overwrite {@code out} (else add), {@code last}: add the tails. */
     private static void tile4x4(MemorySegment s, long r0, long rb, float[] x, int xb0, int k, int kv, int c0, int c1,
-            boolean first, boolean last, float[] out, int o, int outCols, float[] acc) {
+            boolean first, boolean last, float[] out, int o, int outCols, float[] acc, MemorySegment ts, long tr0, long trb) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -200,7 +225,7 @@ final class F32RowDot extends RowDot {
         c31.intoArray(acc, 13 * L);
         c32.intoArray(acc, 14 * L);
         c33.intoArray(acc, 15 * L);
-        finish(acc, s, r0, rb, x, xb0, k, kv, first, last, out, o, outCols);
+        finish(acc, ts, tr0, trb, x, xb0, k, kv, first, last, out, o, outCols);
     }
 
     /**

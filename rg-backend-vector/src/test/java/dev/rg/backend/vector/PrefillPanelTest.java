@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.api.backend.BackendOptions;
+import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.HostWeight;
@@ -16,31 +17,33 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * bf16 rows that do not start on a cache line (a checkpoint's tensors, mapped in place) are packed into an aligned
+ * bf16 and f32 rows that do not start on a cache line (a checkpoint's tensors, mapped in place) are packed into an aligned
  * panel per K block for the prefill path. Packing moves bytes only: the results are bit for bit those of the same
  * weights on aligned rows, and match the reference. Run with C1 only, like {@link BatchRowInvarianceTest} (see the
  * module's pom): while C2 compiles some tiles and not others, a row can differ in its last bit between two calls.
  */
 class PrefillPanelTest {
     @ParameterizedTest
-    @ValueSource(ints = {1, 2})
-    void misalignedRowsGiveTheBitsOfAlignedOnes(int threads) {
+    @CsvSource({"bf16, 1", "bf16, 2", "f32, 1", "f32, 2"})
+    void misalignedRowsGiveTheBitsOfAlignedOnes(String format, int threads) {
+        WeightFormat f = WeightFormats.byName(format);
         int out = 23;
-        int k = 2560; // two K blocks; 5120-byte rows, so the aligned copy is read in place
+        int k = 2560; // several K blocks; rows a whole number of cache lines, so the aligned copy is read in place
         int n = RowDot.BATCH_MAX + 21; // the prefill path, with a row block of fewer than four
         try (Arena arena = Arena.ofShared();
                 VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0")))) {
             TestWeights t = new TestWeights(arena, 7);
-            HostWeight aligned = t.random("w", WeightFormats.bf16(), 0.02, out, k);
+            HostWeight aligned = t.random("w", f, 0.02, out, k);
             MemorySegment bytes = aligned.part(dev.rg.api.format.WeightFormat.DATA);
             MemorySegment shifted = arena.allocate(bytes.byteSize() + 64, 64).asSlice(16, bytes.byteSize());
             shifted.copyFrom(bytes);
-            HostWeight misaligned = HostWeight.dense("w", Shape.matrix(out, k), WeightFormats.bf16(), shifted);
-            assertTrue(Bf16RowDot.aligned(bytes, 2L * k));
-            assertFalse(Bf16RowDot.aligned(shifted, 2L * k));
+            HostWeight misaligned = HostWeight.dense("w", Shape.matrix(out, k), f, shifted);
+            long rowBytes = bytes.byteSize() / out;
+            assertTrue(Bf16RowDot.aligned(bytes, rowBytes));
+            assertFalse(Bf16RowDot.aligned(shifted, rowBytes));
 
             HostTensor x = t.tensor(n, k, 1.0);
             HostTensor inPlace = new HostTensor(n, out);
@@ -50,7 +53,7 @@ class PrefillPanelTest {
             b.kernels().matmul(x, b.loadWeight(misaligned), null, packed);
             new ReferenceKernels().matmul(x, aligned, null, want);
             assertArrayEquals(inPlace.data(), packed.data(), "packing changes no bits");
-            CheckResult r = Tolerance.KERNEL.compare("packed bf16 prefill", packed.data(), want.data(), want.data().length);
+            CheckResult r = Tolerance.KERNEL.compare("packed " + format + " prefill", packed.data(), want.data(), want.data().length);
             assertTrue(r.passed(), r.toString());
         }
     }

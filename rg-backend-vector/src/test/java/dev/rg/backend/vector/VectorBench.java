@@ -127,6 +127,17 @@ public final class VectorBench {
                     Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(7680, 2560), WeightFormats.bf16(), bytes));
                     timeMatmul(b, w, 128, runs, "bf16 matmul 128 x [7680 x 2560] (prefill), rows " + off + " bytes past a line");
                 }
+                for (int off : new int[] {0, 16}) {
+                    // the same bf16 values widened to float32
+                    MemorySegment bf = randomBf16(arena, 7680L * 2560, 5);
+                    MemorySegment f = arena.allocate(4L * 7680 * 2560 + 64, 64).asSlice(off, 4L * 7680 * 2560);
+                    for (long i = 0; i < 7680L * 2560; i++) {
+                        f.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * i,
+                                Float.intBitsToFloat((bf.get(ValueLayout.JAVA_SHORT_UNALIGNED, 2 * i) & 0xFFFF) << 16));
+                    }
+                    Weight w = b.loadWeight(HostWeight.dense("w", Shape.matrix(7680, 2560), WeightFormats.f32(), f));
+                    timeMatmul(b, w, 128, runs, "f32 matmul 128 x [7680 x 2560] (prefill), rows " + off + " bytes past a line");
+                }
             }
             if (what.equals("prefill-f32")) {
                 MemorySegment bf = randomBf16(arena, 2560L * 2560, 5);
