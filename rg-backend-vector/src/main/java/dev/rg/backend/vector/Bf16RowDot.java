@@ -124,12 +124,11 @@ final class Bf16RowDot extends RowDot {
                 int p1 = Math.min(pv, p0 + bp);
                 boolean first = p0 == 0;
                 boolean last = p1 == pv;
-                // misaligned rows: this block of the unit's rows is first copied to a 64-byte-aligned panel (see aligned)
+                // misaligned rows: this block of the unit's rows is first copied to a 64-byte-aligned panel (see
+                // RowDot.aligned)
                 long pb = 4L * (p1 - p0);
                 if (packed) {
-                    for (int j = j0; j < jt; j++) {
-                        MemorySegment.copy(s, j * rowBytes + 4L * p0, panel, (j - j0) * pb, pb);
-                    }
+                    packRows(s, rowBytes, j0, jt, 4L * p0, pb, panel);
                 }
                 MemorySegment ws = packed ? panel : s;
                 long wb = packed ? pb : rowBytes;
@@ -436,17 +435,6 @@ final class Bf16RowDot extends RowDot {
         }
     }
 
-    /**
-     * Whether every weight row starts on a cache line. A checkpoint's tensors rarely do (a safetensors header is padded
-     * to 8 bytes only; the test fixtures sit at 16 or 48 bytes past a line), and then every 64-byte load splits two
-     * lines, re-read from L2 for each four activation rows of a prefill. Such rows are packed into an aligned panel
-     * per K block instead: 7680 x 2560 bf16, 128 rows, one pinned Zen 5 core, three rounds alternated: aligned 144-155
-     * GFLOP/s, 16 bytes off 125-138, 16 bytes off and packed 144-148 (aligned and packed 143-149, so aligned rows are
-     * not packed).
-     */
-    static boolean aligned(MemorySegment s, long rowBytes) {
-        return s.isNative() && s.address() % 64 == 0 && rowBytes % 64 == 0;
-    }
 
     /** Writes ({@code first} K block) or accumulates one dot product. */
     static void put(float[] out, int i, float v, boolean first) {

@@ -71,16 +71,14 @@ final class F32RowDot extends RowDot {
             // misaligned rows (a checkpoint's, mapped in place): each block of the unit's rows is first copied to this
             // thread's 64-byte-aligned panel, as in Bf16RowDot
             boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) panelBytes(k)
-                    && !Bf16RowDot.aligned(s, rowBytes);
+                    && !aligned(s, rowBytes);
             for (int c0 = 0; ; c0 += K_BLOCK) {
                 int c1 = Math.min(kv, c0 + K_BLOCK);
                 boolean first = c0 == 0;
                 boolean last = c1 == kv;
                 long pb = 4L * (c1 - c0);
                 if (packed) {
-                    for (int j = j0; j < jt; j++) {
-                        MemorySegment.copy(s, j * rowBytes + 4L * c0, panel, (j - j0) * pb, pb);
-                    }
+                    packRows(s, rowBytes, j0, jt, 4L * c0, pb, panel);
                 }
                 MemorySegment ws = packed ? panel : s;
                 long wb = packed ? pb : rowBytes;

@@ -76,4 +76,26 @@ abstract class RowDot {
     int tileRows() {
         return 4;
     }
+
+    /**
+     * Whether every weight row starts on a cache line. A checkpoint's tensors rarely do (a safetensors header is padded
+     * to 8 bytes only; the test fixtures sit at 16 or 48 bytes past a line), and then every 64-byte load splits two
+     * lines, re-read from L2 for each four activation rows of a prefill. The bf16 and f32 prefill paths pack such rows
+     * into an aligned panel per K block instead ({@code VectorBench 1 prefill-misaligned}, 128 x [7680 x 2560], one
+     * pinned Zen 5 core: bf16 rows 16 bytes off 121-122 GFLOP/s before, 155-157 packed; packing aligned rows too cost
+     * 1-2%, so they are read in place).
+     */
+    static boolean aligned(MemorySegment s, long rowBytes) {
+        return s.isNative() && s.address() % 64 == 0 && rowBytes % 64 == 0;
+    }
+
+    /**
+     * Copies bytes {@code [from, from + bytes)} of weight rows {@code [j0, j1)} ({@code rowBytes} apart in {@code s}) to
+     * {@code panel}, row after row, {@code bytes} apart.
+     */
+    static void packRows(MemorySegment s, long rowBytes, int j0, int j1, long from, long bytes, MemorySegment panel) {
+        for (int j = j0; j < j1; j++) {
+            MemorySegment.copy(s, j * rowBytes + from, panel, (j - j0) * bytes, bytes);
+        }
+    }
 }

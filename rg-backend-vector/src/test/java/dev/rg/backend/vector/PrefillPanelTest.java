@@ -42,8 +42,8 @@ class PrefillPanelTest {
             shifted.copyFrom(bytes);
             HostWeight misaligned = HostWeight.dense("w", Shape.matrix(out, k), f, shifted);
             long rowBytes = bytes.byteSize() / out;
-            assertTrue(Bf16RowDot.aligned(bytes, rowBytes));
-            assertFalse(Bf16RowDot.aligned(shifted, rowBytes));
+            assertTrue(RowDot.aligned(bytes, rowBytes));
+            assertFalse(RowDot.aligned(shifted, rowBytes));
 
             HostTensor x = t.tensor(n, k, 1.0);
             HostTensor inPlace = new HostTensor(n, out);
