@@ -88,20 +88,6 @@ final class Bf16RowDot extends RowDot {
         DenseWeights.toFloats(w.data(), DenseWeights.BF16, row * k, dst, off, k);
     }
 
-    /**
-     * Bytes per weight row of the panel {@link #dot} packs a prefill unit's K block into: the K block itself (a whole
-     * number of cache lines).
-     */
-    @Override
-    int panelBytes(int k) {
-        return prefillReuseBytes(k);
-    }
-
-    @Override
-    void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch) {
-        dot(w, xp, n, j0, j1, out, scratch, null);
-    }
-
     @Override
     void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
         MemorySegment s = w.data();
@@ -119,7 +105,7 @@ final class Bf16RowDot extends RowDot {
             // K-blocked: for each block of pairs, a 4-row activation block stays in L1 while the weight tiles of this
             // unit stream past it from L2; partial sums accumulate in out
             int bp = blockPairs(pv);
-            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) panelBytes(k) && !aligned(s, rowBytes);
+            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) prefillReuseBytes(k) && !aligned(s, rowBytes);
             for (int p0 = 0; ; p0 += bp) {
                 int p1 = Math.min(pv, p0 + bp);
                 boolean first = p0 == 0;

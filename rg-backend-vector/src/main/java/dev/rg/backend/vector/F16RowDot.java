@@ -40,7 +40,7 @@ final class F16RowDot extends RowDot {
     }
 
     @Override
-    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] wt) {
+    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] wt, MemorySegment panel) {
         MemorySegment s = w.data();
         int k = w.cols();
         int outCols = w.rows();

@@ -44,17 +44,6 @@ final class F32RowDot extends RowDot {
         DenseWeights.toFloats(w.data(), DenseWeights.F32, row * k, dst, off, k);
     }
 
-    /** Bytes per weight row of the panel a prefill unit's K block is packed into: the K block itself. */
-    @Override
-    int panelBytes(int k) {
-        return prefillReuseBytes(k);
-    }
-
-    @Override
-    void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] scratch) {
-        dot(w, x, n, j0, j1, out, scratch, null);
-    }
-
     @Override
     void dot(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
         MemorySegment s = w.data();
@@ -70,7 +59,7 @@ final class F32RowDot extends RowDot {
             // stream past it from L2; partial sums accumulate in out (as Bf16RowDot)
             // misaligned rows (a checkpoint's, mapped in place): each block of the unit's rows is first copied to this
             // thread's 64-byte-aligned panel, as in Bf16RowDot
-            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) panelBytes(k)
+            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) prefillReuseBytes(k)
                     && !aligned(s, rowBytes);
             for (int c0 = 0; ; c0 += K_BLOCK) {
                 int c1 = Math.min(kv, c0 + K_BLOCK);

@@ -39,7 +39,7 @@ final class Matmul implements WorkerPool.Task {
     private final WorkerPool pool;
     private final long minChunkBytes;
     private final float[][] scratch;
-    /** Per-thread 64-byte-aligned panels for the prefill path ({@link RowDot#panelBytes}); grown before a dispatch. */
+    /** Per-thread 64-byte-aligned panels for the prefill path ({@link RowDot#prefillReuseBytes}); grown before a dispatch. */
     private final MemorySegment[] panels;
     private final float[][] prepared = new float[MAX_GROUP][0];
     private final float[][] biasValues = new float[MAX_GROUP][0];
@@ -104,11 +104,9 @@ final class Matmul implements WorkerPool.Task {
                 xp[p] = preparedFor(p, d, x.data(), nRows, k);
                 bias[p] = biases[p] == null ? null : biasFloats(p, biases[p], outRows);
                 ensureScratch(d.scratchSize(k));
-                chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows(),
-                        nRows > RowDot.BATCH_MAX ? d.prefillReuseBytes(k) : 0);
-                if (nRows > RowDot.BATCH_MAX) {
-                    ensurePanels((long) chunkRows[p] * d.panelBytes(k));
-                }
+                int reuseBytes = nRows > RowDot.BATCH_MAX ? d.prefillReuseBytes(k) : 0;
+                chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows(), reuseBytes);
+                ensurePanels((long) chunkRows[p] * reuseBytes);
                 firstUnit[p] = units;
                 units += (outRows + chunkRows[p] - 1) / chunkRows[p];
             }

@@ -1,5 +1,7 @@
 package dev.rg.backend.vector;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The shared structure of the quantised formats' kernels ({@link Int8RowDot}, {@link Nf4RowDot}): two paths.
  *
@@ -58,7 +60,7 @@ abstract class QuantRowDot extends RowDot {
     }
 
     @Override
-    final void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] wt) {
+    final void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] wt, MemorySegment panel) {
         if (n == 1 && direct()) {
             decode(w, xp, j0, j1, out, wt);
             return;

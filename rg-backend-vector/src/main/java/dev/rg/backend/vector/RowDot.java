@@ -38,22 +38,11 @@ abstract class RowDot {
      *
      * @param xp      activations as returned by {@link #prepare}
      * @param scratch this thread's own scratch of at least {@link #scratchSize} floats
+     * @param panel   this thread's own 64-byte-aligned panel of at least {@link #prefillReuseBytes} times the unit's
+     *                rows when more than {@link #BATCH_MAX} rows are multiplied (a kernel may pack the K block it
+     *                re-reads into it), else null or smaller
      */
-    abstract void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch);
-
-    /**
-     * {@link #dot} for the prefill path, with this thread's own 64-byte-aligned {@code panel} of at least
-     * {@link #panelBytes} times the unit's rows (or null) to pack a unit's weights into. By default the panel is not
-     * used.
-     */
-    void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
-        dot(w, xp, n, j0, j1, out, scratch);
-    }
-
-    /** Bytes per weight row of the prefill panel (see {@link #dot(VectorWeight, float[], int, int, int, float[], float[], MemorySegment)}), 0 for none. */
-    int panelBytes(int k) {
-        return 0;
-    }
+    abstract void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel);
 
     /** Floats of per-thread scratch {@link #dot} needs for rows of {@code k} columns (e.g. a dequantised tile). */
     int scratchSize(int k) {
@@ -66,7 +55,8 @@ abstract class RowDot {
     /**
      * Bytes of one weight row that the prefill path ({@code n >} {@link #BATCH_MAX}) re-reads for every group of
      * activation rows before it moves on (its K block), or 0 when it reads each weight once (weight rows outermost).
-     * {@link Matmul} sizes prefill units so that a unit's rows times this stay in L2.
+     * {@link Matmul} sizes prefill units so that a unit's rows times this stay in L2, and gives each thread a panel of
+     * that size to pack them into.
      */
     int prefillReuseBytes(int k) {
         return 0;

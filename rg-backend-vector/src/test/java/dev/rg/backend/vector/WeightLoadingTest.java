@@ -237,7 +237,7 @@ class WeightLoadingTest {
             float[] out = new float[rows];
             RowDot dot = vw.dot();
             float[] xp = dot.prepare(x, 1, cols, new float[dot.preparedSize(1, cols)]);
-            dot.dot(vw, xp, 1, rows - tail, rows, out, new float[dot.scratchSize(cols)]);
+            dot.dot(vw, xp, 1, rows - tail, rows, out, new float[dot.scratchSize(cols)], null);
             for (int r = 0; r < tail; r++) {
                 double want = 0;
                 for (int c = 0; c < cols; c++) {
