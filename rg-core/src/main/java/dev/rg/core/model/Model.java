@@ -30,10 +30,8 @@ public final class Model implements AutoCloseable {
     /** {@link ModelIdentity}: given for a random model, computed on first use for a checkpoint (it reads samples of it). */
     private String identity;
 
-    private Model(Griffin griffin, Path dir, Checkpoint checkpoint, Arena arena, Map<String, String> formats, int hostOnly,
-            String identity) {
+    private Model(Griffin griffin, Path dir, Checkpoint checkpoint, Arena arena, Map<String, String> formats, int hostOnly) {
         this.griffin = griffin;
-        this.identity = identity;
         this.dir = dir;
         this.checkpoint = checkpoint;
         this.arena = arena;
@@ -56,7 +54,7 @@ public final class Model implements AutoCloseable {
                     HeadFormat.resolve(target, options.quantizeHead(), options.headFormat()));
             ModelAssembler asm = new ModelAssembler(config, backend, conversion, arena, progress);
             Griffin g = asm.assemble(t -> source.read(t.name(), t.shape()));
-            return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount(), null);
+            return new Model(g, dir, ck, arena, asm.formats(), asm.hostOnlyCount());
         } catch (RuntimeException e) {
             backend.close();
             if (checkpoint != null) {
@@ -86,7 +84,7 @@ public final class Model implements AutoCloseable {
             WeightFormat head = HeadFormat.resolve(target, options.quantizeHead(), options.headFormat());
             RandomWeights source = new RandomWeights(config, target, head == null ? WeightFormats.bf16() : head, seed, arena);
             Griffin g = asm.assemble(source::create);
-            Model m = new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount(), null);
+            Model m = new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount());
             m.identity = ModelIdentity.ofRandom(config, m.linearFormat(), m.headFormat(), seed);
             return m;
         } catch (RuntimeException e) {
