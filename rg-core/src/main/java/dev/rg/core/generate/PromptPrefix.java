@@ -1,5 +1,6 @@
 package dev.rg.core.generate;
 
+import dev.rg.api.backend.KernelArgs;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
@@ -30,11 +31,10 @@ public final class PromptPrefix implements AutoCloseable {
         if (ids.length == 0) {
             throw new IllegalArgumentException("empty prompt prefix");
         }
-        int vocab = model.config().vocabSize();
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("prompt prefix token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-            }
+        try {
+            KernelArgs.ids(ids, model.config().vocabSize()); // the forward pass's own check, before a state is allocated
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("prompt prefix: " + e.getMessage(), e);
         }
         ModelState state = model.newState(1);
         try {
