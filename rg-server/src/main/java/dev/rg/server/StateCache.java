@@ -213,13 +213,17 @@ final class StateCache implements AutoCloseable {
         }
         onDisk.add(new Key(newest.key));
         try {
-            SavedState.write(dir.resolve(fileName(model, newest.key)), model, newest.state, 0, newest.key, -1, null,
-                    Map.of(SHARED_KEY, Boolean.toString(newest.shared)));
+            write(dir.resolve(fileName(model, newest.key)), model, newest);
             written++;
         } catch (RuntimeException ex) {
             problem(String.valueOf(ex.getMessage()));
         }
         return true;
+    }
+
+    /** One entry as a state file (written whole or not at all), its shared flag in the metadata for {@link #loadFrom}. */
+    private static void write(Path file, Model model, Entry e) {
+        SavedState.write(file, model, e.state, 0, e.key, -1, null, Map.of(SHARED_KEY, Boolean.toString(e.shared)));
     }
 
     private void problem(String what) {
@@ -277,7 +281,7 @@ final class StateCache implements AutoCloseable {
             Path file = dir.resolve(name);
             try {
                 if (!Files.exists(file)) {
-                    SavedState.write(file, model, e.state, 0, e.key, -1, null, Map.of(SHARED_KEY, Boolean.toString(e.shared)));
+                    write(file, model, e);
                 }
                 // the modification times keep the LRU order for loadFrom
                 Files.setLastModifiedTime(file, FileTime.fromMillis(now - lru.size() + i));
