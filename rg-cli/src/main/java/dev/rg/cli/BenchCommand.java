@@ -132,8 +132,14 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             List<Measured> results = new ArrayList<>();
-            for (int[] c : configs) {
-                results.add(measure(m, c[0], c[1], c[2]));
+            try {
+                for (int[] c : configs) {
+                    results.add(measure(m, c[0], c[1], c[2]));
+                }
+            } finally {
+                if (hostProbe != null) {
+                    hostProbe.close();
+                }
             }
             if (json) {
                 ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -217,6 +223,16 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The host's read-probe buffer, allocated on first use and kept for every measurement of this run. */
+    private MemoryReadProbe.Buffer hostProbe;
+
+    private MemoryReadProbe.Buffer hostProbe(long bytes, int threads) {
+        if (hostProbe == null) {
+            hostProbe = MemoryReadProbe.allocate(bytes, threads);
+        }
+        return hostProbe;
+    }
+
     /** One configuration: prefill of {@code prompt} tokens and/or {@code generate} decode steps of a batch. */
     private Measured measure(Model m, int prompt, int generate, int batch) {
         int t = m.backend().threads();
@@ -225,7 +241,7 @@ final class BenchCommand implements Callable<Integer> {
         java.util.OptionalDouble first = m.backend().measureReadBandwidth(probeBytes);
         boolean device = first.isPresent();
         MemoryReadProbe.Result probe = device ? deviceProbe(m, probeBytes, first.getAsDouble())
-                : MemoryReadProbe.measure(probeBytes, t, 5);
+                : MemoryReadProbe.measure(hostProbe(probeBytes, t), 5);
         double[] probeSamples = new double[repetitions];
         int besideNow = generate > 0 ? beside : 0;
         EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
@@ -235,7 +251,7 @@ final class BenchCommand implements Callable<Integer> {
             public void run() {
                 // re-measure between repetitions: the limit moves with the other tenants of the machine
                 probeSamples[i++] = device ? m.backend().measureReadBandwidth(probeBytes).orElse(0)
-                        : MemoryReadProbe.measure(probeBytes, t, 2).bestGbPerS();
+                        : MemoryReadProbe.measure(hostProbe(probeBytes, t), 2).bestGbPerS();
             }
         });
         double bandwidth = Math.max(probe.bestGbPerS(), max(probeSamples));
