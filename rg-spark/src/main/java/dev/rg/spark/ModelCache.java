@@ -21,12 +21,9 @@ final class ModelCache {
     private record Key(Path dir, String backend, int threads, String format) {}
 
     private static final ConcurrentMap<Key, RecurrentGemma> MODELS = new ConcurrentHashMap<>();
-    /** Prompt prefixes processed on this executor, per model and text; at most {@link #MAX_PREFIXES}, never evicted. */
-    private static final ConcurrentMap<PrefixKey, PromptPrefix> PREFIXES = new ConcurrentHashMap<>();
+    /** Prompt prefixes processed on this executor: at most {@link #MAX_PREFIXES}, each one fixed-size state. */
     private static final int MAX_PREFIXES = 16;
-    private static final AtomicInteger PREFIX_BUILDS = new AtomicInteger();
-
-    private record PrefixKey(RecurrentGemma model, String text) {}
+    private static final PromptPrefixCache PREFIXES = new PromptPrefixCache(MAX_PREFIXES, ModelCache::build);
     private static final AtomicInteger LOADS = new AtomicInteger();
 
     private ModelCache() {}
@@ -45,19 +42,10 @@ final class ModelCache {
     /**
      * The processed prompt prefix {@code text} on {@code rg}, built by the first task that needs it (concurrent first users
      * wait for one build) and shared by every later task of this executor; null when this executor already keeps
-     * {@link #MAX_PREFIXES} others (the caller then builds its own for the batch and closes it). Kept prefixes are never
-     * closed: a task may be continuing one at any moment, and each is one fixed-size state.
+     * {@link #MAX_PREFIXES} others (the caller then builds its own for the batch and closes it). See {@link PromptPrefixCache}.
      */
     static PromptPrefix prefix(RecurrentGemma rg, String text) {
-        PrefixKey key = new PrefixKey(rg, text);
-        PromptPrefix kept = PREFIXES.get(key);
-        if (kept != null || PREFIXES.size() >= MAX_PREFIXES) {
-            return kept;
-        }
-        return PREFIXES.computeIfAbsent(key, k -> {
-            PREFIX_BUILDS.incrementAndGet();
-            return build(rg, text);
-        });
+        return PREFIXES.get(rg, text);
     }
 
     /** BOS and {@code text}'s tokens, processed. */
@@ -67,7 +55,7 @@ final class ModelCache {
 
     /** How many prompt prefixes this JVM has processed for the cache (tests check that tasks share one). */
     static int prefixBuilds() {
-        return PREFIX_BUILDS.get();
+        return PREFIXES.builds();
     }
 
     /** How many models this JVM has loaded so far (tests check that tasks reuse one). */
