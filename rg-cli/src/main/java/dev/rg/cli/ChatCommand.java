@@ -38,10 +38,7 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (session != null) {
-            StateFileOption.requireDirectory(session, "--session");
-            if (Files.exists(session) && !Files.isRegularFile(session)) {
-                throw new IllegalArgumentException("--session: " + session + " is not a regular file");
-            }
+            StateFileOption.requireUsable(session, "--session");
         }
         try (RecurrentGemma rg = model.load()) {
             Model m = rg.model();

@@ -42,7 +42,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         String text = Prompts.clean(prompt, "--prompt");
         if (promptCache != null) {
-            StateFileOption.requireDirectory(promptCache, "--prompt-cache");
+            StateFileOption.requireUsable(promptCache, "--prompt-cache");
         }
         try (RecurrentGemma rg = model.load()) {
             Model m = rg.model();

@@ -5,16 +5,23 @@ import java.nio.file.Path;
 
 /**
  * The check that {@code --session} and {@code --prompt-cache} make before a model is loaded: the file they name is
- * written after the first turn or prompt, so a missing directory is reported now, not minutes later.
+ * written after the first turn or prompt, so a missing directory, or a name that is taken by a directory, FIFO or
+ * device, is reported now, not after the model has loaded.
  */
 final class StateFileOption {
     private StateFileOption() {}
 
-    /** @throws IllegalArgumentException naming {@code option} when {@code file}'s directory does not exist */
-    static void requireDirectory(Path file, String option) {
+    /**
+     * @throws IllegalArgumentException naming {@code option} when {@code file}'s directory does not exist, or when
+     *         {@code file} exists and is not a regular file
+     */
+    static void requireUsable(Path file, String option) {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new IllegalArgumentException(option + ": directory " + parent + " does not exist");
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(option + ": " + file + " is not a regular file");
         }
     }
 }

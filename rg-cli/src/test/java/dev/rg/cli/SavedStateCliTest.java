@@ -93,6 +93,16 @@ class SavedStateCliTest {
         assertEquals(2, generate(err, PROMPT, dir.resolve("no/such/dir/p.rgstate")));
         assertTrue(err.toString().startsWith("rg: error: --prompt-cache: directory " + dir.resolve("no/such/dir")
                 + " does not exist"), err.toString());
+
+        err.reset();
+        Path taken = Files.createDirectory(dir.resolve("taken.rgstate"));
+        assertEquals(2, generate(err, PROMPT, taken));
+        assertEquals("rg: error: --prompt-cache: " + taken + " is not a regular file", err.toString().strip());
+        assertTrue(Files.isDirectory(taken));
+        err.reset();
+        assertEquals(2, rg(err, "Tell me about Emma.\n", "chat", "--model", AUSTEN, "--backend", "reference", "--session",
+                taken.toString()));
+        assertEquals("rg: error: --session: " + taken + " is not a regular file", err.toString().strip());
     }
 
     @Test
