@@ -2,6 +2,7 @@ package dev.rg.cli;
 
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.Chat;
+import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.model.Model;
 import java.io.BufferedReader;
@@ -37,6 +38,7 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        GenerationConfig config = sampling.config(); // bad sampling options are refused before the model loads
         if (session != null) {
             StateFileOption.requireUsable(session, "--session");
         }
@@ -73,7 +75,7 @@ final class ChatCommand implements Callable<Integer> {
                     if (line.isBlank()) {
                         continue;
                     }
-                    GenerationResult r = chat.send(Prompts.clean(line, "message"), sampling.config(), Output::write);
+                    GenerationResult r = chat.send(Prompts.clean(line, "message"), config, Output::write);
                     if (session != null) {
                         chat.save(session); // after every turn: an interrupted chat loses at most the turn in progress
                     }

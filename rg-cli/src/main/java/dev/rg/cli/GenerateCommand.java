@@ -1,6 +1,7 @@
 package dev.rg.cli;
 
 import dev.rg.core.RecurrentGemma;
+import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.generate.PromptCache;
 import dev.rg.core.generate.Session;
@@ -41,6 +42,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String text = Prompts.clean(prompt, "--prompt");
+        GenerationConfig config = sampling.config(); // bad sampling options are refused before the model loads
         if (promptCache != null) {
             StateFileOption.requireUsable(promptCache, "--prompt-cache");
         }
@@ -71,7 +73,7 @@ final class GenerateCommand implements Callable<Integer> {
                         return 0;
                     }
                 }
-                GenerationResult r = s.generate(sampling.config(), Output::write);
+                GenerationResult r = s.generate(config, Output::write);
                 Output.write("\n");
                 System.err.println(summary(m, ids.length, reused, r, prefill));
             }

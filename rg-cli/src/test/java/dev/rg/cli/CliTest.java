@@ -61,6 +61,14 @@ class CliTest {
         err.reset();
         assertEquals(2, rg(err, "forward", "--model", AUSTEN, "--backend", "reference", "--ids", "2,99999", "--out", "/tmp/x.json"));
         assertTrue(err.toString().contains("99999"), err.toString());
+        // sampling options are checked before the model loads (and before generate echoes the prompt): on a model
+        // directory that does not exist, the bad option is what is reported
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", "/nonexistent/dir", "--prompt", "Hi", "-n", "-1"));
+        assertTrue(err.toString().startsWith("rg: error: max new tokens must be in [1, "), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "chat", "--model", "/nonexistent/dir", "--top-p", "2"));
+        assertTrue(err.toString().startsWith("rg: error: top-p must be in (0, 1]"), err.toString());
     }
 
     /**
