@@ -9,8 +9,20 @@ final class Errors {
 
     static String describe(Throwable e) {
         Throwable t = e;
-        while ((t instanceof UncheckedIOException || t.getMessage() == null) && t.getCause() != null) {
-            t = t.getCause();
+        while (t.getCause() != null) {
+            Throwable cause = t.getCause();
+            String m = t.getMessage();
+            if (m == null || m.equals(cause.toString())) {
+                t = cause; // a bare wrapper: the cause says it
+                continue;
+            }
+            if (t instanceof UncheckedIOException) {
+                // our own wrapper names the file the user gave (not, say, the temporary it was written through): keep it,
+                // with the cause's reason when the message does not already hold it
+                String reason = cause.getMessage();
+                return dev.rg.core.io.OneLine.of(reason == null || m.contains(reason) ? m : m + ": " + describe(cause));
+            }
+            break;
         }
         if (t instanceof NoSuchFileException n) {
             return "no such file: " + n.getFile();
