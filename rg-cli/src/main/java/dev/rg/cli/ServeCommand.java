@@ -118,7 +118,8 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 Files.createDirectories(stateCacheDir);
             } catch (IOException e) {
-                throw new IllegalArgumentException("--state-cache-dir: cannot create " + stateCacheDir + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("--state-cache-dir: cannot create " + stateCacheDir + ": "
+                        + dev.rg.core.io.IoReasons.of(e), e);
             }
         }
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();

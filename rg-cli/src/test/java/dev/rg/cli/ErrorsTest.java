@@ -19,9 +19,9 @@ class ErrorsTest {
     @Test
     void ourWrapperKeepsTheFileTheUserNamed() {
         // what AtomicFiles throws when the temporary beside the output cannot be made: the output's name comes first
-        UncheckedIOException e = new UncheckedIOException("/proc/q: cannot write: NoSuchFileException (/proc/.q.tmp-1f)",
+        UncheckedIOException e = new UncheckedIOException("/proc/q: cannot write: no such file or directory (/proc/.q.tmp-1f)",
                 new NoSuchFileException("/proc/.q.tmp-1f"));
-        assertEquals("/proc/q: cannot write: NoSuchFileException (/proc/.q.tmp-1f)", Errors.describe(e));
+        assertEquals("/proc/q: cannot write: no such file or directory (/proc/.q.tmp-1f)", Errors.describe(e));
     }
 
     @Test

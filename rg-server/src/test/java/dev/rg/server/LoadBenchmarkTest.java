@@ -63,6 +63,18 @@ class LoadBenchmarkTest {
     }
 
     @Test
+    void nothingListeningIsOneClearLine() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort(); // closed again below: nothing listens there
+        }
+        String url = "http://127.0.0.1:" + port;
+        IOException e = assertThrows(IOException.class, () -> new LoadBenchmark(new LoadBenchmark.Settings(url, null, null, 1, 1,
+                16, 4, Duration.ofMinutes(2), Duration.ZERO, 0, 0)).run());
+        assertEquals("cannot connect to " + url + " (is a server listening there?)", e.getMessage());
+    }
+
+    @Test
     void comparisonRatiosAndJson() throws Exception {
         LoadReport base = report(1, 10.0, new double[] {0.100, 0.110, 0.150});
         LoadReport run = report(16, 45.0, new double[] {0.250, 0.300, 0.420});

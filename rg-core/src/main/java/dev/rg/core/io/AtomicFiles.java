@@ -96,9 +96,10 @@ public final class AtomicFiles {
         }
     }
 
+    /** The reason, and the file it concerns when that is not the target (the temporary, or a parent directory). */
     private static String reason(IOException e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
+        String file = e instanceof java.nio.file.FileSystemException f ? f.getFile() : null;
+        return IoReasons.of(e) + (file == null ? "" : " (" + file + ")");
     }
 
     private static void deleteQuietly(Path p) {

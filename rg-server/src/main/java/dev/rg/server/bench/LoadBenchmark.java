@@ -220,7 +220,13 @@ public final class LoadBenchmark {
     }
 
     private String firstModel() throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(builder("/v1/models").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r;
+        try {
+            r = http.send(builder("/v1/models").GET().build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException e) {
+            // the JDK's client says only "ConnectException" (no message, a ClosedChannelException inside)
+            throw new IOException("cannot connect to " + settings.url() + " (is a server listening there?)", e);
+        }
         if (r.statusCode() != 200) {
             throw new IOException("GET " + settings.url() + "/v1/models: HTTP " + r.statusCode() + " " + r.body());
         }
@@ -258,7 +264,11 @@ public final class LoadBenchmark {
             throw slow; // the server took longer than --timeout: not a closed connection, and resending would wait again
         } catch (IOException noResponse) { // send() returns once the headers are in: nothing of a response came
             resent.incrementAndGet();
-            r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+            try {
+                r = http.send(req, HttpResponse.BodyHandlers.ofLines());
+            } catch (java.net.ConnectException e) {
+                throw new IOException("cannot connect to " + settings.url() + " (the server went away?)", e);
+            }
         }
         if (r.statusCode() != 200) {
             String text = String.join("\n", r.body().toList());
