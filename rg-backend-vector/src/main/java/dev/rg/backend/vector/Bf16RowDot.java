@@ -36,12 +36,27 @@ final class Bf16RowDot extends RowDot {
      */
     static final int BLOCK_PAIRS = Integer.getInteger("rg.vector.blockPairs", 640);
 
-    /** Pairs per K block for rows of {@code pv} vector pairs: equal blocks of at most {@link #BLOCK_PAIRS}, whole vectors. */
-    static int blockPairs(int pv) {
-        int max = Math.max(L, BLOCK_PAIRS / L * L);
+    /**
+     * The most pairs per K block of every path of up to {@link #BATCH_MAX} rows: decode, batches, and the K-blocked path of
+     * the larger batches ({@link #blocksBatches}). Each sums a row in the same blocks, so a row has the same bits on all
+     * of them. Larger than {@link #BLOCK_PAIRS} because decode pays for short blocks: with 640, a 2B 7680 x 2560 matvec
+     * (two blocks per row) streamed 0.49-0.55 of the read probe against 0.59-0.70 in one block ({@code VectorBench 2
+     * decode-bf16 5}, alternated, Zen 5); at 1280 every 2B row of 2560 columns is one block, as before blocks existed
+     * there, and a block of four activation rows (40 KB) still fits L1.
+     */
+    static final int BATCH_BLOCK_PAIRS = Integer.getInteger("rg.vector.batchBlockPairs", 1280);
+
+    /** Pairs per K block for {@code n} rows of {@code pv} vector pairs ({@link #BLOCK_PAIRS} or {@link #BATCH_BLOCK_PAIRS}). */
+    static int blockPairs(int pv, int n) {
+        return equalBlocks(pv, n > BATCH_MAX ? BLOCK_PAIRS : BATCH_BLOCK_PAIRS);
+    }
+
+    /** Pairs per K block for rows of {@code pv} vector pairs: equal blocks of at most {@code most}, whole vectors. */
+    private static int equalBlocks(int pv, int most) {
+        int max = Math.max(L, most / L * L);
         int blocks = Math.max(1, (pv + max - 1) / max);
         int per = (pv + blocks - 1) / blocks;
-        return (per + L - 1) / L * L;
+        return Math.max(L, (per + L - 1) / L * L); // never 0: a row of only a scalar tail is one (empty) block
     }
 
     /** Pairs of each row covered by whole vectors; elements from {@code 2 * pairs} on are the scalar tail. */
@@ -70,16 +85,22 @@ final class Bf16RowDot extends RowDot {
         return dst;
     }
 
-    /** The K block of the 4 x 4 prefill path: its pairs are re-read for every four activation rows. */
+    /** The K block of the 4 x 4 K-blocked path: its pairs are re-read for every four activation rows. */
     @Override
-    int prefillReuseBytes(int k) {
+    int reuseBytes(int k, int n) {
         int pv = vectorPairs(k);
-        return 4 * Math.min(pv, blockPairs(pv));
+        return 4 * Math.min(pv, blockPairs(pv, n));
     }
 
     @Override
     int scratchSize(int k) {
         return Accumulators.FLOATS;
+    }
+
+    /** Every path of up to {@link #BATCH_MAX} rows sums a row in the same K blocks, so a batch may take the K-blocked path bit for bit. */
+    @Override
+    boolean blocksBatches() {
+        return true;
     }
 
     @Override
@@ -97,15 +118,16 @@ final class Bf16RowDot extends RowDot {
         int pv = vectorPairs(k);
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
-        if (n > 1 && n <= RowDot.BATCH_MAX) {
+        if (n > 1 && !blocked(n)) {
             batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols, scratch);
             return;
         }
+        int bp = blockPairs(pv, n);
         if (it > 0 && jt > j0) {
-            // K-blocked: for each block of pairs, a 4-row activation block stays in L1 while the weight tiles of this
-            // unit stream past it from L2; partial sums accumulate in out
-            int bp = blockPairs(pv);
-            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) prefillReuseBytes(k) && !aligned(s, rowBytes);
+            // K-blocked (a prefill, or a batch of BLOCKED_BATCH_MIN or more rows): for each block of pairs, a 4-row
+            // activation block stays in L1 while the weight tiles of this unit stream past it from L2; partial sums
+            // accumulate in out
+            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) reuseBytes(k, n) && !aligned(s, rowBytes);
             for (int p0 = 0; ; p0 += bp) {
                 int p1 = Math.min(pv, p0 + bp);
                 boolean first = p0 == 0;
@@ -132,14 +154,24 @@ final class Bf16RowDot extends RowDot {
         }
         for (int i = it; i < n; i++) {
             for (int j = j0; j < jt; j += 4) {
-                tile1x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, out, i * outCols + j);
+                for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                    tile1x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j);
+                }
             }
         }
-        int j = jt;
-        for (; j < j1; j++) {
+        dots1(s, rowBytes, xp, n, k, pv, jt, j1, out, outCols);
+    }
+
+    /** Weight rows {@code [j0, j1)} (fewer than a tile) against every activation row, one dot product each. */
+    private static void dots1(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, float[] out,
+            int outCols) {
+        int bp = blockPairs(pv, n);
+        for (int j = j0; j < j1; j++) {
             long r = j * rowBytes;
             for (int i = 0; i < n; i++) {
-                out[i * outCols + j] = dot1(s, r, xp, i * k, k, pv);
+                for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                    dot1(s, r, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j);
+                }
             }
         }
     }
@@ -148,36 +180,41 @@ final class Bf16RowDot extends RowDot {
      * Batched decode ({@code 2 <= n <=} {@link RowDot#BATCH_MAX}): weight rows outermost, so that each group of four
      * weight rows is read from memory once and then, from L1/L2, feeds every activation row: four at a time in the 4 x 4
      * tile (each weight vector in a register feeds four rows), two in the 4 x 2 tile, the last one in the 1 x 4 tile.
-     * The full row length is summed in registers (no K blocks: no partial sums written back). The activations of a
-     * batch ({@code n x k} floats, at most 16 x 7680 x 4 = 480 KB) stay in L2 across the weight rows.
+     * Each row is summed in the K blocks of {@link #BATCH_BLOCK_PAIRS} (partial sums added to {@code out} in block
+     * order), as decode and the K-blocked path of larger batches sum it, so that it has the same bits on every path. The activations of a batch ({@code n x k} floats, at most 16 x 7680 x 4 =
+     * 480 KB) stay in L2 across the weight rows.
      */
     private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, int jt,
             float[] out, int outCols, float[] acc) {
+        int bp = blockPairs(pv, n);
         for (int j = j0; j < jt; j += 4) {
             long r = j * rowBytes;
             int i = 0;
             for (; i + 4 <= n; i += 4) {
-                tile4x4(s, r, rowBytes, xp, i * k, k, pv, 0, pv, true, true, out, i * outCols + j, outCols, acc, s, r, rowBytes);
+                for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                    int p1 = Math.min(pv, p0 + bp);
+                    tile4x4(s, r, rowBytes, xp, i * k, k, pv, p0, p1, p0 == 0, p1 == pv, out, i * outCols + j, outCols, acc,
+                            s, r, rowBytes);
+                }
             }
             if (i + 2 <= n) {
-                tile2x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j, outCols, acc);
+                for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                    tile2x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, outCols, acc);
+                }
                 i += 2;
             }
             if (i < n) {
-                tile1x4(s, r, rowBytes, xp, i * k, k, pv, out, i * outCols + j);
+                for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                    tile1x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j);
+                }
             }
         }
-        for (int j = jt; j < j1; j++) {
-            long r = j * rowBytes;
-            for (int i = 0; i < n; i++) {
-                out[i * outCols + j] = dot1(s, r, xp, i * k, k, pv);
-            }
-        }
+        dots1(s, rowBytes, xp, n, k, pv, jt, j1, out, outCols);
     }
 
-    /** Two activation rows against four weight rows, the full row length. */
-    private static void tile2x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, float[] out, int o,
-            int outCols, float[] acc) {
+    /** Two activation rows against four weight rows, pairs {@code [p0, p1)} (one K block, see {@link #put}). */
+    private static void tile2x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, int p0, int p1,
+            float[] out, int o, int outCols, float[] acc) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -190,7 +227,7 @@ final class Bf16RowDot extends RowDot {
         FloatVector c11 = c00;
         FloatVector c12 = c00;
         FloatVector c13 = c00;
-        for (int p = 0; p < pv; p += L) {
+        for (int p = p0; p < p1; p += L) {
             long off = 4L * p;
             IntVector v0 = IntVector.fromMemorySegment(I, s, r0 + off, LE);
             IntVector v1 = IntVector.fromMemorySegment(I, s, r1 + off, LE);
@@ -234,7 +271,7 @@ final class Bf16RowDot extends RowDot {
         c11.intoArray(acc, 5 * L);
         c12.intoArray(acc, 6 * L);
         c13.intoArray(acc, 7 * L);
-        finish(acc, 2, s, r0, rb, xp, xb0, k, pv, true, true, out, o, outCols);
+        finish(acc, 2, s, r0, rb, xp, xb0, k, pv, p0 == 0, p1 == pv, out, o, outCols);
     }
 
     private static FloatVector even(IntVector v) {
@@ -255,21 +292,27 @@ final class Bf16RowDot extends RowDot {
     }
 
     /**
-     * One row against one weight row. Like every tile of the decode paths, one accumulator per output: the even pair
-     * elements, then the odd ones, of each vector step (so a row gives the same bits in any tile: see the class comment).
+     * One row against one weight row, pairs {@code [p0, p1)}. Like every tile, one accumulator per output: the even pair
+     * elements, then the odd ones, of each vector step, reduced and {@link #put} per K block (so a row gives the same
+     * bits in any tile and on any path).
      */
-    private static float dot1(MemorySegment s, long r, float[] xp, int xb, int k, int pv) {
+    private static void dot1(MemorySegment s, long r, float[] xp, int xb, int k, int pv, int p0, int p1, float[] out, int o) {
         FloatVector a = FloatVector.zero(F);
-        for (int p = 0; p < pv; p += L) {
+        for (int p = p0; p < p1; p += L) {
             IntVector v = IntVector.fromMemorySegment(I, s, r + 4L * p, LE);
             a = even(v).fma(FloatVector.fromArray(F, xp, xb + p), a);
             a = odd(v).fma(FloatVector.fromArray(F, xp, xb + pv + p), a);
         }
-        return a.reduceLanes(VectorOperators.ADD) + tail(s, r, xp, xb, k, pv);
+        boolean last = p1 == pv;
+        put(out, o, a.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r, xp, xb, k, pv) : 0f), p0 == 0);
     }
 
-    /** One activation row against four weight rows (decode): four row streams in flight. */
-    private static void tile1x4(MemorySegment s, long r0, long rb, float[] xp, int xb, int k, int pv, float[] out, int o) {
+    /**
+     * One activation row against four weight rows (decode), pairs {@code [p0, p1)} (one K block, see {@link #put}): four
+     * row streams in flight. A row of one block (every 2B row of 2560 columns) runs the loop it ran before blocks existed.
+     */
+    private static void tile1x4(MemorySegment s, long r0, long rb, float[] xp, int xb, int k, int pv, int p0, int p1,
+            float[] out, int o) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -277,7 +320,7 @@ final class Bf16RowDot extends RowDot {
         FloatVector a1 = a0;
         FloatVector a2 = a0;
         FloatVector a3 = a0;
-        for (int p = 0; p < pv; p += L) {
+        for (int p = p0; p < p1; p += L) {
             FloatVector xe = FloatVector.fromArray(F, xp, xb + p);
             FloatVector xo = FloatVector.fromArray(F, xp, xb + pv + p);
             long off = 4L * p;
@@ -294,10 +337,12 @@ final class Bf16RowDot extends RowDot {
             a2 = odd(v2).fma(xo, a2);
             a3 = odd(v3).fma(xo, a3);
         }
-        out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(s, r0, xp, xb, k, pv);
-        out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(s, r1, xp, xb, k, pv);
-        out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(s, r2, xp, xb, k, pv);
-        out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(s, r3, xp, xb, k, pv);
+        boolean first = p0 == 0;
+        boolean last = p1 == pv;
+        put(out, o, a0.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb, k, pv) : 0f), first);
+        put(out, o + 1, a1.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1, xp, xb, k, pv) : 0f), first);
+        put(out, o + 2, a2.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2, xp, xb, k, pv) : 0f), first);
+        put(out, o + 3, a3.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3, xp, xb, k, pv) : 0f), first);
     }
 
     /**

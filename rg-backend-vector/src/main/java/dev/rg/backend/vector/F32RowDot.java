@@ -29,7 +29,7 @@ final class F32RowDot extends RowDot {
 
     /** The K block of the 4 x 4 prefill path: it is re-read for every four activation rows. */
     @Override
-    int prefillReuseBytes(int k) {
+    int reuseBytes(int k, int n) {
         return 4 * Math.min(k, K_BLOCK);
     }
 
@@ -59,7 +59,7 @@ final class F32RowDot extends RowDot {
             // stream past it from L2; partial sums accumulate in out (as Bf16RowDot)
             // misaligned rows (a checkpoint's, mapped in place): each block of the unit's rows is first copied to this
             // thread's 64-byte-aligned panel, as in Bf16RowDot
-            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) prefillReuseBytes(k)
+            boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) reuseBytes(k, n)
                     && !aligned(s, rowBytes);
             for (int c0 = 0; ; c0 += K_BLOCK) {
                 int c1 = Math.min(kv, c0 + K_BLOCK);

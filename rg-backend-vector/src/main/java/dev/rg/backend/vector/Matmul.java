@@ -26,7 +26,7 @@ import java.lang.foreign.MemorySegment;
 final class Matmul implements WorkerPool.Task {
     static final long MAX_CHUNK_BYTES = Long.getLong("rg.vector.maxChunkKb", 4096) << 10;
     /**
-     * The most weight bytes a prefill unit re-reads per K block ({@link RowDot#prefillReuseBytes} times its rows):
+     * The most weight bytes a prefill unit re-reads per K block ({@link RowDot#reuseBytes} times its rows):
      * 256 KB stays in a Zen 4 core's 1 MB L2 next to the activations. Units sized only by {@link #MAX_CHUNK_BYTES} held
      * up to 820 rows of 7680 x 2560 in bf16, 1.6 MB per K block, streamed again from L3 for each of a 128-token
      * chunk's 32 groups of four rows. {@code -Drg.vector.prefillPanelKb} overrides it for tuning.
@@ -39,7 +39,7 @@ final class Matmul implements WorkerPool.Task {
     private final WorkerPool pool;
     private final long minChunkBytes;
     private final float[][] scratch;
-    /** Per-thread 64-byte-aligned panels for the prefill path ({@link RowDot#prefillReuseBytes}); grown before a dispatch. */
+    /** Per-thread 64-byte-aligned panels for the prefill path ({@link RowDot#reuseBytes}); grown before a dispatch. */
     private final MemorySegment[] panels;
     private final float[][] prepared = new float[MAX_GROUP][0];
     private final float[][] biasValues = new float[MAX_GROUP][0];
@@ -103,9 +103,9 @@ final class Matmul implements WorkerPool.Task {
                 rows[p] = outRows;
                 xp[p] = preparedFor(p, d, x.data(), nRows, k);
                 bias[p] = biases[p] == null ? null : biasFloats(p, biases[p], outRows);
-                ensureScratch(d.scratchSize(k));
-                int reuseBytes = nRows > RowDot.BATCH_MAX ? d.prefillReuseBytes(k) : 0;
+                int reuseBytes = d.blocked(nRows) ? d.reuseBytes(k, nRows) : 0;
                 chunkRows[p] = outRows == 0 ? 1 : chunkRows(weight.byteSize() / outRows, nRows, outRows, d.tileRows(), reuseBytes);
+                ensureScratch(d.scratchSize(k));
                 ensurePanels((long) chunkRows[p] * reuseBytes);
                 firstUnit[p] = units;
                 units += (outRows + chunkRows[p] - 1) / chunkRows[p];

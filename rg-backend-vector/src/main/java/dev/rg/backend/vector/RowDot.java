@@ -20,6 +20,17 @@ abstract class RowDot {
      */
     static final int BATCH_MAX = 16;
 
+    /**
+     * The fewest rows of a batch that a kernel which {@link #blocksBatches} runs K-blocked, like a prefill, instead of
+     * weight rows outermost. From about 12 rows the K-blocked loop order wins: a unit's weight rows (about 256 KB, kept
+     * in L2) pass under one group of four activation rows at a time (in L1), where the batch path streams every
+     * activation row from L2 past each group of four weight rows. bf16, {@code VectorBench 2 batch-bf16 5} (Zen 5,
+     * medians, batch path vs K-blocked, alternated twice): 7680 x 2560 at 12 rows 2787/2982 vs 2190/2431 us, at 16
+     * rows 4199/3876 vs 2947/3004; 2560 x 2560 at 16 rows 1653/1756 vs 1315/1607; 2560 x 7680 the same (4027/4381 vs
+     * 4202/4248); at 8 rows the same, hence not lower. {@code -Drg.vector.blockedBatchMin} overrides it for tuning.
+     */
+    static final int BLOCKED_BATCH_MIN = Integer.getInteger("rg.vector.blockedBatchMin", 12);
+
     /** Floats of scratch {@link #prepare} needs for {@code n} rows of {@code k} columns. */
     int preparedSize(int n, int k) {
         return Math.multiplyExact(n, k);
@@ -38,8 +49,8 @@ abstract class RowDot {
      *
      * @param xp      activations as returned by {@link #prepare}
      * @param scratch this thread's own scratch of at least {@link #scratchSize} floats
-     * @param panel   this thread's own 64-byte-aligned panel of at least {@link #prefillReuseBytes} times the unit's
-     *                rows when more than {@link #BATCH_MAX} rows are multiplied (a kernel may pack the K block it
+     * @param panel   this thread's own 64-byte-aligned panel of at least {@link #reuseBytes} times the unit's
+     *                rows when the rows take the K-blocked path ({@link #blocked}; a kernel may pack the K block it
      *                re-reads into it), else null or smaller
      */
     abstract void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel);
@@ -49,16 +60,30 @@ abstract class RowDot {
         return 0;
     }
 
+    /**
+     * Whether batches of {@link #BLOCKED_BATCH_MIN} to {@link #BATCH_MAX} rows take the K-blocked path too. Such a
+     * kernel sums every row in the K blocks of that path on every path (partial sums added in block order), so that a
+     * row keeps the bits it has when decoded alone.
+     */
+    boolean blocksBatches() {
+        return false;
+    }
+
+    /** Whether {@code n} activation rows take the K-blocked path (a prefill, or a batch that {@link #blocksBatches}). */
+    final boolean blocked(int n) {
+        return n > BATCH_MAX || (n >= BLOCKED_BATCH_MIN && blocksBatches());
+    }
+
     /** Weight row {@code row} as floats into {@code dst[off .. off + w.cols())} (the embedding lookup). */
     abstract void dequantizeRow(VectorWeight w, long row, float[] dst, int off);
 
     /**
-     * Bytes of one weight row that the prefill path ({@code n >} {@link #BATCH_MAX}) re-reads for every group of
+     * Bytes of one weight row that the K-blocked path ({@link #blocked}) of {@code n} rows re-reads for every group of
      * activation rows before it moves on (its K block), or 0 when it reads each weight once (weight rows outermost).
      * {@link Matmul} sizes prefill units so that a unit's rows times this stay in L2, and gives each thread a panel of
      * that size to pack them into.
      */
-    int prefillReuseBytes(int k) {
+    int reuseBytes(int k, int n) {
         return 0;
     }
 

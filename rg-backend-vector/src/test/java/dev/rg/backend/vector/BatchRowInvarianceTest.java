@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Batched decode is row-invariant for the dense formats: every row of a 2..{@link RowDot#BATCH_MAX}-row matmul is
  * bit-for-bit the same as that row multiplied alone, whatever its position in the batch, the batch size, the thread
  * count or the work split. The server's continuous batching relies on it: a sequence's greedy text must not depend
- * on who else is decoding in the same step. (Prefill chunks, more than {@code BATCH_MAX} rows, take K-blocked tiles
- * and are only within the kernel tolerance of decode rows; the quantised formats' batched path dequantises
- * first and is only within tolerance too.)
+ * on who else is decoding in the same step. It covers both batched paths: weight rows outermost, and (bf16, from
+ * {@link RowDot#BLOCKED_BATCH_MIN} rows) the K-blocked tiles of a prefill, which sum in the same K blocks as decode.
+ * (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
+ * decode rows; the quantised formats' batched path dequantises first and is only within tolerance too.)
  */
 class BatchRowInvarianceTest {
     private static final List<WeightFormat> FORMATS = List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16());
@@ -43,8 +44,9 @@ class BatchRowInvarianceTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2, 3})
     void everyBatchRowEqualsTheRowAlone(int threads) {
-        // inputs: whole vectors, a scalar tail, rows longer than a K block; outputs: every remainder mod 4 and mod 2
-        int[][] shapes = {{64, 8}, {67, 5}, {288, 23}, {2100, 13}, {520, 38}};
+        // inputs: whole vectors, a scalar tail, rows longer than a prefill K block (2100) and than a batch K block (2700,
+        // with a tail); outputs: every remainder mod 4 and mod 2
+        int[][] shapes = {{64, 8}, {67, 5}, {288, 23}, {2100, 13}, {520, 38}, {2700, 9}};
         try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0")))) {
             for (WeightFormat f : FORMATS) {
                 for (int[] sh : shapes) {

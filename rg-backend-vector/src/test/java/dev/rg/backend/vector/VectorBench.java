@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorOperators;
  * the quantised formats {@code decode-FORMAT} (FORMAT {@code bf16}, {@code int8}, {@code nf4}, {@code fp4}; the
  * three 2B shapes), {@code l2-q} (a cache-resident matrix in each format: the kernels' compute rate in weights/s) and
  * {@code prefill-q} (128 x [2560 x 2560] in each format), {@code batchl2-FORMAT} and {@code batchl3-FORMAT} (batched
- * matmuls of 1 to 16 rows against a 256 x 2560 or a 2560 x 2560 matrix repeated from cache).
+ * matmuls of 1 to 16 rows against a 256 x 2560 or a 2560 x 2560 matrix repeated from cache), {@code batch-FORMAT}
+ * (the same against a 7680 x 2560 matrix streamed from DRAM; {@code -Dbench.rows=R -Dbench.cols=C} for another shape).
  *
  * <p>Decode figures stream each matrix from DRAM: a pass cycles through enough copies of the matrix to exceed the
  * last-level cache (a single 39 MB matrix would otherwise be served from L3 after the first pass), and right
@@ -93,7 +94,7 @@ public final class VectorBench {
             if (what.startsWith("batch-")) {
                 // batched decode: B activation rows against one matrix streamed from DRAM; time per call vs B = 1
                 for (String format : what.substring("batch-".length()).split(",")) {
-                    batched(arena, b, format, 7680, 2560, runs);
+                    batched(arena, b, format, Integer.getInteger("bench.rows", 7680), Integer.getInteger("bench.cols", 2560), runs);
                 }
             }
             if (what.equals("l2-q")) {
