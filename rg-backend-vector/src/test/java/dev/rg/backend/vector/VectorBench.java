@@ -291,14 +291,16 @@ public final class VectorBench {
     }
 
     /**
-     * Batched decode: {@code B} rows (1, 2, 4, 8, 12, 16) against the matrix's copies cycled from DRAM; the time of one
-     * pass per B and its ratio to B = 1 (the ideal for a bandwidth-bound batch is 1.0: every row for the price of one).
+     * Batched decode: {@code B} rows (1, 2, 4, 8, 12, 16, then 1 again) against the matrix's copies cycled from DRAM; the
+     * time of one pass per B and its ratio to B = 1 (the ideal for a bandwidth-bound batch is 1.0: every row for the
+     * price of one). B = 1 comes again last because the first line of a fresh JVM moved by up to a third between
+     * otherwise equal runs.
      */
     private static void batched(Arena arena, VectorBackend b, String format, int rows, int cols, int runs) {
         List<Weight> ws = copies(arena, b, format, rows, cols);
         long bytes = ws.get(0).byteSize();
         double one = 0;
-        for (int n : new int[] {1, 2, 4, 8, 12, 16}) {
+        for (int n : new int[] {1, 2, 4, 8, 12, 16, 1}) {
             HostTensor x = new HostTensor(n, cols);
             SplittableRandom r = new SplittableRandom(3);
             for (int i = 0; i < x.data().length; i++) {
