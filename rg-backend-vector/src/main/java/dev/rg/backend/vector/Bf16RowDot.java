@@ -159,13 +159,12 @@ final class Bf16RowDot extends RowDot {
                 }
             }
         }
-        dots1(s, rowBytes, xp, n, k, pv, jt, j1, out, outCols);
+        dots1(s, rowBytes, xp, n, k, pv, bp, jt, j1, out, outCols);
     }
 
-    /** Weight rows {@code [j0, j1)} (fewer than a tile) against every activation row, one dot product each. */
-    private static void dots1(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, float[] out,
-            int outCols) {
-        int bp = blockPairs(pv, n);
+    /** Weight rows {@code [j0, j1)} (fewer than a tile) against every activation row, one dot product per K block of {@code bp}. */
+    private static void dots1(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int bp, int j0, int j1,
+            float[] out, int outCols) {
         for (int j = j0; j < j1; j++) {
             long r = j * rowBytes;
             for (int i = 0; i < n; i++) {
@@ -209,7 +208,7 @@ final class Bf16RowDot extends RowDot {
                 }
             }
         }
-        dots1(s, rowBytes, xp, n, k, pv, jt, j1, out, outCols);
+        dots1(s, rowBytes, xp, n, k, pv, bp, jt, j1, out, outCols);
     }
 
     /** Two activation rows against four weight rows, pairs {@code [p0, p1)} (one K block, see {@link #put}). */
