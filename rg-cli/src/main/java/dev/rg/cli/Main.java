@@ -24,6 +24,7 @@ public final class Main implements Runnable {
 
     /** Runs {@code cl} with rg's error handling: one line on stderr, exit code 2. */
     static int run(CommandLine cl, String... args) {
+        cl.setParameterExceptionHandler(new ParameterErrors());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean debug = Boolean.getBoolean("rg.debug") || System.getenv("RG_DEBUG") != null;
             if (debug) {

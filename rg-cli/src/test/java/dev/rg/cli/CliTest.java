@@ -45,6 +45,26 @@ class CliTest {
     }
 
     @Test
+    void aMistypedCommandLineIsOneLineWithSuggestionsNotTheWholeUsage() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, rg(err, "generate", "--prompt", "x", "--temperature", "nan"));
+        assertEquals("rg: error: Invalid value for option '--temperature': 'nan' is not a float; see 'rg generate --help'",
+                err.toString().strip());
+        err.reset();
+        assertEquals(2, rg(err, "chat", "--temprature", "1"));
+        String line = err.toString().strip();
+        assertTrue(line.startsWith("rg: error: Unknown options: '--temprature'") && line.contains("did you mean --temperature?")
+                && line.endsWith("see 'rg chat --help'") && line.lines().count() == 1, line);
+        err.reset();
+        assertEquals(2, rg(err, "generate"));
+        assertEquals("rg: error: Missing required option: '--prompt=TEXT'; see 'rg generate --help'", err.toString().strip());
+        err.reset();
+        assertEquals(2, rg(err, "genrate", "--prompt", "x"));
+        line = err.toString().strip();
+        assertTrue(line.contains("did you mean generate") && line.endsWith("see 'rg --help'") && !line.contains("Usage:"), line);
+    }
+
+    @Test
     void badInputGivesAOneLineErrorAndExitCode2() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(2, rg(err, "generate", "--model", AUSTEN, "--backend", "reference", "--prompt", ""));
