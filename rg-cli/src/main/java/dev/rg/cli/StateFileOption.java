@@ -20,8 +20,7 @@ final class StateFileOption {
         if (parent != null && !Files.isDirectory(parent)) {
             throw new IllegalArgumentException(option + ": directory " + parent + " does not exist");
         }
-        if (Files.exists(file) && !Files.isRegularFile(file)) {
-            throw new IllegalArgumentException(option + ": " + file + " is not a regular file");
-        }
+        // the model files' check, so the message names the kind of file the name is taken by
+        dev.rg.core.io.ModelFiles.requireRegularFile(file, (message, cause) -> new IllegalArgumentException(option + ": " + message));
     }
 }

@@ -97,12 +97,12 @@ class SavedStateCliTest {
         err.reset();
         Path taken = Files.createDirectory(dir.resolve("taken.rgstate"));
         assertEquals(2, generate(err, PROMPT, taken));
-        assertEquals("rg: error: --prompt-cache: " + taken + " is not a regular file", err.toString().strip());
+        assertEquals("rg: error: --prompt-cache: " + taken + ": not a regular file (a directory)", err.toString().strip());
         assertTrue(Files.isDirectory(taken));
         err.reset();
         assertEquals(2, rg(err, "Tell me about Emma.\n", "chat", "--model", AUSTEN, "--backend", "reference", "--session",
                 taken.toString()));
-        assertEquals("rg: error: --session: " + taken + " is not a regular file", err.toString().strip());
+        assertEquals("rg: error: --session: " + taken + ": not a regular file (a directory)", err.toString().strip());
     }
 
     @Test
