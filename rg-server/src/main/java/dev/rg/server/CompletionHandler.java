@@ -37,8 +37,9 @@ final class CompletionHandler {
     void handle(ServerRequest req, ServerResponse res) {
         Engine engine = server.engine();
         byte[] body = readBody(req, server.options().maxBodyBytes());
-        CompletionRequest request = engine.parser().parse(body, chat);
-        List<Generation> choices = engine.scheduler().submit(request);
+        List<CompletionRequest> prompts = engine.parser().parse(body, chat);
+        CompletionRequest request = prompts.get(0); // the prompts share every parameter
+        List<Generation> choices = engine.scheduler().submit(prompts);
         String id = (chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
         long created = System.currentTimeMillis() / 1000;
         try {
@@ -89,7 +90,7 @@ final class CompletionHandler {
             replies.add(new OpenAiJson.Reply(texts[i].toString(), lp, done[i].finishReason()));
         }
         server.metrics().request(chat ? "chat" : "completions", 200);
-        server.sendJson(res, 200, server.json().completion(id, created, chat, replies, usage(done)));
+        server.sendJson(res, 200, server.json().completion(id, created, chat, replies, usage(choices, done)));
     }
 
     private void stream(List<Generation> choices, ServerResponse res, String id, long created, Engine engine) {
@@ -129,7 +130,7 @@ final class CompletionHandler {
                 }
             }
             if (request.includeUsage()) {
-                emit(sink, out.text(out.usageChunk(id, created, chat, usage(done))));
+                emit(sink, out.text(out.usageChunk(id, created, chat, usage(choices, done))));
             }
             emit(sink, "[DONE]");
             server.metrics().request(chat ? "chat" : "completions", 200);
@@ -139,13 +140,22 @@ final class CompletionHandler {
         }
     }
 
-    /** The usage of a request's choices: its prompt (and cached part) once, the tokens every choice generated. */
-    private static Generation.Done usage(Generation.Done[] done) {
+    /**
+     * The usage of a request's choices: each prompt (and its cached part) once, however many choices continue it, and
+     * the tokens every choice generated.
+     */
+    private static Generation.Done usage(List<Generation> choices, Generation.Done[] done) {
+        int prompt = 0;
+        int cached = 0;
         int completion = 0;
-        for (Generation.Done d : done) {
-            completion += d.completionTokens();
+        for (int i = 0; i < done.length; i++) {
+            completion += done[i].completionTokens();
+            if (choices.get(i).leadsItsPrompt()) {
+                prompt += done[i].promptTokens();
+                cached += done[i].cachedTokens();
+            }
         }
-        return new Generation.Done(done[0].finishReason(), done[0].promptTokens(), completion, done[0].cachedTokens());
+        return new Generation.Done(done[0].finishReason(), prompt, completion, cached);
     }
 
     /** One {@code data: ...} event; Helidon writes {@code data:} and the SSE spec drops one leading space, as OpenAI sends it. */

@@ -99,15 +99,27 @@ final class Generation {
         this.events = events;
     }
 
-    /** The request's choices, sharing one event queue: choice 0 first, carrying the others as its {@link #forks}. */
-    static List<Generation> choices(CompletionRequest request) {
+    /**
+     * The choices of an HTTP request's prompts (one prompt, or several from a completions {@code prompt} array), all
+     * sharing one event queue: prompt {@code p}'s choice {@code i} has index {@code p * n + i}, as OpenAI numbers them.
+     * Each prompt's choice 0 comes first and carries that prompt's other choices as its {@link #forks}.
+     */
+    static List<Generation> choices(List<CompletionRequest> prompts) {
         BlockingQueue<Choice> events = new LinkedBlockingQueue<>();
         List<Generation> all = new ArrayList<>();
-        for (int i = 0; i < request.choices(); i++) {
-            all.add(new Generation(request.forChoice(i), i, events));
+        for (CompletionRequest request : prompts) {
+            int first = all.size();
+            for (int i = 0; i < request.choices(); i++) {
+                all.add(new Generation(request.forChoice(i), first + i, events));
+            }
+            all.get(first).forks.addAll(all.subList(first + 1, all.size()));
         }
-        all.get(0).forks.addAll(all.subList(1, all.size()));
         return all;
+    }
+
+    /** Whether this is its prompt's choice 0, the sequence that prefills the prompt (and forks the others). */
+    boolean leadsItsPrompt() {
+        return index % request.choices() == 0;
     }
 
     /**

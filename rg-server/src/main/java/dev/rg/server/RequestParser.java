@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Turns an OpenAI request body into a {@link CompletionRequest}, or an {@link ApiException} naming the parameter
- * that is wrong and what was expected. Unknown fields are ignored, as OpenAI-compatible servers do; known
- * features rg does not have (n &gt; 1, tools, JSON formats, ...) are refused clearly rather than silently ignored.
+ * Turns an OpenAI request body into {@link CompletionRequest}s (one per prompt: a completions request may carry
+ * several), or an {@link ApiException} naming the parameter that is wrong and what was expected. Unknown fields are
+ * ignored, as OpenAI-compatible servers do; known features rg does not have (tools, JSON schemas, ...) are refused
+ * clearly rather than silently ignored.
  */
 final class RequestParser {
     /** Without max_tokens a reply ends after this many tokens (the state is fixed-size, so the model could go on). */
@@ -35,8 +36,11 @@ final class RequestParser {
         this.options = options;
     }
 
-    /** Parses the body of /v1/chat/completions ({@code chat}) or /v1/completions. */
-    CompletionRequest parse(byte[] body, boolean chat) {
+    /**
+     * Parses the body of /v1/chat/completions ({@code chat}) or /v1/completions: one request per prompt, in the order
+     * given (a chat has one; a completions {@code prompt} may be an array of prompts), all with the same parameters.
+     */
+    List<CompletionRequest> parse(byte[] body, boolean chat) {
         JsonNode root;
         try {
             root = json.readTree(body);
@@ -59,11 +63,14 @@ final class RequestParser {
             }
         }
         refuseUnsupported(root, chat);
-        Prompt parsed = chat ? chatPrompt(root) : new Prompt(textPrompt(root), new int[0]);
-        int[] prompt = parsed.ids();
-        if (prompt.length > options.maxPromptTokens()) {
-            throw ApiException.tooLarge(chat ? "messages" : "prompt", "the prompt has " + prompt.length
-                    + " tokens, more than this server's limit of " + options.maxPromptTokens() + " (--max-prompt-tokens)");
+        List<Prompt> prompts = chat ? List.of(chatPrompt(root)) : textPrompts(root);
+        for (int i = 0; i < prompts.size(); i++) {
+            int length = prompts.get(i).ids().length;
+            if (length > options.maxPromptTokens()) {
+                throw ApiException.tooLarge(chat ? "messages" : "prompt", (prompts.size() > 1 ? "prompt " + i : "the prompt")
+                        + " has " + length + " tokens, more than this server's limit of " + options.maxPromptTokens()
+                        + " (--max-prompt-tokens)");
+            }
         }
         boolean echo = !chat && bool(root, "echo", false);
         int maxTokens = maxTokens(root, echo ? 0 : 1);
@@ -80,10 +87,18 @@ final class RequestParser {
         boolean includeUsage = present(so) && so.isObject() && bool(so, "include_usage", false);
         int[] logprobs = chat ? chatLogprobs(root) : completionLogprobs(root);
         int choices = choices(root, echo);
-        return new CompletionRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, minP, repetition, seed),
-                frequency, presence, stops(root), stream, includeUsage, bool(root, "ignore_eos", false),
-                logprobs != null, logprobs == null ? 0 : logprobs[0], echo, LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize()),
-                choices, jsonMode(root), options.stateCacheBytes() > 0 ? parsed.keepAt() : new int[0]);
+        SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetition, seed);
+        List<String> stops = stops(root);
+        boolean ignoreEos = bool(root, "ignore_eos", false);
+        LogitBias bias = LogitBias.parse(root.get("logit_bias"), tokenizer.vocabSize());
+        boolean json = jsonMode(root);
+        List<CompletionRequest> requests = new ArrayList<>(prompts.size());
+        for (Prompt parsed : prompts) {
+            requests.add(new CompletionRequest(chat, parsed.ids(), maxTokens, sampling, frequency, presence, stops, stream,
+                    includeUsage, ignoreEos, logprobs != null, logprobs == null ? 0 : logprobs[0], echo, bias, choices, json,
+                    options.stateCacheBytes() > 0 ? parsed.keepAt() : new int[0]));
+        }
+        return requests;
     }
 
     /** A prompt's token ids and where its state is worth keeping besides its end ({@link PromptMarks}). */
@@ -232,14 +247,45 @@ final class RequestParser {
         throw ApiException.badRequest(where + ".content", where + ".content must be a string or an array of text parts");
     }
 
-    private int[] textPrompt(JsonNode root) {
+    /**
+     * The completions {@code prompt}: a string, an array of token ids, or an array of either (several prompts, each
+     * run as a request of its own, at most {@link #maxPrompts} so that a request always fits the server's queue).
+     */
+    private List<Prompt> textPrompts(JsonNode root) {
         JsonNode p = root.get("prompt");
-        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
-            p = p.get(0);
+        if (p != null && p.isArray() && !p.isEmpty() && (p.get(0).isTextual() || p.get(0).isArray())) {
+            if (p.size() > maxPrompts()) {
+                throw ApiException.badRequest("prompt", "'prompt' holds " + p.size() + " prompts; this server takes at most "
+                        + maxPrompts() + " per request (--max-sequences + --max-queue)");
+            }
+            List<Prompt> prompts = new ArrayList<>(p.size());
+            for (int i = 0; i < p.size(); i++) {
+                JsonNode one = p.get(i);
+                if (!one.isTextual() && !one.isArray()) {
+                    throw ApiException.badRequest("prompt", "prompt[" + i + "] must be a string or an array of token ids, like"
+                            + " prompt[0], got " + abbreviate(one.toString()));
+                }
+                prompts.add(new Prompt(textPrompt(one, "prompt[" + i + "]"), new int[0]));
+            }
+            return prompts;
         }
-        if (p != null && p.isTextual()) {
+        if (p != null && (p.isTextual() || p.isArray())) {
+            return List.of(new Prompt(textPrompt(p, "prompt"), new int[0]));
+        }
+        throw ApiException.badRequest("prompt", "'prompt' must be a non-empty string, an array of token ids, or an array of"
+                + " those (several prompts)");
+    }
+
+    /** The most prompts one completions request may carry: as many as the server holds at once, running and queued. */
+    private int maxPrompts() {
+        return options.maxSequences() + options.maxQueue();
+    }
+
+    /** One prompt, {@code where} in the body: a non-empty string (BOS added) or a non-empty array of token ids. */
+    private int[] textPrompt(JsonNode p, String where) {
+        if (p.isTextual()) {
             if (p.asText().isEmpty()) {
-                throw ApiException.badRequest("prompt", "'prompt' must not be empty");
+                throw ApiException.badRequest("prompt", "'" + where + "' must not be empty");
             }
             int[] body = tokenizer.encode(p.asText());
             int[] ids = new int[body.length + 1];
@@ -247,20 +293,19 @@ final class RequestParser {
             System.arraycopy(body, 0, ids, 1, body.length);
             return ids;
         }
-        if (p != null && p.isArray() && !p.isEmpty() && p.get(0).isInt()) {
-            int[] ids = new int[p.size()];
-            for (int i = 0; i < ids.length; i++) {
-                JsonNode id = p.get(i);
-                if (!id.isInt() || id.asInt() < 0 || id.asInt() >= tokenizer.vocabSize()) {
-                    throw ApiException.badRequest("prompt", "prompt[" + i + "] must be a token id in [0, "
-                            + tokenizer.vocabSize() + "), got " + abbreviate(id.toString()));
-                }
-                ids[i] = id.asInt();
-            }
-            return ids;
+        if (p.isEmpty()) {
+            throw ApiException.badRequest("prompt", "'" + where + "' must not be an empty array");
         }
-        throw ApiException.badRequest("prompt", "'prompt' must be a non-empty string, a one-element array of a string,"
-                + " or an array of token ids (several prompts per request are not supported)");
+        int[] ids = new int[p.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = p.get(i);
+            if (!id.isInt() || id.asInt() < 0 || id.asInt() >= tokenizer.vocabSize()) {
+                throw ApiException.badRequest("prompt", where + "[" + i + "] must be a token id in [0, "
+                        + tokenizer.vocabSize() + "), got " + abbreviate(id.toString()));
+            }
+            ids[i] = id.asInt();
+        }
+        return ids;
     }
 
     /** {@code max_completion_tokens} or {@code max_tokens}: at least {@code min} (0 only where the prompt is echoed). */

@@ -128,23 +128,29 @@ final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * Queues a request: its {@code n} choices, which share one event queue (choice 0 first).
+     * Queues a request: each of its prompts with its {@code n} choices, all sharing one event queue (see
+     * {@link Generation#choices}). Its prompts wait as entries of their own, so a request of several prompts is
+     * admitted prompt by prompt as slots free, in order.
      *
-     * @throws ApiException 429 when the queue is full
+     * @throws ApiException 429 when the queue has no room for all of its prompts
      */
-    List<Generation> submit(CompletionRequest request) {
-        List<Generation> choices = Generation.choices(request);
-        Generation g = choices.get(0);
+    List<Generation> submit(List<CompletionRequest> prompts) {
+        List<Generation> choices = Generation.choices(prompts);
         lock.lock();
         try {
             if (!running) {
                 throw ApiException.loading("the server is shutting down");
             }
-            if (inFlight + waiting.size() >= options.maxSequences() + options.maxQueue()) {
+            if (inFlight + waiting.size() + prompts.size() > options.maxSequences() + options.maxQueue()) {
                 throw ApiException.queueFull("the server is busy: " + waiting.size() + " requests are waiting (--max-queue "
-                        + options.maxQueue() + "); retry later");
+                        + options.maxQueue() + ")" + (prompts.size() > 1 ? " and this request brings " + prompts.size() + " prompts" : "")
+                        + "; retry later");
             }
-            waiting.add(g);
+            for (Generation g : choices) {
+                if (g.leadsItsPrompt()) {
+                    waiting.add(g); // its other choices come with it, as its forks
+                }
+            }
             metrics.occupancy(waiting.size(), inFlight);
             work.signal();
         } finally {

@@ -95,14 +95,19 @@ final class TestServers {
     static List<CompletionCreateParams> randomGreedyRequests(Random rnd, int n, int maxWords, int minTokens) {
         List<CompletionCreateParams> requests = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            StringBuilder prompt = new StringBuilder();
-            for (int w = 1 + rnd.nextInt(maxWords); w > 0; w--) {
-                prompt.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
-            }
-            requests.add(CompletionCreateParams.builder().model(MODEL).prompt(prompt.toString().strip())
+            requests.add(CompletionCreateParams.builder().model(MODEL).prompt(randomWords(rnd, 1 + rnd.nextInt(maxWords)))
                     .maxTokens(minTokens + rnd.nextInt(20)).temperature(0.0).build());
         }
         return requests;
+    }
+
+    /** {@code count} random words of the embedded model's world, separated by spaces. */
+    static String randomWords(Random rnd, int count) {
+        StringBuilder text = new StringBuilder();
+        for (int w = count; w > 0; w--) {
+            text.append(WORDS[rnd.nextInt(WORDS.length)]).append(' ');
+        }
+        return text.toString().strip();
     }
 
     /** An OpenAI SDK client of {@code s} that never retries (a retry would hide a failure). */
