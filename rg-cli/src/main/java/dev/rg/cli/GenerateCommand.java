@@ -10,6 +10,7 @@ import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,8 +25,19 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     SamplingOptions sampling;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt (BOS is added).")
-    String prompt;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
+
+    /** The prompt: on the command line, or from a file. */
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt (BOS is added).")
+        String text;
+
+        @Option(names = {"-f", "--prompt-file"}, required = true, paramLabel = "FILE",
+                description = "Read the prompt from FILE instead (UTF-8, at most 16 MiB, one final line break dropped; - reads"
+                        + " standard input).")
+        Path file;
+    }
 
     @Option(names = "--chat", description = "Wrap the prompt in the Gemma chat template (for -it models).")
     boolean chat;
@@ -41,7 +53,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String text = Prompts.clean(prompt, "--prompt");
+        String text = source.file == null ? Prompts.clean(source.text, "--prompt")
+                : Prompts.clean(PromptFile.read(source.file, System.in, "--prompt-file"), "--prompt-file " + source.file);
         GenerationConfig config = sampling.config(); // bad sampling options are refused before the model loads
         if (promptCache != null) {
             StateFileOption.requireUsable(promptCache, "--prompt-cache");

@@ -27,7 +27,11 @@ final class ParameterErrors implements CommandLine.IParameterExceptionHandler {
 
     /** The message, with the suggestions and the help hint: {@code rg: error: ... (did you mean ...?); see 'rg X --help'}. */
     static String line(ParameterException ex) {
-        StringBuilder line = new StringBuilder("rg: error: ").append(dev.rg.core.io.OneLine.of(String.valueOf(ex.getMessage())));
+        String message = dev.rg.core.io.OneLine.of(String.valueOf(ex.getMessage()));
+        if (message.startsWith("Error: ")) {
+            message = message.substring("Error: ".length()); // picocli's argument-group messages say it again
+        }
+        StringBuilder line = new StringBuilder("rg: error: ").append(message);
         if (ex instanceof UnmatchedArgumentException unmatched) {
             List<String> suggestions = unmatched.getSuggestions();
             if (!suggestions.isEmpty()) {

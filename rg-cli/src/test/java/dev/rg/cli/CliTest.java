@@ -57,7 +57,8 @@ class CliTest {
                 && line.endsWith("see 'rg chat --help'") && line.lines().count() == 1, line);
         err.reset();
         assertEquals(2, rg(err, "generate"));
-        assertEquals("rg: error: Missing required option: '--prompt=TEXT'; see 'rg generate --help'", err.toString().strip());
+        assertEquals("rg: error: Missing required argument (specify one of these): (-p=TEXT | -f=FILE); see 'rg generate --help'",
+                err.toString().strip());
         err.reset();
         assertEquals(2, rg(err, "genrate", "--prompt", "x"));
         line = err.toString().strip();
