@@ -1,5 +1,6 @@
 package dev.rg.spark;
 
+import dev.rg.core.generate.RowSeeds;
 import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.SamplingParams;
 import dev.rg.core.model.LoadOptions;

@@ -1,5 +1,6 @@
 package dev.rg.spark;
 
+import dev.rg.core.generate.RowSeeds;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;

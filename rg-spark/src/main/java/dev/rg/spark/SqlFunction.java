@@ -1,5 +1,6 @@
 package dev.rg.spark;
 
+import dev.rg.core.generate.RowSeeds;
 import dev.rg.core.RecurrentGemma;
 import java.util.Arrays;
 import java.util.List;

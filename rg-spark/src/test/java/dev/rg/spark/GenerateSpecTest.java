@@ -1,5 +1,6 @@
 package dev.rg.spark;
 
+import dev.rg.core.generate.RowSeeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,16 +1,17 @@
-package dev.rg.spark;
+package dev.rg.core.generate;
 
 import java.nio.charset.StandardCharsets;
 
 /**
  * A row's sampling seed, from the job seed and the row's key alone: not from its partition, its position in a
- * batch or the task attempt, so retries, speculative copies and a different partitioning give identical rows.
+ * batch or the task attempt, so retries, speculative copies and a different partitioning give identical rows. Shared
+ * by the batch jobs (rg-spark, {@code rg batch}), so that the same key and job seed sample the same text in either.
  */
-final class RowSeeds {
+public final class RowSeeds {
     private RowSeeds() {}
 
     /** The seed for a row whose key is {@code key} (a number, a string, bytes; null keys share one seed). */
-    static long of(long jobSeed, Object key) {
+    public static long of(long jobSeed, Object key) {
         return mix(jobSeed ^ mix(keyHash(key)));
     }
 
