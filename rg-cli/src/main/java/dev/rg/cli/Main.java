@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code rg} command. Errors in the input end with a one-line message and exit code 2, never a stack trace. */
 @Command(name = "rg", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "RecurrentGemma on the JVM: run Google's RecurrentGemma (Griffin) models on pluggable backends.",
-        subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, InfoCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, BatchCommand.class, TokenizeCommand.class, InfoCommand.class,
                 ForwardCommand.class, BackendsCommand.class, CheckCommand.class, BenchCommand.class, QuantizeCommand.class, QualityCommand.class, ServeCommand.class, BenchServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -62,6 +62,18 @@ final class ModelOptions {
         }
     }
 
+    /**
+     * Seeded random weights of a preset's shapes ({@code 2b}, {@code 9b}, {@code tiny}) behind the tokenizer of the model
+     * directory, its vocabulary cut to that tokenizer's: a real model's size and cost without a checkpoint (the text is
+     * gibberish). For load tests ({@code rg serve --preset}) and throughput runs ({@code rg batch --preset}).
+     */
+    RecurrentGemma loadPreset(String preset, dev.rg.core.model.LoadProgress progress) {
+        dev.rg.core.tokenizer.GemmaTokenizer tokenizer = dev.rg.core.tokenizer.GemmaTokenizer.load(modelDir());
+        dev.rg.core.config.ModelConfig config = dev.rg.core.config.ModelConfig.preset(preset).withVocab(tokenizer.vocabSize());
+        LoadOptions load = loadOptions();
+        return RecurrentGemma.random(config, load.format(), 1, load, progress, tokenizer);
+    }
+
     /** For commands that run token ids: the tokenizer is loaded (and checked) when the directory has one. */
     RecurrentGemma loadForIds() {
         Path dir = modelDir();

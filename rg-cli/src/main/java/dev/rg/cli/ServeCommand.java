@@ -1,9 +1,7 @@
 package dev.rg.cli;
 
 import dev.rg.core.RecurrentGemma;
-import dev.rg.core.config.ModelConfig;
 import dev.rg.core.model.LoadProgress;
-import dev.rg.core.tokenizer.GemmaTokenizer;
 import dev.rg.server.RgServer;
 import dev.rg.server.ServerOptions;
 import java.io.IOException;
@@ -128,11 +126,8 @@ final class ServeCommand implements Callable<Integer> {
         var load = model.loadOptions();
         RgServer server;
         try {
-            server = RgServer.start(options, preset == null ? () -> RecurrentGemma.load(dir, load, LoadProgress.NONE) : () -> {
-                GemmaTokenizer tokenizer = GemmaTokenizer.load(dir);
-                ModelConfig config = ModelConfig.preset(preset).withVocab(tokenizer.vocabSize());
-                return RecurrentGemma.random(config, load.format(), 1, load, LoadProgress.NONE, tokenizer);
-            });
+            server = RgServer.start(options, preset == null ? () -> RecurrentGemma.load(dir, load, LoadProgress.NONE)
+                    : () -> model.loadPreset(preset, LoadProgress.NONE));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
         }

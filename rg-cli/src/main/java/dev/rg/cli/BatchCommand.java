@@ -1,0 +1,165 @@
+package dev.rg.cli;
+
+import dev.rg.core.RecurrentGemma;
+import dev.rg.core.generate.GenerationConfig;
+import dev.rg.core.io.AtomicFiles;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code rg batch}: generate for every prompt of a JSON Lines file, several sequences decoded together. */
+@Command(name = "batch", mixinStandardHelpOptions = true,
+        description = "Generate for every prompt of a JSON Lines file (a string, or an object with a \"prompt\" string, per"
+                + " line), decoding --batch-size of them together; one output line per input row, in order, with"
+                + " completion, prompt_tokens, completion_tokens, finish_reason and error added.")
+final class BatchCommand implements Callable<Integer> {
+    /** Most sequences decoded together: each holds a state of the model's fixed size. */
+    static final int MAX_BATCH = 4096;
+
+    @Mixin
+    ModelOptions model;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Option(names = "--preset", paramLabel = "2b|9b|tiny",
+            description = "Seeded random weights of these shapes instead of a checkpoint, behind the tokenizer of --model (default:"
+                    + " the embedded model's): a real model's throughput without a download. The text is gibberish.")
+    String preset;
+
+    @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE", description = "JSON Lines prompts (- = stdin).")
+    Path input;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "-",
+            description = "Where the rows go (- = stdout, the default, one line per row as it finishes). A file is written"
+                    + " under a temporary name and renamed when the job is complete.")
+    Path output;
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "8",
+            description = "Prompts decoded together (one pass over the weights per step for all of them). Default 8.")
+    int batchSize;
+
+    @Option(names = "--chat", description = "Wrap each prompt in the Gemma chat template (for -it models).")
+    boolean chat;
+
+    @Option(names = "--max-prompt-tokens", paramLabel = "N", defaultValue = "4096",
+            description = "Rows whose prompt has more tokens (BOS included) get an error instead. Default 4096.")
+    int maxPromptTokens;
+
+    @Option(names = "--key", paramLabel = "FIELD", defaultValue = "id",
+            description = "The field whose value seeds a row's sampling (default id; without it, the prompt): the same key"
+                    + " and --seed give the same text whatever the batch size or the row's place, as in rg-spark.")
+    String keyField;
+
+    @Override
+    public Integer call() {
+        GenerationConfig config = sampling.config(); // bad options are refused before the model loads
+        if (batchSize < 1 || batchSize > MAX_BATCH) {
+            throw new IllegalArgumentException("--batch-size must be in [1, " + MAX_BATCH + "], got " + batchSize);
+        }
+        if (maxPromptTokens < 1) {
+            throw new IllegalArgumentException("--max-prompt-tokens must be at least 1, got " + maxPromptTokens);
+        }
+        boolean toStdout = output.toString().equals("-");
+        if (!toStdout) {
+            StateFileOption.requireUsable(output, "--output");
+        }
+        boolean fromStdin = input.toString().equals("-");
+        long total = fromStdin ? -1 : countRows(input);
+        try (RecurrentGemma rg = preset == null ? model.load() : loadPreset(); InputStream in = open(input)) {
+            Warnings.print(rg.model());
+            BatchJob job = new BatchJob(rg, config, batchSize, maxPromptTokens, chat, keyField);
+            JsonlLines lines = new JsonlLines(in, fromStdin ? "standard input" : input.toString());
+            long start = System.nanoTime();
+            BatchJob.Totals totals;
+            try (RowProgress progress = new RowProgress(total)) {
+                if (toStdout) {
+                    totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
+                } else {
+                    BatchJob.Totals[] result = new BatchJob.Totals[1];
+                    AtomicFiles.write(output, tmp -> {
+                        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                            result[0] = job.run(lines, line -> {
+                                try {
+                                    w.write(line);
+                                    w.write('\n');
+                                    return true;
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            }, progress::update);
+                        } catch (UncheckedIOException e) {
+                            throw e.getCause();
+                        }
+                    });
+                    totals = result[0];
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.err.println(summary(rg, totals, seconds));
+        } catch (IOException e) {
+            throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
+        }
+        return 0;
+    }
+
+    private RecurrentGemma loadPreset() {
+        try (TerminalProgress progress = new TerminalProgress("building preset " + preset)) {
+            return model.loadPreset(preset, progress);
+        }
+    }
+
+    private String summary(RecurrentGemma rg, BatchJob.Totals t, double seconds) {
+        return String.format(Locale.ROOT, "[%d rows, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
+                        + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), t.errors(), t.stopped() ? ", output closed" : "",
+                t.promptTokens(), t.completionTokens(), seconds, t.rows() / seconds, t.completionTokens() / seconds,
+                preset != null ? "preset " + preset : rg.model().dir().getFileName(), rg.model().backend().name(), batchSize);
+    }
+
+    private static InputStream open(Path input) throws IOException {
+        if (input.toString().equals("-")) {
+            return System.in;
+        }
+        if (Files.isDirectory(input)) {
+            throw new IllegalArgumentException("--input: " + input + " is a directory, not a file");
+        }
+        try {
+            return Files.newInputStream(input);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("--input: no such file: " + input);
+        }
+    }
+
+    /** The rows of a file, for the progress line (-1 when it cannot be counted in advance, e.g. a pipe). */
+    private static long countRows(Path input) {
+        if (!Files.isRegularFile(input)) {
+            if (!Files.exists(input)) {
+                throw new IllegalArgumentException("--input: no such file: " + input);
+            }
+            if (Files.isDirectory(input)) {
+                throw new IllegalArgumentException("--input: " + input + " is a directory, not a file");
+            }
+            return -1; // a pipe: read once, as it comes
+        }
+        try (InputStream in = Files.newInputStream(input)) {
+            JsonlLines lines = new JsonlLines(in, input.toString());
+            long n = 0;
+            while (lines.next() != null) {
+                n++;
+            }
+            return n;
+        } catch (IOException e) {
+            throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package dev.rg.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.RecurrentGemma;
+import dev.rg.core.generate.BatchGenerator;
+import dev.rg.core.generate.GenerationConfig;
+import dev.rg.core.generate.GenerationResult;
+import dev.rg.core.generate.RowSeeds;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code rg batch}'s work: JSON Lines in, one output line per input row, in input order. A row is a JSON string (the
+ * prompt) or an object with a {@code "prompt"} string; its output is the object (or {@code {"prompt": ...}}) with
+ * {@code completion}, {@code prompt_tokens}, {@code completion_tokens}, {@code finish_reason} and {@code error} added,
+ * the columns rg-spark adds. A row that cannot be generated for (not JSON, no prompt, empty, too long, not UTF-8) gets
+ * its {@code error} and null results, and the job goes on. Rows are decoded {@code batchSize} at a time through
+ * rg-core's {@link BatchGenerator}; a sampled row's seed comes from the job seed and its key ({@link RowSeeds}), so
+ * its text does not depend on the batch size or its place in the input, and equals rg-spark's for the same key.
+ */
+final class BatchJob {
+    /** Where finished rows go; false once the reader has gone away (a closed pipe). */
+    interface Sink {
+        boolean write(String line);
+    }
+
+    /** What a run did. */
+    record Totals(long rows, long errors, long promptTokens, long completionTokens, boolean stopped) {}
+
+    private record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error) {}
+
+    private final RecurrentGemma rg;
+    private final GenerationConfig config;
+    private final int batchSize;
+    private final int maxPromptTokens;
+    private final boolean chat;
+    private final String keyField;
+    private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    BatchJob(RecurrentGemma rg, GenerationConfig config, int batchSize, int maxPromptTokens, boolean chat, String keyField) {
+        this.rg = rg;
+        this.config = config;
+        this.batchSize = batchSize;
+        this.maxPromptTokens = maxPromptTokens;
+        this.chat = chat;
+        this.keyField = keyField;
+    }
+
+    /** Runs every row of {@code in} into {@code out}; {@code progress} hears the rows done after each batch. */
+    Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
+        long rows = 0;
+        long errors = 0;
+        long promptTokens = 0;
+        long completionTokens = 0;
+        List<Row> batch = new ArrayList<>(batchSize);
+        boolean more = true;
+        while (more) {
+            batch.clear();
+            int decoding = 0;
+            // a batch holds batchSize rows to decode; rows with errors ride along without taking a slot
+            while (decoding < batchSize) {
+                JsonlLines.Line line = in.next();
+                if (line == null) {
+                    more = false;
+                    break;
+                }
+                Row row = parse(line);
+                batch.add(row);
+                if (row.error() == null) {
+                    decoding++;
+                }
+            }
+            if (batch.isEmpty()) {
+                break;
+            }
+            ObjectNode[] done = generate(batch);
+            for (ObjectNode o : done) {
+                rows++;
+                if (!o.get("error").isNull()) {
+                    errors++;
+                }
+                promptTokens += o.get("prompt_tokens").asLong(0);
+                completionTokens += o.get("completion_tokens").asLong(0);
+                if (!out.write(o.toString())) {
+                    return new Totals(rows, errors, promptTokens, completionTokens, true);
+                }
+            }
+            progress.accept(rows);
+        }
+        return new Totals(rows, errors, promptTokens, completionTokens, false);
+    }
+
+    private Row parse(JsonlLines.Line line) {
+        long n = line.number();
+        if (line.error() != null) {
+            return failed(n, null, null, line.error());
+        }
+        JsonNode node;
+        try {
+            node = json.readTree(line.text());
+        } catch (JsonProcessingException e) {
+            return failed(n, null, null, "line " + n + " is not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
+        }
+        ObjectNode fields;
+        if (node.isTextual()) {
+            fields = json.createObjectNode().put("prompt", node.textValue());
+        } else if (node.isObject()) {
+            fields = (ObjectNode) node;
+        } else {
+            return failed(n, null, null, "line " + n + ": expected a JSON string (the prompt) or an object with a \"prompt\""
+                    + " string, got " + node.getNodeType().name().toLowerCase(Locale.ROOT));
+        }
+        JsonNode p = fields.get("prompt");
+        if (p == null || !p.isTextual()) {
+            return failed(n, fields, null, "line " + n + ": no \"prompt\" string" + (p == null ? "" : " (it is "
+                    + p.getNodeType().name().toLowerCase(Locale.ROOT) + ")"));
+        }
+        if (p.textValue().isEmpty()) {
+            return failed(n, fields, null, "line " + n + ": the prompt is empty");
+        }
+        String text = Prompts.clean(p.textValue(), "prompt");
+        int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : withBos(rg.tokenize(text));
+        if (ids.length > maxPromptTokens) {
+            return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
+                    + " than --max-prompt-tokens " + maxPromptTokens);
+        }
+        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null);
+    }
+
+    /** The row's key for its seed: the key field (a whole number, a string, else its JSON text), or the prompt. */
+    private Object key(ObjectNode fields, String prompt) {
+        JsonNode k = fields.get(keyField);
+        if (k == null || k.isNull()) {
+            return prompt;
+        }
+        if (k.isIntegralNumber() && k.canConvertToLong()) {
+            return k.longValue();
+        }
+        return k.isTextual() ? k.textValue() : k.toString();
+    }
+
+    private int[] withBos(int[] body) {
+        int[] ids = new int[body.length + 1];
+        ids[0] = rg.model().config().bosId();
+        System.arraycopy(body, 0, ids, 1, body.length);
+        return ids;
+    }
+
+    private static Row failed(long line, ObjectNode fields, Integer promptTokens, String error) {
+        return new Row(line, fields, null, 0, promptTokens, error);
+    }
+
+    /** Every row's output object, in order: the good rows decoded together. */
+    private ObjectNode[] generate(List<Row> batch) {
+        List<int[]> ids = new ArrayList<>();
+        List<Integer> slots = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.get(i).error() == null) {
+                ids.add(batch.get(i).ids());
+                slots.add(i);
+            }
+        }
+        GenerationResult[] results = new GenerationResult[batch.size()];
+        String[] errors = new String[batch.size()];
+        if (!ids.isEmpty()) {
+            long[] seeds = new long[ids.size()];
+            for (int j = 0; j < seeds.length; j++) {
+                seeds[j] = batch.get(slots.get(j)).seed();
+            }
+            List<GenerationResult> together = null;
+            try {
+                together = new BatchGenerator(rg.model(), rg.tokenizer()).generate(ids, config, seeds);
+            } catch (IllegalArgumentException e) {
+                // rg-core refused one of the prompts: decode them one by one, so only that row carries the error
+            }
+            for (int j = 0; j < ids.size(); j++) {
+                int slot = slots.get(j);
+                if (together != null) {
+                    results[slot] = together.get(j);
+                    continue;
+                }
+                try {
+                    results[slot] = new BatchGenerator(rg.model(), rg.tokenizer())
+                            .generate(List.of(ids.get(j)), config, new long[] {seeds[j]}).get(0);
+                } catch (IllegalArgumentException e) {
+                    errors[slot] = "line " + batch.get(slot).line() + ": " + dev.rg.core.io.OneLine.of(e.getMessage());
+                }
+            }
+        }
+        ObjectNode[] out = new ObjectNode[batch.size()];
+        for (int i = 0; i < out.length; i++) {
+            Row row = batch.get(i);
+            ObjectNode o = row.fields() != null ? row.fields() : json.createObjectNode().put("line", row.line());
+            GenerationResult r = results[i];
+            String error = row.error() != null ? row.error() : errors[i];
+            if (r != null) {
+                o.put("completion", r.text());
+                o.put("prompt_tokens", r.promptTokens());
+                o.put("completion_tokens", r.tokens().length);
+                o.put("finish_reason", r.reason().name().toLowerCase(Locale.ROOT));
+            } else {
+                o.putNull("completion");
+                if (row.promptTokens() != null) {
+                    o.put("prompt_tokens", row.promptTokens());
+                } else {
+                    o.putNull("prompt_tokens");
+                }
+                o.putNull("completion_tokens");
+                o.putNull("finish_reason");
+            }
+            if (error != null) {
+                o.put("error", error);
+            } else {
+                o.putNull("error");
+            }
+            out[i] = o;
+        }
+        return out;
+    }
+}

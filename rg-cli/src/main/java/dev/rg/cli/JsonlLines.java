@@ -1,0 +1,117 @@
+package dev.rg.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The lines of a JSON Lines input, each one bounded and strictly UTF-8: a line that is too long or not UTF-8 is
+ * a {@link Line} with an error (that row's problem; the next line is read as usual), so a bad row never ends a job
+ * and a file with no line breaks cannot exhaust the heap. Blank lines are skipped.
+ */
+final class JsonlLines {
+    /** One non-blank line: its number (from 1) and its text, or why it has none. */
+    record Line(long number, String text, String error) {}
+
+    /** The longest line read: as long as the longest prompt file. */
+    static final int MAX_LINE_BYTES = PromptFile.MAX_BYTES;
+
+    private final InputStream in;
+    private final String name;
+    private final byte[] buffer = new byte[64 * 1024];
+    private int position;
+    private int limit;
+    private byte[] line = new byte[4096];
+    private long number;
+
+    /** @param name the input as errors name it */
+    JsonlLines(InputStream in, String name) {
+        this.in = in;
+        this.name = name;
+    }
+
+    /** The next non-blank line, or null at the end of the input. */
+    Line next() {
+        while (true) {
+            int length = 0;
+            boolean tooLong = false;
+            boolean sawAny = false;
+            while (true) {
+                if (position == limit && !fill()) {
+                    if (!sawAny) {
+                        return null;
+                    }
+                    break;
+                }
+                sawAny = true;
+                byte b = buffer[position++];
+                if (b == '\n') {
+                    break;
+                }
+                if (length < MAX_LINE_BYTES) {
+                    if (length == line.length) {
+                        line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE_BYTES, 2 * line.length));
+                    }
+                    line[length++] = b;
+                } else {
+                    tooLong = true; // the rest of the line is skipped, not kept
+                }
+            }
+            number++;
+            if (tooLong) {
+                return new Line(number, null, "line " + number + " is longer than " + (MAX_LINE_BYTES >> 20) + " MiB");
+            }
+            if (length > 0 && line[length - 1] == '\r') {
+                length--;
+            }
+            if (isBlank(line, length)) {
+                continue;
+            }
+            return decode(length);
+        }
+    }
+
+    private boolean fill() {
+        try {
+            int n = in.read(buffer);
+            if (n <= 0) {
+                return false;
+            }
+            position = 0;
+            limit = n;
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(name + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
+        }
+    }
+
+    private static boolean isBlank(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] != ' ' && bytes[i] != '\t') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Line decode(int length) {
+        ByteBuffer bytes = ByteBuffer.wrap(line, 0, length);
+        CharBuffer chars = CharBuffer.allocate(length);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CoderResult result = decoder.decode(bytes, chars, true);
+        if (!result.isError()) {
+            result = decoder.flush(chars);
+        }
+        if (result.isError()) {
+            return new Line(number, null, "line " + number + " is not UTF-8 (invalid byte at offset " + bytes.position() + ")");
+        }
+        return new Line(number, chars.flip().toString(), null);
+    }
+}

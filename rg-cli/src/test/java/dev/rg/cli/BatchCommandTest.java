@@ -1,0 +1,149 @@
+package dev.rg.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.RecurrentGemma;
+import dev.rg.core.generate.GenerationConfig;
+import dev.rg.core.generate.Session;
+import dev.rg.core.model.LoadOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code rg batch} end to end on the embedded model (reference backend, where a batch decodes each row bit for bit as
+ * alone): every row's text is the prompt's own, whatever the batch size; a sampled row's text follows its key, not its
+ * place; bad rows get their error and the job goes on; the output keeps the input's order and fields.
+ */
+class BatchCommandTest {
+    private static final Path AUSTEN = Path.of(System.getProperty("rg.shared", "../../shared")).resolve("models/austen-6m")
+            .toAbsolutePath().normalize();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] PROMPTS = {"It is a truth universally acknowledged", "Emma Woodhouse, handsome, clever",
+        "Mr. Darcy", "The family of Dashwood had long been settled in Sussex", "She was"};
+
+    @Test
+    void greedyRowsAreEachPromptsOwnTextAtAnyBatchSize(@TempDir Path dir) throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < PROMPTS.length; i++) {
+            in.append(JSON.writeValueAsString(java.util.Map.of("id", i, "prompt", PROMPTS[i]))).append('\n');
+        }
+        Path input = Files.writeString(dir.resolve("in.jsonl"), in);
+        List<JsonNode> batched = run(dir, input, "-b", "4");
+        List<JsonNode> single = run(dir, input, "-b", "1");
+        assertEquals(PROMPTS.length, batched.size());
+        try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
+            for (int i = 0; i < PROMPTS.length; i++) {
+                JsonNode row = batched.get(i);
+                assertEquals(i, row.get("id").asInt(), "input order");
+                assertEquals(single.get(i), row, "batch size 4 = batch size 1");
+                try (Session s = rg.session()) {
+                    var alone = s.generate(PROMPTS[i], GenerationConfig.greedy(7), t -> true);
+                    assertEquals(alone.text(), row.get("completion").asText(), "row " + i + " = the prompt alone");
+                    assertEquals(alone.promptTokens(), row.get("prompt_tokens").asInt());
+                    assertEquals(alone.tokens().length, row.get("completion_tokens").asInt());
+                }
+                assertTrue(row.get("error").isNull());
+            }
+        }
+    }
+
+    @Test
+    void aSampledRowFollowsItsKeyNotItsPlace(@TempDir Path dir) throws Exception {
+        // the same key and prompt at lines 1 and 4, in different batches of 2 and with other rows around them
+        Path input = Files.writeString(dir.resolve("in.jsonl"), String.join("\n",
+                "{\"id\": 5, \"prompt\": \"She was\"}", "{\"id\": 6, \"prompt\": \"She was\"}", "\"Mr. Darcy\"",
+                "{\"id\": 5, \"prompt\": \"She was\"}", "\"Mr. Darcy\""));
+        List<JsonNode> rows = run(dir, input, "-b", "2", "--temperature", "1", "--seed", "11");
+        assertEquals(rows.get(0).get("completion"), rows.get(3).get("completion"), "key 5 twice");
+        assertEquals(rows.get(2).get("completion"), rows.get(4).get("completion"), "no key: the prompt is the key");
+        assertNotEquals(rows.get(0).get("completion"), rows.get(1).get("completion"), "key 6 samples its own text");
+        List<JsonNode> again = run(dir, input, "-b", "3", "--temperature", "1", "--seed", "11");
+        assertEquals(rows, again, "another batch size, the same rows");
+    }
+
+    @Test
+    void badRowsGetTheirErrorAndTheJobGoesOn(@TempDir Path dir) throws Exception {
+        byte[] latin1 = "\"caf\u00e9\"".getBytes(StandardCharsets.ISO_8859_1);
+        ByteArrayOutputStream in = new ByteArrayOutputStream();
+        in.writeBytes(String.join("\n", "{\"id\": 1, \"prompt\": \"\", \"tag\": \"kept\"}", "not json", "[1, 2]",
+                "{\"id\": 4}", "{\"prompt\": \"a\", \"prompt\": \"b\"}", "", "   ", "{\"id\": 6, \"prompt\": \"" + "Emma ".repeat(40)
+                + "\"}", "").getBytes(StandardCharsets.UTF_8));
+        in.writeBytes(latin1);
+        in.writeBytes("\r\n{\"id\": 8, \"prompt\": \"Mr. Darcy\"}".getBytes(StandardCharsets.UTF_8)); // no final line break
+        Path input = Files.write(dir.resolve("in.jsonl"), in.toByteArray());
+        List<JsonNode> rows = run(dir, input, "--max-prompt-tokens", "20");
+        List<String> errors = new ArrayList<>();
+        rows.forEach(r -> errors.add(r.get("error").isNull() ? null : r.get("error").asText()));
+        assertEquals(8, rows.size(), "blank lines are skipped, every other line is a row: " + errors);
+        assertEquals("line 1: the prompt is empty", errors.get(0));
+        assertEquals("kept", rows.get(0).get("tag").asText(), "the row's own fields stay");
+        assertTrue(errors.get(1).startsWith("line 2 is not JSON: "), errors.get(1));
+        assertEquals("line 3: expected a JSON string (the prompt) or an object with a \"prompt\" string, got array", errors.get(2));
+        assertEquals("line 4: no \"prompt\" string", errors.get(3));
+        assertTrue(errors.get(4).startsWith("line 5 is not JSON: Duplicate field 'prompt'"), errors.get(4));
+        assertTrue(errors.get(5).matches("line 8: the prompt has \\d+ tokens \\(BOS included\\), more than --max-prompt-tokens 20"),
+                errors.get(5));
+        assertEquals("line 9 is not UTF-8 (invalid byte at offset 4)", errors.get(6));
+        assertEquals(2, rows.get(1).get("line").asInt(), "an unreadable row names its line");
+        assertTrue(errors.get(7) == null && rows.get(7).get("completion").asText().length() > 0, "the last row is generated");
+        assertEquals(8, rows.get(7).get("id").asInt());
+    }
+
+    @Test
+    void argumentsAreCheckedBeforeTheModelLoads(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
+        Path existing = Files.writeString(dir.resolve("out.jsonl"), "old\n");
+        assertEquals("rg: error: --batch-size must be in [1, 4096], got 0", rg("batch", "-i", input.toString(), "-b", "0",
+                "-o", existing.toString()));
+        assertEquals("rg: error: --input: no such file: " + dir.resolve("nope"), rg("batch", "-i", dir.resolve("nope").toString()));
+        assertEquals("rg: error: --input: " + dir + " is a directory, not a file", rg("batch", "-i", dir.toString()));
+        assertEquals("rg: error: --output: directory " + dir.resolve("no") + " does not exist",
+                rg("batch", "-i", input.toString(), "-o", dir.resolve("no/out.jsonl").toString()));
+        assertEquals("old\n", Files.readString(existing), "a refused job leaves the output as it was");
+    }
+
+    @Test
+    void progressLineSaysRowsRateAndTimeLeft() {
+        assertEquals("rg batch: 120 / 1000 rows, 4.00 rows/s, 3 min 40 s left", RowProgress.line(120, 1000, 30));
+        assertEquals("rg batch: 7 rows, 0.50 rows/s", RowProgress.line(7, -1, 14));
+        assertEquals("rg batch: 10 / 10 rows, 1.00 rows/s", RowProgress.line(10, 10, 10));
+    }
+
+    private static List<JsonNode> run(Path dir, Path input, String... options) throws Exception {
+        Path out = dir.resolve("out.jsonl");
+        List<String> args = new ArrayList<>(List.of("batch", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "7",
+                "-i", input.toString(), "-o", out.toString()));
+        args.addAll(List.of(options));
+        String err = rg(args.toArray(String[]::new));
+        assertTrue(err.startsWith("["), err);
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(out)) {
+            rows.add(JSON.readTree(line));
+        }
+        return rows;
+    }
+
+    /** Runs rg; its stderr, stripped. */
+    private static String rg(String... args) {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream old = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            Main.run(args);
+        } finally {
+            System.setErr(old);
+        }
+        return err.toString(StandardCharsets.UTF_8).strip();
+    }
+}
