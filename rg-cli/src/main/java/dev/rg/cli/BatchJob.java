@@ -32,7 +32,14 @@ final class BatchJob {
     /** What a run did. */
     record Totals(long rows, long errors, long promptTokens, long completionTokens, boolean stopped) {}
 
-    private record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error) {}
+    private record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error, int bytes) {}
+
+    /**
+     * Rows with errors wait in a batch for its good rows (the output keeps the input's order), so a run of bad rows is
+     * bounded too: a batch is decoded early once it holds this many rows beyond its slots, or this many bytes of them.
+     */
+    static final int MAX_WAITING_ROWS = 256;
+    static final long MAX_WAITING_BYTES = 64L << 20;
 
     private final RecurrentGemma rg;
     private final GenerationConfig config;
@@ -63,8 +70,9 @@ final class BatchJob {
         while (more) {
             batch.clear();
             int decoding = 0;
-            // a batch holds batchSize rows to decode; rows with errors ride along without taking a slot
-            while (decoding < batchSize) {
+            long waitingBytes = 0;
+            // a batch holds batchSize rows to decode; rows with errors ride along without taking a slot, up to a bound
+            while (decoding < batchSize && batch.size() - decoding < MAX_WAITING_ROWS && waitingBytes < MAX_WAITING_BYTES) {
                 JsonlLines.Line line = in.next();
                 if (line == null) {
                     more = false;
@@ -74,6 +82,8 @@ final class BatchJob {
                 batch.add(row);
                 if (row.error() == null) {
                     decoding++;
+                } else {
+                    waitingBytes += row.bytes();
                 }
             }
             if (batch.isEmpty()) {
@@ -99,13 +109,14 @@ final class BatchJob {
     private Row parse(JsonlLines.Line line) {
         long n = line.number();
         if (line.error() != null) {
-            return failed(n, null, null, line.error());
+            return failed(n, null, null, line.error(), 0);
         }
         JsonNode node;
         try {
             node = json.readTree(line.text());
         } catch (JsonProcessingException e) {
-            return failed(n, null, null, "line " + n + " is not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
+            return failed(n, null, null, "line " + n + " is not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()),
+                    line.text().length());
         }
         ObjectNode fields;
         if (node.isTextual()) {
@@ -114,23 +125,23 @@ final class BatchJob {
             fields = (ObjectNode) node;
         } else {
             return failed(n, null, null, "line " + n + ": expected a JSON string (the prompt) or an object with a \"prompt\""
-                    + " string, got " + node.getNodeType().name().toLowerCase(Locale.ROOT));
+                    + " string, got " + node.getNodeType().name().toLowerCase(Locale.ROOT), line.text().length());
         }
         JsonNode p = fields.get("prompt");
         if (p == null || !p.isTextual()) {
             return failed(n, fields, null, "line " + n + ": no \"prompt\" string" + (p == null ? "" : " (it is "
-                    + p.getNodeType().name().toLowerCase(Locale.ROOT) + ")"));
+                    + p.getNodeType().name().toLowerCase(Locale.ROOT) + ")"), line.text().length());
         }
         if (p.textValue().isEmpty()) {
-            return failed(n, fields, null, "line " + n + ": the prompt is empty");
+            return failed(n, fields, null, "line " + n + ": the prompt is empty", line.text().length());
         }
         String text = Prompts.clean(p.textValue(), "prompt");
         int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : withBos(rg.tokenize(text));
         if (ids.length > maxPromptTokens) {
             return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
-                    + " than --max-prompt-tokens " + maxPromptTokens);
+                    + " than --max-prompt-tokens " + maxPromptTokens, line.text().length());
         }
-        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null);
+        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null, 0);
     }
 
     /** The row's key for its seed: the key field (a whole number, a string, else its JSON text), or the prompt. */
@@ -152,8 +163,8 @@ final class BatchJob {
         return ids;
     }
 
-    private static Row failed(long line, ObjectNode fields, Integer promptTokens, String error) {
-        return new Row(line, fields, null, 0, promptTokens, error);
+    private static Row failed(long line, ObjectNode fields, Integer promptTokens, String error, int bytes) {
+        return new Row(line, fields, null, 0, promptTokens, error, bytes);
     }
 
     /** Every row's output object, in order: the good rows decoded together. */

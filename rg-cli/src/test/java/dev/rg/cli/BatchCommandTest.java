@@ -101,6 +101,66 @@ class BatchCommandTest {
     }
 
     @Test
+    void longRunsOfBadRowsAreWrittenInOrderWithoutWaitingForTheEnd(@TempDir Path dir) throws Exception {
+        // more bad rows in a row than a batch holds while it waits for good ones (BatchJob.MAX_WAITING_ROWS)
+        StringBuilder in = new StringBuilder();
+        int bad = BatchJob.MAX_WAITING_ROWS * 2 + 7;
+        for (int i = 0; i < bad; i++) {
+            in.append("{\"id\": ").append(i).append(", \"prompt\": \"\"}\n");
+            if (i == 300) {
+                in.append("{\"id\": \"good\", \"prompt\": \"She was\"}\n");
+            }
+        }
+        List<JsonNode> rows = run(dir, Files.writeString(dir.resolve("in.jsonl"), in), "-b", "2");
+        assertEquals(bad + 1, rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            JsonNode r = rows.get(i);
+            if (i == 301) {
+                assertEquals("good", r.get("id").asText());
+                assertTrue(r.get("error").isNull() && !r.get("completion").asText().isEmpty());
+            } else {
+                assertEquals(i < 301 ? i : i - 1, r.get("id").asInt(), "row " + i);
+                assertEquals("line " + (i + 1) + ": the prompt is empty", r.get("error").asText());
+            }
+        }
+    }
+
+    @Test
+    void badRowsWaitingForGoodOnesAreBounded() {
+        // an input that hands over one line per read, so the lines read before the first output row can be counted
+        int[] linesRead = {0};
+        java.io.InputStream oneLinePerRead = new java.io.InputStream() {
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (linesRead[0] == 2000) {
+                    return -1;
+                }
+                byte[] line = ("{\"id\": " + linesRead[0]++ + ", \"prompt\": \"\"}\n").getBytes(StandardCharsets.UTF_8);
+                System.arraycopy(line, 0, b, off, line.length);
+                return line.length;
+            }
+        };
+        int[] readAtFirstWrite = {-1};
+        try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
+            BatchJob job = new BatchJob(rg, GenerationConfig.greedy(2), 4, 4096, false, "id");
+            BatchJob.Totals t = job.run(new JsonlLines(oneLinePerRead, "test"), line -> {
+                if (readAtFirstWrite[0] < 0) {
+                    readAtFirstWrite[0] = linesRead[0];
+                }
+                return true;
+            }, done -> { });
+            assertEquals(2000, t.rows());
+            assertEquals(2000, t.errors());
+        }
+        assertEquals(BatchJob.MAX_WAITING_ROWS, readAtFirstWrite[0], "a batch of only bad rows is written once it holds the bound");
+    }
+
+    @Test
     void argumentsAreCheckedBeforeTheModelLoads(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
         Path existing = Files.writeString(dir.resolve("out.jsonl"), "old\n");
