@@ -3,12 +3,6 @@ package dev.rg.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The lines of a JSON Lines input, each one bounded and strictly UTF-8: a line that is too long or not UTF-8 is
@@ -101,17 +95,10 @@ final class JsonlLines {
     }
 
     private Line decode(int length) {
-        ByteBuffer bytes = ByteBuffer.wrap(line, 0, length);
-        CharBuffer chars = CharBuffer.allocate(length);
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CoderResult result = decoder.decode(bytes, chars, true);
-        if (!result.isError()) {
-            result = decoder.flush(chars);
+        StrictUtf8.Decoded d = StrictUtf8.decode(line, length);
+        if (d.text() == null) {
+            return new Line(number, null, "line " + number + " is not UTF-8 (invalid byte at offset " + d.badOffset() + ")");
         }
-        if (result.isError()) {
-            return new Line(number, null, "line " + number + " is not UTF-8 (invalid byte at offset " + bytes.position() + ")");
-        }
-        return new Line(number, chars.flip().toString(), null);
+        return new Line(number, d.text(), null);
     }
 }

@@ -3,12 +3,6 @@ package dev.rg.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -67,18 +61,11 @@ final class PromptFile {
 
     /** Strict UTF-8 (a file in another encoding would otherwise become silent U+FFFDs in the prompt). */
     private static String decode(byte[] bytes, String what) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never gives more chars than bytes
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CoderResult result = decoder.decode(in, out, true);
-        if (!result.isError()) {
-            result = decoder.flush(out);
-        }
-        if (result.isError()) {
-            throw new IllegalArgumentException(what + ": not UTF-8 (invalid byte at offset " + in.position()
+        StrictUtf8.Decoded d = StrictUtf8.decode(bytes, bytes.length);
+        if (d.text() == null) {
+            throw new IllegalArgumentException(what + ": not UTF-8 (invalid byte at offset " + d.badOffset()
                     + "); convert it first, e.g. iconv -f LATIN1 -t UTF-8");
         }
-        return out.flip().toString();
+        return d.text();
     }
 }

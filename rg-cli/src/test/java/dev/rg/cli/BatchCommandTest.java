@@ -11,7 +11,6 @@ import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.Session;
 import dev.rg.core.model.LoadOptions;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,12 +163,12 @@ class BatchCommandTest {
     void argumentsAreCheckedBeforeTheModelLoads(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
         Path existing = Files.writeString(dir.resolve("out.jsonl"), "old\n");
-        assertEquals("rg: error: --batch-size must be in [1, 4096], got 0", rg("batch", "-i", input.toString(), "-b", "0",
+        assertEquals("rg: error: --batch-size must be in [1, 4096], got 0", RgRun.stderr("batch", "-i", input.toString(), "-b", "0",
                 "-o", existing.toString()));
-        assertEquals("rg: error: --input: no such file: " + dir.resolve("nope"), rg("batch", "-i", dir.resolve("nope").toString()));
-        assertEquals("rg: error: --input: " + dir + " is a directory, not a file", rg("batch", "-i", dir.toString()));
+        assertEquals("rg: error: --input: no such file: " + dir.resolve("nope"), RgRun.stderr("batch", "-i", dir.resolve("nope").toString()));
+        assertEquals("rg: error: --input: " + dir + " is a directory, not a file", RgRun.stderr("batch", "-i", dir.toString()));
         assertEquals("rg: error: --output: directory " + dir.resolve("no") + " does not exist",
-                rg("batch", "-i", input.toString(), "-o", dir.resolve("no/out.jsonl").toString()));
+                RgRun.stderr("batch", "-i", input.toString(), "-o", dir.resolve("no/out.jsonl").toString()));
         assertEquals("old\n", Files.readString(existing), "a refused job leaves the output as it was");
     }
 
@@ -185,25 +184,12 @@ class BatchCommandTest {
         List<String> args = new ArrayList<>(List.of("batch", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "7",
                 "-i", input.toString(), "-o", out.toString()));
         args.addAll(List.of(options));
-        String err = rg(args.toArray(String[]::new));
+        String err = RgRun.stderr(args.toArray(String[]::new));
         assertTrue(err.startsWith("["), err);
         List<JsonNode> rows = new ArrayList<>();
         for (String line : Files.readAllLines(out)) {
             rows.add(JSON.readTree(line));
         }
         return rows;
-    }
-
-    /** Runs rg; its stderr, stripped. */
-    private static String rg(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            Main.run(args);
-        } finally {
-            System.setErr(old);
-        }
-        return err.toString(StandardCharsets.UTF_8).strip();
     }
 }

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,28 +58,15 @@ class PromptFileTest {
     void generateReadsTheFileAsIfItsTextWereTyped(@TempDir Path dir) throws Exception {
         String text = "It is a truth universally acknowledged";
         Path f = Files.writeString(dir.resolve("p.txt"), text + "\n", StandardCharsets.UTF_8);
-        String typed = summary("generate", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "2", "--no-echo", "--prompt", text);
-        String read = summary("generate", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "2", "--no-echo", "-f", f.toString());
+        String typed = RgRun.stderr("generate", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "2", "--no-echo", "--prompt", text);
+        String read = RgRun.stderr("generate", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "2", "--no-echo", "-f", f.toString());
         String tokens = typed.substring(typed.indexOf("[prompt "), typed.indexOf(" tokens") + 7);
         assertTrue(read.contains(tokens), "the same prompt tokens (" + tokens + ") from the file: " + read);
-        assertTrue(summary("generate", "--prompt", text, "--prompt-file", f.toString())
+        assertTrue(RgRun.stderr("generate", "--prompt", text, "--prompt-file", f.toString())
                 .startsWith("rg: error: --prompt=TEXT, --prompt-file=FILE are mutually exclusive"));
     }
 
     private static String message(Path file, InputStream stdin) {
         return assertThrows(IllegalArgumentException.class, () -> PromptFile.read(file, stdin, "--prompt-file")).getMessage();
-    }
-
-    /** Runs rg and returns its stderr (the summary line or the error). */
-    private static String summary(String... args) {
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream old = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            Main.run(args);
-        } finally {
-            System.setErr(old);
-        }
-        return err.toString(StandardCharsets.UTF_8).strip();
     }
 }
