@@ -2,12 +2,9 @@ package dev.rg.cli;
 
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.GenerationConfig;
-import dev.rg.core.io.AtomicFiles;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -42,7 +39,7 @@ final class BatchCommand implements Callable<Integer> {
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "-",
             description = "Where the rows go (- = stdout, the default, one line per row as it finishes). A file is written"
-                    + " under a temporary name and renamed when the job is complete.")
+                    + " as FILE.partial, flushed after every batch, and renamed to FILE when the job is complete (see --resume).")
     Path output;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "8",
@@ -61,6 +58,10 @@ final class BatchCommand implements Callable<Integer> {
                     + " and --seed give the same text whatever the batch size or the row's place, as in rg-spark.")
     String keyField;
 
+    @Option(names = "--resume", description = "With -o FILE: keep the rows in FILE.partial that an earlier run of the same"
+            + " input finished before it stopped, and carry on after them.")
+    boolean resume;
+
     @Override
     public Integer call() {
         GenerationConfig config = sampling.config(); // bad options are refused before the model loads
@@ -71,46 +72,67 @@ final class BatchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-prompt-tokens must be at least 1, got " + maxPromptTokens);
         }
         boolean toStdout = output.toString().equals("-");
+        if (toStdout && resume) {
+            throw new IllegalArgumentException("--resume needs -o FILE: it carries on with FILE.partial");
+        }
         if (!toStdout) {
             StateFileOption.requireUsable(output, "--output");
         }
         boolean fromStdin = input.toString().equals("-");
         long total = fromStdin ? -1 : countRows(input);
-        try (RecurrentGemma rg = preset == null ? model.load() : loadPreset(); InputStream in = open(input)) {
+        try (PartialOutput file = toStdout ? null : PartialOutput.open(output, resume);
+                RecurrentGemma rg = preset == null ? model.load() : loadPreset(); InputStream in = open(input)) {
             Warnings.print(rg.model());
             BatchJob job = new BatchJob(rg, config, batchSize, maxPromptTokens, chat, keyField);
             JsonlLines lines = new JsonlLines(in, fromStdin ? "standard input" : input.toString());
+            long kept = file == null ? 0 : file.kept();
+            if (kept > 0) {
+                skipKept(job, lines, file);
+            }
             long start = System.nanoTime();
             BatchJob.Totals totals;
-            try (RowProgress progress = new RowProgress(total)) {
-                if (toStdout) {
+            try (RowProgress progress = new RowProgress(total < 0 ? -1 : total - kept)) {
+                if (file == null) {
                     totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
                 } else {
-                    BatchJob.Totals[] result = new BatchJob.Totals[1];
-                    AtomicFiles.write(output, tmp -> {
-                        try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                            result[0] = job.run(lines, line -> {
-                                try {
-                                    w.write(line);
-                                    w.write('\n');
-                                    return true;
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            }, progress::update);
-                        } catch (UncheckedIOException e) {
-                            throw e.getCause();
-                        }
+                    totals = job.run(lines, file::write, done -> {
+                        file.flush(); // every finished batch reaches the file: a stop loses at most the batch in hand
+                        progress.update(done);
                     });
-                    totals = result[0];
+                    file.complete();
                 }
+            } catch (RuntimeException | Error e) {
+                if (file != null && file.rows() > 0) {
+                    System.err.println("rg: " + file.rows() + " finished rows are in " + file.partial() + "; run again with"
+                            + " --resume to carry on after them");
+                }
+                throw e;
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.err.println(summary(rg, totals, seconds));
+            System.err.println(summary(rg, totals, kept, seconds));
         } catch (IOException e) {
             throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
         }
         return 0;
+    }
+
+    /** {@code --resume}: the input's first rows must be those the kept rows were made from; they are skipped. */
+    private static void skipKept(BatchJob job, JsonlLines lines, PartialOutput file) throws IOException {
+        try (InputStream keptIn = file.readKept()) {
+            JsonlLines keptRows = new JsonlLines(keptIn, file.partial().toString());
+            for (long i = 1; i <= file.kept(); i++) {
+                JsonlLines.Line line = lines.next();
+                if (line == null) {
+                    throw new IllegalArgumentException("--resume: " + file.partial() + " holds " + file.kept() + " rows, but the"
+                            + " input has only " + (i - 1) + "; was the input changed? Delete it to start again");
+                }
+                JsonlLines.Line kept = keptRows.next();
+                if (kept == null || kept.text() == null || !job.produced(line, kept.text())) {
+                    throw new IllegalArgumentException("--resume: row " + i + " of " + file.partial() + " was not made from line "
+                            + line.number() + " of the input; was the input changed? Delete it to start again");
+                }
+            }
+        }
     }
 
     private RecurrentGemma loadPreset() {
@@ -119,9 +141,10 @@ final class BatchCommand implements Callable<Integer> {
         }
     }
 
-    private String summary(RecurrentGemma rg, BatchJob.Totals t, double seconds) {
-        return String.format(Locale.ROOT, "[%d rows, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
-                        + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), t.errors(), t.stopped() ? ", output closed" : "",
+    private String summary(RecurrentGemma rg, BatchJob.Totals t, long resumed, double seconds) {
+        return String.format(Locale.ROOT, "[%d rows%s, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
+                        + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), resumed > 0 ? " (after " + resumed + " resumed)" : "",
+                t.errors(), t.stopped() ? ", output closed" : "",
                 t.promptTokens(), t.completionTokens(), seconds, t.rows() / seconds, t.completionTokens() / seconds,
                 preset != null ? "preset " + preset : rg.model().dir().getFileName(), rg.model().backend().name(), batchSize);
     }

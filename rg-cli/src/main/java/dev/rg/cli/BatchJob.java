@@ -106,6 +106,44 @@ final class BatchJob {
         return new Totals(rows, errors, promptTokens, completionTokens, false);
     }
 
+    /** The fields a row gets; an input's own fields of these names are replaced. */
+    private static final java.util.Set<String> RESULT_FIELDS = java.util.Set.of("completion", "prompt_tokens",
+            "completion_tokens", "finish_reason", "error");
+
+    /**
+     * Whether {@code keptRow}, a row an earlier run wrote, is this job's row for input {@code line}: a string line's
+     * prompt, or an object line's own fields, are in it unchanged; a line that was neither is named by its number.
+     * What {@code --resume} checks before it skips the input's rows, so a changed input is not resumed into a mix.
+     */
+    boolean produced(JsonlLines.Line line, String keptRow) {
+        JsonNode out = parsedOrNull(keptRow);
+        if (out == null || !out.isObject()) {
+            return false;
+        }
+        JsonNode in = line.text() == null ? null : parsedOrNull(line.text());
+        if (in != null && in.isTextual()) {
+            return in.equals(out.get("prompt"));
+        }
+        if (in != null && in.isObject()) {
+            for (var field : in.properties()) {
+                if (!RESULT_FIELDS.contains(field.getKey()) && !field.getValue().equals(out.get(field.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return out.path("line").asLong(-1) == line.number();
+    }
+
+    /** {@code text} parsed as this job parses rows, or null when it is not (strict) JSON. */
+    private JsonNode parsedOrNull(String text) {
+        try {
+            return json.readTree(text);
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+
     private Row parse(JsonlLines.Line line) {
         long n = line.number();
         if (line.error() != null) {

@@ -160,6 +160,50 @@ class BatchCommandTest {
     }
 
     @Test
+    void aStoppedJobResumesAfterItsFinishedRowsAndEndsAsIfNeverStopped(@TempDir Path dir) throws Exception {
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < 7; i++) {
+            in.append(i == 4 ? "not json" : JSON.writeValueAsString(java.util.Map.of("id", i, "prompt", PROMPTS[i % PROMPTS.length])))
+                    .append('\n');
+        }
+        Path input = Files.writeString(dir.resolve("in.jsonl"), in);
+        List<JsonNode> whole = run(dir, input, "-b", "2", "--temperature", "1", "--seed", "3");
+        Path out = dir.resolve("out.jsonl");
+        List<String> lines = Files.readAllLines(out);
+        // what a run stopped while writing row 6 leaves: rows 1-5 and part of the sixth, no output file
+        Path partial = dir.resolve("out.jsonl.partial");
+        Files.writeString(partial, String.join("\n", lines.subList(0, 5)) + "\n" + lines.get(5).substring(0, 9));
+        Files.delete(out);
+        String refused = RgRun.stderr("batch", "--model", AUSTEN.toString(), "-i", input.toString(), "-o", out.toString());
+        assertEquals("rg: error: --output: " + partial + " holds 5 rows of an earlier run that stopped; --resume carries on after"
+                + " them, or delete it to start again", refused);
+        List<JsonNode> resumed = run(dir, input, "-b", "3", "--temperature", "1", "--seed", "3", "--resume");
+        assertEquals(whole, resumed, "the stopped and resumed job gives the rows of the whole one");
+        assertTrue(Files.notExists(partial));
+
+        // a partial file that the input did not make is not resumed into a mix
+        Files.writeString(partial, String.join("\n", lines.subList(0, 3)) + "\n");
+        Path other = Files.writeString(dir.resolve("other.jsonl"), in.toString().replace("\"id\":2", "\"id\":20"));
+        assertEquals("rg: error: --resume: row 3 of " + partial + " was not made from line 3 of the input; was the input changed?"
+                + " Delete it to start again", RgRun.stderr("batch", "--model", AUSTEN.toString(), "-i", other.toString(), "-o",
+                out.toString(), "--resume"));
+        assertEquals(3, Files.readAllLines(partial).size(), "a refused resume leaves the rows as they were");
+    }
+
+    @Test
+    void aJobThatFailsBeforeItsFirstRowLeavesNoPartialFile(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
+        String err = RgRun.stderr("batch", "--model", AUSTEN.toString(), "--backend", "warp-drive", "-i", input.toString(), "-o",
+                dir.resolve("out.jsonl").toString());
+        assertTrue(err.startsWith("rg: error: ") && err.contains("warp-drive"), err);
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(input), files.toList());
+        }
+        assertEquals("rg: error: --resume needs -o FILE: it carries on with FILE.partial",
+                RgRun.stderr("batch", "-i", input.toString(), "--resume"));
+    }
+
+    @Test
     void argumentsAreCheckedBeforeTheModelLoads(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
         Path existing = Files.writeString(dir.resolve("out.jsonl"), "old\n");
