@@ -89,6 +89,11 @@ final class BatchCommand implements Callable<Integer> {
             if (kept > 0) {
                 skipKept(job, lines, file);
             }
+            // Ctrl-C or a kill: the rows so far are in the partial file, and the user should hear where
+            Thread onStop = file == null ? null : new Thread(file::reportStop, "rg-batch-stop");
+            if (onStop != null) {
+                Runtime.getRuntime().addShutdownHook(onStop);
+            }
             long start = System.nanoTime();
             BatchJob.Totals totals;
             try (RowProgress progress = new RowProgress(total < 0 ? -1 : total - kept)) {
@@ -102,11 +107,18 @@ final class BatchCommand implements Callable<Integer> {
                     file.complete();
                 }
             } catch (RuntimeException | Error e) {
-                if (file != null && file.rows() > 0) {
-                    System.err.println("rg: " + file.rows() + " finished rows are in " + file.partial() + "; run again with"
-                            + " --resume to carry on after them");
+                if (file != null) {
+                    file.reportStop();
                 }
                 throw e;
+            } finally {
+                if (onStop != null) {
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(onStop);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is running or has run
+                    }
+                }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.err.println(summary(rg, totals, kept, seconds));

@@ -23,14 +23,19 @@ final class PartialOutput implements AutoCloseable {
     private final Path partial;
     private final long kept;
     private final BufferedWriter writer;
-    private boolean completed;
-    private long written;
+    private volatile boolean completed;
+    private volatile long written;
+    private boolean reported;
 
-    private PartialOutput(Path output, Path partial, long kept, BufferedWriter writer) {
+    /** Held while the job runs: a second job with the same output is refused instead of mixing rows into this one's. */
+    private final FileChannel lockChannel;
+
+    private PartialOutput(Path output, Path partial, long kept, BufferedWriter writer, FileChannel lockChannel) {
         this.output = output;
         this.partial = partial;
         this.kept = kept;
         this.writer = writer;
+        this.lockChannel = lockChannel;
     }
 
     /** Where the rows of {@code output} are written until the job completes. */
@@ -41,12 +46,19 @@ final class PartialOutput implements AutoCloseable {
     /** Opens the partial file: anew, or after the rows an earlier run finished ({@code resume}). */
     static PartialOutput open(Path output, boolean resume) {
         Path partial = partialOf(output);
+        FileChannel lockChannel = null;
         try {
+            boolean existed = Files.exists(partial);
+            if (existed && !Files.isRegularFile(partial)) {
+                throw new IllegalArgumentException("--output: " + partial + " is in the way and is not a regular file");
+            }
+            lockChannel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (!locked(lockChannel)) {
+                throw new IllegalArgumentException("--output: " + partial + " is being written by another running rg batch; wait"
+                        + " for it to finish, or give another -o");
+            }
             long kept = 0;
-            if (Files.exists(partial)) {
-                if (!Files.isRegularFile(partial)) {
-                    throw new IllegalArgumentException("--output: " + partial + " is in the way and is not a regular file");
-                }
+            if (existed) {
                 long[] rows = completeRows(partial);
                 kept = rows[0];
                 if (!resume && kept > 0) {
@@ -62,15 +74,52 @@ final class PartialOutput implements AutoCloseable {
             }
             BufferedWriter w = Files.newBufferedWriter(partial, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, kept > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
-            return new PartialOutput(output, partial, kept, w);
+            return new PartialOutput(output, partial, kept, w, lockChannel);
         } catch (IOException e) {
+            closeQuietly(lockChannel);
             throw new UncheckedIOException("--output: cannot write " + partial + ": " + dev.rg.core.io.IoReasons.of(e), e);
+        } catch (RuntimeException e) {
+            closeQuietly(lockChannel);
+            throw e;
+        }
+    }
+
+    /** Whether this job now holds the partial file's lock (false: another process, or another job in this JVM, has it). */
+    private static boolean locked(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock() != null;
+        } catch (java.nio.channels.OverlappingFileLockException heldHere) {
+            return false;
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            if (channel != null) {
+                channel.close(); // and its lock
+            }
+        } catch (IOException e) {
+            // nothing was written through it
         }
     }
 
     /** Rows in the partial file now: those kept from an earlier run and those written since. */
     long rows() {
         return kept + written;
+    }
+
+    /**
+     * Says once, on stderr, where the finished rows of a job that did not complete are (from the error path, or from a
+     * shutdown hook when the job is stopped by a signal): nothing when it completed or has no rows.
+     */
+    synchronized void reportStop() {
+        if (completed || reported || rows() == 0) {
+            return;
+        }
+        reported = true;
+        System.err.println("rg: stopped; " + rows() + " finished rows are in " + partial + "; run the same command with"
+                + " --resume to carry on after them");
+        System.err.flush();
     }
 
     /** Rows kept from an earlier run (0 when starting anew). */
@@ -120,6 +169,7 @@ final class PartialOutput implements AutoCloseable {
                 Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING);
             }
             completed = true;
+            closeQuietly(lockChannel);
         } catch (IOException e) {
             throw new UncheckedIOException("--output: cannot move " + partial + " to " + output + ": "
                     + dev.rg.core.io.IoReasons.of(e), e);
@@ -138,6 +188,7 @@ final class PartialOutput implements AutoCloseable {
             } catch (IOException e) {
                 // the rows that reached the file are what a resume keeps
             }
+            closeQuietly(lockChannel);
         }
     }
 

@@ -191,6 +191,20 @@ class BatchCommandTest {
     }
 
     @Test
+    void aSecondJobWithTheSameOutputIsRefusedWhileTheFirstRuns(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
+        Path partial = dir.resolve("out.jsonl.partial");
+        try (var running = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE); var lock = running.lock()) {
+            assertEquals("rg: error: --output: " + partial + " is being written by another running rg batch; wait for it to"
+                    + " finish, or give another -o", RgRun.stderr("batch", "--model", AUSTEN.toString(), "-i", input.toString(),
+                    "-o", dir.resolve("out.jsonl").toString()));
+        }
+        run(dir, input);
+        assertTrue(Files.notExists(partial), "once it is free, the job runs");
+    }
+
+    @Test
     void aJobThatFailsBeforeItsFirstRowLeavesNoPartialFile(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n");
         String err = RgRun.stderr("batch", "--model", AUSTEN.toString(), "--backend", "warp-drive", "-i", input.toString(), "-o",
