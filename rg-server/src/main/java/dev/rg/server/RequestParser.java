@@ -41,27 +41,7 @@ final class RequestParser {
      * given (a chat has one; a completions {@code prompt} may be an array of prompts), all with the same parameters.
      */
     List<CompletionRequest> parse(byte[] body, boolean chat) {
-        JsonNode root;
-        try {
-            root = json.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(null, "the request body is not valid JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
-            throw ApiException.badRequest(null, "the request body could not be read: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw ApiException.badRequest(null, "the request body must be a JSON object");
-        }
-        JsonNode model = root.get("model");
-        if (present(model)) {
-            if (!model.isTextual()) {
-                throw ApiException.badRequest("model", "'model' must be a string");
-            }
-            if (!model.asText().equals(options.modelId())) {
-                throw ApiException.notFound("model", "model_not_found", "The model '" + model.asText()
-                        + "' does not exist; this server serves '" + options.modelId() + "'");
-            }
-        }
+        JsonNode root = root(body);
         refuseUnsupported(root, chat);
         List<Prompt> prompts = chat ? List.of(chatPrompt(root)) : textPrompts(root);
         for (int i = 0; i < prompts.size(); i++) {
@@ -99,6 +79,78 @@ final class RequestParser {
                     options.stateCacheBytes() > 0 ? parsed.keepAt() : new int[0]));
         }
         return requests;
+    }
+
+    /** The body as a JSON object whose {@code model}, if given, is this server's. */
+    private JsonNode root(byte[] body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest(null, "the request body could not be read: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest(null, "the request body must be a JSON object");
+        }
+        JsonNode model = root.get("model");
+        if (present(model)) {
+            if (!model.isTextual()) {
+                throw ApiException.badRequest("model", "'model' must be a string");
+            }
+            if (!model.asText().equals(options.modelId())) {
+                throw ApiException.notFound("model", "model_not_found", "The model '" + model.asText()
+                        + "' does not exist; this server serves '" + options.modelId() + "'");
+            }
+        }
+        return root;
+    }
+
+    /**
+     * POST /tokenize (vLLM's extension): the token ids a completions {@code prompt} (a string; BOS first unless
+     * {@code "add_special_tokens": false}) or a chat's {@code messages} become, exactly as the completion endpoints
+     * prefill them, so a client can count tokens against {@code --max-prompt-tokens} before it sends a request.
+     */
+    int[] tokenizeRequest(byte[] body) {
+        JsonNode root = root(body);
+        boolean hasPrompt = present(root.get("prompt"));
+        if (hasPrompt == present(root.get("messages"))) {
+            throw ApiException.badRequest(hasPrompt ? "messages" : "prompt", "give either 'prompt' (a string) or 'messages'");
+        }
+        if (!hasPrompt) {
+            return chatPrompt(root).ids();
+        }
+        JsonNode p = root.get("prompt");
+        if (!p.isTextual()) {
+            throw ApiException.badRequest("prompt", "'prompt' must be a string, got " + abbreviate(p.toString()));
+        }
+        int[] body1 = tokenizer.encode(p.asText());
+        if (!bool(root, "add_special_tokens", true)) {
+            return body1;
+        }
+        int[] ids = new int[body1.length + 1];
+        ids[0] = tokenizer.bosId();
+        System.arraycopy(body1, 0, ids, 1, body1.length);
+        return ids;
+    }
+
+    /** POST /detokenize: {@code {"tokens": [ids]}}, each id in the vocabulary. */
+    int[] detokenizeRequest(byte[] body) {
+        JsonNode tokens = root(body).get("tokens");
+        if (!present(tokens) || !tokens.isArray()) {
+            throw ApiException.badRequest("tokens", "'tokens' must be an array of token ids");
+        }
+        int[] ids = new int[tokens.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = tokens.get(i);
+            if (!id.isInt() || id.asInt() < 0 || id.asInt() >= tokenizer.vocabSize()) {
+                throw ApiException.badRequest("tokens", "tokens[" + i + "] must be a token id in [0, " + tokenizer.vocabSize()
+                        + "), got " + abbreviate(id.toString()));
+            }
+            ids[i] = id.asInt();
+        }
+        return ids;
     }
 
     /** A prompt's token ids and where its state is worth keeping besides its end ({@link PromptMarks}). */

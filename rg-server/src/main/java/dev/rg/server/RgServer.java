@@ -46,6 +46,7 @@ public final class RgServer implements AutoCloseable {
         this.page = resource("index.html");
         CompletionHandler chat = new CompletionHandler(this, true);
         CompletionHandler text = new CompletionHandler(this, false);
+        TokenizeHandler tokens = new TokenizeHandler(this);
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter((chain, req, res) -> {
                     if (authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
@@ -54,6 +55,8 @@ public final class RgServer implements AutoCloseable {
                 })
                 .post("/v1/chat/completions", api("chat", chat::handle))
                 .post("/v1/completions", api("completions", text::handle))
+                .post("/tokenize", api("tokenize", tokens::tokenize))
+                .post("/detokenize", api("detokenize", tokens::detokenize))
                 .get("/v1/models", api("models", (req, res) -> {
                     engine();
                     sendJson(res, 200, json.models(created));
@@ -76,7 +79,8 @@ public final class RgServer implements AutoCloseable {
                 })
                 .any(api("other", (req, res) -> {
                     throw ApiException.notFound(null, "unknown_url", "Unknown request URL: " + req.prologue().method().text()
-                            + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions)");
+                            + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions,"
+                            + " POST /tokenize, POST /detokenize)");
                 }));
         this.web = WebServer.builder()
                 .host(options.host())
@@ -154,6 +158,11 @@ public final class RgServer implements AutoCloseable {
         return options;
     }
 
+    /** The server's JSON mapper, for bodies built outside {@link OpenAiJson}. */
+    com.fasterxml.jackson.databind.ObjectMapper mapper() {
+        return mapper;
+    }
+
     ServerMetrics metrics() {
         return metrics;
     }
@@ -191,7 +200,7 @@ public final class RgServer implements AutoCloseable {
     }
 
     private boolean authorized(String path, String header, io.helidon.webserver.http.RoutingResponse res) {
-        if (options.apiKey() == null || !path.startsWith("/v1/")) {
+        if (options.apiKey() == null || !(path.startsWith("/v1/") || path.equals("/tokenize") || path.equals("/detokenize"))) {
             return true;
         }
         String expected = "Bearer " + options.apiKey();
