@@ -10,6 +10,8 @@ import dev.rg.core.generate.BatchGenerator;
 import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.generate.RowSeeds;
+import dev.rg.core.tokenizer.ChatMessages;
+import dev.rg.core.tokenizer.ChatTemplate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -163,11 +165,19 @@ final class BatchJob {
             fields = (ObjectNode) node;
         } else {
             return failed(n, null, null, "line " + n + ": expected a JSON string (the prompt) or an object with a \"prompt\""
-                    + " string, got " + node.getNodeType().name().toLowerCase(Locale.ROOT), line.text().length());
+                    + " string or \"messages\", got " + node.getNodeType().name().toLowerCase(Locale.ROOT), line.text().length());
         }
         JsonNode p = fields.get("prompt");
+        JsonNode messages = fields.get("messages");
+        if (messages != null) {
+            if (p != null) {
+                return failed(n, fields, null, "line " + n + ": give either \"prompt\" or \"messages\", not both",
+                        line.text().length());
+            }
+            return conversation(n, fields, messages, line.text().length());
+        }
         if (p == null || !p.isTextual()) {
-            return failed(n, fields, null, "line " + n + ": no \"prompt\" string" + (p == null ? "" : " (it is "
+            return failed(n, fields, null, "line " + n + ": no \"prompt\" string or \"messages\" array" + (p == null ? "" : " (the prompt is "
                     + p.getNodeType().name().toLowerCase(Locale.ROOT) + ")"), line.text().length());
         }
         if (p.textValue().isEmpty()) {
@@ -182,7 +192,38 @@ final class BatchJob {
         return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null, 0);
     }
 
-    /** The row's key for its seed: the key field (a whole number, a string, else its JSON text), or the prompt. */
+    /**
+     * A {@code "messages"} row: chat-API messages ({@code role}, {@code content} strings), folded into Gemma turns as the
+     * server's chat endpoint folds them ({@link ChatMessages}), ending with the model's turn to answer.
+     */
+    private Row conversation(long n, ObjectNode fields, JsonNode messages, int bytes) {
+        if (!messages.isArray() || messages.isEmpty()) {
+            return failed(n, fields, null, "line " + n + ": \"messages\" must be a non-empty array of {role, content}", bytes);
+        }
+        ChatMessages folder = new ChatMessages("messages");
+        try {
+            for (int i = 0; i < messages.size(); i++) {
+                JsonNode m = messages.get(i);
+                String where = "messages[" + i + "]";
+                if (!m.isObject() || !m.path("role").isTextual() || !m.path("content").isTextual()) {
+                    return failed(n, fields, null, "line " + n + ": " + where + " must be an object with \"role\" and \"content\""
+                            + " strings", bytes);
+                }
+                folder.add(m.get("role").textValue(), Prompts.cleanAllowEmpty(m.get("content").textValue()), where);
+            }
+            int[] ids = new ChatTemplate(rg.tokenizer()).encode(folder.fold().turns(), true);
+            if (ids.length > maxPromptTokens) {
+                return failed(n, fields, ids.length, "line " + n + ": the conversation has " + ids.length + " tokens, more than"
+                        + " --max-prompt-tokens " + maxPromptTokens, bytes);
+            }
+            return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, messages.toString())), ids.length,
+                    null, 0);
+        } catch (ChatMessages.InvalidMessage e) {
+            return failed(n, fields, null, "line " + n + ": " + e.getMessage(), bytes);
+        }
+    }
+
+    /** The row's key for its seed: the key field (a whole number, a string, else its JSON text), or the prompt (the messages' JSON). */
     private Object key(ObjectNode fields, String prompt) {
         JsonNode k = fields.get(keyField);
         if (k == null || k.isNull()) {

@@ -88,8 +88,9 @@ class BatchCommandTest {
         assertEquals("line 1: the prompt is empty", errors.get(0));
         assertEquals("kept", rows.get(0).get("tag").asText(), "the row's own fields stay");
         assertTrue(errors.get(1).startsWith("line 2 is not JSON: "), errors.get(1));
-        assertEquals("line 3: expected a JSON string (the prompt) or an object with a \"prompt\" string, got array", errors.get(2));
-        assertEquals("line 4: no \"prompt\" string", errors.get(3));
+        assertEquals("line 3: expected a JSON string (the prompt) or an object with a \"prompt\" string or \"messages\", got array",
+                errors.get(2));
+        assertEquals("line 4: no \"prompt\" string or \"messages\" array", errors.get(3));
         assertTrue(errors.get(4).startsWith("line 5 is not JSON: Duplicate field 'prompt'"), errors.get(4));
         assertTrue(errors.get(5).matches("line 8: the prompt has \\d+ tokens \\(BOS included\\), more than --max-prompt-tokens 20"),
                 errors.get(5));
@@ -97,6 +98,32 @@ class BatchCommandTest {
         assertEquals(2, rows.get(1).get("line").asInt(), "an unreadable row names its line");
         assertTrue(errors.get(7) == null && rows.get(7).get("completion").asText().length() > 0, "the last row is generated");
         assertEquals(8, rows.get(7).get("id").asInt());
+    }
+
+    @Test
+    void messagesRowsAreConversationsFoldedAsTheServerFoldsThem(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), String.join("\n",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Who is Emma?\"}]}",
+                "{\"prompt\": \"Who is Emma?\"}",
+                "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Who is Emma?\"}]}",
+                "{\"prompt\": \"Be brief.\\n\\nWho is Emma?\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello.\"}]}",
+                "{\"messages\": [{\"role\": \"robot\", \"content\": \"x\"}]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": [1]}]}",
+                "{\"messages\": [], \"id\": 8}",
+                "{\"prompt\": \"a\", \"messages\": [{\"role\": \"user\", \"content\": \"b\"}]}"));
+        List<JsonNode> rows = run(dir, input, "--chat");
+        assertEquals(rows.get(1).get("completion"), rows.get(0).get("completion"), "one user message = the prompt with --chat");
+        assertEquals(rows.get(1).get("prompt_tokens"), rows.get(0).get("prompt_tokens"));
+        assertEquals(rows.get(3).get("completion"), rows.get(2).get("completion"), "system text opens the user turn");
+        assertEquals(rows.get(3).get("prompt_tokens"), rows.get(2).get("prompt_tokens"));
+        assertTrue(rows.get(0).get("messages").isArray(), "the row keeps its messages");
+        assertEquals("line 5: the last message must be from the user (the model answers it)", rows.get(4).get("error").asText());
+        assertEquals("line 6: messages[0].role must be system, developer, user or assistant, got 'robot'",
+                rows.get(5).get("error").asText());
+        assertEquals("line 7: messages[0] must be an object with \"role\" and \"content\" strings", rows.get(6).get("error").asText());
+        assertEquals("line 8: \"messages\" must be a non-empty array of {role, content}", rows.get(7).get("error").asText());
+        assertEquals("line 9: give either \"prompt\" or \"messages\", not both", rows.get(8).get("error").asText());
     }
 
     @Test

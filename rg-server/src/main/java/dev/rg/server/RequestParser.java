@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rg.core.generate.SamplingParams;
 import dev.rg.core.generate.TokenLogprobs;
+import dev.rg.core.tokenizer.ChatMessages;
 import dev.rg.core.tokenizer.ChatTemplate;
 import dev.rg.core.tokenizer.GemmaTokenizer;
 import java.util.ArrayList;
@@ -232,53 +233,25 @@ final class RequestParser {
         if (!present(messages) || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.badRequest("messages", "'messages' must be a non-empty array of {role, content}");
         }
-        List<ChatTemplate.Message> turns = new ArrayList<>();
-        StringBuilder system = new StringBuilder();
-        int systemLength = 0; // folded system text (and its separator) at the start of the first user turn
-        for (int i = 0; i < messages.size(); i++) {
-            JsonNode m = messages.get(i);
-            String where = "messages[" + i + "]";
-            if (!m.isObject()) {
-                throw ApiException.badRequest(where, where + " must be an object with 'role' and 'content'");
-            }
-            String role = m.path("role").asText("");
-            String content = content(m.get("content"), where);
-            switch (role) {
-                case "system", "developer" -> system.append(system.isEmpty() ? "" : "\n\n").append(content);
-                case "user" -> {
-                    if (turns.isEmpty() && !system.isEmpty()) {
-                        systemLength = system.length() + 2;
-                    }
-                    String text = system.isEmpty() ? content : system + "\n\n" + content;
-                    system.setLength(0);
-                    append(turns, ChatTemplate.Role.USER, text);
+        ChatMessages folder = new ChatMessages("messages");
+        ChatMessages.Folded folded;
+        try {
+            for (int i = 0; i < messages.size(); i++) {
+                JsonNode m = messages.get(i);
+                String where = "messages[" + i + "]";
+                if (!m.isObject()) {
+                    throw ApiException.badRequest(where, where + " must be an object with 'role' and 'content'");
                 }
-                case "assistant", "model" -> append(turns, ChatTemplate.Role.MODEL, content);
-                default -> throw ApiException.badRequest(where + ".role", where + ".role must be system, developer, user or"
-                        + " assistant, got '" + role + "'");
+                folder.add(m.path("role").asText(""), content(m.get("content"), where), where);
             }
+            folded = folder.fold();
+        } catch (ChatMessages.InvalidMessage e) {
+            throw ApiException.badRequest(e.param(), e.getMessage());
         }
-        if (!system.isEmpty()) {
-            append(turns, ChatTemplate.Role.USER, system.toString());
-        }
-        if (turns.getFirst().role() != ChatTemplate.Role.USER) {
-            throw ApiException.badRequest("messages", "the conversation must start with a user (or system) message");
-        }
-        if (turns.getLast().role() != ChatTemplate.Role.USER) {
-            throw ApiException.badRequest("messages", "the last message must be from the user (the model answers it)");
-        }
+        List<ChatTemplate.Message> turns = folded.turns();
+        int systemLength = folded.systemLength();
         int[] ids = template.encode(turns, true);
         return new Prompt(ids, options.stateCacheBytes() > 0 ? PromptMarks.of(tokenizer, turns, systemLength, ids) : new int[0]);
-    }
-
-    /** Adds a turn, merging it into the previous one when the same role speaks twice in a row. */
-    private static void append(List<ChatTemplate.Message> turns, ChatTemplate.Role role, String text) {
-        if (!turns.isEmpty() && turns.getLast().role() == role) {
-            ChatTemplate.Message last = turns.removeLast();
-            turns.add(new ChatTemplate.Message(role, last.content() + "\n\n" + text));
-        } else {
-            turns.add(new ChatTemplate.Message(role, text));
-        }
     }
 
     private static String content(JsonNode c, String where) {
