@@ -154,8 +154,8 @@ final class BatchCommand implements Callable<Integer> {
     }
 
     private String summary(RecurrentGemma rg, BatchJob.Totals t, long resumed, double seconds) {
-        return String.format(Locale.ROOT, "[%d rows%s, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
-                        + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), resumed > 0 ? " (after " + resumed + " resumed)" : "",
+        return String.format(Locale.ROOT, "[%d row%s%s, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
+                        + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), t.rows() == 1 ? "" : "s", resumed > 0 ? " (after " + resumed + " resumed)" : "",
                 t.errors(), t.stopped() ? ", output closed" : "",
                 t.promptTokens(), t.completionTokens(), seconds, t.rows() / seconds, t.completionTokens() / seconds,
                 preset != null ? "preset " + preset : rg.model().dir().getFileName(), rg.model().backend().name(), batchSize);

@@ -6,6 +6,7 @@ import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import dev.rg.core.tokenizer.GemmaTokenizer;
+import dev.rg.core.tokenizer.StreamingDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -16,7 +17,9 @@ import java.util.Set;
 /**
  * Generates continuations of several prompts together: each prompt is prefilled on its own (they may differ
  * in length), then all sequences advance in one batched decode step per token, so the weights are read once
- * per step for the whole batch. A finished sequence keeps its slot (fed its last token) until all are done.
+ * per step for the whole batch. A finished sequence keeps its slot (fed its last token) until all are done. A row
+ * stops where {@link Session} would: at a stop token, at the token that completes a stop string (watched as its text
+ * streams), at the JSON object's end, or at the token budget.
  */
 public final class BatchGenerator {
     private final Model model;
@@ -81,6 +84,15 @@ public final class BatchGenerator {
         BitSet[] seen = new BitSet[batch];
         float[] row = new float[vocab];
         JsonConstraint[] json = config.json() ? new JsonConstraint[batch] : null;
+        // stop strings are watched as the text streams, so a row stops at one (as Session does) instead of decoding on to
+        // its token budget and being cut afterwards
+        boolean watchStops = tokenizer != null && !config.stopStrings().isEmpty();
+        StreamingDecoder[] decoders = watchStops ? new StreamingDecoder[batch] : null;
+        StopStrings[] watchers = watchStops ? new StopStrings[batch] : null;
+        for (int b = 0; watchStops && b < batch; b++) {
+            decoders[b] = tokenizer.streamingDecoder();
+            watchers[b] = new StopStrings(config.stopStrings());
+        }
         for (int b = 0; json != null && b < batch; b++) {
             json[b] = JsonConstraint.of(tokenizer);
         }
@@ -144,6 +156,8 @@ public final class BatchGenerator {
                     }
                     if (stopIds.contains(next[b])) {
                         reasons[b] = StopReason.STOP_TOKEN;
+                    } else if (watchStops && stopsAt(decoders[b], watchers[b], next[b])) {
+                        reasons[b] = StopReason.STOP_STRING;
                     } else if (json != null && json[b].complete()) {
                         reasons[b] = StopReason.JSON_COMPLETE;
                     } else if (counts[b] == config.maxNewTokens()) {
@@ -184,6 +198,12 @@ public final class BatchGenerator {
             }
             return results;
         }
+    }
+
+    /** Streams {@code token}'s text through a row's stop-string watch; true once a stop string has appeared. */
+    private static boolean stopsAt(StreamingDecoder decoder, StopStrings watcher, int token) {
+        watcher.push(decoder.feed(token));
+        return watcher.stopped();
     }
 
     private String textOf(int[] ids, Set<Integer> stopIds, List<String> stopStrings, StopReason[] reasons, int b) {
