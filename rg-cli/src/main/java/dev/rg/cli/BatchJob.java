@@ -6,24 +6,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.RecurrentGemma;
-import dev.rg.core.generate.BatchGenerator;
+import dev.rg.core.generate.ContinuousGenerator;
 import dev.rg.core.generate.GenerationConfig;
 import dev.rg.core.generate.GenerationResult;
 import dev.rg.core.generate.RowSeeds;
 import dev.rg.core.tokenizer.ChatMessages;
 import dev.rg.core.tokenizer.ChatTemplate;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 
 /**
  * {@code rg batch}'s work: JSON Lines in, one output line per input row, in input order. A row is a JSON string (the
- * prompt) or an object with a {@code "prompt"} string; its output is the object (or {@code {"prompt": ...}}) with
- * {@code completion}, {@code prompt_tokens}, {@code completion_tokens}, {@code finish_reason} and {@code error} added,
- * the columns rg-spark adds. A row that cannot be generated for (not JSON, no prompt, empty, too long, not UTF-8) gets
- * its {@code error} and null results, and the job goes on. Rows are decoded {@code batchSize} at a time through
- * rg-core's {@link BatchGenerator}; a sampled row's seed comes from the job seed and its key ({@link RowSeeds}), so
- * its text does not depend on the batch size or its place in the input, and equals rg-spark's for the same key.
+ * prompt), an object with a {@code "prompt"} string, or an object with chat {@code "messages"}; its output is the object
+ * (or {@code {"prompt": ...}}) with {@code completion}, {@code prompt_tokens}, {@code completion_tokens},
+ * {@code finish_reason} and {@code error} added, the columns rg-spark adds. A row that cannot be generated for (not
+ * JSON, no prompt, empty, too long, not UTF-8) gets its {@code error} and null results, and the job goes on. Up to
+ * {@code batchSize} rows decode together through rg-core's {@link ContinuousGenerator}; a sampled row's seed comes from
+ * the job seed and its key ({@link RowSeeds}), so its text does not depend on the batch size, its neighbours or its
+ * place in the input, and equals rg-spark's for the same key.
  */
 final class BatchJob {
     /** Where finished rows go; false once the reader has gone away (a closed pipe). */
@@ -37,8 +36,9 @@ final class BatchJob {
     private record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error, int bytes) {}
 
     /**
-     * Rows with errors wait in a batch for its good rows (the output keeps the input's order), so a run of bad rows is
-     * bounded too: a batch is decoded early once it holds this many rows beyond its slots, or this many bytes of them.
+     * Rows that finished wait until every row before them is written (the output keeps the input's order): reading stops
+     * while this many rows beyond the running ones, or this many bytes of rows, wait, so a long row at the head of the
+     * input cannot make the job hold the rest of the file.
      */
     static final int MAX_WAITING_ROWS = 256;
     static final long MAX_WAITING_BYTES = 64L << 20;
@@ -61,51 +61,101 @@ final class BatchJob {
         this.keyField = keyField;
     }
 
-    /** Runs every row of {@code in} into {@code out}; {@code progress} hears the rows done after each batch. */
+    /**
+     * Runs every row of {@code in} into {@code out}, in input order; {@code progress} hears the rows written so far.
+     * Rows are generated with continuous batching ({@link ContinuousGenerator}): up to {@code batchSize} decode
+     * together and a finished row's slot takes the next prompt at once; rows that finish early wait (bounded, see
+     * {@link #MAX_WAITING_ROWS}) until the rows before them are written.
+     */
     Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
-        long rows = 0;
-        long errors = 0;
-        long promptTokens = 0;
-        long completionTokens = 0;
-        List<Row> batch = new ArrayList<>(batchSize);
-        boolean more = true;
-        while (more) {
-            batch.clear();
-            int decoding = 0;
-            long waitingBytes = 0;
-            // a batch holds batchSize rows to decode; rows with errors ride along without taking a slot, up to a bound
-            while (decoding < batchSize && batch.size() - decoding < MAX_WAITING_ROWS && waitingBytes < MAX_WAITING_BYTES) {
-                JsonlLines.Line line = in.next();
-                if (line == null) {
-                    more = false;
-                    break;
+        Ordered ordered = new Ordered(out, progress);
+        boolean finished = new ContinuousGenerator(rg.model(), rg.tokenizer()).run(new ContinuousGenerator.Source() {
+            private boolean exhausted;
+
+            @Override
+            public ContinuousGenerator.Job next() {
+                while (!exhausted && !ordered.full()) {
+                    JsonlLines.Line line = in.next();
+                    if (line == null) {
+                        exhausted = true;
+                        break;
+                    }
+                    Row row = parse(line);
+                    long index = ordered.add(row);
+                    if (row.error() == null) {
+                        return new ContinuousGenerator.Job(index, row.ids(), row.seed());
+                    }
+                    if (!ordered.finish(index, null)) {
+                        exhausted = true; // the reader has gone away: start nothing more
+                    }
                 }
-                Row row = parse(line);
-                batch.add(row);
-                if (row.error() == null) {
-                    decoding++;
-                } else {
-                    waitingBytes += row.bytes();
-                }
+                return null;
             }
-            if (batch.isEmpty()) {
-                break;
+
+            @Override
+            public boolean exhausted() {
+                return exhausted;
             }
-            ObjectNode[] done = generate(batch);
-            for (ObjectNode o : done) {
+        }, config, batchSize, ordered::finish);
+        return new Totals(ordered.rows, ordered.errors, ordered.promptTokens, ordered.completionTokens,
+                !finished || ordered.stopped);
+    }
+
+    /** Rows in input order: each gets its index when read and is written once it and every row before it are done. */
+    private final class Ordered {
+        private final Sink out;
+        private final java.util.function.LongConsumer progress;
+        private final java.util.Map<Long, Row> pending = new java.util.HashMap<>();
+        private final java.util.Map<Long, ObjectNode> done = new java.util.HashMap<>();
+        private long nextIndex;
+        private long nextWrite;
+        private long waitingBytes;
+        long rows;
+        long errors;
+        long promptTokens;
+        long completionTokens;
+        boolean stopped;
+
+        Ordered(Sink out, java.util.function.LongConsumer progress) {
+            this.out = out;
+            this.progress = progress;
+        }
+
+        long add(Row row) {
+            pending.put(nextIndex, row);
+            waitingBytes += row.bytes();
+            return nextIndex++;
+        }
+
+        /** Whether rows read but not yet written reach the bound: read no more until the oldest is written. */
+        boolean full() {
+            return nextIndex - nextWrite >= batchSize + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
+        }
+
+        /** Row {@code index} is done ({@code r} null for a row with an error); writes every row now in order. */
+        boolean finish(long index, GenerationResult r) {
+            done.put(index, output(pending.get(index), r));
+            boolean wrote = false;
+            while (!stopped && done.containsKey(nextWrite)) {
+                ObjectNode o = done.remove(nextWrite);
+                waitingBytes -= pending.remove(nextWrite).bytes();
+                nextWrite++;
                 rows++;
                 if (!o.get("error").isNull()) {
                     errors++;
                 }
                 promptTokens += o.get("prompt_tokens").asLong(0);
                 completionTokens += o.get("completion_tokens").asLong(0);
+                wrote = true;
                 if (!out.write(o.toString())) {
-                    return new Totals(rows, errors, promptTokens, completionTokens, true);
+                    stopped = true;
                 }
             }
-            progress.accept(rows);
+            if (wrote) {
+                progress.accept(rows);
+            }
+            return !stopped;
         }
-        return new Totals(rows, errors, promptTokens, completionTokens, false);
     }
 
     /** The fields a row gets; an input's own fields of these names are replaced. */
@@ -189,7 +239,8 @@ final class BatchJob {
             return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
                     + " than --max-prompt-tokens " + maxPromptTokens, line.text().length());
         }
-        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null, 0);
+        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null,
+                line.text().length());
     }
 
     /**
@@ -217,7 +268,7 @@ final class BatchJob {
                         + " --max-prompt-tokens " + maxPromptTokens, bytes);
             }
             return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, messages.toString())), ids.length,
-                    null, 0);
+                    null, bytes);
         } catch (ChatMessages.InvalidMessage e) {
             return failed(n, fields, null, "line " + n + ": " + e.getMessage(), bytes);
         }
@@ -246,71 +297,29 @@ final class BatchJob {
         return new Row(line, fields, null, 0, promptTokens, error, bytes);
     }
 
-    /** Every row's output object, in order: the good rows decoded together. */
-    private ObjectNode[] generate(List<Row> batch) {
-        List<int[]> ids = new ArrayList<>();
-        List<Integer> slots = new ArrayList<>();
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.get(i).error() == null) {
-                ids.add(batch.get(i).ids());
-                slots.add(i);
-            }
-        }
-        GenerationResult[] results = new GenerationResult[batch.size()];
-        String[] errors = new String[batch.size()];
-        if (!ids.isEmpty()) {
-            long[] seeds = new long[ids.size()];
-            for (int j = 0; j < seeds.length; j++) {
-                seeds[j] = batch.get(slots.get(j)).seed();
-            }
-            List<GenerationResult> together = null;
-            try {
-                together = new BatchGenerator(rg.model(), rg.tokenizer()).generate(ids, config, seeds);
-            } catch (IllegalArgumentException e) {
-                // rg-core refused one of the prompts: decode them one by one, so only that row carries the error
-            }
-            for (int j = 0; j < ids.size(); j++) {
-                int slot = slots.get(j);
-                if (together != null) {
-                    results[slot] = together.get(j);
-                    continue;
-                }
-                try {
-                    results[slot] = new BatchGenerator(rg.model(), rg.tokenizer())
-                            .generate(List.of(ids.get(j)), config, new long[] {seeds[j]}).get(0);
-                } catch (IllegalArgumentException e) {
-                    errors[slot] = "line " + batch.get(slot).line() + ": " + dev.rg.core.io.OneLine.of(e.getMessage());
-                }
-            }
-        }
-        ObjectNode[] out = new ObjectNode[batch.size()];
-        for (int i = 0; i < out.length; i++) {
-            Row row = batch.get(i);
-            ObjectNode o = row.fields() != null ? row.fields() : json.createObjectNode().put("line", row.line());
-            GenerationResult r = results[i];
-            String error = row.error() != null ? row.error() : errors[i];
-            if (r != null) {
-                o.put("completion", r.text());
-                o.put("prompt_tokens", r.promptTokens());
-                o.put("completion_tokens", r.tokens().length);
-                o.put("finish_reason", r.reason().name().toLowerCase(Locale.ROOT));
+    /** A row's output object: its fields (or its line number) with the results, or its error, added. */
+    private ObjectNode output(Row row, GenerationResult r) {
+        ObjectNode o = row.fields() != null ? row.fields() : json.createObjectNode().put("line", row.line());
+        if (r != null) {
+            o.put("completion", r.text());
+            o.put("prompt_tokens", r.promptTokens());
+            o.put("completion_tokens", r.tokens().length);
+            o.put("finish_reason", r.reason().name().toLowerCase(Locale.ROOT));
+        } else {
+            o.putNull("completion");
+            if (row.promptTokens() != null) {
+                o.put("prompt_tokens", row.promptTokens());
             } else {
-                o.putNull("completion");
-                if (row.promptTokens() != null) {
-                    o.put("prompt_tokens", row.promptTokens());
-                } else {
-                    o.putNull("prompt_tokens");
-                }
-                o.putNull("completion_tokens");
-                o.putNull("finish_reason");
+                o.putNull("prompt_tokens");
             }
-            if (error != null) {
-                o.put("error", error);
-            } else {
-                o.putNull("error");
-            }
-            out[i] = o;
+            o.putNull("completion_tokens");
+            o.putNull("finish_reason");
         }
-        return out;
+        if (row.error() != null) {
+            o.put("error", row.error());
+        } else {
+            o.putNull("error");
+        }
+        return o;
     }
 }

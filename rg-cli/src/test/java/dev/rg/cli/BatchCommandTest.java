@@ -152,8 +152,9 @@ class BatchCommandTest {
     }
 
     @Test
-    void badRowsWaitingForGoodOnesAreBounded() {
-        // an input that hands over one line per read, so the lines read before the first output row can be counted
+    void rowsWaitingBehindALongRowAreBounded() {
+        // a long row first, then bad rows that finish at once but must wait for it: an input that hands over one line
+        // per read, so the lines read before the first output row can be counted
         int[] linesRead = {0};
         java.io.InputStream oneLinePerRead = new java.io.InputStream() {
             @Override
@@ -166,24 +167,31 @@ class BatchCommandTest {
                 if (linesRead[0] == 2000) {
                     return -1;
                 }
-                byte[] line = ("{\"id\": " + linesRead[0]++ + ", \"prompt\": \"\"}\n").getBytes(StandardCharsets.UTF_8);
+                String row = linesRead[0] == 0 ? "{\"id\": 0, \"prompt\": \"She was\"}" : "{\"id\": " + linesRead[0] + ", \"prompt\": \"\"}";
+                linesRead[0]++;
+                byte[] line = (row + "\n").getBytes(StandardCharsets.UTF_8);
                 System.arraycopy(line, 0, b, off, line.length);
                 return line.length;
             }
         };
         int[] readAtFirstWrite = {-1};
+        List<String> written = new ArrayList<>();
         try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
-            BatchJob job = new BatchJob(rg, GenerationConfig.greedy(2), 4, 4096, false, "id");
+            GenerationConfig cfg = new GenerationConfig(30, dev.rg.core.generate.SamplingParams.greedy(), List.of(), java.util.Set.of(), false);
+            BatchJob job = new BatchJob(rg, cfg, 4, 4096, false, "id");
             BatchJob.Totals t = job.run(new JsonlLines(oneLinePerRead, "test"), line -> {
                 if (readAtFirstWrite[0] < 0) {
                     readAtFirstWrite[0] = linesRead[0];
                 }
+                written.add(line);
                 return true;
             }, done -> { });
             assertEquals(2000, t.rows());
-            assertEquals(2000, t.errors());
+            assertEquals(1999, t.errors());
         }
-        assertEquals(BatchJob.MAX_WAITING_ROWS, readAtFirstWrite[0], "a batch of only bad rows is written once it holds the bound");
+        assertEquals(4 + BatchJob.MAX_WAITING_ROWS, readAtFirstWrite[0], "reading stops at the bound while the long row runs");
+        assertTrue(written.get(0).contains("\"completion_tokens\":30"), written.get(0));
+        assertTrue(written.get(1999).startsWith("{\"id\":1999,"), "input order: " + written.get(1999));
     }
 
     @Test

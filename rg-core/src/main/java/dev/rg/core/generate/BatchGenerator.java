@@ -69,13 +69,7 @@ public final class BatchGenerator {
         }
         int vocab = model.config().vocabSize();
         Backend backend = model.backend();
-        Set<Integer> stopIds = new HashSet<>(config.stopIds());
-        if (config.stopOnEos()) {
-            stopIds.add(model.config().eosId());
-            if (tokenizer != null) {
-                tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
-            }
-        }
+        Set<Integer> stopIds = stopIds(model, tokenizer, config);
         int[] first = new int[batch];
         long[] prefillNanos = new long[batch];
         Sampler[] samplers = new Sampler[batch];
@@ -111,10 +105,7 @@ public final class BatchGenerator {
                         seen[b].set(id);
                     }
                 }
-                samplers[b] = new Sampler(config.sampling().isGreedy() ? SamplingParams.greedy()
-                        : new SamplingParams(config.sampling().temperature(), config.sampling().topK(), config.sampling().topP(),
-                                config.sampling().minP(), config.sampling().repetitionPenalty(), seeds[b]),
-                        seen[b], vocab);
+                samplers[b] = sampler(config, seeds[b], seen[b], vocab);
                 long t0 = System.nanoTime();
                 try (ModelState one = model.newState(1)) {
                     if (prefix != null) {
@@ -192,7 +183,7 @@ public final class BatchGenerator {
             List<GenerationResult> results = new ArrayList<>();
             for (int b = 0; b < batch; b++) {
                 int[] ids = Arrays.copyOf(tokens[b], counts[b]);
-                String text = tokenizer == null ? "" : textOf(ids, stopIds, config.stopStrings(), reasons, b);
+                String text = tokenizer == null ? "" : textOf(tokenizer, ids, stopIds, config.stopStrings(), reasons, b);
                 int promptTokens = prompts.get(b).length + (prefix == null ? 0 : prefix.length());
                 results.add(new GenerationResult(promptTokens, ids, text, reasons[b], prefillNanos[b], decode));
             }
@@ -200,13 +191,34 @@ public final class BatchGenerator {
         }
     }
 
+    /** A row's sampler: greedy, or the config's sampling with the row's own seed; {@code seen} feeds its penalties. */
+    static Sampler sampler(GenerationConfig config, long seed, BitSet seen, int vocab) {
+        SamplingParams s = config.sampling();
+        return new Sampler(s.isGreedy() ? SamplingParams.greedy()
+                : new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), seed), seen, vocab);
+    }
+
+    /** The ids that end a row: the config's, and EOS and {@code <end_of_turn>} unless it says otherwise. */
+    static Set<Integer> stopIds(Model model, GemmaTokenizer tokenizer, GenerationConfig config) {
+        Set<Integer> stopIds = new HashSet<>(config.stopIds());
+        if (config.stopOnEos()) {
+            stopIds.add(model.config().eosId());
+            if (tokenizer != null) {
+                tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
+            }
+        }
+        return stopIds;
+    }
+
     /** Streams {@code token}'s text through a row's stop-string watch; true once a stop string has appeared. */
-    private static boolean stopsAt(StreamingDecoder decoder, StopStrings watcher, int token) {
+    static boolean stopsAt(StreamingDecoder decoder, StopStrings watcher, int token) {
         watcher.push(decoder.feed(token));
         return watcher.stopped();
     }
 
-    private String textOf(int[] ids, Set<Integer> stopIds, List<String> stopStrings, StopReason[] reasons, int b) {
+    /** A row's text: its tokens decoded, without a final stop token, cut at the first stop string (then its reason). */
+    static String textOf(GemmaTokenizer tokenizer, int[] ids, Set<Integer> stopIds, List<String> stopStrings, StopReason[] reasons,
+            int b) {
         int n = ids.length;
         if (n > 0 && stopIds.contains(ids[n - 1])) {
             n--;
