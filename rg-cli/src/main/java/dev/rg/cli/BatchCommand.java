@@ -101,7 +101,7 @@ final class BatchCommand implements Callable<Integer> {
                     totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
                 } else {
                     totals = job.run(lines, file::write, done -> {
-                        file.flush(); // every finished batch reaches the file: a stop loses at most the batch in hand
+                        file.flush(); // written rows reach the file at once: a stop loses only rows still running or waiting
                         progress.update(done);
                     });
                     file.complete();
