@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 
 /** {@code rg batch}: generate for every prompt of a JSON Lines file, several sequences decoded together. */
 @Command(name = "batch", mixinStandardHelpOptions = true,
-        description = "Generate for every prompt of a JSON Lines file (a string, or an object with a \"prompt\" string, per"
-                + " line), decoding --batch-size of them together; one output line per input row, in order, with"
-                + " completion, prompt_tokens, completion_tokens, finish_reason and error added.")
+        description = "Generate for every row of a JSON Lines file (a prompt string, or an object with a \"prompt\" string or"
+                + " chat \"messages\"), up to --batch-size rows decoding together (continuous batching); one output line per"
+                + " input row, in order, with completion, prompt_tokens, completion_tokens, finish_reason and error added.")
 final class BatchCommand implements Callable<Integer> {
     /** Most sequences decoded together: each holds a state of the model's fixed size. */
     static final int MAX_BATCH = 4096;
@@ -38,12 +38,14 @@ final class BatchCommand implements Callable<Integer> {
     Path input;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "-",
-            description = "Where the rows go (- = stdout, the default, one line per row as it finishes). A file is written"
-                    + " as FILE.partial, flushed after every batch, and renamed to FILE when the job is complete (see --resume).")
+            description = "Where the rows go (- = stdout, the default, each row as soon as it and the rows before it are"
+                    + " done). A file is written as FILE.partial, flushed as rows are written, and renamed to FILE when the job"
+                    + " is complete (see --resume).")
     Path output;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "8",
-            description = "Prompts decoded together (one pass over the weights per step for all of them). Default 8.")
+            description = "Rows decoded together (one pass over the weights per step for all of them); a row that ends"
+                    + " gives its slot to the next. Default 8.")
     int batchSize;
 
     @Option(names = "--chat", description = "Wrap each prompt in the Gemma chat template (for -it models).")
