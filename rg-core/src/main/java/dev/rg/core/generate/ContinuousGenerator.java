@@ -25,14 +25,25 @@ import java.util.Set;
  * <p>Not thread-safe; one run at a time. The {@link Model} may be shared.
  */
 public final class ContinuousGenerator {
-    /** A prompt to generate for: token ids (BOS first) and its sampling seed; {@code index} comes back with its result. */
-    public record Job(long index, int[] ids, long seed) {
+    /**
+     * A prompt to generate for: token ids and its sampling seed; {@code index} comes back with its result. Without a
+     * prefix the ids start with BOS; with one ({@link PromptPrefix}, processed once and shared), they are the tokens
+     * after it, and the row starts from a copy of its state (as {@link BatchGenerator} does).
+     */
+    public record Job(long index, int[] ids, long seed, PromptPrefix prefix) {
         public Job {
             if (ids.length == 0) {
                 throw new IllegalArgumentException("prompt " + index + " is empty");
             }
         }
+
+        public Job(long index, int[] ids, long seed) {
+            this(index, ids, seed, null);
+        }
     }
+
+    /** A row that ended: its job's index and its result. */
+    public record Finished(long index, GenerationResult result) {}
 
     /** Where prompts come from. */
     public interface Source {
@@ -80,6 +91,11 @@ public final class ContinuousGenerator {
         Row(Job job, GenerationConfig config, int vocab) {
             this.job = job;
             BitSet seen = new BitSet(vocab);
+            if (job.prefix() != null) {
+                for (int id : job.prefix().ids()) {
+                    seen.set(id);
+                }
+            }
             for (int id : job.ids()) {
                 if (id >= 0 && id < vocab) {
                     seen.set(id);
@@ -120,7 +136,8 @@ public final class ContinuousGenerator {
             int[] ids = Arrays.copyOf(tokens, count);
             StopReason[] reasons = {reason};
             String text = tokenizer == null ? "" : BatchGenerator.textOf(tokenizer, ids, stopIds, stopStrings, reasons, 0);
-            return new GenerationResult(job.ids().length, ids, text, reasons[0], prefillNanos,
+            int promptTokens = job.ids().length + (job.prefix() == null ? 0 : job.prefix().length());
+            return new GenerationResult(promptTokens, ids, text, reasons[0], prefillNanos,
                     decodeStart == 0 ? 0 : System.nanoTime() - decodeStart);
         }
     }
@@ -133,63 +150,158 @@ public final class ContinuousGenerator {
      * @throws IllegalStateException if the source holds prompts back while no row is running (it would wait forever)
      */
     public boolean run(Source source, GenerationConfig config, int capacity, Sink sink) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
-        }
-        int vocab = model.config().vocabSize();
-        Set<Integer> stopIds = BatchGenerator.stopIds(model, tokenizer, config);
-        float[] row = new float[vocab];
-        DeviceTopK topK = new DeviceTopK();
-        List<Row> running = new ArrayList<>();
-        Buffers buffers = new Buffers(capacity, vocab);
-        try (BatchDecoder decoder = new BatchDecoder(model, capacity)) {
+        try (Run run = open(config, capacity)) {
             while (true) {
-                while (decoder.hasRoom()) {
+                while (run.hasRoom()) {
                     Job job = source.next();
                     if (job == null) {
                         break;
                     }
-                    Row r = start(job, config, vocab, row, topK, stopIds);
-                    if (r.reason != null) {
-                        if (!sink.accept(job.index(), r.result(stopIds, config.stopStrings()))) {
-                            return false;
-                        }
-                        continue;
+                    Finished f = run.add(job);
+                    if (f != null && !sink.accept(f.index(), f.result())) {
+                        return false;
                     }
-                    r.slot = decoder.join(r.state);
-                    r.state = null; // the decoder owns and closed it
-                    r.decodeStart = System.nanoTime();
-                    r.slot.next(r.tokens[r.count - 1]);
-                    running.add(r);
                 }
-                if (running.isEmpty()) {
+                if (run.running() == 0) {
                     if (source.exhausted()) {
                         return true;
                     }
                     throw new IllegalStateException("the prompt source holds prompts back while no row is running");
                 }
-                if (!step(decoder, running, config, buffers, topK, stopIds, sink)) {
-                    return false;
-                }
-            }
-        } finally {
-            for (Row r : running) {
-                if (r.state != null) {
-                    r.state.close();
+                for (Finished f : run.step()) {
+                    if (!sink.accept(f.index(), f.result())) {
+                        return false;
+                    }
                 }
             }
         }
     }
 
+    /**
+     * Opens a run to drive step by step (for a caller that pulls results, such as a Spark partition's iterator): rows
+     * {@link Run#add join} while there is room and {@link Run#step} advances them all.
+     */
+    public Run open(GenerationConfig config, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, got " + capacity);
+        }
+        return new Run(config, capacity);
+    }
+
+    /** Up to {@code capacity} rows decoding together. Close it to free the batch state. */
+    public final class Run implements AutoCloseable {
+        private final GenerationConfig config;
+        private final int vocab;
+        private final Set<Integer> stopIds;
+        private final float[] row;
+        private final DeviceTopK topK = new DeviceTopK();
+        private final List<Row> running = new ArrayList<>();
+        private final Buffers buffers;
+        private final BatchDecoder decoder;
+
+        private Run(GenerationConfig config, int capacity) {
+            this.config = config;
+            this.vocab = model.config().vocabSize();
+            this.stopIds = BatchGenerator.stopIds(model, tokenizer, config);
+            this.row = new float[vocab];
+            this.buffers = new Buffers(capacity, vocab);
+            this.decoder = new BatchDecoder(model, capacity);
+        }
+
+        /** Whether another row may join. */
+        public boolean hasRoom() {
+            return decoder.hasRoom();
+        }
+
+        /** Rows decoding. */
+        public int running() {
+            return running.size();
+        }
+
+        /**
+         * Prefills {@code job}'s prompt alone, draws its first token and lets it join the next step; returns its result
+         * when that first token already ends it (a stop token, a budget of one), else null.
+         *
+         * @throws IllegalStateException if there is no room
+         */
+        public Finished add(Job job) {
+            if (!hasRoom()) {
+                throw new IllegalStateException("the run is full (" + decoder.capacity() + " rows)");
+            }
+            if (job.prefix() != null && job.prefix().model() != model) {
+                throw new IllegalArgumentException("the prompt prefix was processed on another model");
+            }
+            Row r = start(job, config, vocab, row, topK, stopIds);
+            if (r.reason != null) {
+                return new Finished(job.index(), r.result(stopIds, config.stopStrings()));
+            }
+            r.slot = decoder.join(r.state); // the decoder owns and closes the prefilled state
+            r.state = null;
+            r.decodeStart = System.nanoTime();
+            r.slot.next(r.tokens[r.count - 1]);
+            running.add(r);
+            return null;
+        }
+
+        /**
+         * One decode step of every running row; returns the rows it ended (they leave, freeing their slots).
+         *
+         * @throws IllegalStateException if no row is running
+         */
+        public List<Finished> step() {
+            if (running.isEmpty()) {
+                throw new IllegalStateException("no rows to step");
+            }
+            Sampler[] samplers = buffers.samplers[decoder.size()];
+            int[] next = buffers.next;
+            Tensor out = decoder.stepOnBackend();
+            for (Row r : running) {
+                samplers[r.slot.row()] = r.sampler;
+            }
+            if (config.json() || !DeviceTopK.applies(samplers)) {
+                float[] logits = buffers.logits;
+                model.backend().download(out, logits);
+                for (Row r : running) {
+                    int at = r.slot.row() * vocab;
+                    if (r.json != null) {
+                        r.json.mask(logits, at, vocab);
+                    }
+                    next[r.slot.row()] = r.sampler.sample(logits, at);
+                }
+            } else {
+                // only k ids and values per row cross from the backend
+                topK.sample(model.griffin().kernels(), out, samplers, next);
+            }
+            List<Finished> ended = new ArrayList<>();
+            for (int i = 0; i < running.size(); ) {
+                Row r = running.get(i);
+                int token = next[r.slot.row()];
+                if (r.accept(token, stopIds, config.maxNewTokens())) {
+                    decoder.leave(r.slot);
+                    running.remove(i);
+                    ended.add(new Finished(r.job.index(), r.result(stopIds, config.stopStrings())));
+                } else {
+                    r.slot.next(token);
+                    i++;
+                }
+            }
+            return ended;
+        }
+
+        @Override
+        public void close() {
+            running.clear();
+            decoder.close();
+        }
+    }
+
     /** A step's host buffers, allocated once per run for {@code capacity} rows (a 2B row of logits is 1 MB). */
     private static final class Buffers {
-        final int vocab;
         final Sampler[][] samplers;
         final int[] next;
         final float[] logits;
 
         Buffers(int capacity, int vocab) {
-            this.vocab = vocab;
             this.samplers = new Sampler[capacity + 1][];
             for (int n = 0; n <= capacity; n++) {
                 samplers[n] = new Sampler[n]; // DeviceTopK reads one sampler per row of the step, so one array per size
@@ -199,53 +311,15 @@ public final class ContinuousGenerator {
         }
     }
 
-    /** One decode step of every running row; finished rows leave and go to the sink. */
-    private boolean step(BatchDecoder decoder, List<Row> running, GenerationConfig config, Buffers buffers, DeviceTopK topK,
-            Set<Integer> stopIds, Sink sink) {
-        int vocab = buffers.vocab;
-        Sampler[] samplers = buffers.samplers[decoder.size()];
-        int[] next = buffers.next;
-        Tensor out = decoder.stepOnBackend();
-        for (Row r : running) {
-            samplers[r.slot.row()] = r.sampler;
-        }
-        if (config.json() || !DeviceTopK.applies(samplers)) {
-            float[] logits = buffers.logits;
-            model.backend().download(out, logits);
-            for (Row r : running) {
-                int at = r.slot.row() * vocab;
-                if (r.json != null) {
-                    r.json.mask(logits, at, vocab);
-                }
-                next[r.slot.row()] = r.sampler.sample(logits, at);
-            }
-        } else {
-            // only k ids and values per row cross from the backend
-            topK.sample(model.griffin().kernels(), out, samplers, next);
-        }
-        for (int i = 0; i < running.size(); ) {
-            Row r = running.get(i);
-            int token = next[r.slot.row()];
-            if (r.accept(token, stopIds, config.maxNewTokens())) {
-                decoder.leave(r.slot);
-                running.remove(i);
-                if (!sink.accept(r.job.index(), r.result(stopIds, config.stopStrings()))) {
-                    return false;
-                }
-            } else {
-                r.slot.next(token);
-                i++;
-            }
-        }
-        return true;
-    }
-
-    /** Prefills a prompt alone and draws its first token, as {@link BatchGenerator} does. */
+    /** Prefills a prompt alone (after its prefix's state, if any) and draws its first token, as {@link BatchGenerator} does. */
     private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTopK topK, Set<Integer> stopIds) {
         Row r = new Row(job, config, vocab);
         long t0 = System.nanoTime();
         ModelState one = model.newState(1);
         try {
+            if (job.prefix() != null) {
+                job.prefix().copyInto(one, 0);
+            }
             Tensor logits = model.griffin().forward(one, job.ids(), job.ids().length, Outputs.LAST);
             int first;
             if (r.json != null) {

@@ -81,6 +81,28 @@ class ContinuousGeneratorTest {
     }
 
     @Test
+    void rowsAfterASharedPromptPrefixAreTheBatchGeneratorsRowsWithThatPrefix() {
+        try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"));
+                PromptPrefix prefix = PromptPrefix.of(m, TestPrompts.withBos(m, GemmaTokenizer.load(TestFiles.austen()),
+                        "Chapter 1\n\nIt is a truth universally acknowledged.\n"))) {
+            GemmaTokenizer tok = GemmaTokenizer.load(TestFiles.austen());
+            GenerationConfig cfg = new GenerationConfig(10, new SamplingParams(0.9f, 0, 1f, 0, 1.2f, 0), List.of(), Set.of(), true);
+            List<ContinuousGenerator.Job> jobs = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                jobs.add(new ContinuousGenerator.Job(i, tok.encode(TEXTS.get(i)), 500 + i, prefix));
+            }
+            Map<Long, GenerationResult> got = new TreeMap<>();
+            new ContinuousGenerator(m, tok).run(source(jobs), cfg, 2, (index, r) -> got.put(index, r) == null);
+            for (ContinuousGenerator.Job job : jobs) {
+                GenerationResult alone = new BatchGenerator(m, tok).generate(List.of(job.ids()), cfg, new long[] {job.seed()}, prefix)
+                        .get(0);
+                assertArrayEquals(alone.tokens(), got.get(job.index()).tokens(), "row " + job.index());
+                assertEquals(alone.promptTokens(), got.get(job.index()).promptTokens(), "the prefix counts");
+            }
+        }
+    }
+
+    @Test
     void aSinkThatSaysStopEndsTheRunAndAStalledSourceIsAnError() {
         try (Model m = Model.load(TestFiles.austen(), LoadOptions.defaults().withBackend("reference"))) {
             GemmaTokenizer tok = GemmaTokenizer.load(TestFiles.austen());
