@@ -73,7 +73,7 @@ final class BatchJob {
                     BatchRows.Row row = batchRows.parse(line);
                     long index = ordered.add(row);
                     if (row.error() == null) {
-                        return new ContinuousGenerator.Job(index, row.ids(), row.seed());
+                        return new ContinuousGenerator.Job(index, row.ids(), row.seed(), null, row.maxTokens());
                     }
                     if (!ordered.finish(index, null)) {
                         exhausted = true; // the reader has gone away: start nothing more

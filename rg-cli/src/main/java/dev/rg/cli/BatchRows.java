@@ -22,7 +22,7 @@ final class BatchRows {
      * One input row: its line number, its fields (null when the line was not a JSON object or string), its prompt's ids
      * and seed, or its error; {@code bytes} is what keeping it costs, roughly.
      */
-    record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error, int bytes) {}
+    record Row(long line, ObjectNode fields, int[] ids, long seed, Integer promptTokens, String error, int bytes, int maxTokens) {}
 
     private final RecurrentGemma rg;
     private final GenerationConfig config;
@@ -121,8 +121,8 @@ final class BatchRows {
             return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
                     + " than --max-prompt-tokens " + maxPromptTokens, line.text().length());
         }
-        return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null,
-                line.text().length());
+        return withBudget(new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null,
+                line.text().length(), 0));
     }
 
     /**
@@ -149,11 +149,25 @@ final class BatchRows {
                 return failed(n, fields, ids.length, "line " + n + ": the conversation has " + ids.length + " tokens, more than"
                         + " --max-prompt-tokens " + maxPromptTokens, bytes);
             }
-            return new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, messages.toString())), ids.length,
-                    null, bytes);
+            return withBudget(new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, messages.toString())),
+                    ids.length, null, bytes, 0));
         } catch (ChatMessages.InvalidMessage e) {
             return failed(n, fields, null, "line " + n + ": " + e.getMessage(), bytes);
         }
+    }
+
+    /** A row's own {@code "max_tokens"} (a whole number in [1, 100000000]), if it has one, instead of {@code -n}. */
+    private Row withBudget(Row row) {
+        JsonNode budget = row.fields().get("max_tokens");
+        if (budget == null || budget.isNull()) {
+            return row;
+        }
+        if (!budget.isIntegralNumber() || !budget.canConvertToInt() || budget.intValue() < 1
+                || budget.intValue() > GenerationConfig.MAX_TOKENS_LIMIT) {
+            return failed(row.line(), row.fields(), row.promptTokens(), "line " + row.line() + ": \"max_tokens\" must be a whole"
+                    + " number in [1, " + GenerationConfig.MAX_TOKENS_LIMIT + "], got " + budget, row.bytes());
+        }
+        return new Row(row.line(), row.fields(), row.ids(), row.seed(), row.promptTokens(), null, row.bytes(), budget.intValue());
     }
 
     /** The row's key for its seed: the key field (a whole number, a string, else its JSON text), or the prompt (the messages' JSON). */
@@ -176,7 +190,7 @@ final class BatchRows {
     }
 
     private static Row failed(long line, ObjectNode fields, Integer promptTokens, String error, int bytes) {
-        return new Row(line, fields, null, 0, promptTokens, error, bytes);
+        return new Row(line, fields, null, 0, promptTokens, error, bytes, 0);
     }
 
     /** A row's output object: its fields (or its line number) with the results, or its error, added. */

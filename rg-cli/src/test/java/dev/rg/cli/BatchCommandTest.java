@@ -127,6 +127,20 @@ class BatchCommandTest {
     }
 
     @Test
+    void aRowsOwnMaxTokensIsItsBudget(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), String.join("\n",
+                "{\"prompt\": \"She was\", \"max_tokens\": 2}", "{\"prompt\": \"She was\"}",
+                "{\"prompt\": \"She was\", \"max_tokens\": 3.5}", "{\"prompt\": \"She was\", \"max_tokens\": 11}"));
+        List<JsonNode> rows = run(dir, input, "--ignore-eos");
+        assertEquals(2, rows.get(0).get("completion_tokens").asInt());
+        assertEquals(7, rows.get(1).get("completion_tokens").asInt(), "-n 7 without one");
+        assertEquals("line 3: \"max_tokens\" must be a whole number in [1, 100000000], got 3.5", rows.get(2).get("error").asText());
+        assertEquals(11, rows.get(3).get("completion_tokens").asInt());
+        assertTrue(rows.get(3).get("completion").asText().startsWith(rows.get(1).get("completion").asText()),
+                "a longer budget continues the same greedy text");
+    }
+
+    @Test
     void longRunsOfBadRowsAreWrittenInOrderWithoutWaitingForTheEnd(@TempDir Path dir) throws Exception {
         // more bad rows in a row than a batch holds while it waits for good ones (BatchJob.MAX_WAITING_ROWS)
         StringBuilder in = new StringBuilder();

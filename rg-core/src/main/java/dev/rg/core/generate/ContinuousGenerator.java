@@ -28,17 +28,26 @@ public final class ContinuousGenerator {
     /**
      * A prompt to generate for: token ids and its sampling seed; {@code index} comes back with its result. Without a
      * prefix the ids start with BOS; with one ({@link PromptPrefix}, processed once and shared), they are the tokens
-     * after it, and the row starts from a copy of its state (as {@link BatchGenerator} does).
+     * after it, and the row starts from a copy of its state (as {@link BatchGenerator} does). {@code maxTokens} is the
+     * row's own token budget, or 0 for the run's ({@link GenerationConfig#maxNewTokens()}).
      */
-    public record Job(long index, int[] ids, long seed, PromptPrefix prefix) {
+    public record Job(long index, int[] ids, long seed, PromptPrefix prefix, int maxTokens) {
         public Job {
             if (ids.length == 0) {
                 throw new IllegalArgumentException("prompt " + index + " is empty");
             }
+            if (maxTokens < 0 || maxTokens > GenerationConfig.MAX_TOKENS_LIMIT) {
+                throw new IllegalArgumentException("max tokens of prompt " + index + " must be in [1, "
+                        + GenerationConfig.MAX_TOKENS_LIMIT + "] (0 for the run's), got " + maxTokens);
+            }
+        }
+
+        public Job(long index, int[] ids, long seed, PromptPrefix prefix) {
+            this(index, ids, seed, prefix, 0);
         }
 
         public Job(long index, int[] ids, long seed) {
-            this(index, ids, seed, null);
+            this(index, ids, seed, null, 0);
         }
     }
 
@@ -74,6 +83,8 @@ public final class ContinuousGenerator {
     /** One running sequence. */
     private final class Row {
         final Job job;
+        /** Its token budget: the job's own, else the run's. */
+        final int maxTokens;
         final BitSet seen;
         final Sampler sampler;
         final JsonConstraint json;
@@ -106,7 +117,8 @@ public final class ContinuousGenerator {
             boolean watch = tokenizer != null && !config.stopStrings().isEmpty();
             this.decoder = watch ? tokenizer.streamingDecoder() : null;
             this.watcher = watch ? new StopStrings(config.stopStrings()) : null;
-            this.tokens = new int[Math.min(config.maxNewTokens(), 256)];
+            this.maxTokens = job.maxTokens() > 0 ? job.maxTokens() : config.maxNewTokens();
+            this.tokens = new int[Math.min(maxTokens, 256)];
             this.seen = seen;
         }
 
@@ -276,7 +288,7 @@ public final class ContinuousGenerator {
             for (int i = 0; i < running.size(); ) {
                 Row r = running.get(i);
                 int token = next[r.slot.row()];
-                if (r.accept(token, stopIds, config.maxNewTokens())) {
+                if (r.accept(token, stopIds, r.maxTokens)) {
                     decoder.leave(r.slot);
                     running.remove(i);
                     ended.add(new Finished(r.job.index(), r.result(stopIds, config.stopStrings())));
@@ -335,7 +347,7 @@ public final class ContinuousGenerator {
                 first = r.sampler.sample(row, 0);
             }
             r.prefillNanos = System.nanoTime() - t0;
-            r.accept(first, stopIds, config.maxNewTokens());
+            r.accept(first, stopIds, r.maxTokens);
             if (r.reason == null) {
                 r.state = one;
                 one = null;
