@@ -9,18 +9,19 @@ import dev.rg.core.tokenizer.StreamingDecoder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
  * Generates for a stream of prompts with continuous batching: up to {@code capacity} sequences decode together, and
  * when one finishes the next prompt is prefilled and joins the following step, so no slot idles while a long row
- * runs (what {@link BatchGenerator}'s fixed batches do: a finished row keeps its slot until the whole batch is done).
+ * runs. {@link BatchGenerator} is a run of this over a fixed set of prompts.
  *
- * <p>Each prompt is prefilled alone and sampled with its own seed, exactly as {@link BatchGenerator} does, and a
- * decode step's rows do not depend on their neighbours (bit for bit on the reference backend and for the vector
- * backend's dense formats), so every result is the one {@link BatchGenerator} gives for that prompt and seed, in any
- * company; only the order in which results arrive differs (as rows finish).
+ * <p>Each prompt is prefilled alone and sampled with its own seed, and a decode step's rows do not depend on their
+ * neighbours (bit for bit on the reference backend and for the vector backend's dense formats; the vector backend's
+ * int8/NF4 batches are only within kernel tolerance of a row decoded alone), so a row's result does not depend on
+ * what else runs beside it; only the order in which results arrive does (as rows finish).
  *
  * <p>Not thread-safe; one run at a time. The {@link Model} may be shared.
  */
@@ -28,7 +29,7 @@ public final class ContinuousGenerator {
     /**
      * A prompt to generate for: token ids and its sampling seed; {@code index} comes back with its result. Without a
      * prefix the ids start with BOS; with one ({@link PromptPrefix}, processed once and shared), they are the tokens
-     * after it, and the row starts from a copy of its state (as {@link BatchGenerator} does). {@code maxTokens} is the
+     * after it, and the row starts from a copy of its state. {@code maxTokens} is the
      * row's own token budget, or 0 for the run's ({@link GenerationConfig#maxNewTokens()}).
      */
     public record Job(long index, int[] ids, long seed, PromptPrefix prefix, int maxTokens) {
@@ -112,7 +113,7 @@ public final class ContinuousGenerator {
                     seen.set(id);
                 }
             }
-            this.sampler = BatchGenerator.sampler(config, job.seed(), seen, vocab);
+            this.sampler = sampler(config, job.seed(), seen, vocab);
             this.json = config.json() ? JsonConstraint.of(tokenizer) : null;
             boolean watch = tokenizer != null && !config.stopStrings().isEmpty();
             this.decoder = watch ? tokenizer.streamingDecoder() : null;
@@ -122,8 +123,8 @@ public final class ContinuousGenerator {
             this.seen = seen;
         }
 
-        /** Takes the token chosen for this row; true when the row is done (in the order {@link BatchGenerator} checks). */
-        boolean accept(int token, Set<Integer> stopIds, int maxTokens) {
+        /** Takes the token chosen for this row; true when the row is done (checked in {@link Session}'s order). */
+        boolean accept(int token, Set<Integer> stopIds) {
             if (count == tokens.length) {
                 tokens = Arrays.copyOf(tokens, Math.min(maxTokens, 2 * count));
             }
@@ -134,7 +135,7 @@ public final class ContinuousGenerator {
             }
             if (stopIds.contains(token)) {
                 reason = StopReason.STOP_TOKEN;
-            } else if (decoder != null && BatchGenerator.stopsAt(decoder, watcher, token)) {
+            } else if (decoder != null && stopsAt(decoder, watcher, token)) {
                 reason = StopReason.STOP_STRING;
             } else if (json != null && json.complete()) {
                 reason = StopReason.JSON_COMPLETE;
@@ -146,10 +147,9 @@ public final class ContinuousGenerator {
 
         GenerationResult result(Set<Integer> stopIds, List<String> stopStrings) {
             int[] ids = Arrays.copyOf(tokens, count);
-            StopReason[] reasons = {reason};
-            String text = tokenizer == null ? "" : BatchGenerator.textOf(tokenizer, ids, stopIds, stopStrings, reasons, 0);
+            String text = tokenizer == null ? "" : textOf(tokenizer, ids, stopIds, stopStrings);
             int promptTokens = job.ids().length + (job.prefix() == null ? 0 : job.prefix().length());
-            return new GenerationResult(promptTokens, ids, text, reasons[0], prefillNanos,
+            return new GenerationResult(promptTokens, ids, text, reason, prefillNanos,
                     decodeStart == 0 ? 0 : System.nanoTime() - decodeStart);
         }
     }
@@ -214,7 +214,7 @@ public final class ContinuousGenerator {
         private Run(GenerationConfig config, int capacity) {
             this.config = config;
             this.vocab = model.config().vocabSize();
-            this.stopIds = BatchGenerator.stopIds(model, tokenizer, config);
+            this.stopIds = stopIds(model, tokenizer, config);
             this.row = new float[vocab];
             this.buffers = new Buffers(capacity, vocab);
             this.decoder = new BatchDecoder(model, capacity);
@@ -288,7 +288,7 @@ public final class ContinuousGenerator {
             for (int i = 0; i < running.size(); ) {
                 Row r = running.get(i);
                 int token = next[r.slot.row()];
-                if (r.accept(token, stopIds, r.maxTokens)) {
+                if (r.accept(token, stopIds)) {
                     decoder.leave(r.slot);
                     running.remove(i);
                     ended.add(new Finished(r.job.index(), r.result(stopIds, config.stopStrings())));
@@ -323,7 +323,7 @@ public final class ContinuousGenerator {
         }
     }
 
-    /** Prefills a prompt alone (after its prefix's state, if any) and draws its first token, as {@link BatchGenerator} does. */
+    /** Prefills a prompt alone (after its prefix's state, if any) and draws its first token. */
     private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTopK topK, Set<Integer> stopIds) {
         Row r = new Row(job, config, vocab);
         long t0 = System.nanoTime();
@@ -347,7 +347,7 @@ public final class ContinuousGenerator {
                 first = r.sampler.sample(row, 0);
             }
             r.prefillNanos = System.nanoTime() - t0;
-            r.accept(first, stopIds, r.maxTokens);
+            r.accept(first, stopIds);
             if (r.reason == null) {
                 r.state = one;
                 one = null;
@@ -358,5 +358,44 @@ public final class ContinuousGenerator {
                 one.close();
             }
         }
+    }
+
+    /** A row's sampler: greedy, or the config's sampling with the row's own seed; {@code seen} feeds its penalties. */
+    private static Sampler sampler(GenerationConfig config, long seed, BitSet seen, int vocab) {
+        SamplingParams s = config.sampling();
+        return new Sampler(s.isGreedy() ? SamplingParams.greedy()
+                : new SamplingParams(s.temperature(), s.topK(), s.topP(), s.minP(), s.repetitionPenalty(), seed), seen, vocab);
+    }
+
+    /** The ids that end a row: the config's, and EOS and {@code <end_of_turn>} unless it says otherwise. */
+    private static Set<Integer> stopIds(Model model, GemmaTokenizer tokenizer, GenerationConfig config) {
+        Set<Integer> stopIds = new HashSet<>(config.stopIds());
+        if (config.stopOnEos()) {
+            stopIds.add(model.config().eosId());
+            if (tokenizer != null) {
+                tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
+            }
+        }
+        return stopIds;
+    }
+
+    /** Streams {@code token}'s text through a row's stop-string watch; true once a stop string has appeared. */
+    private static boolean stopsAt(StreamingDecoder decoder, StopStrings watcher, int token) {
+        watcher.push(decoder.feed(token));
+        return watcher.stopped();
+    }
+
+    /**
+     * A row's text: its tokens decoded, without a final stop token, cut at a stop string (which, watched as the text
+     * streamed, was the row's last token: {@link Row#accept}).
+     */
+    private static String textOf(GemmaTokenizer tokenizer, int[] ids, Set<Integer> stopIds, List<String> stopStrings) {
+        int n = ids.length;
+        if (n > 0 && stopIds.contains(ids[n - 1])) {
+            n--;
+        }
+        StopStrings stops = new StopStrings(stopStrings);
+        String text = stops.push(tokenizer.decode(Arrays.copyOf(ids, n)));
+        return stops.stopped() ? text : text + stops.flush();
     }
 }

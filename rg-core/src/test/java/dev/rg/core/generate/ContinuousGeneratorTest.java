@@ -18,8 +18,9 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Continuous batching of a prompt stream: every result equals {@link BatchGenerator}'s for the same prompt and seed
- * (reference backend: rows of a step do not depend on each other), while rows join and leave at different steps.
+ * Continuous batching of a prompt stream: every result equals the same prompt and seed generated alone (a one-prompt
+ * {@link BatchGenerator}; reference backend: rows of a step do not depend on each other), while rows join and leave at
+ * different steps. (Session-independent anchors: {@code BatchStopStringsTest} and {@code AustenGoldenTest}.)
  */
 class ContinuousGeneratorTest {
     private static final List<String> TEXTS = List.of("It is a truth", "Emma", "Mr. Darcy said", "She", "The family of Dashwood",
