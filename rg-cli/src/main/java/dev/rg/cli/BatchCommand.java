@@ -81,7 +81,11 @@ final class BatchCommand implements Callable<Integer> {
             StateFileOption.requireUsable(output, "--output");
         }
         boolean fromStdin = input.toString().equals("-");
-        long total = fromStdin ? -1 : countRows(input);
+        if (!fromStdin) {
+            requireReadable(input);
+        }
+        // the total only serves the progress line: a file is not read an extra time when no terminal shows it
+        long total = fromStdin || !RowProgress.shown() || !Files.isRegularFile(input) ? -1 : countRows(input);
         try (PartialOutput file = toStdout ? null : PartialOutput.open(output, resume);
                 RecurrentGemma rg = preset == null ? model.load() : loadPreset(); InputStream in = open(input)) {
             Warnings.print(rg.model());
@@ -163,31 +167,29 @@ final class BatchCommand implements Callable<Integer> {
                 preset != null ? "preset " + preset : rg.model().dir().getFileName(), rg.model().backend().name(), batchSize);
     }
 
-    private static InputStream open(Path input) throws IOException {
-        if (input.toString().equals("-")) {
-            return System.in;
+    /** Before the model loads: the input is there and is not a directory (a pipe is fine). */
+    private static void requireReadable(Path input) {
+        if (!Files.exists(input)) {
+            throw new IllegalArgumentException("--input: no such file: " + input);
         }
         if (Files.isDirectory(input)) {
             throw new IllegalArgumentException("--input: " + input + " is a directory, not a file");
         }
+    }
+
+    private static InputStream open(Path input) throws IOException {
+        if (input.toString().equals("-")) {
+            return System.in;
+        }
         try {
             return Files.newInputStream(input);
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("--input: no such file: " + input);
+            throw new IllegalArgumentException("--input: no such file: " + input); // removed while the model loaded
         }
     }
 
-    /** The rows of a file, for the progress line (-1 when it cannot be counted in advance, e.g. a pipe). */
+    /** The rows of a regular file, for the progress line. */
     private static long countRows(Path input) {
-        if (!Files.isRegularFile(input)) {
-            if (!Files.exists(input)) {
-                throw new IllegalArgumentException("--input: no such file: " + input);
-            }
-            if (Files.isDirectory(input)) {
-                throw new IllegalArgumentException("--input: " + input + " is a directory, not a file");
-            }
-            return -1; // a pipe: read once, as it comes
-        }
         try (InputStream in = Files.newInputStream(input)) {
             JsonlLines lines = new JsonlLines(in, input.toString());
             long n = 0;

@@ -11,10 +11,15 @@ import java.util.Locale;
 final class RowProgress implements AutoCloseable {
     private final long total;
     private final PrintStream err = System.err;
-    private final boolean enabled = System.console() != null && System.getenv("RG_NO_PROGRESS") == null;
+    private final boolean enabled = shown();
     private final long start = System.nanoTime();
     private long lastPrint;
     private boolean printed;
+
+    /** Whether a progress line is shown: stderr is a terminal and {@code RG_NO_PROGRESS} is not set. */
+    static boolean shown() {
+        return System.console() != null && System.getenv("RG_NO_PROGRESS") == null;
+    }
 
     /** @param total rows in the input, or -1 when unknown */
     RowProgress(long total) {
