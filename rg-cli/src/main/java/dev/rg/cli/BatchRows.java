@@ -116,7 +116,7 @@ final class BatchRows {
             return failed(n, fields, null, "line " + n + ": the prompt is empty", line.text().length());
         }
         String text = Prompts.clean(p.textValue(), "prompt");
-        int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : withBos(rg.tokenize(text));
+        int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : rg.withBos(rg.tokenize(text));
         if (ids.length > maxPromptTokens) {
             return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
                     + " than --max-prompt-tokens " + maxPromptTokens, line.text().length());
@@ -180,13 +180,6 @@ final class BatchRows {
             return k.longValue();
         }
         return k.isTextual() ? k.textValue() : k.toString();
-    }
-
-    private int[] withBos(int[] body) {
-        int[] ids = new int[body.length + 1];
-        ids[0] = rg.model().config().bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
     }
 
     private static Row failed(long line, ObjectNode fields, Integer promptTokens, String error, int bytes) {

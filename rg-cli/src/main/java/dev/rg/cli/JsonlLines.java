@@ -95,7 +95,7 @@ final class JsonlLines {
     }
 
     private Line decode(int length) {
-        StrictUtf8.Decoded d = StrictUtf8.decode(line, length);
+        dev.rg.core.io.StrictUtf8.Decoded d = dev.rg.core.io.StrictUtf8.decode(line, length);
         if (d.text() == null) {
             return new Line(number, null, "line " + number + " is not UTF-8 (invalid byte at offset " + d.badOffset() + ")");
         }

@@ -61,7 +61,7 @@ final class PromptFile {
 
     /** Strict UTF-8 (a file in another encoding would otherwise become silent U+FFFDs in the prompt). */
     private static String decode(byte[] bytes, String what) {
-        StrictUtf8.Decoded d = StrictUtf8.decode(bytes, bytes.length);
+        dev.rg.core.io.StrictUtf8.Decoded d = dev.rg.core.io.StrictUtf8.decode(bytes, bytes.length);
         if (d.text() == null) {
             throw new IllegalArgumentException(what + ": not UTF-8 (invalid byte at offset " + d.badOffset()
                     + "); convert it first, e.g. iconv -f LATIN1 -t UTF-8");

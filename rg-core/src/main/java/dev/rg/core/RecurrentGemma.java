@@ -148,6 +148,14 @@ public final class RecurrentGemma implements AutoCloseable {
         return tokenizer().encode(text);
     }
 
+    /** BOS, then {@code body}: how a prompt (or a prompt prefix) starts. */
+    public int[] withBos(int[] body) {
+        int[] ids = new int[body.length + 1];
+        ids[0] = model.config().bosId();
+        System.arraycopy(body, 0, ids, 1, body.length);
+        return ids;
+    }
+
     /** Ids to text. */
     public String detokenize(int[] ids) {
         return tokenizer().decode(ids);

@@ -126,13 +126,15 @@ final class RequestParser {
         if (!p.isTextual()) {
             throw ApiException.badRequest("prompt", "'prompt' must be a string, got " + abbreviate(p.toString()));
         }
-        int[] body1 = tokenizer.encode(p.asText());
-        if (!bool(root, "add_special_tokens", true)) {
-            return body1;
-        }
-        int[] ids = new int[body1.length + 1];
+        int[] ids = tokenizer.encode(p.asText());
+        return bool(root, "add_special_tokens", true) ? withBos(ids) : ids;
+    }
+
+    /** BOS, then {@code body}: how a completions prompt is prefilled. */
+    private int[] withBos(int[] body) {
+        int[] ids = new int[body.length + 1];
         ids[0] = tokenizer.bosId();
-        System.arraycopy(body1, 0, ids, 1, body1.length);
+        System.arraycopy(body, 0, ids, 1, body.length);
         return ids;
     }
 
@@ -312,11 +314,7 @@ final class RequestParser {
             if (p.asText().isEmpty()) {
                 throw ApiException.badRequest("prompt", "'" + where + "' must not be empty");
             }
-            int[] body = tokenizer.encode(p.asText());
-            int[] ids = new int[body.length + 1];
-            ids[0] = tokenizer.bosId();
-            System.arraycopy(body, 0, ids, 1, body.length);
-            return ids;
+            return withBos(tokenizer.encode(p.asText()));
         }
         if (p.isEmpty()) {
             throw ApiException.badRequest("prompt", "'" + where + "' must not be an empty array");

@@ -50,7 +50,7 @@ final class ModelCache {
 
     /** BOS and {@code text}'s tokens, processed. */
     static PromptPrefix build(RecurrentGemma rg, String text) {
-        return PromptPrefix.of(rg.model(), PromptCheck.withBos(rg, rg.tokenize(text)));
+        return PromptPrefix.of(rg.model(), rg.withBos(rg.tokenize(text)));
     }
 
     /** How many prompt prefixes this JVM has processed for the cache (tests check that tasks share one). */

@@ -1,12 +1,7 @@
 package dev.rg.spark;
 
 import dev.rg.core.RecurrentGemma;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import dev.rg.core.io.StrictUtf8;
 
 /**
  * Turns a row's prompt value into token ids, or into the reason it cannot be generated for: null, empty,
@@ -44,11 +39,11 @@ final class PromptCheck {
                 text = s;
             }
             case byte[] bytes -> {
-                String decoded = strictUtf8(bytes);
-                if (decoded == null) {
-                    return fail(null, "prompt is not valid UTF-8 (at byte " + firstBadByte(bytes) + " of " + bytes.length + ")");
+                StrictUtf8.Decoded decoded = StrictUtf8.decode(bytes, bytes.length);
+                if (decoded.text() == null) {
+                    return fail(null, "prompt is not valid UTF-8 (at byte " + decoded.badOffset() + " of " + bytes.length + ")");
                 }
-                text = decoded;
+                text = decoded.text();
             }
             default -> {
                 return fail(null, "prompt has type " + value.getClass().getSimpleName() + ", expected a string or UTF-8 bytes");
@@ -70,38 +65,10 @@ final class PromptCheck {
         if (n > maxPromptTokens) {
             return fail(n, "prompt has " + n + " tokens (BOS included), more than max_prompt_tokens " + maxPromptTokens);
         }
-        return new Checked(withBos(rg, body), null);
-    }
-
-    /** BOS, then {@code body}: how a prompt (or a prompt prefix) starts. */
-    static int[] withBos(RecurrentGemma rg, int[] body) {
-        int[] ids = new int[body.length + 1];
-        ids[0] = rg.model().config().bosId();
-        System.arraycopy(body, 0, ids, 1, body.length);
-        return ids;
+        return new Checked(rg.withBos(body), null);
     }
 
     private static Checked fail(Integer promptTokens, String message) {
         return new Checked(null, Outcome.error(promptTokens, message));
-    }
-
-    private static String strictUtf8(byte[] bytes) {
-        try {
-            return newDecoder().decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return null;
-        }
-    }
-
-    private static int firstBadByte(byte[] bytes) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
-        CoderResult r = newDecoder().decode(in, out, true);
-        return r.isError() ? in.position() : bytes.length;
-    }
-
-    private static CharsetDecoder newDecoder() {
-        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
 }
