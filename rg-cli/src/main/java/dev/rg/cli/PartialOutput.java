@@ -67,9 +67,7 @@ final class PartialOutput implements AutoCloseable {
                 }
                 if (rows[1] < rows[2]) {
                     // a last line without its line break: the row being written when the run stopped
-                    try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.WRITE)) {
-                        ch.truncate(rows[1]);
-                    }
+                    lockChannel.truncate(rows[1]);
                 }
             }
             BufferedWriter w = Files.newBufferedWriter(partial, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
