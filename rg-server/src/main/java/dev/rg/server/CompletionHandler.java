@@ -1,7 +1,6 @@
 package dev.rg.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rg.core.generate.TokenLogprobs;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.http.ServerRequest;
@@ -10,11 +9,9 @@ import io.helidon.webserver.sse.SseSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * POST /v1/chat/completions and /v1/completions: validates the body, queues the request on the scheduler and
@@ -23,9 +20,6 @@ import java.util.concurrent.TimeUnit;
  * i.e. at the next token, and the scheduler drops it before its next step).
  */
 final class CompletionHandler {
-    /** Longest a request waits for its next token before it is failed (bounds every wait; a step takes milliseconds). */
-    private static final long STALL_LIMIT_NANOS = TimeUnit.MINUTES.toNanos(10);
-
     private final RgServer server;
     private final boolean chat;
 
@@ -57,40 +51,9 @@ final class CompletionHandler {
     }
 
     private void whole(List<Generation> choices, ServerResponse res, String id, long created, Engine engine) {
-        int n = choices.size();
-        CompletionRequest request = choices.get(0).request;
-        StringBuilder[] texts = new StringBuilder[n];
-        List<List<TokenLogprobs>> logprobs = new ArrayList<>();
-        Generation.Done[] done = new Generation.Done[n];
-        for (int i = 0; i < n; i++) {
-            texts[i] = new StringBuilder();
-            logprobs.add(new ArrayList<>());
-        }
-        for (int finished = 0; finished < n; ) {
-            Generation.Choice c = next(choices);
-            switch (c.event()) {
-                case Generation.Text t -> {
-                    texts[c.index()].append(t.text());
-                    logprobs.get(c.index()).addAll(t.logprobs());
-                }
-                case Generation.Failed f -> throw f.error();
-                case Generation.Done d -> {
-                    done[c.index()] = d;
-                    finished++;
-                }
-            }
-        }
-        List<OpenAiJson.Reply> replies = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            ObjectNode lp = null;
-            if (request.logprobs()) {
-                LogprobsJson render = server.json().logprobs(engine.tokenizer());
-                lp = chat ? render.chat(logprobs.get(i)) : render.completion(logprobs.get(i));
-            }
-            replies.add(new OpenAiJson.Reply(texts[i].toString(), lp, done[i].finishReason()));
-        }
+        ObjectNode body = Replies.whole(choices, chat, server.json(), engine.tokenizer(), id, created);
         server.metrics().request(chat ? "chat" : "completions", 200);
-        server.sendJson(res, 200, server.json().completion(id, created, chat, replies, usage(choices, done)));
+        server.sendJson(res, 200, body);
     }
 
     private void stream(List<Generation> choices, ServerResponse res, String id, long created, Engine engine) {
@@ -108,7 +71,7 @@ final class CompletionHandler {
                 emit(sink, out.text(out.chunk(id, created, true, i, "assistant", "", null, null)));
             }
             for (int finished = 0; finished < n; ) {
-                Generation.Choice c = next(choices);
+                Generation.Choice c = Replies.next(choices);
                 int i = c.index();
                 switch (c.event()) {
                     case Generation.Text t -> {
@@ -130,7 +93,7 @@ final class CompletionHandler {
                 }
             }
             if (request.includeUsage()) {
-                emit(sink, out.text(out.usageChunk(id, created, chat, usage(choices, done))));
+                emit(sink, out.text(out.usageChunk(id, created, chat, Replies.usage(choices, done))));
             }
             emit(sink, "[DONE]");
             server.metrics().request(chat ? "chat" : "completions", 200);
@@ -140,47 +103,9 @@ final class CompletionHandler {
         }
     }
 
-    /**
-     * The usage of a request's choices: each prompt (and its cached part) once, however many choices continue it, and
-     * the tokens every choice generated.
-     */
-    private static Generation.Done usage(List<Generation> choices, Generation.Done[] done) {
-        int prompt = 0;
-        int cached = 0;
-        int completion = 0;
-        for (int i = 0; i < done.length; i++) {
-            completion += done[i].completionTokens();
-            if (choices.get(i).leadsItsPrompt()) {
-                prompt += done[i].promptTokens();
-                cached += done[i].cachedTokens();
-            }
-        }
-        return new Generation.Done(done[0].finishReason(), prompt, completion, cached);
-    }
-
     /** One {@code data: ...} event; Helidon writes {@code data:} and the SSE spec drops one leading space, as OpenAI sends it. */
     private static void emit(SseSink sink, String data) {
         sink.emit(SseEvent.builder().data(" " + data).build());
-    }
-
-    /**
-     * The next event of any of the request's choices; fails the request if the scheduler produced nothing for
-     * {@link #STALL_LIMIT_NANOS}.
-     */
-    private static Generation.Choice next(List<Generation> choices) {
-        long deadline = System.nanoTime() + STALL_LIMIT_NANOS;
-        try {
-            while (System.nanoTime() < deadline) {
-                Generation.Choice c = choices.get(0).next(200, TimeUnit.MILLISECONDS);
-                if (c != null) {
-                    return c;
-                }
-            }
-        } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-        }
-        return new Generation.Choice(0, new Generation.Failed(
-                ApiException.internal("no token was generated for 10 minutes; the request was dropped")));
     }
 
     /** The body, at most {@code limit} bytes (413 beyond). */

@@ -29,12 +29,23 @@ final class RequestParser {
     private final GemmaTokenizer tokenizer;
     private final ChatTemplate template;
     private final ServerOptions options;
+    /** Whether a body's {@code model} must name this server's model (404 otherwise). */
+    private final boolean checkModel;
 
     RequestParser(ObjectMapper json, GemmaTokenizer tokenizer, ServerOptions options) {
+        this(json, tokenizer, options, true);
+    }
+
+    /**
+     * @param checkModel false where the model was chosen another way and a body's {@code model} names what its file was
+     *                   written for ({@link OpenAiBatch}: a batch input made for another API)
+     */
+    RequestParser(ObjectMapper json, GemmaTokenizer tokenizer, ServerOptions options, boolean checkModel) {
         this.json = json;
         this.tokenizer = tokenizer;
         this.template = new ChatTemplate(tokenizer);
         this.options = options;
+        this.checkModel = checkModel;
     }
 
     /**
@@ -100,7 +111,7 @@ final class RequestParser {
             if (!model.isTextual()) {
                 throw ApiException.badRequest("model", "'model' must be a string");
             }
-            if (!model.asText().equals(options.modelId())) {
+            if (checkModel && !model.asText().equals(options.modelId())) {
                 throw ApiException.notFound("model", "model_not_found", "The model '" + model.asText()
                         + "' does not exist; this server serves '" + options.modelId() + "'");
             }
