@@ -10,7 +10,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import dev.rg.server.OpenAiBatch;
+import dev.rg.server.ServerOptions;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -64,6 +69,9 @@ final class BatchCommand implements Callable<Integer> {
             + " input finished before it stopped, and carry on after them.")
     boolean resume;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         GenerationConfig config = sampling.config(); // bad options are refused before the model loads
@@ -86,56 +94,95 @@ final class BatchCommand implements Callable<Integer> {
         }
         // the total only serves the progress line: a file is not read an extra time when no terminal shows it
         long total = fromStdin || !RowProgress.shown() || !Files.isRegularFile(input) ? -1 : countRows(input);
-        try (PartialOutput file = toStdout ? null : PartialOutput.open(output, resume);
-                RecurrentGemma rg = preset == null ? model.load() : loadPreset(); InputStream in = open(input)) {
-            Warnings.print(rg.model());
-            BatchJob job = new BatchJob(rg, config, batchSize, maxPromptTokens, chat, keyField);
+        try (InputStream in = open(input); PartialOutput file = toStdout ? null : PartialOutput.open(output, resume)) {
             JsonlLines lines = new JsonlLines(in, fromStdin ? "standard input" : input.toString());
-            long kept = file == null ? 0 : file.kept();
-            if (kept > 0) {
-                skipKept(job, lines, file);
+            JsonlLines.Line first = lines.peek();
+            boolean openAi = first != null && first.text() != null && OpenAiBatch.isBatchRequest(first.text());
+            if (openAi) {
+                refuseRowOptions();
             }
-            // Ctrl-C or a kill: the rows so far are in the partial file, and the user should hear where
-            Thread onStop = file == null ? null : new Thread(file::reportStop, "rg-batch-stop");
-            if (onStop != null) {
-                Runtime.getRuntime().addShutdownHook(onStop);
+            try (RecurrentGemma rg = preset == null ? model.load() : loadPreset(); OpenAiBatch api = openAi ? startApi(rg) : null) {
+                run(rg, openAi ? new OpenAiBatchJob(api, batchSize) : new BatchJob(rg, config, batchSize, maxPromptTokens, chat,
+                        keyField), lines, file, total);
             }
-            long start = System.nanoTime();
-            BatchJob.Totals totals;
-            try (RowProgress progress = new RowProgress(total < 0 ? -1 : total - kept)) {
-                if (file == null) {
-                    totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
-                } else {
-                    totals = job.run(lines, file::write, done -> {
-                        file.flush(); // written rows reach the file at once: a stop loses only rows still running or waiting
-                        progress.update(done);
-                    });
-                    file.complete();
-                }
-            } catch (RuntimeException | Error e) {
-                if (file != null) {
-                    file.reportStop();
-                }
-                throw e;
-            } finally {
-                if (onStop != null) {
-                    try {
-                        Runtime.getRuntime().removeShutdownHook(onStop);
-                    } catch (IllegalStateException shuttingDown) {
-                        // the hook is running or has run
-                    }
-                }
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.err.println(summary(rg, totals, kept, seconds));
         } catch (IOException e) {
             throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
         }
         return 0;
     }
 
+    /** Runs {@code job} over {@code lines} into {@code file} (or stdout when null), then prints the summary line. */
+    private void run(RecurrentGemma rg, RowJob job, JsonlLines lines, PartialOutput file, long total) throws IOException {
+        Warnings.print(rg.model());
+        long kept = file == null ? 0 : file.kept();
+        if (kept > 0) {
+            skipKept(job, lines, file);
+        }
+        // Ctrl-C or a kill: the rows so far are in the partial file, and the user should hear where
+        Thread onStop = file == null ? null : new Thread(file::reportStop, "rg-batch-stop");
+        if (onStop != null) {
+            Runtime.getRuntime().addShutdownHook(onStop);
+        }
+        long start = System.nanoTime();
+        RowJob.Totals totals;
+        try (RowProgress progress = new RowProgress(total < 0 ? -1 : total - kept)) {
+            if (file == null) {
+                totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
+            } else {
+                totals = job.run(lines, file::write, done -> {
+                    file.flush(); // written rows reach the file at once: a stop loses only rows still running or waiting
+                    progress.update(done);
+                });
+                file.complete();
+            }
+        } catch (RuntimeException | Error e) {
+            if (file != null) {
+                file.reportStop();
+            }
+            throw e;
+        } finally {
+            if (onStop != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onStop);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.err.println(summary(rg, totals, kept, seconds));
+    }
+
+    /**
+     * The in-process API for OpenAI batch requests: {@code rg serve}'s scheduler with --batch-size sequences (and as
+     * many waiting, so a request never waits on a slot the scheduler has not freed yet), a state cache for prompts that
+     * share a beginning (an eighth of the heap, at most 256 MB) and --max-prompt-tokens.
+     */
+    private OpenAiBatch startApi(RecurrentGemma rg) {
+        String name = preset != null ? "preset-" + preset : rg.model().dir().getFileName().toString();
+        long cache = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8);
+        ServerOptions options = ServerOptions.defaults(name).withLimits(batchSize, batchSize).withStateCacheBytes(cache)
+                .withPromptLimits(maxPromptTokens, ServerOptions.defaults(name).maxBodyBytes());
+        return OpenAiBatch.start(rg.model(), rg.tokenizer(), options, sampling.config().sampling().seed());
+    }
+
+    /**
+     * OpenAI batch requests carry their own parameters in their bodies, so options that set them for prompt rows would
+     * be ignored: refuse them rather than let a user think they applied.
+     */
+    private void refuseRowOptions() {
+        var parsed = spec.commandLine().getParseResult();
+        for (String name : List.of("--chat", "--key", "-n", "--temperature", "--top-k", "--top-p", "--min-p",
+                "--repetition-penalty", "--stop", "--ignore-eos", "--json")) {
+            if (parsed.hasMatchedOption(name)) {
+                throw new IllegalArgumentException(name + " does not apply to OpenAI batch requests (line 1 of " + input
+                        + " is one): each request's body sets its own parameters");
+            }
+        }
+    }
+
     /** {@code --resume}: the input's first rows must be those the kept rows were made from; they are skipped. */
-    private static void skipKept(BatchJob job, JsonlLines lines, PartialOutput file) throws IOException {
+    private static void skipKept(RowJob job, JsonlLines lines, PartialOutput file) throws IOException {
         try (InputStream keptIn = file.readKept()) {
             JsonlLines keptRows = new JsonlLines(keptIn, file.partial().toString());
             for (long i = 1; i <= file.kept(); i++) {
@@ -159,7 +206,7 @@ final class BatchCommand implements Callable<Integer> {
         }
     }
 
-    private String summary(RecurrentGemma rg, BatchJob.Totals t, long resumed, double seconds) {
+    private String summary(RecurrentGemma rg, RowJob.Totals t, long resumed, double seconds) {
         return String.format(Locale.ROOT, "[%d row%s%s, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
                         + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), t.rows() == 1 ? "" : "s", resumed > 0 ? " (after " + resumed + " resumed)" : "",
                 t.errors(), t.stopped() ? ", output closed" : "",

@@ -17,23 +17,7 @@ import dev.rg.core.generate.RowSeeds;
  * the job seed and its key ({@link RowSeeds}), so its text does not depend on the batch size, its neighbours or its
  * place in the input, and equals rg-spark's for the same key.
  */
-final class BatchJob {
-    /** Where finished rows go; false once the reader has gone away (a closed pipe). */
-    interface Sink {
-        boolean write(String line);
-    }
-
-    /** What a run did. */
-    record Totals(long rows, long errors, long promptTokens, long completionTokens, boolean stopped) {}
-
-    /**
-     * Rows that finished wait until every row before them is written (the output keeps the input's order): reading stops
-     * while this many rows beyond the running ones, or this many bytes of rows, wait, so a long row at the head of the
-     * input cannot make the job hold the rest of the file.
-     */
-    static final int MAX_WAITING_ROWS = 256;
-    static final long MAX_WAITING_BYTES = 64L << 20;
-
+final class BatchJob implements RowJob {
     private final RecurrentGemma rg;
     private final GenerationConfig config;
     private final int batchSize;
@@ -46,8 +30,9 @@ final class BatchJob {
         this.batchRows = new BatchRows(rg, config, maxPromptTokens, chat, keyField);
     }
 
-    /** Whether {@code keptRow}, written by an earlier run, was made from input {@code line} (see {@link BatchRows#produced}). */
-    boolean produced(JsonlLines.Line line, String keptRow) {
+    /** See {@link BatchRows#produced}. */
+    @Override
+    public boolean produced(JsonlLines.Line line, String keptRow) {
         return batchRows.produced(line, keptRow);
     }
 
@@ -57,7 +42,8 @@ final class BatchJob {
      * together and a finished row's slot takes the next prompt at once; rows that finish early wait (bounded, see
      * {@link #MAX_WAITING_ROWS}) until the rows before them are written.
      */
-    Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
+    @Override
+    public Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
         Ordered ordered = new Ordered(out, progress);
         boolean finished = new ContinuousGenerator(rg.model(), rg.tokenizer()).run(new ContinuousGenerator.Source() {
             private boolean exhausted;

@@ -23,6 +23,9 @@ final class JsonlLines {
     private int limit;
     private byte[] line = new byte[4096];
     private long number;
+    /** The line {@link #peek} read ahead, while {@link #hasPeeked}. */
+    private Line peeked;
+    private boolean hasPeeked;
 
     /** @param name the input as errors name it */
     JsonlLines(InputStream in, String name) {
@@ -32,6 +35,25 @@ final class JsonlLines {
 
     /** The next non-blank line, or null at the end of the input. */
     Line next() {
+        if (hasPeeked) {
+            hasPeeked = false;
+            Line line = peeked;
+            peeked = null;
+            return line;
+        }
+        return read();
+    }
+
+    /** The line {@link #next} will return, without taking it (what decides the input's form). */
+    Line peek() {
+        if (!hasPeeked) {
+            peeked = read();
+            hasPeeked = true;
+        }
+        return peeked;
+    }
+
+    private Line read() {
         while (true) {
             int length = 0;
             boolean tooLong = false;

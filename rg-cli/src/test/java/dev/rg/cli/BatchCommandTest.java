@@ -193,7 +193,7 @@ class BatchCommandTest {
         try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
             GenerationConfig cfg = new GenerationConfig(30, dev.rg.core.generate.SamplingParams.greedy(), List.of(), java.util.Set.of(), false);
             BatchJob job = new BatchJob(rg, cfg, 4, 4096, false, "id");
-            BatchJob.Totals t = job.run(new JsonlLines(oneLinePerRead, "test"), line -> {
+            RowJob.Totals t = job.run(new JsonlLines(oneLinePerRead, "test"), line -> {
                 if (readAtFirstWrite[0] < 0) {
                     readAtFirstWrite[0] = linesRead[0];
                 }

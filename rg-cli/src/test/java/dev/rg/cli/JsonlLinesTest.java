@@ -34,6 +34,17 @@ class JsonlLinesTest {
         assertNull(lines.next());
     }
 
+    @Test
+    void peekShowsTheNextLineWithoutTakingIt() {
+        JsonlLines lines = lines("\nfirst\nsecond".getBytes(StandardCharsets.UTF_8));
+        assertEquals(new JsonlLines.Line(2, "first", null), lines.peek());
+        assertEquals(new JsonlLines.Line(2, "first", null), lines.peek(), "twice: the same line");
+        assertEquals(new JsonlLines.Line(2, "first", null), lines.next());
+        assertEquals(new JsonlLines.Line(3, "second", null), lines.next());
+        assertNull(lines.peek());
+        assertNull(lines.next());
+    }
+
     private static JsonlLines lines(byte[] bytes) {
         return new JsonlLines(new ByteArrayInputStream(bytes), "test");
     }

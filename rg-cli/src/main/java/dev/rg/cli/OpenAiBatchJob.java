@@ -1,0 +1,168 @@
+package dev.rg.cli;
+
+import dev.rg.server.OpenAiBatch;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.LongConsumer;
+
+/**
+ * {@code rg batch} on an OpenAI Batch API input file: each line a request ({@code custom_id}, {@code url},
+ * {@code body}) answered by {@code rg serve}'s own parser and scheduler in process ({@link OpenAiBatch}), one output
+ * line per input line in OpenAI's batch output format, in input order. Up to {@code sequences} sequences run at once
+ * (a request with {@code n} choices or several prompts holds as many); requests that finish early wait, bounded as in
+ * {@link BatchJob}, until the lines before them are written.
+ */
+final class OpenAiBatchJob implements RowJob {
+    private final OpenAiBatch batch;
+    private final int sequences;
+
+    OpenAiBatchJob(OpenAiBatch batch, int sequences) {
+        this.batch = batch;
+        this.sequences = sequences;
+    }
+
+    @Override
+    public boolean produced(JsonlLines.Line line, String keptRow) {
+        return batch.answers(line.number(), line.text(), keptRow);
+    }
+
+    /** A request that finished on the scheduler: its place in the output, the sequences it held, its result. */
+    private record Finished(long index, int sequences, OpenAiBatch.Result result) {}
+
+    @Override
+    public Totals run(JsonlLines in, Sink out, LongConsumer progress) {
+        BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
+        Ordered ordered = new Ordered(out, progress);
+        OpenAiBatch.Request next = null; // read, not yet queued: it waits for room
+        long nextIndex = 0;
+        int running = 0;
+        boolean exhausted = false;
+        while (!ordered.stopped) {
+            while (!ordered.stopped) {
+                if (next == null) {
+                    if (exhausted || ordered.full(nextIndex, sequences)) {
+                        break;
+                    }
+                    JsonlLines.Line line = in.next();
+                    if (line == null) {
+                        exhausted = true;
+                        break;
+                    }
+                    long index = nextIndex++;
+                    ordered.read(index, line.text() == null ? 0 : line.text().length());
+                    if (line.error() != null) {
+                        ordered.finish(index, batch.unreadable(line.number(), line.error()));
+                        continue;
+                    }
+                    next = batch.parse(line.number(), line.text());
+                    if (next.result() != null) {
+                        ordered.finish(index, next.result());
+                        next = null;
+                        continue;
+                    }
+                }
+                int size = next.sequences();
+                if (running > 0 && running + size > sequences) {
+                    break; // no room until a running request finishes
+                }
+                long index = nextIndex - 1;
+                if (!batch.submit(next, r -> finished.add(new Finished(index, size, r)))) {
+                    if (running > 0) {
+                        break; // the scheduler frees a request's room as it finishes: wait for the next to finish
+                    }
+                    awaitRoom(); // nothing runs: the last request to finish is still leaving the scheduler
+                    continue;
+                }
+                running += size;
+                next = null;
+            }
+            if (running == 0) {
+                if (exhausted && next == null) {
+                    break; // every row is written: with nothing running, none waits
+                }
+                continue; // nothing to wait for: read or submit on
+            }
+            Finished f = take(finished);
+            running -= f.sequences();
+            ordered.finish(f.index(), f.result());
+        }
+        return new Totals(ordered.rows, ordered.errors, ordered.promptTokens, ordered.completionTokens, ordered.stopped);
+    }
+
+    /**
+     * Waits a moment for the scheduler to free the room of requests that have all finished (it counts a sequence until
+     * its row has left the batch, just after its result is out).
+     */
+    private static void awaitRoom() {
+        try {
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the scheduler", e);
+        }
+    }
+
+    private static Finished take(BlockingQueue<Finished> finished) {
+        try {
+            return finished.take(); // every queued request is answered: Replies bounds each wait for a token
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while requests were running", e);
+        }
+    }
+
+    /** Lines in input order: each is written once it and every line before it are answered. */
+    private static final class Ordered {
+        private final Sink out;
+        private final LongConsumer progress;
+        private final Map<Long, Integer> readBytes = new HashMap<>();
+        private final Map<Long, OpenAiBatch.Result> done = new HashMap<>();
+        private long nextWrite;
+        private long waitingBytes;
+        long rows;
+        long errors;
+        long promptTokens;
+        long completionTokens;
+        boolean stopped;
+
+        Ordered(Sink out, LongConsumer progress) {
+            this.out = out;
+            this.progress = progress;
+        }
+
+        void read(long index, int bytes) {
+            readBytes.put(index, bytes);
+            waitingBytes += bytes;
+        }
+
+        /** Whether lines read but not yet written reach the bound: read no more until the oldest is written. */
+        boolean full(long nextIndex, int running) {
+            return nextIndex - nextWrite >= running + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
+        }
+
+        void finish(long index, OpenAiBatch.Result r) {
+            done.put(index, r);
+            boolean wrote = false;
+            while (!stopped && done.containsKey(nextWrite)) {
+                OpenAiBatch.Result w = done.remove(nextWrite);
+                waitingBytes -= readBytes.remove(nextWrite);
+                nextWrite++;
+                rows++;
+                if (w.failed()) {
+                    errors++;
+                }
+                promptTokens += w.promptTokens();
+                completionTokens += w.completionTokens();
+                wrote = true;
+                if (!out.write(w.line())) {
+                    stopped = true;
+                }
+            }
+            if (wrote) {
+                progress.accept(rows);
+            }
+        }
+    }
+}
