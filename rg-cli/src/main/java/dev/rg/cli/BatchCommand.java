@@ -4,6 +4,8 @@ import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.GenerationConfig;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -45,7 +47,7 @@ final class BatchCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "-",
             description = "Where the rows go (- = stdout, the default, each row as soon as it and the rows before it are"
                     + " done). A file is written as FILE.partial, flushed as rows are written, and renamed to FILE when the job"
-                    + " is complete (see --resume).")
+                    + " is complete (see --resume); a device or pipe (/dev/null) is written as a stream, like stdout.")
     Path output;
 
     @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "8",
@@ -82,10 +84,12 @@ final class BatchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-prompt-tokens must be at least 1, got " + maxPromptTokens);
         }
         boolean toStdout = output.toString().equals("-");
-        if (toStdout && resume) {
-            throw new IllegalArgumentException("--resume needs -o FILE: it carries on with FILE.partial");
+        // a device or a pipe (-o /dev/null, -o >(gzip > rows.gz)) is written as a stream, like stdout: it cannot be renamed
+        boolean toStream = !toStdout && Files.exists(output) && !Files.isRegularFile(output) && !Files.isDirectory(output);
+        if ((toStdout || toStream) && resume) {
+            throw new IllegalArgumentException("--resume needs -o FILE, a file: it carries on with FILE.partial");
         }
-        if (!toStdout) {
+        if (!toStdout && !toStream) {
             StateFileOption.requireUsable(output, "--output");
         }
         boolean fromStdin = input.toString().equals("-");
@@ -94,7 +98,8 @@ final class BatchCommand implements Callable<Integer> {
         }
         // the total only serves the progress line: a file is not read an extra time when no terminal shows it
         long total = fromStdin || !RowProgress.shown() || !Files.isRegularFile(input) ? -1 : countRows(input);
-        try (InputStream in = open(input); PartialOutput file = toStdout ? null : PartialOutput.open(output, resume)) {
+        try (InputStream in = open(input); PartialOutput file = toStdout || toStream ? null : PartialOutput.open(output, resume);
+                PrintStream stream = toStream ? new PrintStream(Files.newOutputStream(output), false, StandardCharsets.UTF_8) : null) {
             JsonlLines lines = new JsonlLines(in, fromStdin ? "standard input" : input.toString());
             JsonlLines.Line first = lines.peek();
             boolean openAi = first != null && first.text() != null && OpenAiBatch.isBatchRequest(first.text());
@@ -103,7 +108,7 @@ final class BatchCommand implements Callable<Integer> {
             }
             try (RecurrentGemma rg = preset == null ? model.load() : loadPreset(); OpenAiBatch api = openAi ? startApi(rg) : null) {
                 run(rg, openAi ? new OpenAiBatchJob(api, batchSize) : new BatchJob(rg, config, batchSize, maxPromptTokens, chat,
-                        keyField), lines, file, total);
+                        keyField), lines, file, stream, total);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
@@ -111,8 +116,12 @@ final class BatchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs {@code job} over {@code lines} into {@code file} (or stdout when null), then prints the summary line. */
-    private void run(RecurrentGemma rg, RowJob job, JsonlLines lines, PartialOutput file, long total) throws IOException {
+    /**
+     * Runs {@code job} over {@code lines} into {@code file}, or into {@code stream} or stdout when it is null, then prints
+     * the summary line.
+     */
+    private void run(RecurrentGemma rg, RowJob job, JsonlLines lines, PartialOutput file, PrintStream stream, long total)
+            throws IOException {
         Warnings.print(rg.model());
         long kept = file == null ? 0 : file.kept();
         if (kept > 0) {
@@ -127,7 +136,16 @@ final class BatchCommand implements Callable<Integer> {
         RowJob.Totals totals;
         try (RowProgress progress = new RowProgress(total < 0 ? -1 : total - kept)) {
             if (file == null) {
-                totals = job.run(lines, line -> Output.write(line + "\n"), progress::update);
+                RowJob.Sink sink = stream == null ? line -> Output.write(line + "\n") : line -> {
+                    stream.print(line + "\n");
+                    return !stream.checkError();
+                };
+                totals = job.run(lines, sink, done -> {
+                    if (stream != null) {
+                        stream.flush();
+                    }
+                    progress.update(done);
+                });
             } else {
                 totals = job.run(lines, file::write, done -> {
                     file.flush(); // written rows reach the file at once: a stop loses only rows still running or waiting

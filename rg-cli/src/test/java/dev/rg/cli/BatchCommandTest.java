@@ -262,8 +262,20 @@ class BatchCommandTest {
         try (var files = Files.list(dir)) {
             assertEquals(List.of(input), files.toList());
         }
-        assertEquals("rg: error: --resume needs -o FILE: it carries on with FILE.partial",
+        assertEquals("rg: error: --resume needs -o FILE, a file: it carries on with FILE.partial",
                 RgRun.stderr("batch", "-i", input.toString(), "--resume"));
+        assertEquals("rg: error: --resume needs -o FILE, a file: it carries on with FILE.partial",
+                RgRun.stderr("batch", "-i", input.toString(), "-o", "/dev/null", "--resume"));
+    }
+
+    @Test
+    void aDeviceOrPipeIsWrittenAsAStream(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("in.jsonl"), "\"x\"\n\"y\"\n");
+        String err = RgRun.stderr("batch", "--model", AUSTEN.toString(), "-i", input.toString(), "-n", "2", "-o", "/dev/null");
+        assertTrue(err.startsWith("[2 rows, 0 with errors"), err);
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(input), files.toList(), "no partial file beside the input");
+        }
     }
 
     @Test
