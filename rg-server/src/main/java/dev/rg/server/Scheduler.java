@@ -319,8 +319,15 @@ final class Scheduler implements AutoCloseable {
      * that only echoes its prompt ({@code max_tokens} 0, no prompt log-probabilities to compute) is answered at once.
      */
     private void admit() {
-        while (!waiting.isEmpty() && occupied() + 1 + waiting.peek().forks.size() <= options.maxSequences()) {
-            Generation g = waiting.poll();
+        for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
+            Generation g = it.next();
+            if (followsAnother(g)) {
+                continue; // it waits, holding no slot, and later prompts may pass it
+            }
+            if (occupied() + 1 + g.forks.size() > options.maxSequences()) {
+                break;
+            }
+            it.remove();
             if (g.request.scoresPrompt()) {
                 scoring.add(g);
             } else if (g.request.maxTokens() == 0) {
@@ -333,6 +340,40 @@ final class Scheduler implements AutoCloseable {
         }
         inFlight = occupied();
         metrics.occupancy(waiting.size(), inFlight);
+    }
+
+    /**
+     * Whether {@code g} waits for a prompt already prefilling the same beginning, up to a position where both keep their
+     * state in the cache (a shared system message, {@link PromptMarks}), to pass that position: it is then admitted and
+     * resumes from the kept state. Prompts arriving together (a burst of chat requests, or an {@link OpenAiBatch}) would
+     * otherwise all prefill the shared beginning side by side, each missing the cache, since none has kept it yet.
+     */
+    private boolean followsAnother(Generation g) {
+        int[] marks = g.request.keepAt();
+        if (!cache.enabled() || marks.length == 0) {
+            return false;
+        }
+        int[] prompt = g.request.prompt();
+        for (Generation lead : prefilling) {
+            int[] other = lead.request.prompt();
+            int reached = lead.row == null ? 0 : lead.cached + lead.row.fed();
+            for (int m : marks) {
+                if (m > reached && m <= other.length && contains(lead.request.keepAt(), m)
+                        && Arrays.equals(prompt, 0, m, other, 0, m)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean contains(int[] values, int v) {
+        for (int x : values) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Most prefill rounds that held prompts wait for the rest of their burst. */

@@ -102,6 +102,33 @@ class OpenAiBatchTest extends OneServerTest {
     }
 
     @Test
+    void requestsArrivingTogetherPrefillTheirSharedSystemMessageOnce() throws Exception {
+        Random rnd = new Random(7);
+        String system = TestServers.randomWords(rnd, 120);
+        List<ObjectNode> lines = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            ObjectNode body = JSON.createObjectNode().put("max_tokens", 6).put("temperature", 0);
+            var messages = body.putArray("messages");
+            messages.addObject().put("role", "system").put("content", system);
+            messages.addObject().put("role", "user").put("content", TestServers.randomWords(rnd, 1 + rnd.nextInt(5)));
+            lines.add(line("s" + i, "/v1/chat/completions", body));
+        }
+        List<JsonNode> cached = runAll(batch(8, 0), lines); // submitted back to back: they arrive together
+        List<JsonNode> uncached = runAll(OpenAiBatch.start(rg.model(), rg.tokenizer(),
+                ServerOptions.defaults(TestServers.MODEL).withLimits(8, 8).withStateCacheBytes(0), 0), lines);
+        int resumed = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            JsonNode usage = cached.get(i).at("/response/body/usage");
+            if (usage.at("/prompt_tokens_details/cached_tokens").asInt() > 100) {
+                resumed++;
+            }
+            assertEquals(uncached.get(i).at("/response/body/choices/0/message/content"),
+                    cached.get(i).at("/response/body/choices/0/message/content"), "line " + (i + 1) + " as without the cache");
+        }
+        assertEquals(lines.size() - 1, resumed, "one prefills the system message, the others resume from it: " + cached);
+    }
+
+    @Test
     void linesThatAreNotRequestsAndRefusedRequestsGetOpenAisShapes() throws Exception {
         try (OpenAiBatch b = batch(2, 0)) {
             ObjectNode ok = JSON.createObjectNode().put("prompt", "x").put("max_tokens", 1);
