@@ -354,10 +354,13 @@ final class Scheduler implements AutoCloseable {
             return false;
         }
         int[] prompt = g.request.prompt();
-        for (Generation lead : prefilling) {
-            int[] other = lead.request.prompt();
-            int reached = lead.row == null ? 0 : lead.cached + lead.row.fed();
-            for (int m : marks) {
+        for (int m : marks) {
+            if (cache.holds(prompt, m)) {
+                continue; // it resumes from there itself
+            }
+            for (Generation lead : prefilling) {
+                int[] other = lead.request.prompt();
+                int reached = lead.row == null ? 0 : lead.cached + lead.row.fed();
                 if (m > reached && m <= other.length && contains(lead.request.keepAt(), m)
                         && Arrays.equals(prompt, 0, m, other, 0, m)) {
                     return true;

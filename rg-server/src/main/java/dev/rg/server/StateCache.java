@@ -168,6 +168,11 @@ final class StateCache implements AutoCloseable {
         e.state.close();
     }
 
+    /** Whether a state for the first {@code length} ids of {@code prompt} is kept; it does not count as used. */
+    boolean holds(int[] prompt, int length) {
+        return length <= prompt.length && entries.containsKey(new Key(Arrays.copyOf(prompt, length)));
+    }
+
     /** Whether a state for exactly {@code key} is kept (it then counts as just used). */
     boolean touch(int[] key) {
         return entries.get(new Key(key)) != null;
