@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "batch", mixinStandardHelpOptions = true,
         description = "Generate for every row of a JSON Lines file (a prompt string, or an object with a \"prompt\" string or"
                 + " chat \"messages\"), up to --batch-size rows decoding together (continuous batching); one output line per"
-                + " input row, in order, with completion, prompt_tokens, completion_tokens, finish_reason and error added.")
+                + " input row, in order, with completion, prompt_tokens, completion_tokens, finish_reason and error added. A"
+                + " file of OpenAI Batch API requests (custom_id, url, body) is answered in OpenAI's batch output format.")
 final class BatchCommand implements Callable<Integer> {
     /** Most sequences decoded together: each holds a state of the model's fixed size. */
     static final int MAX_BATCH = 4096;
