@@ -15,6 +15,9 @@ import java.util.function.LongConsumer;
  * {@link BatchJob}, until the lines before them are written.
  */
 final class OpenAiBatchJob implements RowJob {
+    /** Longest wait for the scheduler to free the room of finished requests (it takes a step at most). */
+    private static final long ROOM_WAIT_LIMIT_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
     private final OpenAiBatch batch;
     private final int sequences;
 
@@ -39,6 +42,8 @@ final class OpenAiBatchJob implements RowJob {
         long nextIndex = 0;
         int running = 0;
         boolean exhausted = false;
+        long refusedSince = 0; // when the scheduler first had no room for a request while none of ours ran
+
         while (!ordered.stopped) {
             while (!ordered.stopped) {
                 if (next == null) {
@@ -72,9 +77,12 @@ final class OpenAiBatchJob implements RowJob {
                     if (running > 0) {
                         break; // the scheduler frees a request's room as it finishes: wait for the next to finish
                     }
-                    awaitRoom(); // nothing runs: the last request to finish is still leaving the scheduler
+                    // nothing runs: the last request to finish is still leaving the scheduler
+                    refusedSince = refusedSince == 0 ? System.nanoTime() : refusedSince;
+                    awaitRoom(refusedSince);
                     continue;
                 }
+                refusedSince = 0;
                 running += size;
                 next = null;
             }
@@ -95,7 +103,10 @@ final class OpenAiBatchJob implements RowJob {
      * Waits a moment for the scheduler to free the room of requests that have all finished (it counts a sequence until
      * its row has left the batch, just after its result is out).
      */
-    private static void awaitRoom() {
+    private static void awaitRoom(long since) {
+        if (System.nanoTime() - since > ROOM_WAIT_LIMIT_NANOS) {
+            throw new IllegalStateException("the scheduler has had no room for a request for a minute although none runs");
+        }
         try {
             Thread.sleep(5);
         } catch (InterruptedException e) {
@@ -138,8 +149,8 @@ final class OpenAiBatchJob implements RowJob {
         }
 
         /** Whether lines read but not yet written reach the bound: read no more until the oldest is written. */
-        boolean full(long nextIndex, int running) {
-            return nextIndex - nextWrite >= running + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
+        boolean full(long nextIndex, int capacity) {
+            return nextIndex - nextWrite >= capacity + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
         }
 
         void finish(long index, OpenAiBatch.Result r) {
