@@ -44,24 +44,28 @@ final class BatchJob implements RowJob {
      */
     @Override
     public Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
-        Ordered ordered = new Ordered(out, progress);
+        Tally tally = new Tally();
+        InOrderRows<ObjectNode> ordered = new InOrderRows<>(o -> tally.add(o) && out.write(o.toString()), progress);
+        java.util.Map<Long, BatchRows.Row> pending = new java.util.HashMap<>(); // rows read and not yet finished
+        ContinuousGenerator.Sink finish = (index, r) -> ordered.finish(index, batchRows.output(pending.remove(index), r));
         boolean finished = new ContinuousGenerator(rg.model(), rg.tokenizer()).run(new ContinuousGenerator.Source() {
             private boolean exhausted;
 
             @Override
             public ContinuousGenerator.Job next() {
-                while (!exhausted && !ordered.full()) {
+                while (!exhausted && !ordered.full(batchSize)) {
                     JsonlLines.Line line = in.next();
                     if (line == null) {
                         exhausted = true;
                         break;
                     }
                     BatchRows.Row row = batchRows.parse(line);
-                    long index = ordered.add(row);
+                    long index = ordered.read(row.bytes());
+                    pending.put(index, row);
                     if (row.error() == null) {
                         return new ContinuousGenerator.Job(index, row.ids(), row.seed(), null, row.maxTokens());
                     }
-                    if (!ordered.finish(index, null)) {
+                    if (!finish.accept(index, null)) {
                         exhausted = true; // the reader has gone away: start nothing more
                     }
                 }
@@ -72,66 +76,24 @@ final class BatchJob implements RowJob {
             public boolean exhausted() {
                 return exhausted;
             }
-        }, config, batchSize, ordered::finish);
-        return new Totals(ordered.rows, ordered.errors, ordered.promptTokens, ordered.completionTokens,
-                !finished || ordered.stopped);
+        }, config, batchSize, finish);
+        return new Totals(ordered.written(), tally.errors, tally.promptTokens, tally.completionTokens,
+                !finished || ordered.stopped());
     }
 
-    /** Rows in input order: each gets its index when read and is written once it and every row before it are done. */
-    private final class Ordered {
-        private final Sink out;
-        private final java.util.function.LongConsumer progress;
-        private final java.util.Map<Long, BatchRows.Row> pending = new java.util.HashMap<>();
-        private final java.util.Map<Long, ObjectNode> done = new java.util.HashMap<>();
-        private long nextIndex;
-        private long nextWrite;
-        private long waitingBytes;
-        long rows;
+    /** The errors and tokens of the rows written. */
+    private static final class Tally {
         long errors;
         long promptTokens;
         long completionTokens;
-        boolean stopped;
 
-        Ordered(Sink out, java.util.function.LongConsumer progress) {
-            this.out = out;
-            this.progress = progress;
-        }
-
-        long add(BatchRows.Row row) {
-            pending.put(nextIndex, row);
-            waitingBytes += row.bytes();
-            return nextIndex++;
-        }
-
-        /** Whether rows read but not yet written reach the bound: read no more until the oldest is written. */
-        boolean full() {
-            return nextIndex - nextWrite >= batchSize + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
-        }
-
-        /** Row {@code index} is done ({@code r} null for a row with an error); writes every row now in order. */
-        boolean finish(long index, GenerationResult r) {
-            done.put(index, batchRows.output(pending.get(index), r));
-            boolean wrote = false;
-            while (!stopped && done.containsKey(nextWrite)) {
-                ObjectNode o = done.remove(nextWrite);
-                waitingBytes -= pending.remove(nextWrite).bytes();
-                nextWrite++;
-                rows++;
-                if (!o.get("error").isNull()) {
-                    errors++;
-                }
-                promptTokens += o.get("prompt_tokens").asLong(0);
-                completionTokens += o.get("completion_tokens").asLong(0);
-                wrote = true;
-                if (!out.write(o.toString())) {
-                    stopped = true;
-                }
+        boolean add(ObjectNode o) {
+            if (!o.get("error").isNull()) {
+                errors++;
             }
-            if (wrote) {
-                progress.accept(rows);
-            }
-            return !stopped;
+            promptTokens += o.get("prompt_tokens").asLong(0);
+            completionTokens += o.get("completion_tokens").asLong(0);
+            return true;
         }
     }
-
 }

@@ -1,8 +1,6 @@
 package dev.rg.cli;
 
 import dev.rg.server.OpenAiBatch;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.LongConsumer;
@@ -37,17 +35,18 @@ final class OpenAiBatchJob implements RowJob {
     @Override
     public Totals run(JsonlLines in, Sink out, LongConsumer progress) {
         BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
-        Ordered ordered = new Ordered(out, progress);
+        Tally tally = new Tally();
+        InOrderRows<OpenAiBatch.Result> ordered = new InOrderRows<>(r -> tally.add(r) && out.write(r.line()), progress);
         OpenAiBatch.Request next = null; // read, not yet queued: it waits for room
-        long nextIndex = 0;
+        long nextIndex = -1; // the index of next
         int running = 0;
         boolean exhausted = false;
         long refusedSince = 0; // when the scheduler first had no room for a request while none of ours ran
 
-        while (!ordered.stopped) {
-            while (!ordered.stopped) {
+        while (!ordered.stopped()) {
+            while (!ordered.stopped()) {
                 if (next == null) {
-                    if (exhausted || ordered.full(nextIndex, sequences)) {
+                    if (exhausted || ordered.full(sequences)) {
                         break;
                     }
                     JsonlLines.Line line = in.next();
@@ -55,13 +54,13 @@ final class OpenAiBatchJob implements RowJob {
                         exhausted = true;
                         break;
                     }
-                    long index = nextIndex++;
-                    ordered.read(index, line.text() == null ? 0 : line.text().length());
+                    long index = ordered.read(line.text() == null ? 0 : line.text().length());
                     if (line.error() != null) {
                         ordered.finish(index, batch.unreadable(line.number(), line.error()));
                         continue;
                     }
                     next = batch.parse(line.number(), line.text());
+                    nextIndex = index;
                     if (next.result() != null) {
                         ordered.finish(index, next.result());
                         next = null;
@@ -72,7 +71,7 @@ final class OpenAiBatchJob implements RowJob {
                 if (running > 0 && running + size > sequences) {
                     break; // no room until a running request finishes
                 }
-                long index = nextIndex - 1;
+                long index = nextIndex;
                 if (!batch.submit(next, r -> finished.add(new Finished(index, size, r)))) {
                     if (running > 0) {
                         break; // the scheduler frees a request's room as it finishes: wait for the next to finish
@@ -96,7 +95,7 @@ final class OpenAiBatchJob implements RowJob {
             running -= f.sequences();
             ordered.finish(f.index(), f.result());
         }
-        return new Totals(ordered.rows, ordered.errors, ordered.promptTokens, ordered.completionTokens, ordered.stopped);
+        return new Totals(ordered.written(), tally.errors, tally.promptTokens, tally.completionTokens, ordered.stopped());
     }
 
     /**
@@ -124,56 +123,17 @@ final class OpenAiBatchJob implements RowJob {
         }
     }
 
-    /** Lines in input order: each is written once it and every line before it are answered. */
-    private static final class Ordered {
-        private final Sink out;
-        private final LongConsumer progress;
-        private final Map<Long, Integer> readBytes = new HashMap<>();
-        private final Map<Long, OpenAiBatch.Result> done = new HashMap<>();
-        private long nextWrite;
-        private long waitingBytes;
-        long rows;
+    /** The errors and tokens of the lines written. */
+    private static final class Tally {
         long errors;
         long promptTokens;
         long completionTokens;
-        boolean stopped;
 
-        Ordered(Sink out, LongConsumer progress) {
-            this.out = out;
-            this.progress = progress;
-        }
-
-        void read(long index, int bytes) {
-            readBytes.put(index, bytes);
-            waitingBytes += bytes;
-        }
-
-        /** Whether lines read but not yet written reach the bound: read no more until the oldest is written. */
-        boolean full(long nextIndex, int capacity) {
-            return nextIndex - nextWrite >= capacity + MAX_WAITING_ROWS || waitingBytes >= MAX_WAITING_BYTES;
-        }
-
-        void finish(long index, OpenAiBatch.Result r) {
-            done.put(index, r);
-            boolean wrote = false;
-            while (!stopped && done.containsKey(nextWrite)) {
-                OpenAiBatch.Result w = done.remove(nextWrite);
-                waitingBytes -= readBytes.remove(nextWrite);
-                nextWrite++;
-                rows++;
-                if (w.failed()) {
-                    errors++;
-                }
-                promptTokens += w.promptTokens();
-                completionTokens += w.completionTokens();
-                wrote = true;
-                if (!out.write(w.line())) {
-                    stopped = true;
-                }
-            }
-            if (wrote) {
-                progress.accept(rows);
-            }
+        boolean add(OpenAiBatch.Result r) {
+            errors += r.failed() ? 1 : 0;
+            promptTokens += r.promptTokens();
+            completionTokens += r.completionTokens();
+            return true;
         }
     }
 }

@@ -25,11 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * place; bad rows get their error and the job goes on; the output keeps the input's order and fields.
  */
 class BatchCommandTest {
-    private static final Path AUSTEN = Path.of(System.getProperty("rg.shared", "../../shared")).resolve("models/austen-6m")
-            .toAbsolutePath().normalize();
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] PROMPTS = {"It is a truth universally acknowledged", "Emma Woodhouse, handsome, clever",
-        "Mr. Darcy", "The family of Dashwood had long been settled in Sussex", "She was"};
+    private static final Path AUSTEN = BatchRuns.AUSTEN;
+    private static final ObjectMapper JSON = BatchRuns.JSON;
+    private static final String[] PROMPTS = BatchRuns.PROMPTS;
 
     @Test
     void greedyRowsAreEachPromptsOwnTextAtAnyBatchSize(@TempDir Path dir) throws Exception {
@@ -298,17 +296,10 @@ class BatchCommandTest {
         assertEquals("rg batch: 10 / 10 rows, 1.00 rows/s", RowProgress.line(10, 10, 10));
     }
 
+    /** A job with {@code -n 7} and {@code options}. */
     private static List<JsonNode> run(Path dir, Path input, String... options) throws Exception {
-        Path out = dir.resolve("out.jsonl");
-        List<String> args = new ArrayList<>(List.of("batch", "--model", AUSTEN.toString(), "--backend", "reference", "-n", "7",
-                "-i", input.toString(), "-o", out.toString()));
-        args.addAll(List.of(options));
-        String err = RgRun.stderr(args.toArray(String[]::new));
-        assertTrue(err.startsWith("["), err);
-        List<JsonNode> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(out)) {
-            rows.add(JSON.readTree(line));
-        }
-        return rows;
+        List<String> all = new ArrayList<>(List.of("-n", "7"));
+        all.addAll(List.of(options));
+        return BatchRuns.run(dir, input, all.toArray(String[]::new));
     }
 }

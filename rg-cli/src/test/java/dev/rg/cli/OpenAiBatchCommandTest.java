@@ -1,10 +1,12 @@
 package dev.rg.cli;
 
+import static dev.rg.cli.BatchRuns.AUSTEN;
+import static dev.rg.cli.BatchRuns.JSON;
+import static dev.rg.cli.BatchRuns.PROMPTS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.GenerationConfig;
@@ -24,12 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * resumes, and options that the bodies set are refused.
  */
 class OpenAiBatchCommandTest {
-    private static final Path AUSTEN = Path.of(System.getProperty("rg.shared", "../../shared")).resolve("models/austen-6m")
-            .toAbsolutePath().normalize();
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String[] PROMPTS = {"It is a truth universally acknowledged", "Emma Woodhouse, handsome, clever",
-        "Mr. Darcy", "The family of Dashwood had long been settled in Sussex", "She was"};
-
     @Test
     void requestsAreAnsweredInOrderInOpenAisOutputFormat(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), requests(7));
@@ -119,16 +115,6 @@ class OpenAiBatchCommandTest {
     }
 
     private static List<JsonNode> run(Path dir, Path input, String... options) throws Exception {
-        Path out = dir.resolve("out.jsonl");
-        List<String> args = new ArrayList<>(List.of("batch", "--model", AUSTEN.toString(), "--backend", "reference", "-i",
-                input.toString(), "-o", out.toString()));
-        args.addAll(List.of(options));
-        String err = RgRun.stderr(args.toArray(String[]::new));
-        assertTrue(err.startsWith("["), err);
-        List<JsonNode> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(out)) {
-            rows.add(JSON.readTree(line));
-        }
-        return rows;
+        return BatchRuns.run(dir, input, options);
     }
 }
