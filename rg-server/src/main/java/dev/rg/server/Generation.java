@@ -54,6 +54,12 @@ final class Generation {
     private final BlockingQueue<Choice> events;
     private volatile boolean cancelled;
     /**
+     * When the scheduler last advanced its prompt (a prefill round, a scoring chunk, a prompt token fed through a step),
+     * or its arrival: the stall limit ({@link Replies#next}) counts from here or from its last event, so a long prompt
+     * that takes minutes to prefill is not a stalled request.
+     */
+    private volatile long progressNanos = arrivalNanos;
+    /**
      * Choice 0 of a request with {@code n} > 1 carries the other choices until its prompt is prefilled: they start from
      * copies of its state ({@code Scheduler#fork}), so the prompt is prefilled once. Empty otherwise, and once forked.
      */
@@ -151,6 +157,19 @@ final class Generation {
         List<TokenLogprobs> taken = unsentLogprobs;
         unsentLogprobs = new ArrayList<>();
         return taken;
+    }
+
+    /** The scheduler advanced its prompt just now. */
+    void progressed() {
+        progressedAt(System.nanoTime());
+    }
+
+    void progressedAt(long nanos) {
+        progressNanos = nanos;
+    }
+
+    long progressNanos() {
+        return progressNanos;
     }
 
     /** Asks the scheduler to drop this sequence; it leaves the batch before the next step. */

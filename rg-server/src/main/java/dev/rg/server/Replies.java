@@ -80,22 +80,34 @@ final class Replies {
     }
 
     /**
-     * The next event of any of the request's choices; fails the request if the scheduler produced nothing for
-     * {@link #STALL_LIMIT_NANOS}.
+     * The next event of any of the request's choices; fails the request if for {@link #STALL_LIMIT_NANOS} the
+     * scheduler neither produced an event nor advanced one of its prompts (a queue that does not move, or a scheduler
+     * that hangs).
      */
     static Generation.Choice next(List<Generation> choices) {
-        long deadline = System.nanoTime() + STALL_LIMIT_NANOS;
+        return next(choices, STALL_LIMIT_NANOS, System::nanoTime);
+    }
+
+    /** {@link #next(List)} with its limit and clock given (tests). */
+    static Generation.Choice next(List<Generation> choices, long limitNanos, java.util.function.LongSupplier clock) {
+        long since = clock.getAsLong();
         try {
-            while (System.nanoTime() < deadline) {
+            while (true) {
                 Generation.Choice c = choices.get(0).next(200, TimeUnit.MILLISECONDS);
                 if (c != null) {
                     return c;
+                }
+                for (Generation g : choices) {
+                    since = Math.max(since, g.progressNanos());
+                }
+                if (clock.getAsLong() - since > limitNanos) {
+                    break;
                 }
             }
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
         }
-        return new Generation.Choice(0, new Generation.Failed(
-                ApiException.internal("no token was generated for 10 minutes; the request was dropped")));
+        return new Generation.Choice(0, new Generation.Failed(ApiException.internal("the request made no progress for "
+                + TimeUnit.NANOSECONDS.toMinutes(limitNanos) + " minutes; it was dropped")));
     }
 }

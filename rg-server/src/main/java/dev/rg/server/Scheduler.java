@@ -569,6 +569,9 @@ final class Scheduler implements AutoCloseable {
     private void roundDone(Tensor logits, int rows, int c) {
         metrics.prefillRound(rows, c);
         for (Generation g : prefilling) {
+            if (g.row != null) {
+                g.progressed(); // its prompt advanced: a long prompt is not a stalled request
+            }
             if (g.row != null && g.row.atMark()) {
                 // a prefix other requests are likely to share (rows prefilling the same one reach it in the same round)
                 int[] key = Arrays.copyOf(g.request.prompt(), g.cached + g.row.fed());
@@ -716,6 +719,7 @@ final class Scheduler implements AutoCloseable {
             g.scoring = new PromptScoring(model, g.request.prompt(), g.request.topLogprobs());
         }
         metrics.scored(g.scoring.advance());
+        g.progressed();
         if (!g.scoring.done()) {
             return;
         }
@@ -797,6 +801,7 @@ final class Scheduler implements AutoCloseable {
             Generation g = it.next();
             if (g.feedingPrompt()) {
                 g.slot.next(g.stepPrompt[g.stepPromptFed++]);
+                g.progressed();
                 continue;
             }
             if (g.stepPrompt != null) {
