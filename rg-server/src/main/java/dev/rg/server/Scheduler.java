@@ -322,6 +322,7 @@ final class Scheduler implements AutoCloseable {
         for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
             Generation g = it.next();
             if (followsAnother(g)) {
+                g.progressed(); // the prompt it waits for advances: its wait is not a stall
                 continue; // it waits, holding no slot, and later prompts may pass it
             }
             if (occupied() + 1 + g.forks.size() > options.maxSequences()) {
