@@ -226,10 +226,10 @@ final class BatchCommand implements Callable<Integer> {
     }
 
     private String summary(RecurrentGemma rg, RowJob.Totals t, long resumed, double seconds) {
-        return String.format(Locale.ROOT, "[%d row%s%s, %d with errors%s | prompt %d tokens | generated %d tokens | %.1f s: %.2f rows/s,"
+        return String.format(Locale.ROOT, "[%d row%s%s, %d with errors%s | prompt %d tokens%s | generated %d tokens | %.1f s: %.2f rows/s,"
                         + " %.1f tok/s | %s | backend %s | batch %d]", t.rows(), t.rows() == 1 ? "" : "s", resumed > 0 ? " (after " + resumed + " resumed)" : "",
                 t.errors(), t.stopped() ? ", output closed" : "",
-                t.promptTokens(), t.completionTokens(), seconds, t.rows() / seconds, t.completionTokens() / seconds,
+                t.promptTokens(), t.cachedTokens() > 0 ? " (" + t.cachedTokens() + " cached)" : "", t.completionTokens(), seconds, t.rows() / seconds, t.completionTokens() / seconds,
                 preset != null ? "preset " + preset : rg.model().dir().getFileName(), rg.model().backend().name(), batchSize);
     }
 

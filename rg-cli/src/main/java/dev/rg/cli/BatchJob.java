@@ -77,7 +77,7 @@ final class BatchJob implements RowJob {
                 return exhausted;
             }
         }, config, batchSize, finish);
-        return new Totals(ordered.written(), tally.errors, tally.promptTokens, tally.completionTokens,
+        return new Totals(ordered.written(), tally.errors, tally.promptTokens, 0, tally.completionTokens,
                 !finished || ordered.stopped());
     }
 

@@ -95,7 +95,8 @@ final class OpenAiBatchJob implements RowJob {
             running -= f.sequences();
             ordered.finish(f.index(), f.result());
         }
-        return new Totals(ordered.written(), tally.errors, tally.promptTokens, tally.completionTokens, ordered.stopped());
+        return new Totals(ordered.written(), tally.errors, tally.promptTokens, tally.cachedTokens, tally.completionTokens,
+                ordered.stopped());
     }
 
     /**
@@ -128,10 +129,12 @@ final class OpenAiBatchJob implements RowJob {
         long errors;
         long promptTokens;
         long completionTokens;
+        long cachedTokens;
 
         boolean add(OpenAiBatch.Result r) {
             errors += r.failed() ? 1 : 0;
             promptTokens += r.promptTokens();
+            cachedTokens += r.cachedTokens();
             completionTokens += r.completionTokens();
             return true;
         }

@@ -12,8 +12,8 @@ interface RowJob {
         boolean write(String line);
     }
 
-    /** What a run did. */
-    record Totals(long rows, long errors, long promptTokens, long completionTokens, boolean stopped) {}
+    /** What a run did; {@code cachedTokens} of the prompt tokens were resumed from a kept state, not prefilled. */
+    record Totals(long rows, long errors, long promptTokens, long cachedTokens, long completionTokens, boolean stopped) {}
 
     /**
      * Rows that finished wait until every row before them is written (the output keeps the input's order): reading stops

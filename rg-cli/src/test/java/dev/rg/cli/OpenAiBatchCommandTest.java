@@ -74,6 +74,32 @@ class OpenAiBatchCommandTest {
     }
 
     @Test
+    void theSummarySaysHowManyPromptTokensWereResumedFromASharedSystemMessage(@TempDir Path dir) throws Exception {
+        StringBuilder in = new StringBuilder();
+        String system = String.join(" ", PROMPTS).repeat(3);
+        for (int i = 0; i < 3; i++) {
+            ObjectNode body = JSON.createObjectNode().put("max_tokens", 2).put("temperature", 0);
+            var messages = body.putArray("messages");
+            messages.addObject().put("role", "system").put("content", system);
+            messages.addObject().put("role", "user").put("content", PROMPTS[i]);
+            ObjectNode line = JSON.createObjectNode().put("custom_id", "c" + i).put("url", "/v1/chat/completions");
+            line.set("body", body);
+            in.append(line).append('\n');
+        }
+        Path input = Files.writeString(dir.resolve("in.jsonl"), in);
+        String summary = RgRun.stderr("batch", "--model", AUSTEN.toString(), "--backend", "reference", "-i", input.toString(), "-o",
+                dir.resolve("out.jsonl").toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("prompt (\\d+) tokens \\((\\d+) cached\\)").matcher(summary);
+        assertTrue(m.find(), summary);
+        long shared = 0;
+        for (String row : Files.readAllLines(dir.resolve("out.jsonl"))) {
+            shared += JSON.readTree(row).at("/response/body/usage/prompt_tokens_details/cached_tokens").asLong();
+        }
+        assertTrue(shared > 100, "two of three resumed the system message: " + shared);
+        assertEquals(shared, Long.parseLong(m.group(2)), summary);
+    }
+
+    @Test
     void optionsThatTheBodiesSetAreRefused(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("in.jsonl"), requests(1));
         for (List<String> option : List.of(List.of("--temperature", "1"), List.of("--chat"), List.of("-n", "4"),

@@ -28,8 +28,11 @@ import java.util.function.Consumer;
  * again gives the same rows.
  */
 public final class OpenAiBatch implements AutoCloseable {
-    /** A finished line: its output line, whether it failed, and its usage (0 when it failed). */
-    public record Result(String line, boolean failed, long promptTokens, long completionTokens) {}
+    /**
+     * A finished line: its output line, whether it failed, and its usage (0 when it failed); {@code cachedTokens} of its
+     * prompt tokens were resumed from the state cache.
+     */
+    public record Result(String line, boolean failed, long promptTokens, long completionTokens, long cachedTokens) {}
 
     private static final String CHAT_URL = "/v1/chat/completions";
     private static final String COMPLETIONS_URL = "/v1/completions";
@@ -186,7 +189,7 @@ public final class OpenAiBatch implements AutoCloseable {
                 ObjectNode body = Replies.whole(choices, r.chat, out, tokenizer, id, System.currentTimeMillis() / 1000);
                 JsonNode usage = body.get("usage");
                 result = new Result(line(r.line, r.customId, 200, body, null), false, usage.get("prompt_tokens").asLong(),
-                        usage.get("completion_tokens").asLong());
+                        usage.get("completion_tokens").asLong(), usage.at("/prompt_tokens_details/cached_tokens").asLong());
             } catch (ApiException e) {
                 result = refused(r.line, r.customId, e);
             } catch (RuntimeException | Error e) {
@@ -216,11 +219,11 @@ public final class OpenAiBatch implements AutoCloseable {
 
     private Request answered(long number, String customId, String message) {
         ObjectNode error = json.createObjectNode().put("code", "invalid_request").put("message", message);
-        return new Request(number, customId, false, null, new Result(line(number, customId, 0, null, error), true, 0, 0));
+        return new Request(number, customId, false, null, new Result(line(number, customId, 0, null, error), true, 0, 0, 0));
     }
 
     private Result refused(long number, String customId, ApiException e) {
-        return new Result(line(number, customId, e.status(), out.error(e), null), true, 0, 0);
+        return new Result(line(number, customId, e.status(), out.error(e), null), true, 0, 0, 0);
     }
 
     /** An output line: with a response ({@code status} > 0 and its body) or with {@code error}. */
