@@ -68,6 +68,16 @@ final class BatchCommand implements Callable<Integer> {
                     + " and --seed give the same text whatever the batch size or the row's place, as in rg-spark.")
     String keyField;
 
+    @Option(names = "--prompt-prefix", paramLabel = "TEXT",
+            description = "Every row's prompt continues TEXT (an instruction, worked examples): it is processed once and each"
+                    + " row starts from a copy of its state, so a row costs only its own tokens (as rg-spark's prompt_prefix)."
+                    + " The prompt is BOS, TEXT's tokens, then the row's, each tokenized on its own: end TEXT with a newline.")
+    String promptPrefix;
+
+    @Option(names = "--prompt-prefix-file", paramLabel = "FILE",
+            description = "--prompt-prefix read from FILE (UTF-8, as it is: a final line break is kept).")
+    Path promptPrefixFile;
+
     @Option(names = "--resume", description = "With -o FILE: keep the rows in FILE.partial that an earlier run of the same"
             + " input finished before it stopped, and carry on after them.")
     boolean resume;
@@ -93,6 +103,7 @@ final class BatchCommand implements Callable<Integer> {
         if (!toStdout && !toStream) {
             StateFileOption.requireUsable(output, "--output");
         }
+        String prefix = promptPrefix();
         boolean fromStdin = input.toString().equals("-");
         if (!fromStdin) {
             requireReadable(input);
@@ -109,7 +120,7 @@ final class BatchCommand implements Callable<Integer> {
             }
             try (RecurrentGemma rg = preset == null ? model.load() : loadPreset(); OpenAiBatch api = openAi ? startApi(rg) : null) {
                 run(rg, openAi ? new OpenAiBatchJob(api, batchSize) : new BatchJob(rg, config, batchSize, maxPromptTokens, chat,
-                        keyField), lines, file, stream, total);
+                        keyField, prefix), lines, file, stream, total);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("--input " + input + ": cannot read: " + dev.rg.core.io.IoReasons.of(e), e);
@@ -192,12 +203,30 @@ final class BatchCommand implements Callable<Integer> {
     private void refuseRowOptions() {
         var parsed = spec.commandLine().getParseResult();
         for (String name : List.of("--chat", "--key", "-n", "--temperature", "--top-k", "--top-p", "--min-p",
-                "--repetition-penalty", "--stop", "--ignore-eos", "--json")) {
+                "--repetition-penalty", "--stop", "--ignore-eos", "--json", "--prompt-prefix", "--prompt-prefix-file")) {
             if (parsed.hasMatchedOption(name)) {
                 throw new IllegalArgumentException(name + " does not apply to OpenAI batch requests (line 1 of " + input
                         + " is one): each request's body sets its own parameters");
             }
         }
+    }
+
+    /** The prompt prefix of --prompt-prefix or --prompt-prefix-file, or null; refused with --chat and when empty. */
+    private String promptPrefix() {
+        if (promptPrefix != null && promptPrefixFile != null) {
+            throw new IllegalArgumentException("give --prompt-prefix or --prompt-prefix-file, not both");
+        }
+        String text = promptPrefixFile != null ? PromptFile.readExactly(promptPrefixFile, System.in, "--prompt-prefix-file")
+                : promptPrefix;
+        if (text == null) {
+            return null;
+        }
+        String option = promptPrefixFile != null ? "--prompt-prefix-file" : "--prompt-prefix";
+        if (chat) {
+            throw new IllegalArgumentException(option + " cannot be combined with --chat: the chat template wraps each row's"
+                    + " prompt; for instructions shared by chats, give them as a system message in OpenAI batch requests");
+        }
+        return Prompts.clean(text, option);
     }
 
     /** {@code --resume}: the input's first rows must be those the kept rows were made from; they are skipped. */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rg.core.RecurrentGemma;
 import dev.rg.core.generate.ContinuousGenerator;
 import dev.rg.core.generate.GenerationConfig;
-import dev.rg.core.generate.GenerationResult;
+import dev.rg.core.generate.PromptPrefix;
 import dev.rg.core.generate.RowSeeds;
 
 /**
@@ -22,12 +22,17 @@ final class BatchJob implements RowJob {
     private final GenerationConfig config;
     private final int batchSize;
     private final BatchRows batchRows;
+    /** The prompt prefix's tokens (BOS first), or null. */
+    private final int[] prefixIds;
 
-    BatchJob(RecurrentGemma rg, GenerationConfig config, int batchSize, int maxPromptTokens, boolean chat, String keyField) {
+    /** @param prefix the text every row's prompt continues (processed once), or null */
+    BatchJob(RecurrentGemma rg, GenerationConfig config, int batchSize, int maxPromptTokens, boolean chat, String keyField,
+            String prefix) {
         this.rg = rg;
         this.config = config;
         this.batchSize = batchSize;
-        this.batchRows = new BatchRows(rg, config, maxPromptTokens, chat, keyField);
+        this.prefixIds = prefix == null ? null : rg.withBos(rg.tokenize(prefix));
+        this.batchRows = new BatchRows(rg, config, maxPromptTokens, chat, keyField, prefixIds == null ? 0 : prefixIds.length);
     }
 
     /** See {@link BatchRows#produced}. */
@@ -44,6 +49,13 @@ final class BatchJob implements RowJob {
      */
     @Override
     public Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress) {
+        try (PromptPrefix prefix = prefixIds == null ? null : PromptPrefix.of(rg.model(), prefixIds)) {
+            return run(in, out, progress, prefix);
+        }
+    }
+
+    /** {@link #run} with every row continuing {@code prefix} (processed once; null for none). */
+    private Totals run(JsonlLines in, Sink out, java.util.function.LongConsumer progress, PromptPrefix prefix) {
         Tally tally = new Tally();
         InOrderRows<ObjectNode> ordered = new InOrderRows<>(o -> tally.add(o) && out.write(o.toString()), progress);
         java.util.Map<Long, BatchRows.Row> pending = new java.util.HashMap<>(); // rows read and not yet finished
@@ -63,7 +75,7 @@ final class BatchJob implements RowJob {
                     long index = ordered.read(row.bytes());
                     pending.put(index, row);
                     if (row.error() == null) {
-                        return new ContinuousGenerator.Job(index, row.ids(), row.seed(), null, row.maxTokens());
+                        return new ContinuousGenerator.Job(index, row.ids(), row.seed(), prefix, row.maxTokens());
                     }
                     if (!finish.accept(index, null)) {
                         exhausted = true; // the reader has gone away: start nothing more

@@ -29,10 +29,14 @@ final class BatchRows {
     private final int maxPromptTokens;
     private final boolean chat;
     private final String keyField;
+    /** Tokens of the prompt prefix every row continues (BOS included), or 0 without one. */
+    private final int prefixTokens;
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-    BatchRows(RecurrentGemma rg, GenerationConfig config, int maxPromptTokens, boolean chat, String keyField) {
+    /** @param prefixTokens tokens of the prompt prefix every row continues (BOS included; 0 = none) */
+    BatchRows(RecurrentGemma rg, GenerationConfig config, int maxPromptTokens, boolean chat, String keyField, int prefixTokens) {
+        this.prefixTokens = prefixTokens;
         this.rg = rg;
         this.config = config;
         this.maxPromptTokens = maxPromptTokens;
@@ -102,6 +106,10 @@ final class BatchRows {
         JsonNode p = fields.get("prompt");
         JsonNode messages = fields.get("messages");
         if (messages != null) {
+            if (prefixTokens > 0) {
+                return failed(n, fields, null, "line " + n + ": a \"messages\" row cannot continue --prompt-prefix (the chat"
+                        + " template wraps it)", line.text().length());
+            }
             if (p != null) {
                 return failed(n, fields, null, "line " + n + ": give either \"prompt\" or \"messages\", not both",
                         line.text().length());
@@ -116,12 +124,15 @@ final class BatchRows {
             return failed(n, fields, null, "line " + n + ": the prompt is empty", line.text().length());
         }
         String text = Prompts.clean(p.textValue(), "prompt");
-        int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : rg.withBos(rg.tokenize(text));
-        if (ids.length > maxPromptTokens) {
-            return failed(n, fields, ids.length, "line " + n + ": the prompt has " + ids.length + " tokens (BOS included), more"
-                    + " than --max-prompt-tokens " + maxPromptTokens, line.text().length());
+        // after a prefix, the row's own tokens: the prefix has the BOS
+        int[] ids = chat ? Prompts.chatIds(rg.tokenizer(), text) : prefixTokens > 0 ? rg.tokenize(text) : rg.withBos(rg.tokenize(text));
+        int total = ids.length + prefixTokens;
+        if (total > maxPromptTokens) {
+            return failed(n, fields, total, "line " + n + ": the prompt has " + total + " tokens (BOS" + (prefixTokens > 0
+                    ? " and the prompt prefix's " + prefixTokens : "") + " included), more than --max-prompt-tokens " + maxPromptTokens,
+                    line.text().length());
         }
-        return withBudget(new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), ids.length, null,
+        return withBudget(new Row(n, fields, ids, RowSeeds.of(config.sampling().seed(), key(fields, text)), total, null,
                 line.text().length(), 0));
     }
 

@@ -24,6 +24,15 @@ final class PromptFile {
      * have); {@code option} names the option in errors.
      */
     static String read(Path file, InputStream stdin, String option) {
+        String text = readExactly(file, stdin, option);
+        if (text.endsWith("\r\n")) {
+            return text.substring(0, text.length() - 2);
+        }
+        return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+    }
+
+    /** The file's text as it is, line breaks included (a prompt prefix, where a final line break matters). */
+    static String readExactly(Path file, InputStream stdin, String option) {
         String name = file.toString();
         byte[] bytes;
         if (name.equals("-")) {
@@ -40,11 +49,7 @@ final class PromptFile {
                 throw new UncheckedIOException(option + ": cannot read " + file + ": " + dev.rg.core.io.IoReasons.of(e), e);
             }
         }
-        String text = decode(bytes, option + " " + name);
-        if (text.endsWith("\r\n")) {
-            return text.substring(0, text.length() - 2);
-        }
-        return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+        return decode(bytes, option + " " + name);
     }
 
     private static byte[] readBounded(InputStream in, String what) {

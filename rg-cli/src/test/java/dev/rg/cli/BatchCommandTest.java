@@ -56,6 +56,41 @@ class BatchCommandTest {
     }
 
     @Test
+    void rowsContinueThePromptPrefixProcessedOnce(@TempDir Path dir) throws Exception {
+        String prefix = "Chapter 1\nIt was a fine morning in Highbury.\n";
+        Path prefixFile = Files.writeString(dir.resolve("prefix.txt"), prefix);
+        StringBuilder in = new StringBuilder();
+        for (String p : PROMPTS) {
+            in.append(JSON.writeValueAsString(p)).append('\n');
+        }
+        in.append("{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}\n");
+        Path input = Files.writeString(dir.resolve("in.jsonl"), in);
+        List<JsonNode> rows = run(dir, input, "-b", "3", "--prompt-prefix-file", prefixFile.toString());
+        assertEquals(rows, run(dir, input, "-b", "2", "--prompt-prefix", prefix), "the option and the file give the same rows");
+        try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
+            int[] head = rg.withBos(rg.tokenize(prefix));
+            for (int i = 0; i < PROMPTS.length; i++) {
+                int[] own = rg.tokenize(PROMPTS[i]);
+                int[] ids = java.util.Arrays.copyOf(head, head.length + own.length);
+                System.arraycopy(own, 0, ids, head.length, own.length);
+                try (Session s = rg.session()) {
+                    s.feed(ids);
+                    var alone = s.generate(GenerationConfig.greedy(7), t -> true);
+                    assertEquals(alone.text(), rows.get(i).get("completion").asText(), "row " + i + " = its whole prompt alone");
+                    assertEquals(ids.length, rows.get(i).get("prompt_tokens").asInt(), "the prefix counts");
+                }
+            }
+        }
+        assertEquals("line 6: a \"messages\" row cannot continue --prompt-prefix (the chat template wraps it)",
+                rows.get(PROMPTS.length).get("error").asText());
+        assertEquals("rg: error: --prompt-prefix cannot be combined with --chat: the chat template wraps each row's prompt; for"
+                + " instructions shared by chats, give them as a system message in OpenAI batch requests",
+                RgRun.stderr("batch", "-i", input.toString(), "--chat", "--prompt-prefix", prefix));
+        assertEquals("rg: error: give --prompt-prefix or --prompt-prefix-file, not both", RgRun.stderr("batch", "-i",
+                input.toString(), "--prompt-prefix", "x", "--prompt-prefix-file", prefixFile.toString()));
+    }
+
+    @Test
     void aSampledRowFollowsItsKeyNotItsPlace(@TempDir Path dir) throws Exception {
         // the same key and prompt at lines 1 and 4, in different batches of 2 and with other rows around them
         Path input = Files.writeString(dir.resolve("in.jsonl"), String.join("\n",
@@ -190,7 +225,7 @@ class BatchCommandTest {
         List<String> written = new ArrayList<>();
         try (RecurrentGemma rg = RecurrentGemma.load(AUSTEN, LoadOptions.defaults().withBackend("reference"))) {
             GenerationConfig cfg = new GenerationConfig(30, dev.rg.core.generate.SamplingParams.greedy(), List.of(), java.util.Set.of(), false);
-            BatchJob job = new BatchJob(rg, cfg, 4, 4096, false, "id");
+            BatchJob job = new BatchJob(rg, cfg, 4, 4096, false, "id", null);
             RowJob.Totals t = job.run(new JsonlLines(oneLinePerRead, "test"), line -> {
                 if (readAtFirstWrite[0] < 0) {
                     readAtFirstWrite[0] = linesRead[0];
