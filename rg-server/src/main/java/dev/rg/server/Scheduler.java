@@ -316,7 +316,8 @@ final class Scheduler implements AutoCloseable {
 
     /**
      * Moves waiting requests into flight, first come first served, while there are free slots (lock held). A request
-     * that only echoes its prompt ({@code max_tokens} 0, no prompt log-probabilities to compute) is answered at once.
+     * that only echoes its prompt ({@code max_tokens} 0, no prompt log-probabilities to compute) is answered at once. One
+     * whose shared beginning another is prefilling stays behind until that one has kept it ({@link #followsAnother}).
      */
     private void admit() {
         for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
