@@ -216,6 +216,9 @@ final class BatchCommand implements Callable<Integer> {
         if (promptPrefix != null && promptPrefixFile != null) {
             throw new IllegalArgumentException("give --prompt-prefix or --prompt-prefix-file, not both");
         }
+        if (promptPrefixFile != null && promptPrefixFile.toString().equals("-") && input.toString().equals("-")) {
+            throw new IllegalArgumentException("--prompt-prefix-file - and --input - cannot both read standard input");
+        }
         String text = promptPrefixFile != null ? PromptFile.readExactly(promptPrefixFile, System.in, "--prompt-prefix-file")
                 : promptPrefix;
         if (text == null) {

@@ -88,6 +88,8 @@ class BatchCommandTest {
                 RgRun.stderr("batch", "-i", input.toString(), "--chat", "--prompt-prefix", prefix));
         assertEquals("rg: error: give --prompt-prefix or --prompt-prefix-file, not both", RgRun.stderr("batch", "-i",
                 input.toString(), "--prompt-prefix", "x", "--prompt-prefix-file", prefixFile.toString()));
+        assertEquals("rg: error: --prompt-prefix-file - and --input - cannot both read standard input",
+                RgRun.stderr("batch", "-i", "-", "--prompt-prefix-file", "-"));
     }
 
     @Test
