@@ -153,6 +153,9 @@ public final class OpenAiBatch implements AutoCloseable {
             return new Request(number, customId, chat, prompts, null);
         } catch (ApiException e) {
             return new Request(number, customId, chat, null, refused(number, customId, e));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // what the endpoint answers with a 500 (a check the parser does not translate): this row's answer, not the job's end
+            return new Request(number, customId, chat, null, refused(number, customId, ApiException.internal("internal error: " + e)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON", e);
         }

@@ -178,6 +178,37 @@ class OpenAiBatchTest extends OneServerTest {
     }
 
     @Test
+    void everyMalformedBodyIsItsRowsAnswerNeverTheJobsEnd() throws Exception {
+        String[] fields = {"temperature", "top_p", "top_k", "min_p", "max_tokens", "max_completion_tokens", "n", "seed", "stop",
+            "logprobs", "top_logprobs", "logit_bias", "response_format", "stream_options", "echo", "frequency_penalty",
+            "presence_penalty", "repetition_penalty", "ignore_eos", "prompt", "messages", "model", "stream"};
+        String[] values = {"\"x\"", "[]", "{}", "-1", "1.5", "1e309", "null", "[1, \"a\"]", "[[]]", "[-5]", "[[1e10]]",
+            "[{}]", "[{\"role\": 1}]", "{\"abc\": 1}", "{\"5\": \"x\"}", "{\"type\": \"json_schema\"}", "1000000", "true"};
+        try (OpenAiBatch b = batch(2, 0)) {
+            long number = 0;
+            for (String url : new String[] {"/v1/completions", "/v1/chat/completions"}) {
+                for (String field : fields) {
+                    for (String value : values) {
+                        boolean chat = url.endsWith("chat/completions");
+                        String base = chat ? "\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], " : "\"prompt\": \"hi\", ";
+                        if (field.equals(chat ? "messages" : "prompt")) {
+                            base = ""; // the field under test is the prompt itself
+                        }
+                        String line = "{\"custom_id\": \"m\", \"url\": \"" + url + "\", \"body\": {" + base + "\"" + field + "\": "
+                                + value + "}}";
+                        OpenAiBatch.Request r = b.parse(++number, line); // never throws
+                        if (r.result() != null) {
+                            JsonNode out = JSON.readTree(r.result().line());
+                            assertEquals("m", out.get("custom_id").asText(), line);
+                            assertTrue(out.at("/response/status_code").asInt() >= 400 || out.get("error").isObject(), line);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void anOutputLineAnswersTheInputLineWithItsCustomId() throws Exception {
         try (OpenAiBatch b = batch(1, 0)) {
             String in = line("q-1", "/v1/completions", JSON.createObjectNode().put("prompt", "x")).toString();
