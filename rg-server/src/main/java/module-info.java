@@ -10,6 +10,8 @@ module dev.rg.server {
     requires io.helidon.http;
     requires io.helidon.http.sse;
     requires java.net.http;
+    // multipart/form-data uploads (POST /v1/files), read as they stream in
+    requires apache.mime4j.core;
 
     exports dev.rg.server;
     exports dev.rg.server.bench;

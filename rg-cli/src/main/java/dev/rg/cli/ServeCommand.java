@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 /** {@code rg serve}: OpenAI's API over HTTP with continuous batching (the rg-server module). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions (streaming"
-                + " or not), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /.",
+                + " or not), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /; OpenAI's Files and Batch"
+                + " APIs (/v1/files, /v1/batches) run batches in the slots clients leave free.",
                 "Concurrent requests are decoded together (continuous batching); finished conversations keep their state"
                         + " so that the next turn prefills only its new tokens."})
 final class ServeCommand implements Callable<Integer> {
@@ -84,6 +85,21 @@ final class ServeCommand implements Callable<Integer> {
                     + " the weights are read once for both (default); --no-shared-passes runs them as two passes.")
     boolean sharedPasses;
 
+    @Option(names = "--files-dir", paramLabel = "DIR",
+            description = "Keep the files of /v1/files (batch inputs and outputs) and the batches of /v1/batches in DIR, so"
+                    + " they outlast a restart (a batch that had not ended runs again from its start). Default: a temporary"
+                    + " directory, removed when the server stops. Created if missing.")
+    Path filesDir;
+
+    @Option(names = "--files-mb", defaultValue = "1024", paramLabel = "MB",
+            description = "Most megabytes of files kept together (default ${DEFAULT-VALUE}); an upload beyond gets 413.")
+    long filesMb;
+
+    @Option(names = "--batch-sequences", defaultValue = "0", paramLabel = "N",
+            description = "Most sequences a batch of /v1/batches runs at once, only in slots no client's request waits for"
+                    + " (default ${DEFAULT-VALUE} = half of --max-sequences, at least 1).")
+    int batchSequences;
+
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
@@ -120,14 +136,30 @@ final class ServeCommand implements Callable<Integer> {
                         + dev.rg.core.io.IoReasons.of(e), e);
             }
         }
+        if (filesMb < 0 || filesMb > (1L << 30)) {
+            throw new IllegalArgumentException("--files-mb must be >= 0, got " + filesMb);
+        }
+        if (filesDir != null) {
+            if (Files.exists(filesDir) && !Files.isDirectory(filesDir)) {
+                throw new IllegalArgumentException("--files-dir: " + filesDir + " is not a directory");
+            }
+            try {
+                Files.createDirectories(filesDir);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--files-dir: cannot create " + filesDir + ": " + dev.rg.core.io.IoReasons.of(e), e);
+            }
+        }
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
-                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+                stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir,
+                filesDir, filesMb << 20, batchSequences);
         var load = model.loadOptions();
         RgServer server;
         try {
             server = RgServer.start(options, preset == null ? () -> RecurrentGemma.load(dir, load, LoadProgress.NONE)
                     : () -> model.loadPreset(preset, LoadProgress.NONE));
+        } catch (RgServer.FilesUnreadable e) {
+            throw e; // the message names --files-dir
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
         }

@@ -58,6 +58,16 @@ public final class OpenAiBatch implements AutoCloseable {
             return result;
         }
 
+        /** Its line in the input. */
+        public long line() {
+            return line;
+        }
+
+        /** Its {@code custom_id}, or null when the line had none. */
+        public String customId() {
+            return customId;
+        }
+
         /** The sequences it runs (its prompts times their choices); 0 for an answered line. */
         public int sequences() {
             return prompts == null ? 0 : prompts.stream().mapToInt(CompletionRequest::choices).sum();
@@ -73,12 +83,16 @@ public final class OpenAiBatch implements AutoCloseable {
     private final long jobSeed;
     private final Set<Thread> collectors = ConcurrentHashMap.newKeySet();
 
-    private OpenAiBatch(Model model, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
+    /** Whether the scheduler is this batch's own (closed with it) or a server's (shared with its clients). */
+    private final boolean ownScheduler;
+
+    private OpenAiBatch(Scheduler scheduler, boolean ownScheduler, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
         this.tokenizer = tokenizer;
         this.out = new OpenAiJson(json, options.modelId());
         this.parser = new RequestParser(json, tokenizer, options, false);
         this.jobSeed = jobSeed;
-        this.scheduler = new Scheduler(model, tokenizer, options, new ServerMetrics());
+        this.scheduler = scheduler;
+        this.ownScheduler = ownScheduler;
     }
 
     /**
@@ -89,7 +103,15 @@ public final class OpenAiBatch implements AutoCloseable {
      * @param jobSeed   mixed with a request's {@code custom_id} into its seed when its body has none
      */
     public static OpenAiBatch start(Model model, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
-        return new OpenAiBatch(model, tokenizer, options, jobSeed);
+        return new OpenAiBatch(new Scheduler(model, tokenizer, options, new ServerMetrics()), true, tokenizer, options, jobSeed);
+    }
+
+    /**
+     * A batch run on a server's scheduler beside its clients' requests ({@code /v1/batches}): {@link #submit} queues a
+     * request only into slots nobody else waits for, and {@link #close} leaves the scheduler running.
+     */
+    static OpenAiBatch onServer(Engine engine, ServerOptions options, long jobSeed) {
+        return new OpenAiBatch(engine.scheduler(), false, engine.tokenizer(), options, jobSeed);
     }
 
     /** Whether {@code line} looks like a batch request: a JSON object with {@code custom_id} and {@code body}. */
@@ -178,12 +200,15 @@ public final class OpenAiBatch implements AutoCloseable {
         }
         List<Generation> choices;
         try {
-            choices = scheduler.submit(r.prompts);
+            choices = ownScheduler ? scheduler.submit(r.prompts) : scheduler.submitIntoFreeSlots(r.prompts);
         } catch (ApiException e) {
             if (e.status() == 429) {
                 return false;
             }
             throw e;
+        }
+        if (choices == null) {
+            return false;
         }
         Thread collector = Thread.ofVirtual().name("rg-batch-line-" + r.line).unstarted(() -> {
             Result result;
@@ -211,10 +236,15 @@ public final class OpenAiBatch implements AutoCloseable {
         return true;
     }
 
-    /** Stops the scheduler; requests still running fail, and their results are not delivered to anyone waiting. */
+    /**
+     * Stops the scheduler when it is the batch's own; requests still running fail, and their results are not delivered
+     * to anyone waiting.
+     */
     @Override
     public void close() {
-        scheduler.close();
+        if (ownScheduler) {
+            scheduler.close();
+        }
         for (Thread t : collectors) {
             t.interrupt();
         }

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  * {@code rg serve}: OpenAI's chat and text completion API over one model, on the Helidon SE web server (virtual
  * threads, one per request). It listens at once and loads the model in the background; until the model is
  * ready the API answers 503. Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models,
- * GET /health, GET /metrics (Prometheus text) and a chat page at /.
+ * GET /health, GET /metrics (Prometheus text), a chat page at /, and OpenAI's Files and Batch APIs (/v1/files,
+ * /v1/batches; batches run in the slots clients leave free).
  */
 public final class RgServer implements AutoCloseable {
     private final ServerOptions options;
@@ -38,15 +39,28 @@ public final class RgServer implements AutoCloseable {
     private final CompletableFuture<Engine> engine = new CompletableFuture<>();
     private final long created = System.currentTimeMillis() / 1000;
     private final byte[] page;
+    private final FileStore files;
+    private final ApiBatches batches;
     private final WebServer web;
 
-    private RgServer(ServerOptions options) {
+    /** {@code --files-dir} cannot be used (not readable, or holds files this server did not write). */
+    public static final class FilesUnreadable extends IllegalArgumentException {
+        FilesUnreadable(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private RgServer(ServerOptions options, java.util.function.LongSupplier clock) {
         this.options = options;
         this.json = new OpenAiJson(mapper, options.modelId());
         this.page = resource("index.html");
         CompletionHandler chat = new CompletionHandler(this, true);
         CompletionHandler text = new CompletionHandler(this, false);
         TokenizeHandler tokens = new TokenizeHandler(this);
+        this.files = new FileStore(options.filesDir(), options.filesBytes(), mapper);
+        this.batches = new ApiBatches(files, mapper, options, engine, clock);
+        FilesHandler fileApi = new FilesHandler(this, files);
+        BatchesHandler batchApi = new BatchesHandler(this, batches);
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter((chain, req, res) -> {
                     if (authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
@@ -57,6 +71,15 @@ public final class RgServer implements AutoCloseable {
                 .post("/v1/completions", api("completions", text::handle))
                 .post("/tokenize", api("tokenize", tokens::tokenize))
                 .post("/detokenize", api("detokenize", tokens::detokenize))
+                .post("/v1/files", api("files", fileApi::upload))
+                .get("/v1/files", api("files", fileApi::list))
+                .get("/v1/files/{id}/content", api("files", fileApi::content))
+                .get("/v1/files/{id}", api("files", fileApi::get))
+                .delete("/v1/files/{id}", api("files", fileApi::delete))
+                .post("/v1/batches", api("batches", batchApi::create))
+                .get("/v1/batches", api("batches", batchApi::list))
+                .get("/v1/batches/{id}", api("batches", batchApi::get))
+                .post("/v1/batches/{id}/cancel", api("batches", batchApi::cancel))
                 .get("/v1/models", api("models", (req, res) -> {
                     engine();
                     sendJson(res, 200, json.models(created));
@@ -80,15 +103,21 @@ public final class RgServer implements AutoCloseable {
                 .any(api("other", (req, res) -> {
                     throw ApiException.notFound(null, "unknown_url", "Unknown request URL: " + req.prologue().method().text()
                             + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions,"
-                            + " POST /tokenize, POST /detokenize)");
+                            + " POST /tokenize, POST /detokenize, /v1/files, /v1/batches)");
                 }));
-        this.web = WebServer.builder()
-                .host(options.host())
-                .port(options.port())
-                .shutdownHook(false)
-                .routing(routing)
-                .build()
-                .start();
+        try {
+            this.web = WebServer.builder()
+                    .host(options.host())
+                    .port(options.port())
+                    .shutdownHook(false)
+                    .routing(routing)
+                    .build()
+                    .start();
+        } catch (RuntimeException e) {
+            batches.close();
+            files.close();
+            throw e;
+        }
     }
 
     /**
@@ -97,7 +126,12 @@ public final class RgServer implements AutoCloseable {
      * @param loader loads the model with its tokenizer (e.g. {@link RecurrentGemma#load}, which checks that they fit)
      */
     public static RgServer start(ServerOptions options, Supplier<RecurrentGemma> loader) {
-        RgServer s = new RgServer(options);
+        return start(options, loader, () -> System.currentTimeMillis() / 1000);
+    }
+
+    /** {@link #start(ServerOptions, Supplier)} with the time in seconds that batches are created and expire by. */
+    static RgServer start(ServerOptions options, Supplier<RecurrentGemma> loader, java.util.function.LongSupplier clock) {
+        RgServer s = new RgServer(options, clock);
         s.metrics.loading(true);
         Thread.ofPlatform().name("rg-loader").daemon().start(() -> {
             RecurrentGemma rg = null;
@@ -261,11 +295,14 @@ public final class RgServer implements AutoCloseable {
     @Override
     public void close() {
         web.stop();
+        batches.close(); // a running batch is kept as in progress and runs again at the next start
         if (engine.isDone() && !engine.isCompletedExceptionally()) {
             Engine e = engine.join();
             e.scheduler().close();
             e.model().close();
+            files.close();
         } else {
+            files.close();
             engine.whenComplete((e, err) -> {
                 if (e != null) {
                     e.scheduler().close();

@@ -135,11 +135,28 @@ final class Scheduler implements AutoCloseable {
      * @throws ApiException 429 when the queue has no room for all of its prompts
      */
     List<Generation> submit(List<CompletionRequest> prompts) {
+        return enqueue(prompts, false);
+    }
+
+    /**
+     * Queues a request only when its sequences (prompts times choices) fit in the slots that the running and waiting
+     * sequences leave free, so that it is admitted at the next iteration and never holds a place in the queue: how a
+     * batch from {@code /v1/batches} yields to the requests of clients. Returns null, queuing nothing, when it does not
+     * fit now.
+     */
+    List<Generation> submitIntoFreeSlots(List<CompletionRequest> prompts) {
+        return enqueue(prompts, true);
+    }
+
+    private List<Generation> enqueue(List<CompletionRequest> prompts, boolean freeSlotsOnly) {
         List<Generation> choices = Generation.choices(prompts);
         lock.lock();
         try {
             if (!running) {
                 throw ApiException.loading("the server is shutting down");
+            }
+            if (freeSlotsOnly && inFlight + waitingSequences() + choices.size() > options.maxSequences()) {
+                return null;
             }
             if (inFlight + waiting.size() + prompts.size() > options.maxSequences() + options.maxQueue()) {
                 throw ApiException.queueFull("the server is busy: " + waiting.size() + " requests are waiting (--max-queue "
@@ -157,6 +174,15 @@ final class Scheduler implements AutoCloseable {
             lock.unlock();
         }
         return choices;
+    }
+
+    /** The sequences of the waiting prompts, with the choices they will fork. */
+    private int waitingSequences() {
+        int n = 0;
+        for (Generation g : waiting) {
+            n += 1 + g.forks.size();
+        }
+        return n;
     }
 
     /** Wakes the scheduler so that it notices a cancellation at once even when idle. */

@@ -22,10 +22,15 @@ import java.nio.file.Path;
  *                         of the weights for both; see Scheduler); off runs them as two passes
  * @param stateCacheDir    where the state cache is kept while the server is down (saved at shutdown, loaded at start;
  *                         null = not kept)
+ * @param filesDir         where the files of {@code /v1/files} and the batches of {@code /v1/batches} are kept (null = a
+ *                         temporary directory, removed when the server stops)
+ * @param filesBytes       most bytes of all those files together (uploads beyond get 413)
+ * @param batchSequences   most sequences a batch of {@code /v1/batches} runs at once, in slots no client waits for (0 =
+ *                         half of {@code maxSequences}, at least 1)
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk,
-        int stepPrefill, boolean sharedPasses, Path stateCacheDir) {
+        int stepPrefill, boolean sharedPasses, Path stateCacheDir, Path filesDir, long filesBytes, int batchSequences) {
     public ServerOptions {
         require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
@@ -37,52 +42,62 @@ public record ServerOptions(String host, int port, String modelId, int maxSequen
         require(stepPrefill >= 0 && stepPrefill <= 65536, "--step-prefill must be in [0, 65536], got " + stepPrefill);
         require(apiKey == null || !apiKey.isBlank(), "--api-key must not be blank");
         require(host != null && !host.isBlank(), "--host must not be blank");
+        require(filesBytes >= 0, "--files-mb must be >= 0, got " + filesBytes);
+        require(batchSequences >= 0 && batchSequences <= maxSequences, "--batch-sequences must be in [0, --max-sequences "
+                + maxSequences + "], got " + batchSequences);
         require(stateCacheDir == null || stateCacheBytes > 0, "--state-cache-dir needs a state cache (--state-cache-mb > 0)");
     }
 
-    /** Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache. */
+    /**
+     * Defaults for a model called {@code modelId}: 127.0.0.1:8080, 16 sequences, queue 64, 256 MB state cache, 1 GB of
+     * files in a temporary directory.
+     */
     public static ServerOptions defaults(String modelId) {
-        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true, null);
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true, null, null, 1L << 30, 0);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withHost(String h) {
-        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withLimits(int sequences, int queue) {
-        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withStateCacheBytes(long bytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withStepPrefill(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withSharedPasses(boolean on) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on, stateCacheDir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on, stateCacheDir, filesDir, filesBytes, batchSequences);
     }
 
     public ServerOptions withStateCacheDir(Path dir) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, dir);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, dir, filesDir, filesBytes, batchSequences);
+    }
+
+    public ServerOptions withFiles(Path dir, long bytes, int sequences) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, dir, bytes, sequences);
     }
 
     private static void require(boolean ok, String message) {
