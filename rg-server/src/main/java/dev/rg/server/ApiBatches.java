@@ -192,8 +192,12 @@ final class ApiBatches implements AutoCloseable {
                 ApiBatch b;
                 try {
                     b = ApiBatch.restored(json.readTree(p.toFile()));
-                } catch (IOException e) {
-                    throw new IOException(p + " is not a batch this server kept (" + e.getMessage() + ")", e);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IOException(p + " is not a batch this server kept (not JSON: "
+                            + dev.rg.core.io.OneLine.of(e.getOriginalMessage()) + ")", e);
+                }
+                if (!p.getFileName().toString().equals(b.id + ".json") || !ENDPOINTS.contains(b.endpoint)) {
+                    throw new IOException(p + " is not a batch this server kept (its id or endpoint does not match)");
                 }
                 batches.put(b.id, b);
                 if (!b.ended()) {

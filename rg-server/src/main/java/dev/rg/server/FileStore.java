@@ -242,8 +242,8 @@ final class FileStore implements AutoCloseable {
                 JsonNode o;
                 try {
                     o = json.readTree(meta.toFile());
-                } catch (IOException e) {
-                    throw new IOException(meta + " is not a file's metadata (" + dev.rg.core.io.OneLine.of(String.valueOf(e.getMessage())) + ")", e);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IOException(meta + " is not a file's metadata (not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()) + ")", e);
                 }
                 String id = o.path("id").asText("");
                 Path bytes = dir.resolve(id);
