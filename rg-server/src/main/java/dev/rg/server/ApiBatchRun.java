@@ -40,15 +40,18 @@ final class ApiBatchRun {
     private final int maxSequences;
     private final LongSupplier clock;
     private final Runnable changed;
+    private final java.util.function.Consumer<Boolean> answeredHook;
     private final ObjectMapper json = new ObjectMapper()
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /**
      * @param clock   the time in seconds (the batch expires at {@link ApiBatch#expiresAt})
-     * @param changed told whenever the batch's status changes, to keep it
+     * @param changed  told whenever the batch's status changes, to keep it
+     * @param answered told of each request answered: whether with status 200
      */
     ApiBatchRun(ApiBatch batch, FileStore files, Engine engine, ServerOptions options, int maxSequences, LongSupplier clock,
-            Runnable changed) {
+            Runnable changed, java.util.function.Consumer<Boolean> answered) {
+        this.answeredHook = answered;
         this.batch = batch;
         this.files = files;
         this.engine = engine;
@@ -225,6 +228,7 @@ final class ApiBatchRun {
         to.write(r.line());
         to.write('\n');
         batch.answered(!r.failed(), r.promptTokens(), r.cachedTokens(), r.completionTokens());
+        answeredHook.accept(!r.failed());
     }
 
     /** Every request not started when the window passed gets OpenAI's {@code batch_expired} line in the error file. */

@@ -38,6 +38,7 @@ final class ApiBatches implements AutoCloseable {
     private final CompletableFuture<Engine> engine;
     private final LongSupplier clock;
     private final Path dir;
+    private final ServerMetrics metrics;
     private final Map<String, ApiBatch> batches = new ConcurrentHashMap<>();
     private final BlockingQueue<ApiBatch> queue = new LinkedBlockingQueue<>();
     private final Thread runner;
@@ -45,8 +46,11 @@ final class ApiBatches implements AutoCloseable {
     /**
      * @param engine completes once the model is loaded; batches wait for it
      * @param clock  the time in seconds
+     * @param metrics counts the batches by status and their requests by result
      */
-    ApiBatches(FileStore files, ObjectMapper json, ServerOptions options, CompletableFuture<Engine> engine, LongSupplier clock) {
+    ApiBatches(FileStore files, ObjectMapper json, ServerOptions options, CompletableFuture<Engine> engine, LongSupplier clock,
+            ServerMetrics metrics) {
+        this.metrics = metrics;
         this.files = files;
         this.json = json;
         this.options = options;
@@ -159,7 +163,7 @@ final class ApiBatches implements AutoCloseable {
             }
             int sequences = Math.max(1, options.batchSequences() > 0 ? options.batchSequences() : options.maxSequences() / 2);
             try {
-                new ApiBatchRun(b, files, e, options, sequences, clock, () -> save(b)).run();
+                new ApiBatchRun(b, files, e, options, sequences, clock, () -> save(b), metrics::batchRequest).run();
             } catch (InterruptedException ie) {
                 return; // the server stops: the batch runs again at the next start
             } catch (IOException | RuntimeException err) {
@@ -172,6 +176,7 @@ final class ApiBatches implements AutoCloseable {
     }
 
     private void save(ApiBatch b) {
+        publishCounts();
         try {
             Path partial = dir.resolve(b.id + ".json.partial");
             Files.write(partial, json.writeValueAsBytes(b.body(json, options.modelId())));
@@ -207,6 +212,16 @@ final class ApiBatches implements AutoCloseable {
         }
         unfinished.sort(Comparator.comparingLong(b -> b.createdAt));
         queue.addAll(unfinished);
+        publishCounts();
+    }
+
+    /** The number of batches of each status, to /metrics. */
+    private void publishCounts() {
+        Map<String, Integer> byStatus = new java.util.HashMap<>();
+        for (ApiBatch each : batches.values()) {
+            byStatus.merge(each.status(), 1, Integer::sum);
+        }
+        metrics.batches(byStatus);
     }
 
     private static String requiredText(JsonNode body, String field) {

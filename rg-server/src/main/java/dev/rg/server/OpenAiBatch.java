@@ -85,6 +85,7 @@ public final class OpenAiBatch implements AutoCloseable {
 
     /** Whether the scheduler is this batch's own (closed with it) or a server's (shared with its clients). */
     private final boolean ownScheduler;
+    private final int maxSequences;
 
     private OpenAiBatch(Scheduler scheduler, boolean ownScheduler, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
         this.tokenizer = tokenizer;
@@ -93,6 +94,7 @@ public final class OpenAiBatch implements AutoCloseable {
         this.jobSeed = jobSeed;
         this.scheduler = scheduler;
         this.ownScheduler = ownScheduler;
+        this.maxSequences = options.maxSequences();
     }
 
     /**
@@ -200,7 +202,9 @@ public final class OpenAiBatch implements AutoCloseable {
         }
         List<Generation> choices;
         try {
-            choices = ownScheduler ? scheduler.submit(r.prompts) : scheduler.submitIntoFreeSlots(r.prompts);
+            // on a server, into free slots only; a request of more sequences than there are slots never fits them, and
+            // queues as a client's would (its prompts are admitted one by one as slots free)
+            choices = ownScheduler || r.sequences() > maxSequences ? scheduler.submit(r.prompts) : scheduler.submitIntoFreeSlots(r.prompts);
         } catch (ApiException e) {
             if (e.status() == 429) {
                 return false;

@@ -58,7 +58,7 @@ public final class RgServer implements AutoCloseable {
         CompletionHandler text = new CompletionHandler(this, false);
         TokenizeHandler tokens = new TokenizeHandler(this);
         this.files = new FileStore(options.filesDir(), options.filesBytes(), mapper);
-        this.batches = new ApiBatches(files, mapper, options, engine, clock);
+        this.batches = new ApiBatches(files, mapper, options, engine, clock, metrics);
         FilesHandler fileApi = new FilesHandler(this, files);
         BatchesHandler batchApi = new BatchesHandler(this, batches);
         HttpRouting.Builder routing = HttpRouting.builder()

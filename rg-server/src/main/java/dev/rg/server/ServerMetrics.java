@@ -39,6 +39,11 @@ final class ServerMetrics {
             .register(registry);
     private final Counter cancelled = Counter.builder().name("rg_sequences_cancelled_total")
             .help("Sequences dropped because the client went away").register(registry);
+    private final Counter batchRequests = Counter.builder().name("rg_batch_requests_total")
+            .help("Requests of /v1/batches batches answered, by result (completed: status 200; failed: any other)")
+            .labelNames("result").register(registry);
+    private final Gauge batches = Gauge.builder().name("rg_batches")
+            .help("Batches of /v1/batches by status").labelNames("status").register(registry);
     private final Gauge queueDepth = Gauge.builder().name("rg_queue_depth")
             .help("Requests waiting for a sequence slot").register(registry);
     private final Gauge active = Gauge.builder().name("rg_active_sequences")
@@ -71,6 +76,19 @@ final class ServerMetrics {
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private int largestBatch;
     private int largestPrefill;
+
+    /** A request of a /v1/batches batch was answered. */
+    void batchRequest(boolean ok) {
+        batchRequests.labelValues(ok ? "completed" : "failed").inc();
+    }
+
+    /** How many batches have each status now. */
+    void batches(java.util.Map<String, Integer> byStatus) {
+        for (String status : java.util.List.of("validating", "in_progress", "finalizing", "completed", "failed", "cancelling",
+                "cancelled", "expired")) {
+            batches.labelValues(status).set(byStatus.getOrDefault(status, 0));
+        }
+    }
 
     void request(String endpoint, int status) {
         requests.labelValues(endpoint, Integer.toString(status)).inc();

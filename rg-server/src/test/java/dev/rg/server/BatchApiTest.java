@@ -168,6 +168,10 @@ class BatchApiTest {
             assertEquals(2, out.get("sampled").at("/response/body/choices").size(), "n = 2");
             promptTokens += out.get("sampled").at("/response/body/usage/prompt_tokens").asLong();
             assertEquals(promptTokens, b.usage().orElseThrow().inputTokens(), "the batch's usage sums its rows'");
+            String metrics = TestServers.metrics(server);
+            assertEquals(9, TestServers.metric(metrics, "rg_batch_requests_total{result=\"completed\"}"), metrics);
+            assertEquals(1, TestServers.metric(metrics, "rg_batch_requests_total{result=\"failed\"}"));
+            assertEquals(1, TestServers.metric(metrics, "rg_batches{status=\"completed\"}"));
 
             // the files are listed, and a deleted one is gone
             List<String> ids = new ArrayList<>();
@@ -310,6 +314,29 @@ class BatchApiTest {
             again.close();
         }
         assertTrue(Files.isDirectory(dir), "--files-dir stays");
+    }
+
+    @Test
+    void aRequestOfMorePromptsThanSlotsStillRuns() throws Exception {
+        ObjectNode body = JSON.createObjectNode().put("max_tokens", 2).put("temperature", 0.0);
+        var prompts = body.putArray("prompt");
+        for (String p : List.of("It is a truth", "Mr. Darcy", "Elizabeth said", "The ball at Netherfield", "Her mother")) {
+            prompts.add(p);
+        }
+        RgServer server = TestServers.start(TestServers.options().withLimits(2, 8));
+        OpenAIClient c = TestServers.client(server);
+        try {
+            FileObject f = upload(c, file("five.jsonl", List.of(line("five", "/v1/completions", body))));
+            Batch b = ended(c, c.batches().create(BatchCreateParams.builder().inputFileId(f.id())
+                    .endpoint(BatchCreateParams.Endpoint.V1_COMPLETIONS).completionWindow(BatchCreateParams.CompletionWindow._24H)
+                    .build()).id());
+            assertEquals("completed", b.status().asString());
+            assertEquals(5, lines(c, b.outputFileId().orElseThrow()).get("five").at("/response/body/choices").size(),
+                    "five prompts on two slots: admitted one by one as slots free, not waiting for five free slots");
+        } finally {
+            c.close();
+            server.close();
+        }
     }
 
     @Test
