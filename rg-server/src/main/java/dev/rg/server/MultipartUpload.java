@@ -52,7 +52,7 @@ final class MultipartUpload {
                 .setMaxHeaderCount(64)
                 .setMaxPartCount(64)
                 .setMaxNestingDepth(2)
-                .setStrictParsing(false)
+                .setStrictParsing(true) // a body that ends before its closing boundary is a cut-off upload, not a file
                 .build();
         MimeTokenStream parts = new MimeTokenStream(config);
         parts.setRecursionMode(RecursionMode.M_NO_RECURSE);
@@ -107,6 +107,10 @@ final class MultipartUpload {
                     default -> { }
                 }
             }
+        } catch (org.apache.james.mime4j.MimeIOException e) {
+            // a parse error met while streaming a part, such as a body cut off before its closing boundary
+            throw ApiException.badRequest(null, "the upload is not valid multipart/form-data: "
+                    + dev.rg.core.io.OneLine.of(String.valueOf(e.getMessage())));
         } catch (MimeException e) {
             throw ApiException.badRequest(null, "the upload is not valid multipart/form-data: "
                     + dev.rg.core.io.OneLine.of(String.valueOf(e.getMessage())));
