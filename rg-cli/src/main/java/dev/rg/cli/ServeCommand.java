@@ -115,6 +115,21 @@ final class ServeCommand implements Callable<Integer> {
                 + " give the JVM more (RG_JAVA_OPTS=-Xmx...) or the cache less", stateCacheBytes >> 20, maxHeapBytes >> 20));
     }
 
+    /** Creates the directory an option names (when given), or fails with one line naming the option. */
+    private static void createDirectory(String option, Path dir) {
+        if (dir == null) {
+            return;
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException(option + ": " + dir + " is not a directory");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(option + ": cannot create " + dir + ": " + dev.rg.core.io.IoReasons.of(e), e);
+        }
+    }
+
     @Override
     public Integer call() {
         Path dir = model.modelDir();
@@ -125,30 +140,11 @@ final class ServeCommand implements Callable<Integer> {
         if (stateCacheMb < 0 || stateCacheMb > (1L << 30)) {
             throw new IllegalArgumentException("--state-cache-mb must be >= 0, got " + stateCacheMb);
         }
-        if (stateCacheDir != null) {
-            if (Files.exists(stateCacheDir) && !Files.isDirectory(stateCacheDir)) {
-                throw new IllegalArgumentException("--state-cache-dir: " + stateCacheDir + " is not a directory");
-            }
-            try {
-                Files.createDirectories(stateCacheDir);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--state-cache-dir: cannot create " + stateCacheDir + ": "
-                        + dev.rg.core.io.IoReasons.of(e), e);
-            }
-        }
+        createDirectory("--state-cache-dir", stateCacheDir);
         if (filesMb < 0 || filesMb > (1L << 30)) {
             throw new IllegalArgumentException("--files-mb must be >= 0, got " + filesMb);
         }
-        if (filesDir != null) {
-            if (Files.exists(filesDir) && !Files.isDirectory(filesDir)) {
-                throw new IllegalArgumentException("--files-dir: " + filesDir + " is not a directory");
-            }
-            try {
-                Files.createDirectories(filesDir);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("--files-dir: cannot create " + filesDir + ": " + dev.rg.core.io.IoReasons.of(e), e);
-            }
-        }
+        createDirectory("--files-dir", filesDir);
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
                 stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir,
