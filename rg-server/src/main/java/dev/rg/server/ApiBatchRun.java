@@ -63,6 +63,10 @@ final class ApiBatchRun {
 
     /** Validates and runs the batch to its end (or until the thread is interrupted: the server stops). */
     void run() throws IOException, InterruptedException {
+        if (batch.cancelling()) {
+            stoppedBeforeStart();
+            return;
+        }
         Path input;
         try {
             input = files.content(batch.inputFileId);
@@ -76,8 +80,7 @@ final class ApiBatchRun {
             return;
         }
         if (batch.cancelling()) {
-            batch.ended(null, null, false, clock.getAsLong());
-            changed.run();
+            stoppedBeforeStart();
             return;
         }
         batch.started(total, clock.getAsLong());
@@ -260,6 +263,12 @@ final class ApiBatchRun {
             return null;
         }
         return files.adopt(written, batch.id + "_" + kind + ".jsonl", "batch_output").id();
+    }
+
+    /** Cancelled before any of its requests started: it ends with no files. */
+    private void stoppedBeforeStart() {
+        batch.ended(null, null, false, clock.getAsLong());
+        changed.run();
     }
 
     private void fail(List<ApiBatch.InputError> errors) {
