@@ -261,6 +261,35 @@ class BatchApiTest {
     }
 
     @Test
+    void aCancelledBatchStopsStartingRequestsAndKeepsWhatWasDone() throws Exception {
+        List<String> input = new ArrayList<>();
+        Random rnd = new Random(7);
+        for (int i = 0; i < 5000; i++) { // minutes of work: it cannot end before the cancel arrives
+            input.add(line("r" + i, "/v1/chat/completions", chatBody(TestServers.randomWords(rnd, 4), 100).put("ignore_eos", true)));
+        }
+        RgServer server = TestServers.start(TestServers.options());
+        OpenAIClient c = TestServers.client(server);
+        try {
+            Batch b = create(c, upload(c, file("many.jsonl", input)).id());
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (c.batches().retrieve(b.id()).requestCounts().orElseThrow().completed() == 0) {
+                assertTrue(System.nanoTime() < deadline, "no request finished in 3 minutes");
+                Thread.sleep(20);
+            }
+            assertEquals("cancelling", c.batches().cancel(b.id()).status().asString());
+            Batch done = ended(c, b.id());
+            assertEquals("cancelled", done.status().asString());
+            long completed = done.requestCounts().orElseThrow().completed();
+            assertTrue(completed >= 1 && completed < 5000, "completed " + completed);
+            assertEquals(completed, lines(c, done.outputFileId().orElseThrow()).size(), "every request that ran is in the output");
+            assertEquals(5000, done.requestCounts().orElseThrow().total());
+        } finally {
+            c.close();
+            server.close();
+        }
+    }
+
+    @Test
     void filesAndBatchesOutlastARestart() throws Exception {
         Path dir = tmp.resolve("kept");
         ServerOptions options = TestServers.options().withFiles(dir, 1L << 20, 0);
