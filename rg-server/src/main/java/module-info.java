@@ -3,12 +3,10 @@ module dev.rg.server {
     requires transitive dev.rg.core;
     requires com.fasterxml.jackson.databind;
     requires io.helidon.webserver;
-    requires io.helidon.webserver.sse;
     requires io.prometheus.metrics.core;
     requires io.prometheus.writer.text;
     requires io.prometheus.metrics.model;
     requires io.helidon.http;
-    requires io.helidon.http.sse;
     requires java.net.http;
     // multipart/form-data uploads (POST /v1/files), read as they stream in
     requires apache.mime4j.core;

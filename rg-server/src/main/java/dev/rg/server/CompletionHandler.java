@@ -1,11 +1,8 @@
 package dev.rg.server;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.helidon.http.HeaderNames;
-import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import io.helidon.webserver.sse.SseSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -65,8 +62,7 @@ final class CompletionHandler {
             render[i] = out.logprobs(engine.tokenizer()); // one per choice: it keeps its reply's text offset
         }
         Generation.Done[] done = new Generation.Done[n];
-        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        try (SseSink sink = res.sink(SseSink.TYPE)) {
+        try (SseStream sink = new SseStream(res)) {
             for (int i = 0; i < n && chat; i++) {
                 emit(sink, out.text(out.chunk(id, created, true, i, "assistant", "", null, null)));
             }
@@ -103,9 +99,9 @@ final class CompletionHandler {
         }
     }
 
-    /** One {@code data: ...} event; Helidon writes {@code data:} and the SSE spec drops one leading space, as OpenAI sends it. */
-    private static void emit(SseSink sink, String data) {
-        sink.emit(SseEvent.builder().data(" " + data).build());
+    /** One {@code data: ...} event, as OpenAI sends them. */
+    private static void emit(SseStream sink, String data) {
+        sink.data(data);
     }
 
     /** The body, at most {@code limit} bytes (413 beyond). */

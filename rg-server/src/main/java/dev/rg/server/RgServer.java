@@ -28,8 +28,8 @@ import java.util.function.Supplier;
  * {@code rg serve}: OpenAI's chat and text completion API over one model, on the Helidon SE web server (virtual
  * threads, one per request). It listens at once and loads the model in the background; until the model is
  * ready the API answers 503. Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models,
- * GET /health, GET /metrics (Prometheus text), a chat page at /, and OpenAI's Files and Batch APIs (/v1/files,
- * /v1/batches; batches run in the slots clients leave free).
+ * GET /health, GET /metrics (Prometheus text), a chat page at /, OpenAI's Responses API (/v1/responses) and its
+ * Files and Batch APIs (/v1/files, /v1/batches; batches run in the slots clients leave free).
  */
 public final class RgServer implements AutoCloseable {
     private final ServerOptions options;
@@ -61,6 +61,7 @@ public final class RgServer implements AutoCloseable {
         this.batches = new ApiBatches(files, mapper, options, engine, clock, metrics);
         FilesHandler fileApi = new FilesHandler(this, files);
         BatchesHandler batchApi = new BatchesHandler(this, batches);
+        ResponsesHandler responses = new ResponsesHandler(this);
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter((chain, req, res) -> {
                     if (authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
@@ -71,6 +72,9 @@ public final class RgServer implements AutoCloseable {
                 .post("/v1/completions", api("completions", text::handle))
                 .post("/tokenize", api("tokenize", tokens::tokenize))
                 .post("/detokenize", api("detokenize", tokens::detokenize))
+                .post("/v1/responses", api("responses", responses::create))
+                .get("/v1/responses/{id}", api("responses", responses::get))
+                .delete("/v1/responses/{id}", api("responses", responses::delete))
                 .post("/v1/files", api("files", fileApi::upload))
                 .get("/v1/files", api("files", fileApi::list))
                 .get("/v1/files/{id}/content", api("files", fileApi::content))
@@ -103,7 +107,7 @@ public final class RgServer implements AutoCloseable {
                 .any(api("other", (req, res) -> {
                     throw ApiException.notFound(null, "unknown_url", "Unknown request URL: " + req.prologue().method().text()
                             + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions,"
-                            + " POST /tokenize, POST /detokenize, /v1/files, /v1/batches)");
+                            + " POST /v1/responses, POST /tokenize, POST /detokenize, /v1/files, /v1/batches)");
                 }));
         try {
             this.web = WebServer.builder()

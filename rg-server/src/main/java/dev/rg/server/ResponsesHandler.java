@@ -1,0 +1,244 @@
+package dev.rg.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * OpenAI's Responses API: {@code POST /v1/responses} (whole, or streamed as its typed server-sent events), {@code GET
+ * /v1/responses/{id}} and {@code DELETE /v1/responses/{id}}. A request runs as the chat completion it asks for
+ * ({@link ResponsesRequest}), on the same scheduler; {@code previous_response_id} continues a stored conversation, and
+ * the state cache resumes it from the state the previous turn left, so only the new turn is prefilled.
+ */
+final class ResponsesHandler {
+    /** Kept responses: at most this many, and this many characters of conversation in all. */
+    private static final int STORED_RESPONSES = 4096;
+    private static final long STORED_CHARS = 32L << 20;
+
+    private final RgServer server;
+    private final ObjectMapper json;
+    private final ResponseStore store = new ResponseStore(STORED_RESPONSES, STORED_CHARS);
+
+    ResponsesHandler(RgServer server) {
+        this.server = server;
+        this.json = server.mapper();
+    }
+
+    void create(ServerRequest req, ServerResponse res) {
+        Engine engine = server.engine();
+        JsonNode body;
+        try {
+            body = json.readTree(CompletionHandler.readBody(req, server.options().maxBodyBytes()));
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(null, "the body is not valid JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
+        } catch (java.io.IOException e) {
+            throw ApiException.badRequest(null, "the body could not be read: " + e.getMessage());
+        }
+        ResponsesRequest r = ResponsesRequest.read(body, id -> store.get(id, "previous_response_id").conversation());
+        List<CompletionRequest> prompts;
+        try {
+            prompts = engine.parser().parse(json.writeValueAsBytes(r.chatBody(json)), true);
+        } catch (ApiException e) {
+            throw ResponsesRequest.renamed(e);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+        List<Generation> choices = engine.scheduler().submit(prompts);
+        Reply reply = new Reply(r, "resp_" + hex(), "msg_" + hex(), System.currentTimeMillis() / 1000);
+        try {
+            if (r.stream) {
+                stream(choices, reply, res);
+            } else {
+                whole(choices, reply, engine, res);
+            }
+        } finally {
+            for (Generation g : choices) {
+                g.cancel();
+            }
+            engine.scheduler().wake();
+        }
+    }
+
+    void get(ServerRequest req, ServerResponse res) {
+        ResponseStore.Stored s = store.get(req.path().pathParameters().get("id"), "response_id");
+        server.metrics().request("responses", 200);
+        server.sendJson(res, 200, s.body());
+    }
+
+    void delete(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        if (!store.delete(id)) {
+            store.get(id, "response_id"); // answers the 404
+        }
+        server.metrics().request("responses", 200);
+        server.sendJson(res, 200, json.createObjectNode().put("id", id).put("object", "response").put("deleted", true));
+    }
+
+    /** One response being answered: the request and the ids and time it is answered with. */
+    private record Reply(ResponsesRequest request, String id, String messageId, long created) {}
+
+    private void whole(List<Generation> choices, Reply reply, Engine engine, ServerResponse res) {
+        ObjectNode chat = Replies.whole(choices, true, server.json(), engine.tokenizer(), reply.id(), reply.created());
+        String text = chat.at("/choices/0/message/content").asText();
+        ObjectNode body = response(reply, chat.at("/choices/0/finish_reason").asText(), text, (ObjectNode) chat.get("usage"));
+        keep(reply, body, text);
+        server.metrics().request("responses", 200);
+        server.sendJson(res, 200, body);
+    }
+
+    private void stream(List<Generation> choices, Reply reply, ServerResponse res) {
+        int[] sequence = {0};
+        try (SseStream sink = new SseStream(res)) {
+            ObjectNode started = response(reply, null, null, null);
+            emit(sink, sequence, "response.created", json.createObjectNode().set("response", started));
+            emit(sink, sequence, "response.in_progress", json.createObjectNode().set("response", started));
+            ObjectNode item = message(reply, "in_progress", null);
+            emit(sink, sequence, "response.output_item.added", json.createObjectNode().put("output_index", 0).set("item", item));
+            emit(sink, sequence, "response.content_part.added", part(reply).set("part", outputText("")));
+            StringBuilder text = new StringBuilder();
+            while (true) {
+                Generation.Choice c = Replies.next(choices);
+                switch (c.event()) {
+                    case Generation.Text t -> {
+                        text.append(t.text());
+                        ObjectNode delta = part(reply).put("delta", t.text());
+                        delta.putArray("logprobs");
+                        emit(sink, sequence, "response.output_text.delta", delta);
+                    }
+                    case Generation.Failed f -> {
+                        ObjectNode failed = response(reply, null, null, null).put("status", "failed");
+                        failed.putObject("error").put("code", "server_error").put("message", f.error().getMessage());
+                        emit(sink, sequence, "response.failed", json.createObjectNode().set("response", failed));
+                        return;
+                    }
+                    case Generation.Done d -> {
+                        String all = text.toString();
+                        ObjectNode done = part(reply).put("text", all);
+                        done.putArray("logprobs");
+                        emit(sink, sequence, "response.output_text.done", done);
+                        emit(sink, sequence, "response.content_part.done", part(reply).set("part", outputText(all)));
+                        ObjectNode body = response(reply, d.finishReason(), all, server.json().usage(d));
+                        emit(sink, sequence, "response.output_item.done", json.createObjectNode().put("output_index", 0)
+                                .set("item", body.get("output").get(0)));
+                        keep(reply, body, all);
+                        emit(sink, sequence, body.get("status").asText().equals("completed") ? "response.completed"
+                                : "response.incomplete", json.createObjectNode().set("response", body));
+                        server.metrics().request("responses", 200);
+                        return;
+                    }
+                }
+            }
+        } catch (UncheckedIOException | IllegalStateException e) {
+            server.metrics().request("responses", 499); // the client went away: create() cancels the sequence
+        }
+    }
+
+    private void keep(Reply reply, ObjectNode body, String text) {
+        if (reply.request().store) {
+            List<ResponsesRequest.Message> conversation = new ArrayList<>(reply.request().conversation());
+            conversation.add(new ResponsesRequest.Message("assistant", text));
+            store.put(reply.id(), body, conversation);
+        }
+    }
+
+    /**
+     * The Response object: in progress (no finish reason yet, no output), or finished with its text and usage
+     * ({@code completed}, or {@code incomplete} when {@code max_output_tokens} ended it).
+     */
+    private ObjectNode response(Reply reply, String finishReason, String text, ObjectNode chatUsage) {
+        ResponsesRequest r = reply.request();
+        ObjectNode o = json.createObjectNode();
+        o.put("id", reply.id());
+        o.put("object", "response");
+        o.put("created_at", reply.created());
+        boolean finished = finishReason != null;
+        boolean complete = "stop".equals(finishReason);
+        o.put("status", !finished ? "in_progress" : complete ? "completed" : "incomplete");
+        o.putNull("error");
+        if (finished && !complete) {
+            o.putObject("incomplete_details").put("reason", "max_output_tokens");
+        } else {
+            o.putNull("incomplete_details");
+        }
+        o.put("instructions", r.instructions);
+        JsonNode max = r.body.get("max_output_tokens");
+        o.set("max_output_tokens", max == null ? json.nullNode() : max);
+        o.put("model", server.options().modelId());
+        var output = o.putArray("output");
+        if (finished) {
+            output.add(message(reply, complete ? "completed" : "incomplete", text));
+        }
+        o.put("parallel_tool_calls", false);
+        o.put("previous_response_id", r.previousResponseId);
+        o.putObject("reasoning").putNull("effort").putNull("summary");
+        o.put("store", r.store);
+        o.set("temperature", r.body.has("temperature") ? r.body.get("temperature") : json.getNodeFactory().numberNode(1.0));
+        ObjectNode format = o.putObject("text").putObject("format");
+        format.put("type", r.body.at("/text/format/type").asText("text"));
+        o.put("tool_choice", "none");
+        o.putArray("tools");
+        o.set("top_p", r.body.has("top_p") ? r.body.get("top_p") : json.getNodeFactory().numberNode(1.0));
+        o.put("truncation", "disabled");
+        if (chatUsage == null) {
+            o.putNull("usage");
+        } else {
+            long in = chatUsage.path("prompt_tokens").asLong();
+            long outTokens = chatUsage.path("completion_tokens").asLong();
+            ObjectNode usage = o.putObject("usage");
+            usage.put("input_tokens", in);
+            usage.putObject("input_tokens_details").put("cached_tokens", chatUsage.at("/prompt_tokens_details/cached_tokens").asLong());
+            usage.put("output_tokens", outTokens);
+            usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+            usage.put("total_tokens", in + outTokens);
+        }
+        o.putNull("user");
+        o.set("metadata", r.body.has("metadata") && r.body.get("metadata").isObject() ? r.body.get("metadata") : json.createObjectNode());
+        return o;
+    }
+
+    /** The reply as an output item: an assistant message with one output_text part (none while in progress). */
+    private ObjectNode message(Reply reply, String status, String text) {
+        ObjectNode m = json.createObjectNode();
+        m.put("type", "message");
+        m.put("id", reply.messageId());
+        m.put("status", status);
+        m.put("role", "assistant");
+        var content = m.putArray("content");
+        if (text != null) {
+            content.add(outputText(text));
+        }
+        return m;
+    }
+
+    private ObjectNode outputText(String text) {
+        ObjectNode t = json.createObjectNode().put("type", "output_text").put("text", text);
+        t.putArray("annotations");
+        t.putArray("logprobs");
+        return t;
+    }
+
+    /** The fields that place an event in the reply: item, output index and content index. */
+    private ObjectNode part(Reply reply) {
+        return json.createObjectNode().put("item_id", reply.messageId()).put("output_index", 0).put("content_index", 0);
+    }
+
+    /** An event of the Responses stream: {@code event: TYPE} and data with its {@code type} and sequence number. */
+    private void emit(SseStream sink, int[] sequence, String type, ObjectNode data) {
+        ObjectNode o = json.createObjectNode().put("type", type).put("sequence_number", sequence[0]++);
+        o.setAll(data);
+        sink.event(type, server.json().text(o));
+    }
+
+    private static String hex() {
+        return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    }
+}
