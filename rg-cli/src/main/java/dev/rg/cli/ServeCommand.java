@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** {@code rg serve}: OpenAI's API over HTTP with continuous batching (the rg-server module). */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions and /v1/completions (streaming"
+        description = {"Serve the model over HTTP with OpenAI's API: POST /v1/chat/completions, /v1/completions and /v1/responses (streaming"
                 + " or not), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /; OpenAI's Files and Batch"
                 + " APIs (/v1/files, /v1/batches) run batches in the slots clients leave free.",
                 "Concurrent requests are decoded together (continuous batching); finished conversations keep their state"

@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
  */
 final class ApiBatches implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApiBatches.class.getName());
-    static final List<String> ENDPOINTS = List.of("/v1/chat/completions", "/v1/completions");
+    static final List<String> ENDPOINTS = OpenAiBatch.URLS;
 
     private final FileStore files;
     private final ObjectMapper json;

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 
 /**
  * OpenAI's Batch API input run in process: each line, {@code {"custom_id", "method": "POST", "url":
- * "/v1/chat/completions" | "/v1/completions", "body": {...}}}, goes through {@code rg serve}'s own request parser and
+ * "/v1/chat/completions" | "/v1/completions" | "/v1/responses", "body": {...}}}, goes through {@code rg serve}'s own request parser and
  * scheduler (continuous batching, chunked prefill, the state cache for prompts that share a beginning) without HTTP,
  * and comes back as a line of OpenAI's batch output, {@code {"id", "custom_id", "response": {"status_code",
  * "request_id", "body"}, "error"}}. The body is what the endpoint would have answered; a request the endpoint would refuse
@@ -36,19 +36,26 @@ public final class OpenAiBatch implements AutoCloseable {
 
     private static final String CHAT_URL = "/v1/chat/completions";
     private static final String COMPLETIONS_URL = "/v1/completions";
+    private static final String RESPONSES_URL = "/v1/responses";
+    /** The endpoints a line may ask for. */
+    public static final List<String> URLS = List.of(CHAT_URL, COMPLETIONS_URL, RESPONSES_URL);
 
     /** A parsed line: either ready to submit ({@link #result} null) or already answered (an error). */
     public final class Request {
         private final long line;
         private final String customId;
         private final boolean chat;
+        /** The Responses API request it was read as, or null for a chat or text completion. */
+        private final ResponsesRequest responses;
         private final List<CompletionRequest> prompts;
         private final Result result;
 
-        private Request(long line, String customId, boolean chat, List<CompletionRequest> prompts, Result result) {
+        private Request(long line, String customId, boolean chat, ResponsesRequest responses, List<CompletionRequest> prompts,
+                Result result) {
             this.line = line;
             this.customId = customId;
             this.chat = chat;
+            this.responses = responses;
             this.prompts = prompts;
             this.result = result;
         }
@@ -78,6 +85,7 @@ public final class OpenAiBatch implements AutoCloseable {
             .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private final GemmaTokenizer tokenizer;
     private final OpenAiJson out;
+    private final ResponsesJson responsesJson;
     private final RequestParser parser;
     private final Scheduler scheduler;
     private final long jobSeed;
@@ -90,6 +98,7 @@ public final class OpenAiBatch implements AutoCloseable {
     private OpenAiBatch(Scheduler scheduler, boolean ownScheduler, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
         this.tokenizer = tokenizer;
         this.out = new OpenAiJson(json, options.modelId());
+        this.responsesJson = new ResponsesJson(json, options.modelId());
         this.parser = new RequestParser(json, tokenizer, options, false);
         this.jobSeed = jobSeed;
         this.scheduler = scheduler;
@@ -155,31 +164,50 @@ public final class OpenAiBatch implements AutoCloseable {
             return answered(number, customId, "line " + number + ": \"method\" must be \"POST\", got " + method);
         }
         JsonNode url = node.get("url");
-        if (url == null || !url.isTextual() || !(url.textValue().equals(CHAT_URL) || url.textValue().equals(COMPLETIONS_URL))) {
-            return answered(number, customId, "line " + number + ": \"url\" must be \"" + CHAT_URL + "\" or \"" + COMPLETIONS_URL
-                    + "\", got " + (url == null ? "nothing" : url));
+        if (url == null || !url.isTextual() || !URLS.contains(url.textValue())) {
+            return answered(number, customId, "line " + number + ": \"url\" must be one of " + String.join(", ", URLS)
+                    + ", got " + (url == null ? "nothing" : url));
         }
         boolean chat = url.textValue().equals(CHAT_URL);
+        boolean responses = url.textValue().equals(RESPONSES_URL);
         JsonNode body = node.get("body");
         if (body == null || !body.isObject()) {
             return answered(number, customId, "line " + number + ": \"body\" must be a JSON object (the request's body)");
         }
-        ObjectNode seeded = ((ObjectNode) body).deepCopy();
-        if (!seeded.hasNonNull("seed")) {
-            seeded.put("seed", RowSeeds.of(jobSeed, customId));
-        }
+        ResponsesRequest asked = null;
         try {
-            List<CompletionRequest> prompts = parser.parse(json.writeValueAsBytes(seeded), chat);
+            ObjectNode seeded;
+            if (responses) {
+                asked = ResponsesRequest.read(body, previous -> {
+                    throw ApiException.badRequest("previous_response_id", "'previous_response_id' is not supported in a batch:"
+                            + " each request stands alone (send the conversation as 'input')");
+                });
+                if (asked.stream) {
+                    throw ApiException.badRequest("stream", "'stream' is not supported in a batch: each row is written whole");
+                }
+                seeded = asked.chatBody(json);
+            } else {
+                seeded = ((ObjectNode) body).deepCopy();
+            }
+            if (!seeded.hasNonNull("seed")) {
+                seeded.put("seed", RowSeeds.of(jobSeed, customId));
+            }
+            List<CompletionRequest> prompts;
+            try {
+                prompts = parser.parse(json.writeValueAsBytes(seeded), chat || responses);
+            } catch (ApiException e) {
+                throw responses ? ResponsesRequest.renamed(e) : e;
+            }
             if (prompts.get(0).stream()) {
                 throw ApiException.badRequest("stream", "'stream' is not supported in a batch: each row is written whole");
             }
 
-            return new Request(number, customId, chat, prompts, null);
+            return new Request(number, customId, chat, asked, prompts, null);
         } catch (ApiException e) {
-            return new Request(number, customId, chat, null, refused(number, customId, e));
+            return new Request(number, customId, chat, asked, null, refused(number, customId, e));
         } catch (IllegalArgumentException | IllegalStateException e) {
             // what the endpoint answers with a 500 (a check the parser does not translate): this row's answer, not the job's end
-            return new Request(number, customId, chat, null, refused(number, customId, ApiException.internal("internal error: " + e)));
+            return new Request(number, customId, chat, asked, null, refused(number, customId, ApiException.internal("internal error: " + e)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON", e);
         }
@@ -217,9 +245,14 @@ public final class OpenAiBatch implements AutoCloseable {
         Thread collector = Thread.ofVirtual().name("rg-batch-line-" + r.line).unstarted(() -> {
             Result result;
             try {
-                String id = (r.chat ? "chatcmpl-" : "cmpl-") + "batch-" + r.line;
-                ObjectNode body = Replies.whole(choices, r.chat, out, tokenizer, id, System.currentTimeMillis() / 1000);
+                String id = (r.responses != null ? "resp_" : r.chat ? "chatcmpl-" : "cmpl-") + "batch-" + r.line;
+                long created = System.currentTimeMillis() / 1000;
+                ObjectNode body = Replies.whole(choices, r.chat || r.responses != null, out, tokenizer, id, created);
                 JsonNode usage = body.get("usage");
+                if (r.responses != null) {
+                    body = responsesJson.response(r.responses, id, "msg_batch-" + r.line, created,
+                            body.at("/choices/0/finish_reason").asText(), body.at("/choices/0/message/content").asText(), (ObjectNode) usage);
+                }
                 result = new Result(line(r.line, r.customId, 200, body, null), false, usage.get("prompt_tokens").asLong(),
                         usage.get("completion_tokens").asLong(), usage.at("/prompt_tokens_details/cached_tokens").asLong());
             } catch (ApiException e) {
@@ -256,7 +289,7 @@ public final class OpenAiBatch implements AutoCloseable {
 
     private Request answered(long number, String customId, String message) {
         ObjectNode error = json.createObjectNode().put("code", "invalid_request").put("message", message);
-        return new Request(number, customId, false, null, new Result(line(number, customId, 0, null, error), true, 0, 0, 0));
+        return new Request(number, customId, false, null, null, new Result(line(number, customId, 0, null, error), true, 0, 0, 0));
     }
 
     private Result refused(long number, String customId, ApiException e) {

@@ -26,10 +26,17 @@ final class ResponsesHandler {
     private final RgServer server;
     private final ObjectMapper json;
     private final ResponseStore store = new ResponseStore(STORED_RESPONSES, STORED_CHARS);
+    private final ResponsesJson bodies;
 
     ResponsesHandler(RgServer server) {
         this.server = server;
         this.json = server.mapper();
+        this.bodies = new ResponsesJson(json, server.options().modelId());
+    }
+
+    /** The Response object of {@code reply} (see {@link ResponsesJson#response}). */
+    private ObjectNode response(Reply reply, String finishReason, String text, ObjectNode chatUsage) {
+        return bodies.response(reply.request(), reply.id(), reply.messageId(), reply.created(), finishReason, text, chatUsage);
     }
 
     void create(ServerRequest req, ServerResponse res) {
@@ -100,9 +107,9 @@ final class ResponsesHandler {
             ObjectNode started = response(reply, null, null, null);
             emit(sink, sequence, "response.created", json.createObjectNode().set("response", started));
             emit(sink, sequence, "response.in_progress", json.createObjectNode().set("response", started));
-            ObjectNode item = message(reply, "in_progress", null);
+            ObjectNode item = bodies.message(reply.messageId(), "in_progress", null);
             emit(sink, sequence, "response.output_item.added", json.createObjectNode().put("output_index", 0).set("item", item));
-            emit(sink, sequence, "response.content_part.added", part(reply).set("part", outputText("")));
+            emit(sink, sequence, "response.content_part.added", part(reply).set("part", bodies.outputText("")));
             StringBuilder text = new StringBuilder();
             while (true) {
                 Generation.Choice c = Replies.next(choices);
@@ -124,7 +131,7 @@ final class ResponsesHandler {
                         ObjectNode done = part(reply).put("text", all);
                         done.putArray("logprobs");
                         emit(sink, sequence, "response.output_text.done", done);
-                        emit(sink, sequence, "response.content_part.done", part(reply).set("part", outputText(all)));
+                        emit(sink, sequence, "response.content_part.done", part(reply).set("part", bodies.outputText(all)));
                         ObjectNode body = response(reply, d.finishReason(), all, server.json().usage(d));
                         emit(sink, sequence, "response.output_item.done", json.createObjectNode().put("output_index", 0)
                                 .set("item", body.get("output").get(0)));
@@ -147,82 +154,6 @@ final class ResponsesHandler {
             conversation.add(new ResponsesRequest.Message("assistant", text));
             store.put(reply.id(), body, conversation);
         }
-    }
-
-    /**
-     * The Response object: in progress (no finish reason yet, no output), or finished with its text and usage
-     * ({@code completed}, or {@code incomplete} when {@code max_output_tokens} ended it).
-     */
-    private ObjectNode response(Reply reply, String finishReason, String text, ObjectNode chatUsage) {
-        ResponsesRequest r = reply.request();
-        ObjectNode o = json.createObjectNode();
-        o.put("id", reply.id());
-        o.put("object", "response");
-        o.put("created_at", reply.created());
-        boolean finished = finishReason != null;
-        boolean complete = "stop".equals(finishReason);
-        o.put("status", !finished ? "in_progress" : complete ? "completed" : "incomplete");
-        o.putNull("error");
-        if (finished && !complete) {
-            o.putObject("incomplete_details").put("reason", "max_output_tokens");
-        } else {
-            o.putNull("incomplete_details");
-        }
-        o.put("instructions", r.instructions);
-        JsonNode max = r.body.get("max_output_tokens");
-        o.set("max_output_tokens", max == null ? json.nullNode() : max);
-        o.put("model", server.options().modelId());
-        var output = o.putArray("output");
-        if (finished) {
-            output.add(message(reply, complete ? "completed" : "incomplete", text));
-        }
-        o.put("parallel_tool_calls", false);
-        o.put("previous_response_id", r.previousResponseId);
-        o.putObject("reasoning").putNull("effort").putNull("summary");
-        o.put("store", r.store);
-        o.set("temperature", r.body.has("temperature") ? r.body.get("temperature") : json.getNodeFactory().numberNode(1.0));
-        ObjectNode format = o.putObject("text").putObject("format");
-        format.put("type", r.body.at("/text/format/type").asText("text"));
-        o.put("tool_choice", "none");
-        o.putArray("tools");
-        o.set("top_p", r.body.has("top_p") ? r.body.get("top_p") : json.getNodeFactory().numberNode(1.0));
-        o.put("truncation", "disabled");
-        if (chatUsage == null) {
-            o.putNull("usage");
-        } else {
-            long in = chatUsage.path("prompt_tokens").asLong();
-            long outTokens = chatUsage.path("completion_tokens").asLong();
-            ObjectNode usage = o.putObject("usage");
-            usage.put("input_tokens", in);
-            usage.putObject("input_tokens_details").put("cached_tokens", chatUsage.at("/prompt_tokens_details/cached_tokens").asLong());
-            usage.put("output_tokens", outTokens);
-            usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
-            usage.put("total_tokens", in + outTokens);
-        }
-        o.putNull("user");
-        o.set("metadata", r.body.has("metadata") && r.body.get("metadata").isObject() ? r.body.get("metadata") : json.createObjectNode());
-        return o;
-    }
-
-    /** The reply as an output item: an assistant message with one output_text part (none while in progress). */
-    private ObjectNode message(Reply reply, String status, String text) {
-        ObjectNode m = json.createObjectNode();
-        m.put("type", "message");
-        m.put("id", reply.messageId());
-        m.put("status", status);
-        m.put("role", "assistant");
-        var content = m.putArray("content");
-        if (text != null) {
-            content.add(outputText(text));
-        }
-        return m;
-    }
-
-    private ObjectNode outputText(String text) {
-        ObjectNode t = json.createObjectNode().put("type", "output_text").put("text", text);
-        t.putArray("annotations");
-        t.putArray("logprobs");
-        return t;
     }
 
     /** The fields that place an event in the reply: item, output index and content index. */

@@ -188,6 +188,43 @@ class BatchApiTest {
     }
 
     @Test
+    void aBatchOfResponsesRequestsAnswersAsTheResponsesEndpoint() throws Exception {
+        Random rnd = new Random(42);
+        List<String> input = new ArrayList<>();
+        Map<String, ObjectNode> bodies = new HashMap<>();
+        for (int i = 0; i < 4; i++) {
+            ObjectNode body = JSON.createObjectNode().put("model", TestServers.MODEL).put("input", TestServers.randomWords(rnd, 5))
+                    .put("instructions", "Answer as in the novel.").put("max_output_tokens", 3 + i).put("temperature", 0.0);
+            bodies.put("r" + i, body);
+            input.add(line("r" + i, "/v1/responses", body));
+        }
+        input.add(line("continued", "/v1/responses", JSON.createObjectNode().put("input", "Go on").put("previous_response_id", "resp_x")));
+        RgServer server = TestServers.start(TestServers.options());
+        OpenAIClient c = TestServers.client(server);
+        try {
+            Batch b = ended(c, c.batches().create(BatchCreateParams.builder().inputFileId(upload(c, file("responses.jsonl", input)).id())
+                    .endpoint(BatchCreateParams.Endpoint.V1_RESPONSES).completionWindow(BatchCreateParams.CompletionWindow._24H)
+                    .build()).id());
+            assertEquals("completed", b.status().asString());
+            Map<String, JsonNode> out = lines(c, b.outputFileId().orElseThrow());
+            for (var e : bodies.entrySet()) {
+                JsonNode row = out.get(e.getKey()).at("/response/body");
+                JsonNode alone = post(server, "/v1/responses", e.getValue().toString());
+                assertEquals("response", row.path("object").asText());
+                assertEquals(alone.at("/output/0/content/0/text").asText(), row.at("/output/0/content/0/text").asText(), e.getKey());
+                assertEquals(alone.at("/usage/input_tokens").asLong(), row.at("/usage/input_tokens").asLong());
+                assertEquals(alone.path("status").asText(), row.path("status").asText());
+            }
+            JsonNode refused = lines(c, b.errorFileId().orElseThrow()).get("continued");
+            assertEquals(400, refused.at("/response/status_code").asInt());
+            assertEquals("previous_response_id", refused.at("/response/body/error/param").asText());
+        } finally {
+            c.close();
+            server.close();
+        }
+    }
+
+    @Test
     void anInvalidInputFailsTheBatchBeforeAnythingRuns() throws Exception {
         ObjectNode body = chatBody("Hello", 4);
         List<String> input = List.of(

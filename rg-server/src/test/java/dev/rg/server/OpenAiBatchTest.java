@@ -136,7 +136,7 @@ class OpenAiBatchTest extends OneServerTest {
             assertError(b.parse(2, "{\"url\": \"/v1/completions\", \"body\": {}}"), null,
                     "line 2: \"custom_id\" must be a non-empty string");
             assertError(b.parse(3, line("c", "/v1/embeddings", ok).toString()), "c",
-                    "line 3: \"url\" must be \"/v1/chat/completions\" or \"/v1/completions\", got \"/v1/embeddings\"");
+                    "line 3: \"url\" must be one of /v1/chat/completions, /v1/completions, /v1/responses, got \"/v1/embeddings\"");
             assertError(b.parse(4, line("d", "/v1/completions", ok).put("method", "GET").toString()), "d",
                     "line 4: \"method\" must be \"POST\", got \"GET\"");
             assertError(b.parse(5, line("e", "/v1/completions", ok).put("body", "x").toString()), "e",
