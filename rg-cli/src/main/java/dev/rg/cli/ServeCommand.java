@@ -100,6 +100,12 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE} = half of --max-sequences, at least 1).")
     int batchSequences;
 
+    @Option(names = "--batch-when-idle",
+            description = "A batch of /v1/batches starts requests only while no client's request runs or waits, so clients"
+                    + " never share a decode step with batch requests started after them (the batch then waits out busy"
+                    + " periods). Default: it also runs beside clients, in the slots they leave free.")
+    boolean batchWhenIdle;
+
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
@@ -148,7 +154,7 @@ final class ServeCommand implements Callable<Integer> {
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
                 stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir,
-                filesDir, filesMb << 20, batchSequences);
+                filesDir, filesMb << 20, batchSequences, batchWhenIdle);
         var load = model.loadOptions();
         RgServer server;
         try {

@@ -65,6 +65,9 @@ final class Generation {
      */
     final List<Generation> forks = new ArrayList<>();
 
+    /** Queued by a batch of /v1/batches rather than by a client (set before it is queued). */
+    boolean background;
+
     // scheduler-thread state
     /** Its prompt's own log-probabilities being computed ({@code echo} with {@code logprobs}); null otherwise. */
     PromptScoring scoring;

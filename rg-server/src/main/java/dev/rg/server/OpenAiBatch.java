@@ -94,6 +94,8 @@ public final class OpenAiBatch implements AutoCloseable {
     /** Whether the scheduler is this batch's own (closed with it) or a server's (shared with its clients). */
     private final boolean ownScheduler;
     private final int maxSequences;
+    /** On a server with {@code --batch-when-idle}: requests start only while no client's request runs or waits. */
+    private final boolean whenIdle;
 
     private OpenAiBatch(Scheduler scheduler, boolean ownScheduler, GemmaTokenizer tokenizer, ServerOptions options, long jobSeed) {
         this.tokenizer = tokenizer;
@@ -104,6 +106,7 @@ public final class OpenAiBatch implements AutoCloseable {
         this.scheduler = scheduler;
         this.ownScheduler = ownScheduler;
         this.maxSequences = options.maxSequences();
+        this.whenIdle = options.batchWhenIdle();
     }
 
     /**
@@ -232,7 +235,8 @@ public final class OpenAiBatch implements AutoCloseable {
         try {
             // on a server, into free slots only; a request of more sequences than there are slots never fits them, and
             // queues as a client's would (its prompts are admitted one by one as slots free)
-            choices = ownScheduler || r.sequences() > maxSequences ? scheduler.submit(r.prompts) : scheduler.submitIntoFreeSlots(r.prompts);
+            choices = ownScheduler || r.sequences() > maxSequences ? scheduler.submit(r.prompts)
+                    : whenIdle ? scheduler.submitWhenIdle(r.prompts) : scheduler.submitIntoFreeSlots(r.prompts);
         } catch (ApiException e) {
             if (e.status() == 429) {
                 return false;

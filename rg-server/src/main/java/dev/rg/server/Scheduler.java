@@ -104,6 +104,11 @@ final class Scheduler implements AutoCloseable {
     private volatile StateCache.Persisted kept;
     /** Sequences prefilling or decoding; written by the scheduler thread only. */
     private volatile int inFlight;
+    /**
+     * Of them, those of clients (not of a /v1/batches batch), as counted at the last admission: counted again every
+     * iteration, idle ones included, so it is at most an iteration late; written by the scheduler thread only.
+     */
+    private volatile int clientsInFlight;
 
     Scheduler(Model model, GemmaTokenizer tokenizer, ServerOptions options, ServerMetrics metrics) {
         this.model = model;
@@ -135,7 +140,7 @@ final class Scheduler implements AutoCloseable {
      * @throws ApiException 429 when the queue has no room for all of its prompts
      */
     List<Generation> submit(List<CompletionRequest> prompts) {
-        return enqueue(prompts, false);
+        return enqueue(prompts, false, false);
     }
 
     /**
@@ -145,10 +150,18 @@ final class Scheduler implements AutoCloseable {
      * fit now.
      */
     List<Generation> submitIntoFreeSlots(List<CompletionRequest> prompts) {
-        return enqueue(prompts, true);
+        return enqueue(prompts, true, false);
     }
 
-    private List<Generation> enqueue(List<CompletionRequest> prompts, boolean freeSlotsOnly) {
+    /**
+     * {@link #submitIntoFreeSlots}, and only while no client's request runs or waits ({@code --batch-when-idle}): a batch
+     * then never shares a decode step with a client's sequences started after it.
+     */
+    List<Generation> submitWhenIdle(List<CompletionRequest> prompts) {
+        return enqueue(prompts, true, true);
+    }
+
+    private List<Generation> enqueue(List<CompletionRequest> prompts, boolean freeSlotsOnly, boolean idleOnly) {
         List<Generation> choices = Generation.choices(prompts);
         lock.lock();
         try {
@@ -157,6 +170,12 @@ final class Scheduler implements AutoCloseable {
             }
             if (freeSlotsOnly && inFlight + waitingSequences() + choices.size() > options.maxSequences()) {
                 return null;
+            }
+            if (idleOnly && (clientsInFlight > 0 || waiting.stream().anyMatch(g -> !g.background))) {
+                return null;
+            }
+            for (Generation g : choices) {
+                g.background = freeSlotsOnly;
             }
             if (inFlight + waiting.size() + prompts.size() > options.maxSequences() + options.maxQueue()) {
                 throw ApiException.queueFull("the server is busy: " + waiting.size() + " requests are waiting (--max-queue "
@@ -367,7 +386,26 @@ final class Scheduler implements AutoCloseable {
             }
         }
         inFlight = occupied();
+        clientsInFlight = clientSequences();
         metrics.occupancy(waiting.size(), inFlight);
+    }
+
+    /** Sequences holding a slot (as {@link #occupied}) that a client's request queued. */
+    private int clientSequences() {
+        int n = 0;
+        for (Generation g : scoring) {
+            n += g.background ? 0 : 1;
+        }
+        for (Generation g : prefilling) {
+            n += g.background ? 0 : 1 + g.forks.size();
+        }
+        for (Generation g : held) {
+            n += g.background ? 0 : 1;
+        }
+        for (Generation g : decoding) {
+            n += g.background ? 0 : 1;
+        }
+        return n;
     }
 
     /**

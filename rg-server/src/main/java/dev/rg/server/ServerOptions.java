@@ -27,10 +27,12 @@ import java.nio.file.Path;
  * @param filesBytes       most bytes of all those files together (uploads beyond get 413)
  * @param batchSequences   most sequences a batch of {@code /v1/batches} runs at once, in slots no client waits for (0 =
  *                         half of {@code maxSequences}, at least 1)
+ * @param batchWhenIdle    a batch starts requests only while no client's request runs or waits
  */
 public record ServerOptions(String host, int port, String modelId, int maxSequences, int maxQueue, String apiKey,
         long stateCacheBytes, int maxPromptTokens, long maxBodyBytes, int prefillChunk,
-        int stepPrefill, boolean sharedPasses, Path stateCacheDir, Path filesDir, long filesBytes, int batchSequences) {
+        int stepPrefill, boolean sharedPasses, Path stateCacheDir, Path filesDir, long filesBytes, int batchSequences,
+        boolean batchWhenIdle) {
     public ServerOptions {
         require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         require(maxSequences >= 1 && maxSequences <= 4096, "--max-sequences must be in [1, 4096], got " + maxSequences);
@@ -53,51 +55,55 @@ public record ServerOptions(String host, int port, String modelId, int maxSequen
      * files in a temporary directory.
      */
     public static ServerOptions defaults(String modelId) {
-        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true, null, null, 1L << 30, 0);
+        return new ServerOptions("127.0.0.1", 8080, modelId, 16, 64, null, 256L << 20, 65536, 8L << 20, 256, 0, true, null, null, 1L << 30, 0, false);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, p, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withHost(String h) {
-        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(h, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withLimits(int sequences, int queue) {
-        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, sequences, queue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withApiKey(String key) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, key, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withStateCacheBytes(long bytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, bytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withPromptLimits(int promptTokens, long bodyBytes) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, promptTokens, bodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withPrefillChunk(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, tokens, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withStepPrefill(int tokens) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, tokens, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withSharedPasses(boolean on) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on, stateCacheDir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, on, stateCacheDir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withStateCacheDir(Path dir) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, dir, filesDir, filesBytes, batchSequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, dir, filesDir, filesBytes, batchSequences, batchWhenIdle);
     }
 
     public ServerOptions withFiles(Path dir, long bytes, int sequences) {
-        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, dir, bytes, sequences);
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, dir, bytes, sequences, batchWhenIdle);
+    }
+
+    public ServerOptions withBatchWhenIdle(boolean on) {
+        return new ServerOptions(host, port, modelId, maxSequences, maxQueue, apiKey, stateCacheBytes, maxPromptTokens, maxBodyBytes, prefillChunk, stepPrefill, sharedPasses, stateCacheDir, filesDir, filesBytes, batchSequences, on);
     }
 
     private static void require(boolean ok, String message) {

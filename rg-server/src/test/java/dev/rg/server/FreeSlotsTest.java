@@ -49,4 +49,34 @@ class FreeSlotsTest {
             }
         }
     }
+
+    @Test
+    void withBatchWhenIdleABatchRequestWaitsForEveryClientToLeave() throws Exception {
+        try (RecurrentGemma rg = TestServers.austenModel()) {
+            ServerOptions options = ServerOptions.defaults(TestServers.MODEL).withLimits(4, 4).withBatchWhenIdle(true);
+            RequestParser parser = new RequestParser(new ObjectMapper(), rg.tokenizer(), options, false);
+            String endless = "{\"prompt\":\"It is a truth\",\"max_tokens\":1000000,\"ignore_eos\":true,\"temperature\":0}";
+            String shortOne = "{\"prompt\":\"Good morning\",\"max_tokens\":2,\"temperature\":0}";
+            try (Scheduler s = new Scheduler(rg.model(), rg.tokenizer(), options, new ServerMetrics())) {
+                List<Generation> batchFirst = s.submitWhenIdle(parse(parser, endless));
+                assertNotNull(batchFirst, "nobody runs: the batch starts");
+                List<Generation> client = s.submit(parse(parser, endless));
+                assertNull(s.submitWhenIdle(parse(parser, shortOne)), "a client waits or runs: no batch request starts,"
+                        + " though two slots are free");
+                assertNotNull(s.submitIntoFreeSlots(parse(parser, shortOne)), "without --batch-when-idle it would");
+
+                client.forEach(Generation::cancel);
+                s.wake();
+                long deadline = System.nanoTime() + 60_000_000_000L; // counted again at the scheduler's next iteration
+                List<Generation> next = null;
+                while (next == null && System.nanoTime() < deadline) {
+                    next = s.submitWhenIdle(parse(parser, shortOne));
+                    Thread.sleep(10);
+                }
+                assertNotNull(next, "once the client has left, the batch starts requests again, beside its own");
+                batchFirst.forEach(Generation::cancel);
+                s.wake();
+            }
+        }
+    }
 }
