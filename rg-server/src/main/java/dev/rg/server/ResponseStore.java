@@ -54,6 +54,20 @@ final class ResponseStore {
         return s;
     }
 
+    /**
+     * The response a request continues ({@code previous_response_id}): a 400 with code {@code
+     * previous_response_not_found} when it is not stored, as OpenAI answers (clients such as Codex resend the whole
+     * conversation on that code).
+     */
+    synchronized Stored previous(String id) {
+        Stored s = responses.get(id);
+        if (s == null) {
+            throw new ApiException(400, "invalid_request_error", "previous_response_id", "previous_response_not_found",
+                    "Previous response with id '" + id + "' not found.");
+        }
+        return s;
+    }
+
     synchronized boolean delete(String id) {
         Stored s = responses.remove(id);
         if (s != null) {

@@ -49,7 +49,7 @@ final class ResponsesHandler {
         } catch (java.io.IOException e) {
             throw ApiException.badRequest(null, "the body could not be read: " + e.getMessage());
         }
-        ResponsesRequest r = ResponsesRequest.read(body, id -> store.get(id, "previous_response_id").conversation());
+        ResponsesRequest r = ResponsesRequest.read(body, id -> store.previous(id).conversation());
         List<CompletionRequest> prompts;
         try {
             prompts = engine.parser().parse(json.writeValueAsBytes(r.chatBody(json)), true);

@@ -46,7 +46,7 @@ final class ResponsesRequest {
     /**
      * Reads a Responses body.
      *
-     * @param previous the stored conversation of a response id (404 when it is not stored)
+     * @param previous the stored conversation of a response id (a 400 when it is not stored)
      */
     static ResponsesRequest read(JsonNode body, java.util.function.Function<String, List<Message>> previous) {
         if (body == null || !body.isObject()) {

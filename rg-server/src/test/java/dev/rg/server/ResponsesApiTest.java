@@ -99,7 +99,9 @@ class ResponsesApiTest extends OneServerTest {
         assertThrows(NotFoundException.class, () -> client.responses().retrieve(unstored.id()));
         client.responses().delete(first.id());
         assertThrows(NotFoundException.class, () -> client.responses().retrieve(first.id()));
-        assertThrows(NotFoundException.class, () -> client.responses().create(greedy("Go on", 2).previousResponseId(first.id()).build()));
+        BadRequestException gone = assertThrows(BadRequestException.class,
+                () -> client.responses().create(greedy("Go on", 2).previousResponseId(first.id()).build()));
+        assertEquals("previous_response_not_found", gone.code().orElseThrow(), "OpenAI's code, on which clients resend the conversation");
     }
 
     @Test
