@@ -7,6 +7,7 @@ module dev.rg.server {
     requires io.prometheus.writer.text;
     requires io.prometheus.metrics.model;
     requires io.helidon.http;
+    requires io.helidon.webserver.cors;
     requires java.net.http;
     // multipart/form-data uploads (POST /v1/files), read as they stream in
     requires apache.mime4j.core;

@@ -106,6 +106,12 @@ final class ServeCommand implements Callable<Integer> {
                     + " periods). Default: it also runs beside clients, in the slots they leave free.")
     boolean batchWhenIdle;
 
+    @Option(names = "--cors-origins", split = ",", paramLabel = "ORIGIN",
+            description = "Let browser pages of these origins call the API (CORS), e.g. http://localhost:3000, or * for any"
+                    + " (then better with --api-key: any web page the user opens could use the model). Default: none, only"
+                    + " the chat page served here.")
+    java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
     @Option(names = "--model-name", paramLabel = "NAME", description = "The model name clients use (default: the model directory's name).")
     String modelName;
 
@@ -154,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
         String name = modelName != null ? modelName : preset != null ? "preset-" + preset : dir.getFileName().toString();
         ServerOptions options = new ServerOptions(host, port, name, maxSequences, maxQueue, key == null || key.isEmpty() ? null : key,
                 stateCacheMb << 20, maxPromptTokens, (long) maxBodyMb << 20, prefillChunk, stepPrefill, sharedPasses, stateCacheDir,
-                filesDir, filesMb << 20, batchSequences, batchWhenIdle);
+                filesDir, filesMb << 20, batchSequences, batchWhenIdle, corsOrigins);
         var load = model.loadOptions();
         RgServer server;
         try {

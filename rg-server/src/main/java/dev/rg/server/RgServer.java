@@ -64,7 +64,9 @@ public final class RgServer implements AutoCloseable {
         ResponsesHandler responses = new ResponsesHandler(this);
         HttpRouting.Builder routing = HttpRouting.builder()
                 .addFilter((chain, req, res) -> {
-                    if (authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
+                    // a browser's CORS preflight (OPTIONS) never carries the key; it reads nothing, and --cors-origins answers it
+                    if (req.prologue().method() == io.helidon.http.Method.OPTIONS
+                            || authorized(req.path().path(), req.headers().first(HeaderNames.AUTHORIZATION).orElse(null), res)) {
                         chain.proceed();
                     }
                 })
@@ -104,24 +106,47 @@ public final class RgServer implements AutoCloseable {
                     res.header(HeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
                     res.send(page);
                 })
+                // a CORS preflight: Helidon's CORS support has added its Access-Control-* headers; browsers want a 2xx
+                .options(api("preflight", (req, res) -> {
+                    if (options.corsOrigins().isEmpty()) {
+                        throw ApiException.notFound(null, "unknown_url", "this server answers no cross-origin requests"
+                                + " (start it with --cors-origins)");
+                    }
+                    res.status(204).send();
+                }))
                 .any(api("other", (req, res) -> {
                     throw ApiException.notFound(null, "unknown_url", "Unknown request URL: " + req.prologue().method().text()
                             + " " + req.path().path() + " (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions,"
                             + " POST /v1/responses, POST /tokenize, POST /detokenize, /v1/files, /v1/batches)");
                 }));
         try {
-            this.web = WebServer.builder()
+            var server = WebServer.builder()
                     .host(options.host())
                     .port(options.port())
                     .shutdownHook(false)
-                    .routing(routing)
-                    .build()
-                    .start();
+                    .routing(routing);
+            if (!options.corsOrigins().isEmpty()) {
+                server.addFeature(cors(options.corsOrigins()));
+            }
+            this.web = server.build().start();
         } catch (RuntimeException e) {
             batches.close();
             files.close();
             throw e;
         }
+    }
+
+    /**
+     * Cross-origin requests from browser pages of {@code origins} ("*": any), with Helidon's CORS support: it answers
+     * the browsers' preflight requests (before authentication, which a preflight never carries) and adds the
+     * {@code Access-Control-*} headers to the API's answers.
+     */
+    private static io.helidon.webserver.cors.CorsFeature cors(java.util.List<String> origins) {
+        return io.helidon.webserver.cors.CorsFeature.create(c -> c.addDefaults(false).addPath(p -> {
+            p.pathPattern("/*").clearAllowOrigins().clearAllowMethods().addAllowMethod("GET").addAllowMethod("POST")
+                    .addAllowMethod("DELETE").addAllowHeader("*").maxAge(Duration.ofHours(1));
+            origins.forEach(p::addAllowOrigin);
+        }));
     }
 
     /**
