@@ -31,6 +31,8 @@ import java.util.function.LongSupplier;
 final class ApiBatches implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApiBatches.class.getName());
     static final List<String> ENDPOINTS = OpenAiBatch.URLS;
+    /** Most batches listed (and kept) at once by default: beyond, the oldest ended ones are forgotten. */
+    static final int MAX_BATCHES = 10_000;
 
     private final FileStore files;
     private final ObjectMapper json;
@@ -39,6 +41,7 @@ final class ApiBatches implements AutoCloseable {
     private final LongSupplier clock;
     private final Path dir;
     private final ServerMetrics metrics;
+    private final int maxBatches;
     private final Map<String, ApiBatch> batches = new ConcurrentHashMap<>();
     private final BlockingQueue<ApiBatch> queue = new LinkedBlockingQueue<>();
     private final Thread runner;
@@ -47,10 +50,12 @@ final class ApiBatches implements AutoCloseable {
      * @param engine completes once the model is loaded; batches wait for it
      * @param clock  the time in seconds
      * @param metrics counts the batches by status and their requests by result
+     * @param maxBatches most batches listed at once
      */
     ApiBatches(FileStore files, ObjectMapper json, ServerOptions options, CompletableFuture<Engine> engine, LongSupplier clock,
-            ServerMetrics metrics) {
+            ServerMetrics metrics, int maxBatches) {
         this.metrics = metrics;
+        this.maxBatches = maxBatches;
         this.files = files;
         this.json = json;
         this.options = options;
@@ -94,7 +99,10 @@ final class ApiBatches implements AutoCloseable {
             throw ApiException.badRequest("completion_window", "completion_window must be '24h', got '" + window + "'");
         }
         ApiBatch b = new ApiBatch(newId(), endpoint, inputFileId, clock.getAsLong(), metadata(body.get("metadata")));
-        batches.put(b.id, b);
+        synchronized (this) {
+            forgetOldest();
+            batches.put(b.id, b);
+        }
         save(b);
         queue.add(b);
         return b;
@@ -213,6 +221,34 @@ final class ApiBatches implements AutoCloseable {
         unfinished.sort(Comparator.comparingLong(b -> b.createdAt));
         queue.addAll(unfinished);
         publishCounts();
+    }
+
+    /**
+     * Keeps the batches listed within {@code maxBatches}: the oldest ended ones are forgotten (their kept JSON too;
+     * their files stay). 429 when that many have not ended.
+     */
+    private synchronized void forgetOldest() {
+        if (batches.size() < maxBatches) {
+            return;
+        }
+        List<ApiBatch> ended = new ArrayList<>();
+        for (ApiBatch b : batches.values()) {
+            if (b.ended()) {
+                ended.add(b);
+            }
+        }
+        if (ended.isEmpty()) {
+            throw ApiException.queueFull(maxBatches + " batches are waiting or running; create more once some have ended");
+        }
+        ended.sort(Comparator.comparingLong((ApiBatch b) -> b.createdAt).thenComparing(b -> b.id));
+        for (int i = 0; i < Math.max(1, batches.size() - maxBatches + 1) && i < ended.size(); i++) {
+            batches.remove(ended.get(i).id);
+            try {
+                Files.deleteIfExists(dir.resolve(ended.get(i).id + ".json"));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot remove " + dir.resolve(ended.get(i).id + ".json") + ": " + e.getMessage());
+            }
+        }
     }
 
     /** The number of batches of each status, to /metrics. */

@@ -31,10 +31,13 @@ final class FileStore implements AutoCloseable {
     record StoredFile(String id, long bytes, long createdAt, String filename, String purpose) {}
 
     private static final String PARTIAL = ".partial";
+    /** Most files kept at once by default (their metadata stays in memory): a bound on entries, as the bytes have theirs. */
+    static final int MAX_FILES = 10_000;
 
     private final Path dir;
     private final boolean temporary;
     private final long limit;
+    private final int maxFiles;
     private final ObjectMapper json;
     private final Map<String, StoredFile> files = new ConcurrentHashMap<>();
     /** Bytes of the stored files and of the uploads being written (reserved as they arrive). */
@@ -42,11 +45,13 @@ final class FileStore implements AutoCloseable {
 
     /**
      * @param dir   where the files are kept; null for a new temporary directory removed by {@link #close}
-     * @param limit most bytes of all files together
+     * @param limit    most bytes of all files together
+     * @param maxFiles most files at once
      */
-    FileStore(Path dir, long limit, ObjectMapper json) {
+    FileStore(Path dir, long limit, int maxFiles, ObjectMapper json) {
         this.json = json;
         this.limit = limit;
+        this.maxFiles = maxFiles;
         try {
             this.temporary = dir == null;
             this.dir = dir == null ? Files.createTempDirectory("rg-files") : Files.createDirectories(dir);
@@ -72,6 +77,10 @@ final class FileStore implements AutoCloseable {
      * @throws ApiException 413 when the bytes would pass the store's bound (what was written is removed)
      */
     Received receive(String filename, InputStream in) throws IOException {
+        if (files.size() >= maxFiles) {
+            throw ApiException.tooLarge("file", "the server keeps at most " + maxFiles + " files and has " + files.size()
+                    + "; delete files with DELETE /v1/files/{file_id}");
+        }
         Path partial = scratch("upload");
         long reserved = 0;
         boolean whole = false;

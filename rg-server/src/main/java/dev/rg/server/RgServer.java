@@ -57,8 +57,8 @@ public final class RgServer implements AutoCloseable {
         CompletionHandler chat = new CompletionHandler(this, true);
         CompletionHandler text = new CompletionHandler(this, false);
         TokenizeHandler tokens = new TokenizeHandler(this);
-        this.files = new FileStore(options.filesDir(), options.filesBytes(), mapper);
-        this.batches = new ApiBatches(files, mapper, options, engine, clock, metrics);
+        this.files = new FileStore(options.filesDir(), options.filesBytes(), FileStore.MAX_FILES, mapper);
+        this.batches = new ApiBatches(files, mapper, options, engine, clock, metrics, ApiBatches.MAX_BATCHES);
         FilesHandler fileApi = new FilesHandler(this, files);
         BatchesHandler batchApi = new BatchesHandler(this, batches);
         ResponsesHandler responses = new ResponsesHandler(this);
