@@ -13,8 +13,11 @@ import java.util.Map;
  * the next turn resumes from is the state cache's, found by the turn's tokens.
  */
 final class ResponseStore {
-    /** A kept response: its body as answered and the conversation up to and including its reply. */
-    record Stored(ObjectNode body, List<ResponsesRequest.Message> conversation, long chars) {}
+    /**
+     * A kept response: its body as answered, the conversation up to and including its reply, and its own input (the
+     * messages it added, for {@code input_items}).
+     */
+    record Stored(ObjectNode body, List<ResponsesRequest.Message> conversation, List<ResponsesRequest.Message> input, long chars) {}
 
     private final int maxResponses;
     private final long maxChars;
@@ -26,12 +29,13 @@ final class ResponseStore {
         this.maxChars = maxChars;
     }
 
-    synchronized void put(String id, ObjectNode body, List<ResponsesRequest.Message> conversation) {
+    synchronized void put(String id, ObjectNode body, List<ResponsesRequest.Message> conversation,
+            List<ResponsesRequest.Message> input) {
         long size = body.toString().length();
         for (ResponsesRequest.Message m : conversation) {
             size += m.text().length();
         }
-        Stored old = responses.put(id, new Stored(body, List.copyOf(conversation), size));
+        Stored old = responses.put(id, new Stored(body, List.copyOf(conversation), List.copyOf(input), size));
         chars += size - (old == null ? 0 : old.chars());
         for (Iterator<Map.Entry<String, Stored>> it = responses.entrySet().iterator();
                 it.hasNext() && (responses.size() > maxResponses || chars > maxChars); ) {

@@ -80,6 +80,34 @@ final class ResponsesHandler {
         server.sendJson(res, 200, s.body());
     }
 
+    /** {@code GET /v1/responses/{id}/input_items}: the messages the response's request added, as OpenAI lists them. */
+    void inputItems(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        ResponseStore.Stored s = store.get(id, "response_id");
+        String order = req.query().first("order").orElse("desc");
+        if (!order.equals("asc") && !order.equals("desc")) {
+            throw ApiException.badRequest("order", "'order' must be \"asc\" or \"desc\", got \"" + order + "\"");
+        }
+        List<ObjectNode> items = new ArrayList<>();
+        for (int i = 0; i < s.input().size(); i++) {
+            ResponsesRequest.Message m = s.input().get(i);
+            ObjectNode item = json.createObjectNode().put("type", "message").put("id", "msg_" + id.substring("resp_".length()) + "_in" + i)
+                    .put("status", "completed").put("role", m.role());
+            item.putArray("content").addObject().put("type", m.role().equals("assistant") ? "output_text" : "input_text")
+                    .put("text", m.text());
+            items.add(item);
+        }
+        if (order.equals("desc")) {
+            java.util.Collections.reverse(items);
+        }
+        int limit = ListPages.limit(req.query().first("limit").orElse(null), 20, 100);
+        List<ObjectNode> page = ListPages.after(items, item -> item.get("id").asText(), req.query().first("after").orElse(null), limit);
+        var data = json.createArrayNode();
+        page.forEach(data::add);
+        server.metrics().request("responses", 200);
+        server.sendJson(res, 200, ListPages.body(json, data, page, item -> item.get("id").asText(), items));
+    }
+
     void delete(ServerRequest req, ServerResponse res) {
         String id = req.path().pathParameters().get("id");
         if (!store.delete(id)) {
@@ -152,7 +180,7 @@ final class ResponsesHandler {
         if (reply.request().store) {
             List<ResponsesRequest.Message> conversation = new ArrayList<>(reply.request().conversation());
             conversation.add(new ResponsesRequest.Message("assistant", text));
-            store.put(reply.id(), body, conversation);
+            store.put(reply.id(), body, conversation, reply.request().input);
         }
     }
 

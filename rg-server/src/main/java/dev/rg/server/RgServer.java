@@ -75,6 +75,7 @@ public final class RgServer implements AutoCloseable {
                 .post("/tokenize", api("tokenize", tokens::tokenize))
                 .post("/detokenize", api("detokenize", tokens::detokenize))
                 .post("/v1/responses", api("responses", responses::create))
+                .get("/v1/responses/{id}/input_items", api("responses", responses::inputItems))
                 .get("/v1/responses/{id}", api("responses", responses::get))
                 .delete("/v1/responses/{id}", api("responses", responses::delete))
                 .post("/v1/files", api("files", fileApi::upload))

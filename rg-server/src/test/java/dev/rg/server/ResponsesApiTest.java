@@ -95,6 +95,11 @@ class ResponsesApiTest extends OneServerTest {
                 "the second turn resumed from the state the first left: " + second.usage().get());
         assertEquals(first.id(), second.previousResponseId().orElseThrow());
 
+        List<String> items = new ArrayList<>();
+        client.responses().inputItems().list(second.id()).data().forEach(item -> items.add(
+                com.openai.core.ObjectMappers.jsonMapper().valueToTree(item).at("/content/0/text").asText()));
+        assertEquals(List.of("And of her sister Jane?"), items, "the items the second turn added");
+
         Response unstored = client.responses().create(greedy("Hello", 2).store(false).build());
         assertThrows(NotFoundException.class, () -> client.responses().retrieve(unstored.id()));
         client.responses().delete(first.id());
