@@ -95,10 +95,9 @@ final class ApiBatchRun {
         long requests = 0;
         try (BatchInputLines lines = new BatchInputLines(input, options.maxBodyBytes())) {
             for (BatchInputLines.Line line; (line = lines.next()) != null && errors.size() < MAX_ERRORS; ) {
-                String problem = problem(line, ids);
+                ApiBatch.InputError problem = problem(line, ids);
                 if (problem != null) {
-                    errors.add(new ApiBatch.InputError(problem.substring(0, problem.indexOf(' ')),
-                            problem.substring(problem.indexOf(' ') + 1), line.number()));
+                    errors.add(problem);
                 } else if (++requests > MAX_REQUESTS) {
                     errors.add(new ApiBatch.InputError("too_many_requests", "a batch holds at most " + MAX_REQUESTS
                             + " requests; split the file", line.number()));
@@ -117,41 +116,46 @@ final class ApiBatchRun {
         return requests;
     }
 
-    /** Why {@code line} is not a request to this batch's endpoint, as "code message", or null when it is one. */
-    private String problem(BatchInputLines.Line line, Set<String> ids) {
+    /** Why {@code line} is not a request to this batch's endpoint, or null when it is one. */
+    private ApiBatch.InputError problem(BatchInputLines.Line line, Set<String> ids) {
         if (line.tooLong()) {
-            return "line_too_long the line is longer than a request body may be (" + options.maxBodyBytes() + " bytes, --max-body-mb)";
+            return error(line, "line_too_long", "the line is longer than a request body may be (" + options.maxBodyBytes()
+                    + " bytes, --max-body-mb)");
         }
         JsonNode o;
         try {
             o = json.readTree(line.text());
         } catch (JsonProcessingException e) {
-            return "invalid_json the line is not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage());
+            return error(line, "invalid_json", "the line is not JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
         }
         if (!o.isObject()) {
-            return "invalid_json the line is not a JSON object";
+            return error(line, "invalid_json", "the line is not a JSON object");
         }
         JsonNode id = o.get("custom_id");
         if (id == null || !id.isTextual() || id.textValue().isEmpty()) {
-            return "missing_custom_id the request has no \"custom_id\" (a non-empty string)";
+            return error(line, "missing_custom_id", "the request has no \"custom_id\" (a non-empty string)");
         }
         if (!ids.add(id.textValue())) {
-            return "duplicate_custom_id the custom_id '" + id.textValue() + "' is used by an earlier line";
+            return error(line, "duplicate_custom_id", "the custom_id '" + id.textValue() + "' is used by an earlier line");
         }
         JsonNode method = o.get("method");
         if (method == null || !method.isTextual() || !method.textValue().equals("POST")) {
-            return "invalid_method \"method\" must be \"POST\"";
+            return error(line, "invalid_method", "\"method\" must be \"POST\"");
         }
         JsonNode url = o.get("url");
         if (url == null || !url.isTextual() || !url.textValue().equals(batch.endpoint)) {
-            return "mismatched_endpoint \"url\" must be the batch's endpoint, \"" + batch.endpoint + "\", got "
-                    + (url == null ? "nothing" : url);
+            return error(line, "mismatched_endpoint", "\"url\" must be the batch's endpoint, \"" + batch.endpoint + "\", got "
+                    + (url == null ? "nothing" : url));
         }
         JsonNode body = o.get("body");
         if (body == null || !body.isObject()) {
-            return "invalid_body \"body\" must be a JSON object (the request's body)";
+            return error(line, "invalid_body", "\"body\" must be a JSON object (the request's body)");
         }
         return null;
+    }
+
+    private static ApiBatch.InputError error(BatchInputLines.Line line, String code, String message) {
+        return new ApiBatch.InputError(code, message, line.number());
     }
 
     /** A request that finished on the scheduler, with the sequences it held. */

@@ -2,15 +2,14 @@ package dev.rg.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rg.core.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 
 /**
@@ -98,7 +96,8 @@ final class ApiBatches implements AutoCloseable {
         if (!window.equals("24h")) {
             throw ApiException.badRequest("completion_window", "completion_window must be '24h', got '" + window + "'");
         }
-        ApiBatch b = new ApiBatch(newId(), endpoint, inputFileId, clock.getAsLong(), metadata(body.get("metadata")));
+        ApiBatch b = new ApiBatch(RandomIds.of("batch_"), endpoint, inputFileId, clock.getAsLong(),
+                metadata(body.get("metadata")));
         synchronized (this) {
             forgetOldest();
             batches.put(b.id, b);
@@ -186,14 +185,8 @@ final class ApiBatches implements AutoCloseable {
     private void save(ApiBatch b) {
         publishCounts();
         try {
-            Path partial = dir.resolve(b.id + ".json.partial");
-            Files.write(partial, json.writeValueAsBytes(b.body(json, options.modelId())));
-            try {
-                Files.move(partial, dir.resolve(b.id + ".json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(partial, dir.resolve(b.id + ".json"), StandardCopyOption.REPLACE_EXISTING);
-            }
-        } catch (IOException e) {
+            AtomicFiles.writeString(dir.resolve(b.id + ".json"), json.writeValueAsString(b.body(json, options.modelId())));
+        } catch (IOException | UncheckedIOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot keep batch " + b.id + " in " + dir + ": " + e.getMessage());
         }
     }
@@ -286,10 +279,5 @@ final class ApiBatches implements AutoCloseable {
             out.put(e.getKey(), e.getValue().textValue());
         }
         return out;
-    }
-
-    private static String newId() {
-        return "batch_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     }
 }

@@ -1,6 +1,5 @@
 package dev.rg.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.helidon.webserver.http.ServerRequest;
@@ -21,16 +20,8 @@ final class BatchesHandler {
     }
 
     void create(ServerRequest req, ServerResponse res) {
-        byte[] body = CompletionHandler.readBody(req, server.options().maxBodyBytes());
-        JsonNode node;
-        try {
-            node = server.mapper().readTree(body);
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(null, "the body is not valid JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
-        } catch (java.io.IOException e) {
-            throw ApiException.badRequest(null, "the body could not be read: " + e.getMessage());
-        }
-        answer(res, batches.create(node));
+        JsonNode body = RequestParser.tree(server.mapper(), CompletionHandler.readBody(req, server.options().maxBodyBytes()));
+        answer(res, batches.create(body));
     }
 
     void list(ServerRequest req, ServerResponse res) {

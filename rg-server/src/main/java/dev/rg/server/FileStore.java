@@ -3,21 +3,19 @@ package dev.rg.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rg.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The files of OpenAI's Files API ({@code /v1/files}), kept in one directory: a file's bytes as {@code ID} and what
@@ -105,11 +103,11 @@ final class FileStore implements AutoCloseable {
 
     /** Makes a received upload a stored file of {@code purpose}. */
     StoredFile commit(Received r, String purpose) throws IOException {
-        String id = newId();
+        String id = RandomIds.of("file-");
         StoredFile f = new StoredFile(id, r.bytes(), System.currentTimeMillis() / 1000, r.filename(), purpose);
         try {
             writeMetadata(f);
-            move(r.partial(), dir.resolve(id));
+            AtomicFiles.move(r.partial(), dir.resolve(id));
         } catch (IOException e) {
             Files.deleteIfExists(dir.resolve(id + ".json"));
             discard(r);
@@ -131,11 +129,11 @@ final class FileStore implements AutoCloseable {
      * Its bytes count toward the bound but are never refused: they are the answer to work already done.
      */
     StoredFile adopt(Path written, String filename, String purpose) throws IOException {
-        String id = newId();
+        String id = RandomIds.of("file-");
         long bytes = Files.size(written);
         StoredFile f = new StoredFile(id, bytes, System.currentTimeMillis() / 1000, filename, purpose);
         writeMetadata(f);
-        move(written, dir.resolve(id));
+        AtomicFiles.move(written, dir.resolve(id));
         synchronized (this) {
             used += bytes;
         }
@@ -145,7 +143,7 @@ final class FileStore implements AutoCloseable {
 
     /** A new name for a file the server writes in the store's directory before {@link #adopt}ing it. */
     Path scratch(String prefix) {
-        return dir.resolve(prefix + "-" + newId() + PARTIAL);
+        return dir.resolve(RandomIds.of(prefix + "-") + PARTIAL);
     }
 
     /** The file {@code id}, or 404. */
@@ -207,22 +205,9 @@ final class FileStore implements AutoCloseable {
     /** Removes the directory when it was a temporary one. */
     @Override
     public void close() {
-        if (!temporary) {
-            return;
+        if (temporary) {
+            AtomicFiles.deleteTree(dir); // best effort: its batches directory too
         }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path p : entries) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(dir);
-        } catch (IOException e) {
-            // a temporary directory left behind is not worth failing a shutdown for
-        }
-    }
-
-    private static String newId() {
-        return "file-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     }
 
     private synchronized void reserve(long n, String filename) {
@@ -239,9 +224,12 @@ final class FileStore implements AutoCloseable {
     }
 
     private void writeMetadata(StoredFile f) throws IOException {
-        Path partial = dir.resolve(f.id() + ".json" + PARTIAL);
-        Files.write(partial, json.writeValueAsBytes(body(f)));
-        move(partial, dir.resolve(f.id() + ".json"));
+        byte[] body = json.writeValueAsBytes(body(f));
+        try {
+            AtomicFiles.write(dir.resolve(f.id() + ".json"), p -> Files.write(p, body));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     /** Lists the directory's whole files (those with both their bytes and their metadata); partial ones are removed. */
@@ -272,11 +260,4 @@ final class FileStore implements AutoCloseable {
         }
     }
 
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
 }

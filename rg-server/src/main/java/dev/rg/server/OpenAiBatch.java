@@ -197,7 +197,7 @@ public final class OpenAiBatch implements AutoCloseable {
             }
             List<CompletionRequest> prompts;
             try {
-                prompts = parser.parse(json.writeValueAsBytes(seeded), chat || responses);
+                prompts = parser.parse(seeded, chat || responses);
             } catch (ApiException e) {
                 throw responses ? ResponsesRequest.renamed(e) : e;
             }
@@ -211,8 +211,6 @@ public final class OpenAiBatch implements AutoCloseable {
         } catch (IllegalArgumentException | IllegalStateException e) {
             // what the endpoint answers with a 500 (a check the parser does not translate): this row's answer, not the job's end
             return new Request(number, customId, chat, asked, null, refused(number, customId, ApiException.internal("internal error: " + e)));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
         }
     }
 

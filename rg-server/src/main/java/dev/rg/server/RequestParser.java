@@ -53,6 +53,11 @@ final class RequestParser {
      * given (a chat has one; a completions {@code prompt} may be an array of prompts), all with the same parameters.
      */
     List<CompletionRequest> parse(byte[] body, boolean chat) {
+        return parse(tree(json, body), chat);
+    }
+
+    /** {@link #parse(byte[], boolean)} of a body already read (a batch line's, one built from a Responses request). */
+    List<CompletionRequest> parse(JsonNode body, boolean chat) {
         JsonNode root = root(body);
         refuseUnsupported(root, chat);
         List<Prompt> prompts = chat ? List.of(chatPrompt(root)) : textPrompts(root);
@@ -93,16 +98,19 @@ final class RequestParser {
         return requests;
     }
 
-    /** The body as a JSON object whose {@code model}, if given, is this server's. */
-    private JsonNode root(byte[] body) {
-        JsonNode root;
+    /** A request body read as JSON; 400 when it is not JSON. */
+    static JsonNode tree(ObjectMapper json, byte[] body) {
         try {
-            root = json.readTree(body);
+            return json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+            throw ApiException.badRequest(null, "the request body is not valid JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
         } catch (java.io.IOException e) {
             throw ApiException.badRequest(null, "the request body could not be read: " + e.getMessage());
         }
+    }
+
+    /** The body as a JSON object whose {@code model}, if given, is this server's. */
+    private JsonNode root(JsonNode root) {
         if (root == null || !root.isObject()) {
             throw ApiException.badRequest(null, "the request body must be a JSON object");
         }
@@ -125,7 +133,7 @@ final class RequestParser {
      * prefill them, so a client can count tokens against {@code --max-prompt-tokens} before it sends a request.
      */
     int[] tokenizeRequest(byte[] body) {
-        JsonNode root = root(body);
+        JsonNode root = root(tree(json, body));
         boolean hasPrompt = present(root.get("prompt"));
         if (hasPrompt == present(root.get("messages"))) {
             throw ApiException.badRequest(hasPrompt ? "messages" : "prompt", "give either 'prompt' (a string) or 'messages'");
@@ -151,7 +159,7 @@ final class RequestParser {
 
     /** POST /detokenize: {@code {"tokens": [ids]}}, each id in the vocabulary. */
     int[] detokenizeRequest(byte[] body) {
-        JsonNode tokens = root(body).get("tokens");
+        JsonNode tokens = root(tree(json, body)).get("tokens");
         if (!present(tokens) || !tokens.isArray()) {
             throw ApiException.badRequest("tokens", "'tokens' must be an array of token ids");
         }

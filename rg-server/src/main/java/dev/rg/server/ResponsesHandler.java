@@ -1,6 +1,5 @@
 package dev.rg.server;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,9 +7,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * OpenAI's Responses API: {@code POST /v1/responses} (whole, or streamed as its typed server-sent events), {@code GET
@@ -41,25 +38,16 @@ final class ResponsesHandler {
 
     void create(ServerRequest req, ServerResponse res) {
         Engine engine = server.engine();
-        JsonNode body;
-        try {
-            body = json.readTree(CompletionHandler.readBody(req, server.options().maxBodyBytes()));
-        } catch (JsonProcessingException e) {
-            throw ApiException.badRequest(null, "the body is not valid JSON: " + dev.rg.core.io.OneLine.of(e.getOriginalMessage()));
-        } catch (java.io.IOException e) {
-            throw ApiException.badRequest(null, "the body could not be read: " + e.getMessage());
-        }
+        JsonNode body = RequestParser.tree(json, CompletionHandler.readBody(req, server.options().maxBodyBytes()));
         ResponsesRequest r = ResponsesRequest.read(body, id -> store.previous(id).conversation());
         List<CompletionRequest> prompts;
         try {
-            prompts = engine.parser().parse(json.writeValueAsBytes(r.chatBody(json)), true);
+            prompts = engine.parser().parse(r.chatBody(json), true);
         } catch (ApiException e) {
             throw ResponsesRequest.renamed(e);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON", e);
         }
         List<Generation> choices = engine.scheduler().submit(prompts);
-        Reply reply = new Reply(r, "resp_" + hex(), "msg_" + hex(), System.currentTimeMillis() / 1000);
+        Reply reply = new Reply(r, RandomIds.of("resp_"), RandomIds.of("msg_"), System.currentTimeMillis() / 1000);
         try {
             if (r.stream) {
                 stream(choices, reply, res);
@@ -194,10 +182,5 @@ final class ResponsesHandler {
         ObjectNode o = json.createObjectNode().put("type", type).put("sequence_number", sequence[0]++);
         o.setAll(data);
         sink.event(type, server.json().text(o));
-    }
-
-    private static String hex() {
-        return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
     }
 }

@@ -386,26 +386,8 @@ final class Scheduler implements AutoCloseable {
             }
         }
         inFlight = occupied();
-        clientsInFlight = clientSequences();
+        clientsInFlight = sequences(true);
         metrics.occupancy(waiting.size(), inFlight);
-    }
-
-    /** Sequences holding a slot (as {@link #occupied}) that a client's request queued. */
-    private int clientSequences() {
-        int n = 0;
-        for (Generation g : scoring) {
-            n += g.background ? 0 : 1;
-        }
-        for (Generation g : prefilling) {
-            n += g.background ? 0 : 1 + g.forks.size();
-        }
-        for (Generation g : held) {
-            n += g.background ? 0 : 1;
-        }
-        for (Generation g : decoding) {
-            n += g.background ? 0 : 1;
-        }
-        return n;
     }
 
     /**
@@ -453,11 +435,32 @@ final class Scheduler implements AutoCloseable {
      * decoding.
      */
     private int occupied() {
-        int forks = 0;
-        for (Generation g : prefilling) {
-            forks += g.forks.size();
+        return sequences(false);
+    }
+
+    /**
+     * Sequences holding a slot, as {@link #occupied} counts them; with {@code clientsOnly}, only those a client's
+     * request queued (not a /v1/batches batch).
+     */
+    private int sequences(boolean clientsOnly) {
+        int n = 0;
+        for (Generation g : scoring) {
+            n += counts(g, clientsOnly) ? 1 : 0;
         }
-        return scoring.size() + prefilling.size() + forks + held.size() + decoding.size();
+        for (Generation g : prefilling) {
+            n += counts(g, clientsOnly) ? 1 + g.forks.size() : 0; // the choices it will fork hold slots too
+        }
+        for (Generation g : held) {
+            n += counts(g, clientsOnly) ? 1 : 0;
+        }
+        for (Generation g : decoding) {
+            n += counts(g, clientsOnly) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static boolean counts(Generation g, boolean clientsOnly) {
+        return !clientsOnly || !g.background;
     }
 
     /** Whether the next prefill round is the first of a new burst: no admitted prompt has started yet. */

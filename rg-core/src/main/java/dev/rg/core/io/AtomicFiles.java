@@ -88,7 +88,12 @@ public final class AtomicFiles {
         return parent.resolve("." + abs.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
     }
 
-    private static void move(Path from, Path to) throws IOException {
+    /**
+     * Renames a finished file (or directory) over {@code to} in one step where the file system can, so that a reader
+     * sees the old content or the new, never a part: for content written elsewhere first, such as a stream received
+     * into a temporary name.
+     */
+    public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
