@@ -116,9 +116,13 @@ final class Bf16RowDot extends RowDot {
         int outCols = w.rows();
         long rowBytes = 2L * k;
         int pv = vectorPairs(k);
+        if (n == 1) {
+            decode(s, rowBytes, xp, k, pv, j0, j1, out);
+            return;
+        }
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
-        if (n > 1 && !blocked(n)) {
+        if (!blocked(n)) {
             batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols, scratch);
             return;
         }
@@ -155,11 +159,23 @@ final class Bf16RowDot extends RowDot {
         for (int i = it; i < n; i++) {
             for (int j = j0; j < jt; j += 4) {
                 for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
-                    tile1x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j);
+                    tile1x4(s, j * rowBytes, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, 1);
                 }
             }
         }
         dots1(s, rowBytes, xp, n, k, pv, bp, jt, j1, out, outCols);
+    }
+
+    /** Decode (one activation row): the unit's rows as four sequential streams ({@link RowDot#spread}). */
+    private static void decode(MemorySegment s, long rowBytes, float[] xp, int k, int pv, int j0, int j1, float[] out) {
+        int bp = blockPairs(pv, 1);
+        int q = spread(j0, j1);
+        for (int j = j0; j < j0 + q; j++) {
+            for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
+                tile1x4(s, j * rowBytes, q * rowBytes, xp, 0, k, pv, p0, Math.min(pv, p0 + bp), out, j, q);
+            }
+        }
+        dots1(s, rowBytes, xp, 1, k, pv, bp, j0 + 4 * q, j1, out, 0);
     }
 
     /** Weight rows {@code [j0, j1)} (fewer than a tile) against every activation row, one dot product per K block of {@code bp}. */
@@ -204,7 +220,7 @@ final class Bf16RowDot extends RowDot {
             }
             if (i < n) {
                 for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
-                    tile1x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j);
+                    tile1x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, 1);
                 }
             }
         }
@@ -307,11 +323,12 @@ final class Bf16RowDot extends RowDot {
     }
 
     /**
-     * One activation row against four weight rows (decode), pairs {@code [p0, p1)} (one K block, see {@link #put}): four
+     * One activation row against four weight rows {@code rb} bytes apart (decode: a quarter of the unit, see
+     * {@link RowDot#spread}), pairs {@code [p0, p1)} (one K block, see {@link #put}), into {@code out[o + c * os]}: four
      * row streams in flight. A row of one block (every 2B row of 2560 columns) runs the loop it ran before blocks existed.
      */
     private static void tile1x4(MemorySegment s, long r0, long rb, float[] xp, int xb, int k, int pv, int p0, int p1,
-            float[] out, int o) {
+            float[] out, int o, int os) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -339,9 +356,9 @@ final class Bf16RowDot extends RowDot {
         boolean first = p0 == 0;
         boolean last = p1 == pv;
         put(out, o, a0.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r0, xp, xb, k, pv) : 0f), first);
-        put(out, o + 1, a1.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1, xp, xb, k, pv) : 0f), first);
-        put(out, o + 2, a2.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2, xp, xb, k, pv) : 0f), first);
-        put(out, o + 3, a3.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3, xp, xb, k, pv) : 0f), first);
+        put(out, o + os, a1.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r1, xp, xb, k, pv) : 0f), first);
+        put(out, o + 2 * os, a2.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r2, xp, xb, k, pv) : 0f), first);
+        put(out, o + 3 * os, a3.reduceLanes(VectorOperators.ADD) + (last ? tail(s, r3, xp, xb, k, pv) : 0f), first);
     }
 
     /**

@@ -45,6 +45,21 @@ final class F16RowDot extends RowDot {
         int k = w.cols();
         int outCols = w.rows();
         int kv = k / L * L;
+        if (n == 1) {
+            // decode: the unit's rows as four sequential streams (RowDot.spread), each converted into scratch
+            int q = spread(j0, j1);
+            for (int j = j0; j < j0 + q; j++) {
+                for (int c = 0; c < 4; c++) {
+                    DenseWeights.toFloats(s, DenseWeights.F16, (long) (j + c * q) * k, wt, c * k, k);
+                }
+                tile1x4(wt, k, x, 0, kv, out, j, q);
+            }
+            for (int j = j0 + 4 * q; j < j1; j++) {
+                DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, k);
+                out[j] = dot1(wt, 0, x, 0, k, kv);
+            }
+            return;
+        }
         int j = j0;
         for (; j + 4 <= j1; j += 4) {
             DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, 4 * k);
@@ -58,7 +73,7 @@ final class F16RowDot extends RowDot {
                 i += 2;
             }
             for (; i < n; i++) {
-                tile1x4(wt, k, x, i * k, kv, out, i * outCols + j);
+                tile1x4(wt, k, x, i * k, kv, out, i * outCols + j, 1);
             }
         }
         for (; j < j1; j++) {
@@ -89,7 +104,8 @@ final class F16RowDot extends RowDot {
         return sum;
     }
 
-    private static void tile1x4(float[] wt, int k, float[] x, int xb, int kv, float[] out, int o) {
+    /** One activation row against the four converted rows in {@code wt}, into {@code out[o + c * os]}. */
+    private static void tile1x4(float[] wt, int k, float[] x, int xb, int kv, float[] out, int o, int os) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -102,8 +118,8 @@ final class F16RowDot extends RowDot {
             a3 = FloatVector.fromArray(F, wt, 3 * k + c).fma(xv, a3);
         }
         out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(wt, 0, x, xb, k, kv);
-        out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(wt, k, x, xb, k, kv);
-        out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(wt, 2 * k, x, xb, k, kv);
-        out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(wt, 3 * k, x, xb, k, kv);
+        out[o + os] = a1.reduceLanes(VectorOperators.ADD) + tail(wt, k, x, xb, k, kv);
+        out[o + 2 * os] = a2.reduceLanes(VectorOperators.ADD) + tail(wt, 2 * k, x, xb, k, kv);
+        out[o + 3 * os] = a3.reduceLanes(VectorOperators.ADD) + tail(wt, 3 * k, x, xb, k, kv);
     }
 }

@@ -51,6 +51,17 @@ final class F32RowDot extends RowDot {
         int outCols = w.rows();
         long rowBytes = 4L * k;
         int kv = k / L * L;
+        if (n == 1) {
+            // decode: the unit's rows as four sequential streams (RowDot.spread)
+            int q = spread(j0, j1);
+            for (int j = j0; j < j0 + q; j++) {
+                tile1x4(s, j * rowBytes, q * rowBytes, x, 0, k, kv, out, j, q);
+            }
+            for (int j = j0 + 4 * q; j < j1; j++) {
+                out[j] = dot1(s, j * rowBytes, x, 0, k, kv);
+            }
+            return;
+        }
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
         int i0 = 0;
@@ -94,7 +105,7 @@ final class F32RowDot extends RowDot {
                         rowBytes);
             }
             for (; i < n; i++) {
-                tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j);
+                tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j, 1);
             }
         }
         for (; j < j1; j++) {
@@ -121,7 +132,9 @@ final class F32RowDot extends RowDot {
         return a.reduceLanes(VectorOperators.ADD) + tail(s, r, x, xb, k, kv);
     }
 
-    private static void tile1x4(MemorySegment s, long r0, long rb, float[] x, int xb, int k, int kv, float[] out, int o) {
+    /** One activation row against four weight rows {@code rb} bytes apart, into {@code out[o + c * os]}. */
+    private static void tile1x4(MemorySegment s, long r0, long rb, float[] x, int xb, int k, int kv, float[] out, int o,
+            int os) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -138,9 +151,9 @@ final class F32RowDot extends RowDot {
             a3 = FloatVector.fromMemorySegment(F, s, r3 + off, LE).fma(xv, a3);
         }
         out[o] = a0.reduceLanes(VectorOperators.ADD) + tail(s, r0, x, xb, k, kv);
-        out[o + 1] = a1.reduceLanes(VectorOperators.ADD) + tail(s, r1, x, xb, k, kv);
-        out[o + 2] = a2.reduceLanes(VectorOperators.ADD) + tail(s, r2, x, xb, k, kv);
-        out[o + 3] = a3.reduceLanes(VectorOperators.ADD) + tail(s, r3, x, xb, k, kv);
+        out[o + os] = a1.reduceLanes(VectorOperators.ADD) + tail(s, r1, x, xb, k, kv);
+        out[o + 2 * os] = a2.reduceLanes(VectorOperators.ADD) + tail(s, r2, x, xb, k, kv);
+        out[o + 3 * os] = a3.reduceLanes(VectorOperators.ADD) + tail(s, r3, x, xb, k, kv);
     }
 
     /** Columns {@code [c0, c1)} of a 4 x 4 tile; {@code first}: overwrite {@code out} (else add), {@code last}: add the tails. */

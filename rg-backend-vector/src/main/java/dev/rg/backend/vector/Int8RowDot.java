@@ -132,35 +132,38 @@ final class Int8RowDot extends QuantRowDot {
         int k = w.cols();
         int nb = blocksPerRow(k);
         int kb = k / BLOCK;
-        int j = j0;
-        for (; j + 4 <= j1; j += 4) {
-            // the four rows' scales are consecutive: converted by vectors into (L1-resident) scratch, so that the
-            // block loop broadcasts each from memory instead of converting it there
-            scales(sc, (long) j * nb, sf, 4 * nb);
-            rows4(d, (long) j * k, k, sf, nb, x, kb, out, j);
+        // the unit's rows as four sequential streams (RowDot.spread)
+        int q = spread(j0, j1);
+        for (int j = j0; j < j0 + q; j++) {
+            // the four rows' scales converted by vectors into (L1-resident) scratch, so that the block loop
+            // broadcasts each from memory instead of converting it there
+            for (int c = 0; c < 4; c++) {
+                scales(sc, (long) (j + c * q) * nb, sf, c * nb, nb);
+            }
+            rows4(d, (long) j * k, (long) q * k, k, sf, nb, x, kb, out, j, q);
         }
-        for (; j < j1; j++) {
-            scales(sc, (long) j * nb, sf, nb);
+        for (int j = j0 + 4 * q; j < j1; j++) {
+            scales(sc, (long) j * nb, sf, 0, nb);
             out[j] = row1(d, (long) j * k, sf, x, k, kb);
         }
     }
 
     /**
-     * {@code count} float16 scales from scale index {@code first} into {@code dst[0 ..]}, exactly. The scales are
+     * {@code count} float16 scales from scale index {@code first} into {@code dst[at ..]}, exactly. The scales are
      * finite (validated at load), so the conversion is the magnitude shifted into float position times 2^112 (exact for
      * normals and subnormals) with the sign put back: five vector ops per {@code L} scales. Written out here rather
      * than calling {@link DenseWeights}: a vector passed to or returned from a helper that C2 does not inline is boxed.
      */
-    private static void scales(MemorySegment sc, long first, float[] dst, int count) {
+    private static void scales(MemorySegment sc, long first, float[] dst, int at, int count) {
         int c = 0;
         for (; c + L <= count; c += L) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, sc, 2 * (first + c), LE)
                     .convertShape(VectorOperators.S2I, I, 0);
             h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, c);
+                    .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dst, at + c);
         }
         for (; c < count; c++) {
-            dst[c] = scale(sc, 2 * (first + c));
+            dst[at + c] = scale(sc, 2 * (first + c));
         }
     }
 
@@ -223,14 +226,15 @@ final class Int8RowDot extends QuantRowDot {
     }
 
     /**
-     * Four rows from data offset {@code r0} ({@code k} bytes apart), their scales in {@code sf} ({@code nb} apart),
-     * into {@code out[o .. o + 4)}. The loop runs over block indices so that every offset is linear in the loop
+     * Four rows of {@code k} bytes from data offset {@code r0} ({@code rs} bytes apart), their scales in {@code sf}
+     * ({@code nb} apart), into {@code out[o + c * os]}. The loop runs over block indices so that every offset is linear in the loop
      * variable (C2 then hoists all bounds checks out of the loop).
      */
-    private static void rows4(MemorySegment d, long r0, int k, float[] sf, int nb, float[] x, int kb, float[] out, int o) {
-        long r1 = r0 + k;
-        long r2 = r1 + k;
-        long r3 = r2 + k;
+    private static void rows4(MemorySegment d, long r0, long rs, int k, float[] sf, int nb, float[] x, int kb, float[] out,
+            int o, int os) {
+        long r1 = r0 + rs;
+        long r2 = r1 + rs;
+        long r3 = r2 + rs;
         int s1 = nb;
         int s2 = 2 * nb;
         int s3 = 3 * nb;
@@ -281,8 +285,8 @@ final class Int8RowDot extends QuantRowDot {
             t3 += tail(d, r3, sf[s3 + kb], x, k, kb);
         }
         out[o] = t0;
-        out[o + 1] = t1;
-        out[o + 2] = t2;
-        out[o + 3] = t3;
+        out[o + os] = t1;
+        out[o + 2 * os] = t2;
+        out[o + 3 * os] = t3;
     }
 }

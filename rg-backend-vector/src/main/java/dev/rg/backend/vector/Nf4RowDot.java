@@ -210,15 +210,17 @@ final class Nf4RowDot extends QuantRowDot {
         MemorySegment sc = w.scales();
         int k = w.cols();
         int nb = k / BLOCK;
-        int j = j0;
-        for (; j + 4 <= j1; j += 4) {
-            // the four rows' absmax values are consecutive: copied into (L1-resident) scratch so that the block loop
-            // has no scalar segment reads (each costs C2 many nodes; past its budget it stops inlining)
-            long e = (long) j * k;
-            MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, 4 * nb);
-            rows4(d, e >>> 1, k / 2, am, nb, xp, tableBits, out, j);
+        // the unit's rows as four sequential streams (RowDot.spread)
+        int q = spread(j0, j1);
+        for (int j = j0; j < j0 + q; j++) {
+            // the four rows' absmax values copied into (L1-resident) scratch so that the block loop has no scalar
+            // segment reads (each costs C2 many nodes; past its budget it stops inlining)
+            for (int c = 0; c < 4; c++) {
+                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) (j + c * q) * k / BLOCK), am, c * nb, nb);
+            }
+            rows4(d, (long) j * k >>> 1, (long) q * k / 2, am, nb, xp, tableBits, out, j, q);
         }
-        for (; j < j1; j++) {
+        for (int j = j0 + 4 * q; j < j1; j++) {
             long e = (long) j * k;
             MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, nb);
             out[j] = row1(d, e >>> 1, am, nb, xp, tableBits);
@@ -487,13 +489,13 @@ final class Nf4RowDot extends QuantRowDot {
 
     /**
      * Four rows whose codes start at byte {@code q0} ({@code rb} bytes apart), {@code nb} blocks each, their absmax
-     * in {@code am} ({@code nb} apart), into {@code out[o .. o + 4)}. Block-indexed, the block's groups written out
+     * in {@code am} ({@code nb} apart), into {@code out[o + c * os]}. Block-indexed, the block's groups written out
      * ({@code L} is a constant: the {@code L == 8} part is never parsed on 512-bit shapes), the vector calls written
      * out too (no helper methods: past its node budget C2 stops inlining helpers and boxes their vectors): every
      * offset is linear in the loop variable, so C2 hoists all bounds checks out of the loop.
      */
-    private static void rows4(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int[] tableBits,
-            float[] out, int o) {
+    private static void rows4(MemorySegment d, long q0, long rb, float[] am, int nb, float[] xp, int[] tableBits,
+            float[] out, int o, int os) {
         IntVector t0 = IntVector.fromArray(I, tableBits, 0);
         IntVector t1 = IntVector.fromArray(I, tableBits, L == 16 ? 0 : 8);
         long q1 = q0 + rb;
@@ -573,8 +575,8 @@ final class Nf4RowDot extends QuantRowDot {
             a3 = p3.fma(FloatVector.broadcast(F, am[m3 + b]), a3);
         }
         out[o] = a0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[o + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[o + 3] = a3.reduceLanes(VectorOperators.ADD);
+        out[o + os] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * os] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * os] = a3.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -83,4 +83,41 @@ class BatchRowInvarianceTest {
             }
         }
     }
+
+    /**
+     * Decode reads a unit's rows a quarter apart ({@link RowDot#spread}); with the default chunking these small matrices
+     * are one unit per thread, several rows per stream. Each output must have exactly the bits of the same row in a
+     * two-row batch, whose tiles take four adjacent weight rows: the row order changes which outputs a tile computes
+     * together, never how an output is summed.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void spreadRowsHaveTheBitsOfAdjacentTiles(int threads) {
+        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of()))) {
+            for (WeightFormat f : FORMATS) {
+                for (int in : new int[] {67, 2100}) {
+                    for (int out : new int[] {37, 64, 131}) {
+                        HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
+                        Weight vw = b.loadWeight(w);
+                        HostTensor pair = t.tensor(2, in, 1.0);
+                        HostTensor batched = new HostTensor(2, out);
+                        b.kernels().matmul(pair, vw, null, batched);
+                        for (int i = 0; i < 2; i++) {
+                            HostTensor row = new HostTensor(1, in, java.util.Arrays.copyOfRange(pair.data(), i * in, (i + 1) * in));
+                            HostTensor alone = new HostTensor(1, out);
+                            b.kernels().matmul(row, vw, null, alone);
+                            for (int j = 0; j < out; j++) {
+                                float want = batched.data()[i * out + j];
+                                float got = alone.data()[j];
+                                if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got)) {
+                                    assertEquals(want, got, 0f, f.name() + " " + in + "->" + out + ", row " + i + ", output " + j
+                                            + ", " + threads + " threads: decoded alone differs from the batched row");
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
