@@ -13,5 +13,6 @@ module dev.rg.backend.vector {
     exports dev.rg.backend.vector;
 
     provides dev.rg.api.backend.BackendProvider with dev.rg.backend.vector.VectorBackendProvider;
-    provides dev.rg.api.backend.MemoryReader with dev.rg.backend.vector.VectorMemoryReader;
+    provides dev.rg.api.backend.MemoryReader with dev.rg.backend.vector.VectorMemoryReader,
+            dev.rg.backend.vector.VectorStreamsMemoryReader;
 }

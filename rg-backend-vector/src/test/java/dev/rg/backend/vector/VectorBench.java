@@ -40,6 +40,7 @@ public final class VectorBench {
     private static final long COPY_BYTES = 1536L << 20; // bytes cycled through per decode pass, well above L3
     private static MemorySegment readBuffer;
     private static final float[] SINK = new float[64];
+    private static final VectorStreamsMemoryReader STREAMS = new VectorStreamsMemoryReader();
 
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
@@ -54,12 +55,15 @@ public final class VectorBench {
                 readBuffer.fill((byte) 1);
             }
             if (what.equals("all") || what.equals("read")) {
-                double[] gbs = new double[runs];
+                double[] one = new double[runs];
+                double[] four = new double[runs];
                 readPass(b, COPY_BYTES);
                 for (int run = 0; run < runs; run++) {
-                    gbs[run] = readPass(b, COPY_BYTES);
+                    one[run] = readPass(b, COPY_BYTES, false);
+                    four[run] = readPass(b, COPY_BYTES, true);
                 }
-                report("plain vector read of 1.5 GB off-heap", gbs, "GB/s");
+                report("plain vector read of 1.5 GB off-heap, one stream per unit", one, "GB/s");
+                report("the same, four streams per unit (its quarters)", four, "GB/s");
             }
             if (what.equals("all") || what.equals("decode")) {
                 matvec(arena, b, 7680, 2560, runs);
@@ -492,12 +496,22 @@ public final class VectorBench {
     }
 
     /** A plain vector sum over {@code bytes} of the 1.5 GB off-heap buffer on the backend's pool: the read limit now. */
+    /**
+     * The faster of two plain reads of {@code bytes} over the worker pool: each unit as one sequential stream, and as
+     * four (its quarters at once, {@link VectorStreamsMemoryReader}), the pattern decode reads its weights in.
+     */
     private static double readPass(VectorBackend b, long bytes) {
+        return Math.max(readPass(b, bytes, false), readPass(b, bytes, true));
+    }
+
+    private static double readPass(VectorBackend b, long bytes, boolean fourStreams) {
         MemorySegment s = readBuffer;
         long len = Math.min(bytes, s.byteSize());
         int units = (int) Math.max(b.threads() * 8L, len / (4 << 20));
         long per = len / units / 256 * 256;
-        WorkerPool.Task task = (u, worker) -> SINK[worker * 16 % 64] += sum(s, u * per, per);
+        WorkerPool.Task task = fourStreams
+                ? (u, worker) -> SINK[worker * 16 % 64] += STREAMS.read(s, u * per, u * per + per)
+                : (u, worker) -> SINK[worker * 16 % 64] += sum(s, u * per, per);
         long t0 = System.nanoTime();
         b.pool().run(task, units);
         return (double) per * units / (System.nanoTime() - t0);
