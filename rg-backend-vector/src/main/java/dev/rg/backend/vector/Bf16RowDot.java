@@ -37,9 +37,8 @@ final class Bf16RowDot extends RowDot {
     static final int BLOCK_PAIRS = Integer.getInteger("rg.vector.blockPairs", 640);
 
     /**
-     * The most pairs per K block of every path of up to {@link #BATCH_MAX} rows: decode, batches, and the K-blocked path of
-     * the larger batches ({@link #blocksBatches}). Each sums a row in the same blocks, so a row has the same bits on all
-     * of them. Larger than {@link #BLOCK_PAIRS} because decode pays for short blocks: with 640, a 2B 7680 x 2560 matvec
+     * The most pairs per K block of every path of up to {@link #BATCH_MAX} rows: decode and batches. Each sums a row in
+     * the same blocks, so a row has the same bits on both. Larger than {@link #BLOCK_PAIRS} because decode pays for short blocks: with 640, a 2B 7680 x 2560 matvec
      * (two blocks per row) streamed 0.49-0.55 of the read probe against 0.59-0.70 in one block ({@code VectorBench 2
      * decode-bf16 5}, alternated, Zen 5); at 1280 every 2B row of 2560 columns is one block, as before blocks existed
      * there, and a block of four activation rows (40 KB) still fits L1.
@@ -97,12 +96,6 @@ final class Bf16RowDot extends RowDot {
         return Accumulators.FLOATS;
     }
 
-    /** Every path of up to {@link #BATCH_MAX} rows sums a row in the same K blocks, so a batch may take the K-blocked path bit for bit. */
-    @Override
-    boolean blocksBatches() {
-        return true;
-    }
-
     @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
         int k = w.cols();
@@ -128,7 +121,7 @@ final class Bf16RowDot extends RowDot {
         }
         int bp = blockPairs(pv, n);
         if (it > 0 && jt > j0) {
-            // K-blocked (a prefill, or a batch of BLOCKED_BATCH_MIN or more rows): for each block of pairs, a 4-row
+            // K-blocked (a prefill): for each block of pairs, a 4-row
             // activation block stays in L1 while the weight tiles of this unit stream past it from L2; partial sums
             // accumulate in out
             boolean packed = panel != null && panel.byteSize() >= (jt - j0) * (long) reuseBytes(k, n) && !aligned(s, rowBytes);
@@ -147,7 +140,7 @@ final class Bf16RowDot extends RowDot {
                 for (int i = 0; i < it; i += 4) {
                     for (int j = j0; j < jt; j += 4) {
                         long wr = packed ? (j - j0) * pb - 4L * p0 : j * rowBytes;
-                        tile4x4(ws, wr, wb, xp, i * k, k, pv, p0, p1, first, last, out, i * outCols + j, outCols, scratch,
+                        tile4x4(ws, wr, wb, xp, i * k, k, pv, p0, p1, first, last, out, i * outCols + j, outCols, 1, scratch,
                                 s, j * rowBytes, rowBytes);
                     }
                 }
@@ -196,40 +189,47 @@ final class Bf16RowDot extends RowDot {
      * weight rows is read from memory once and then, from L1/L2, feeds every activation row: four at a time in the 4 x 4
      * tile (each weight vector in a register feeds four rows), two in the 4 x 2 tile, the last one in the 1 x 4 tile.
      * Each row is summed in the K blocks of {@link #BATCH_BLOCK_PAIRS} (partial sums added to {@code out} in block
-     * order), as decode and the K-blocked path of larger batches sum it, so that it has the same bits on every path. The activations of a batch ({@code n x k} floats, at most 16 x 7680 x 4 =
-     * 480 KB) stay in L2 across the weight rows.
+     * order), as decode sums it, so that it has the same bits on both paths. The four weight rows of a group are a
+     * quarter of the unit apart ({@link RowDot#spread}), as decode reads them. The activations of a batch ({@code n x k}
+     * floats, at most 16 x 7680 x 4 = 480 KB) stay in L2 across the weight rows.
      */
     private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, int jt,
             float[] out, int outCols, float[] acc) {
         int bp = blockPairs(pv, n);
-        for (int j = j0; j < jt; j += 4) {
+        // each group's weight rows a quarter of the unit apart, as decode reads them (RowDot.spread)
+        int q = spread(j0, j1);
+        long rs = q * rowBytes;
+        for (int j = j0; j < j0 + q; j++) {
             long r = j * rowBytes;
             int i = 0;
             for (; i + 4 <= n; i += 4) {
                 for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
                     int p1 = Math.min(pv, p0 + bp);
-                    tile4x4(s, r, rowBytes, xp, i * k, k, pv, p0, p1, p0 == 0, p1 == pv, out, i * outCols + j, outCols, acc,
-                            s, r, rowBytes);
+                    tile4x4(s, r, rs, xp, i * k, k, pv, p0, p1, p0 == 0, p1 == pv, out, i * outCols + j, outCols, q, acc,
+                            s, r, rs);
                 }
             }
             if (i + 2 <= n) {
                 for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
-                    tile2x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, outCols, acc);
+                    tile2x4(s, r, rs, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, outCols, q, acc);
                 }
                 i += 2;
             }
             if (i < n) {
                 for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
-                    tile1x4(s, r, rowBytes, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, 1);
+                    tile1x4(s, r, rs, xp, i * k, k, pv, p0, Math.min(pv, p0 + bp), out, i * outCols + j, q);
                 }
             }
         }
-        dots1(s, rowBytes, xp, n, k, pv, bp, jt, j1, out, outCols);
+        dots1(s, rowBytes, xp, n, k, pv, bp, j0 + 4 * q, j1, out, outCols);
     }
 
-    /** Two activation rows against four weight rows, pairs {@code [p0, p1)} (one K block, see {@link #put}). */
+    /**
+     * Two activation rows against four weight rows {@code rb} bytes apart, pairs {@code [p0, p1)} (one K block, see
+     * {@link #put}), into {@code out[o + i * outCols + c * os]}.
+     */
     private static void tile2x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, int p0, int p1,
-            float[] out, int o, int outCols, float[] acc) {
+            float[] out, int o, int outCols, int os, float[] acc) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -286,7 +286,7 @@ final class Bf16RowDot extends RowDot {
         c11.intoArray(acc, 5 * L);
         c12.intoArray(acc, 6 * L);
         c13.intoArray(acc, 7 * L);
-        finish(acc, 2, s, r0, rb, xp, xb0, k, pv, p0 == 0, p1 == pv, out, o, outCols);
+        finish(acc, 2, s, r0, rb, xp, xb0, k, pv, p0 == 0, p1 == pv, out, o, outCols, os);
     }
 
     private static FloatVector even(IntVector v) {
@@ -364,10 +364,12 @@ final class Bf16RowDot extends RowDot {
     /**
      * Pairs {@code [p0, p1)} of a 4 x 4 tile, weight row {@code r} at {@code s[r0 + r * rb + 4 * p]} (the weight itself or
      * a packed panel of it); {@code first}: overwrite {@code out} (else add to it), {@code last}: add the scalar tails,
-     * read from the weight itself ({@code ts}, row {@code r} at {@code tr0 + r * trb}).
+     * read from the weight itself ({@code ts}, row {@code r} at {@code tr0 + r * trb}); output {@code r} of activation row
+     * {@code i} at {@code out[o + i * outCols + r * os]}.
      */
     private static void tile4x4(MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv, int p0, int p1,
-            boolean first, boolean last, float[] out, int o, int outCols, float[] acc, MemorySegment ts, long tr0, long trb) {
+            boolean first, boolean last, float[] out, int o, int outCols, int os, float[] acc, MemorySegment ts, long tr0,
+            long trb) {
         long r1 = r0 + rb;
         long r2 = r1 + rb;
         long r3 = r2 + rb;
@@ -462,7 +464,7 @@ final class Bf16RowDot extends RowDot {
         c31.intoArray(acc, 13 * L);
         c32.intoArray(acc, 14 * L);
         c33.intoArray(acc, 15 * L);
-        finish(acc, 4, ts, tr0, trb, xp, xb0, k, pv, first, last, out, o, outCols);
+        finish(acc, 4, ts, tr0, trb, xp, xb0, k, pv, first, last, out, o, outCols, os);
     }
 
     /**
@@ -471,13 +473,13 @@ final class Bf16RowDot extends RowDot {
      * {@code out} ({@code first} K block) or added to it.
      */
     private static void finish(float[] acc, int rows, MemorySegment s, long r0, long rb, float[] xp, int xb0, int k, int pv,
-            boolean first, boolean last, float[] out, int o, int outCols) {
+            boolean first, boolean last, float[] out, int o, int outCols, int os) {
         for (int i = 0; i < rows; i++) {
             int xb = xb0 + i * k;
             int q = o + i * outCols;
             for (int c = 0; c < 4; c++) {
                 float v = Accumulators.sum(acc, 0, 4 * i + c);
-                put(out, q + c, v + (last ? tail(s, r0 + c * rb, xp, xb, k, pv) : 0f), first);
+                put(out, q + c * os, v + (last ? tail(s, r0 + c * rb, xp, xb, k, pv) : 0f), first);
             }
         }
     }

@@ -21,17 +21,6 @@ abstract class RowDot {
     static final int BATCH_MAX = 16;
 
     /**
-     * The fewest rows of a batch that a kernel which {@link #blocksBatches} runs K-blocked, like a prefill, instead of
-     * weight rows outermost. From about 12 rows the K-blocked loop order wins: a unit's weight rows (about 256 KB, kept
-     * in L2) pass under one group of four activation rows at a time (in L1), where the batch path streams every
-     * activation row from L2 past each group of four weight rows. bf16, {@code VectorBench 2 batch-bf16 5} (Zen 5,
-     * medians, batch path vs K-blocked, alternated twice): 7680 x 2560 at 12 rows 2787/2982 vs 2190/2431 us, at 16
-     * rows 4199/3876 vs 2947/3004; 2560 x 2560 at 16 rows 1653/1756 vs 1315/1607; 2560 x 7680 the same (4027/4381 vs
-     * 4202/4248); at 8 rows the same, hence not lower. {@code -Drg.vector.blockedBatchMin} overrides it for tuning.
-     */
-    static final int BLOCKED_BATCH_MIN = Integer.getInteger("rg.vector.blockedBatchMin", 12);
-
-    /**
      * Decode's row order (one activation row): a unit's rows {@code [j0, j1)} are read as four sequential streams, one
      * per quarter. With {@code q = spread(j0, j1)}, the four-row tile takes rows {@code j, j + q, j + 2q, j + 3q} for
      * {@code j} in {@code [j0, j0 + q)}, and rows from {@code j0 + 4q} on are done one at a time. Each output is summed
@@ -76,17 +65,14 @@ abstract class RowDot {
     }
 
     /**
-     * Whether batches of {@link #BLOCKED_BATCH_MIN} to {@link #BATCH_MAX} rows take the K-blocked path too. Such a
-     * kernel sums every row in the K blocks of that path on every path (partial sums added in block order), so that a
-     * row keeps the bits it has when decoded alone.
+     * Whether {@code n} activation rows take the K-blocked path (a prefill). Batches of up to {@link #BATCH_MAX} rows
+     * read weight rows outermost, a quarter of the unit apart ({@link #spread}). bf16 batches of 12 to 16 rows took the
+     * K-blocked path until decode's row order reached batches: spread, the batch path read faster
+     * ({@code VectorBench 2 batch-bf16 5}, 7680 x 2560, three alternations, medians: 12 rows 2960 / 3589 / 3073 vs 3660 /
+     * 3672 / 3715 us, 16 rows 3617 / 3938 / 3943 vs 4609 / 4048 / 4270).
      */
-    boolean blocksBatches() {
-        return false;
-    }
-
-    /** Whether {@code n} activation rows take the K-blocked path (a prefill, or a batch that {@link #blocksBatches}). */
     final boolean blocked(int n) {
-        return n > BATCH_MAX || (n >= BLOCKED_BATCH_MIN && blocksBatches());
+        return n > BATCH_MAX;
     }
 
     /** Weight row {@code row} as floats into {@code dst[off .. off + w.cols())} (the embedding lookup). */

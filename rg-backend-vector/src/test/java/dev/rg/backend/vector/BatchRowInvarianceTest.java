@@ -20,9 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Batched decode is row-invariant for the dense formats: every row of a 2..{@link RowDot#BATCH_MAX}-row matmul is
  * bit-for-bit the same as that row multiplied alone, whatever its position in the batch, the batch size, the thread
  * count or the work split. The server's continuous batching relies on it: a sequence's greedy text must not depend
- * on who else is decoding in the same step. It covers both batched paths: weight rows outermost, and (bf16, from
- * {@link RowDot#BLOCKED_BATCH_MIN} rows) the K-blocked tiles of a prefill, which sum in the same K blocks as decode.
- * (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
+ * on who else is decoding in the same step. It covers units of one tile (adjacent weight rows) and of many (rows a
+ * quarter of the unit apart, {@link RowDot#spread}). (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
  * decode rows; the quantised formats' batched path dequantises first and is only within tolerance too.)
  */
 class BatchRowInvarianceTest {
@@ -85,10 +84,11 @@ class BatchRowInvarianceTest {
     }
 
     /**
-     * Decode reads a unit's rows a quarter apart ({@link RowDot#spread}); with the default chunking these small matrices
-     * are one unit per thread, several rows per stream. Each output must have exactly the bits of the same row in a
-     * two-row batch, whose tiles take four adjacent weight rows: the row order changes which outputs a tile computes
-     * together, never how an output is summed.
+     * Decode and batches read a unit's rows a quarter apart ({@link RowDot#spread}); with the default chunking these
+     * small matrices are one unit per thread, several rows per stream (the test above splits into units of one tile).
+     * Each output must have exactly the bits of the same row in a four-row batch, which takes the 4 x 4 tile where
+     * decode takes the 1 x 4 one: the row order changes which outputs a tile computes together, never how an output
+     * is summed.
      */
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
@@ -99,11 +99,11 @@ class BatchRowInvarianceTest {
                     for (int out : new int[] {37, 64, 131}) {
                         HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
                         Weight vw = b.loadWeight(w);
-                        HostTensor pair = t.tensor(2, in, 1.0);
-                        HostTensor batched = new HostTensor(2, out);
-                        b.kernels().matmul(pair, vw, null, batched);
-                        for (int i = 0; i < 2; i++) {
-                            HostTensor row = new HostTensor(1, in, java.util.Arrays.copyOfRange(pair.data(), i * in, (i + 1) * in));
+                        HostTensor rows = t.tensor(4, in, 1.0);
+                        HostTensor batched = new HostTensor(4, out);
+                        b.kernels().matmul(rows, vw, null, batched);
+                        for (int i = 0; i < 4; i++) {
+                            HostTensor row = new HostTensor(1, in, java.util.Arrays.copyOfRange(rows.data(), i * in, (i + 1) * in));
                             HostTensor alone = new HostTensor(1, out);
                             b.kernels().matmul(row, vw, null, alone);
                             for (int j = 0; j < out; j++) {
