@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Decode's row order ({@link RowDot#spread}): a unit's rows read as four streams, a quarter apart. With the default
+ * Decode's and batches' row order ({@link RowDot#spread}): a unit's rows read as four streams, a quarter apart. With the default
  * chunking a small matrix is one unit per thread, so these shapes put several rows in each stream and leave 0 to 3
  * rows over. Every format must match the reference kernels. (That the dense formats keep their bits is
  * {@link BatchRowInvarianceTest#spreadRowsHaveTheBitsOfAdjacentTiles}, which runs in one JIT tier.)
@@ -49,22 +49,24 @@ class DecodeRowOrderTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
-    void spreadRowsMatchTheReference(int threads) {
+    void spreadRowsMatchTheReferenceInDecodeAndBatches(int threads) {
         try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of()))) {
             for (WeightFormat f : java.util.stream.Stream.concat(DENSE.stream(), QUANTIZED.stream()).toList()) {
-                // 320 columns: whole int8 and 4-bit blocks; 2100 (dense only): several bf16 K blocks and a scalar tail
-                for (int in : DENSE.contains(f) ? new int[] {67, 2100} : new int[] {320}) {
+                // 2100 (dense): several bf16 K blocks and a scalar tail; 320 and 2112 (quantised): one and three K blocks
+                for (int in : DENSE.contains(f) ? new int[] {67, 2100} : new int[] {320, 2112}) {
                     for (int out : OUTS) {
                         HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);
                         Weight vw = b.loadWeight(w);
-                        HostTensor x = t.tensor(1, in, 1.0);
-                        HostTensor got = new HostTensor(1, out);
-                        HostTensor want = new HostTensor(1, out);
-                        b.kernels().matmul(x, vw, null, got);
-                        ref.matmul(x, w, null, want);
-                        CheckResult r = Tolerance.KERNEL.compare(f.name() + " 1x" + in + "->" + out + ", " + threads + " threads",
-                                got.data(), want.data(), out);
-                        assertTrue(r.passed(), r.toString());
+                        for (int n : new int[] {1, 2, 5, 8}) {
+                            HostTensor x = t.tensor(n, in, 1.0);
+                            HostTensor got = new HostTensor(n, out);
+                            HostTensor want = new HostTensor(n, out);
+                            b.kernels().matmul(x, vw, null, got);
+                            ref.matmul(x, w, null, want);
+                            CheckResult r = Tolerance.KERNEL.compare(f.name() + " " + n + "x" + in + "->" + out + ", " + threads
+                                    + " threads", got.data(), want.data(), n * out);
+                            assertTrue(r.passed(), r.toString());
+                        }
                     }
                 }
             }
