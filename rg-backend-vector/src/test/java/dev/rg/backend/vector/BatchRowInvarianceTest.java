@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * count or the work split. The server's continuous batching relies on it: a sequence's greedy text must not depend
  * on who else is decoding in the same step. It covers units of one tile (adjacent weight rows) and of many (rows a
  * quarter of the unit apart, {@link RowDot#spread}). (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
- * decode rows; the quantised formats' batched path dequantises first and is only within tolerance too.)
+ * decode rows; the 4-bit formats' batched path dequantises first and is only within tolerance too. int8 batches read
+ * the weights in place with decode's arithmetic: {@link #int8BatchRowsEqualTheRowAlone}.)
  */
 class BatchRowInvarianceTest {
     private static final List<WeightFormat> FORMATS = List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16());
@@ -113,6 +114,44 @@ class BatchRowInvarianceTest {
                                     assertEquals(want, got, 0f, f.name() + " " + in + "->" + out + ", row " + i + ", output " + j
                                             + ", " + threads + " threads: decoded alone differs from the batched row");
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * int8 batches of up to {@link Int8RowDot#DIRECT_ROWS} rows (every batch) read the weights in place with decode's
+     * arithmetic, so their rows too are bit for bit the rows decoded alone. Shapes: one unit of several spread rows plus leftovers, whole blocks and a partial last
+     * block, at one and two threads.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void int8BatchRowsEqualTheRowAlone(int threads) {
+        WeightFormat int8 = WeightFormats.byName("int8");
+        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of()))) {
+            for (int[] sh : new int[][] {{320, 37}, {2112, 131}, {2600, 9}}) {
+                int in = sh[0];
+                int out = sh[1];
+                HostWeight w = t.random("w", int8, 1.0 / Math.sqrt(in), out, in);
+                Weight vw = b.loadWeight(w);
+                HostTensor x = t.tensor(Int8RowDot.DIRECT_ROWS, in, 1.0);
+                for (int n = 2; n <= Int8RowDot.DIRECT_ROWS; n++) {
+                    HostTensor xs = new HostTensor(n, in, java.util.Arrays.copyOf(x.data(), n * in));
+                    HostTensor batched = new HostTensor(n, out);
+                    b.kernels().matmul(xs, vw, null, batched);
+                    for (int i = 0; i < n; i++) {
+                        HostTensor row = new HostTensor(1, in, java.util.Arrays.copyOfRange(x.data(), i * in, (i + 1) * in));
+                        HostTensor alone = new HostTensor(1, out);
+                        b.kernels().matmul(row, vw, null, alone);
+                        for (int j = 0; j < out; j++) {
+                            float want = alone.data()[j];
+                            float got = batched.data()[i * out + j];
+                            if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got)) {
+                                assertEquals(want, got, 0f, "int8 " + in + "->" + out + ", row " + i + " of " + n + ", output " + j
+                                        + ", " + threads + " threads: batched differs from alone");
                             }
                         }
                     }
