@@ -17,7 +17,9 @@ import java.lang.foreign.MemorySegment;
  *       activation row is multiplied against that block with the float register tiles of {@link FloatTiles}
  *       (4 x 4, then 2 x 4 and 1 x 4 for the last rows). Dequantisation is paid once per weight, not once per row,
  *       and weight rows are the outermost loop: a batch of sequences decoded together (2 to 16 rows) reads each weight
- *       from memory once, as one sequence does.</li>
+ *       from memory once, as one sequence does. A format may decode batches in registers instead ({@link #batch}):
+ *       {@link Int8RowDot} runs every batch on its decode kernel, {@link Nf4RowDot} pairs of weight rows on 512-bit
+ *       shapes.</li>
  * </ul>
  *
  * The activations are in the layout {@link #prepare} gives ({@link Nf4RowDot} de-interleaves them to match its
