@@ -109,16 +109,12 @@ final class Bf16RowDot extends RowDot {
         int outCols = w.rows();
         long rowBytes = 2L * k;
         int pv = vectorPairs(k);
-        if (n == 1) {
-            decode(s, rowBytes, xp, k, pv, j0, j1, out);
+        if (!blocked(n)) {
+            batch(s, rowBytes, xp, n, k, pv, j0, j1, out, outCols, scratch);
             return;
         }
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
-        if (!blocked(n)) {
-            batch(s, rowBytes, xp, n, k, pv, j0, j1, jt, out, outCols, scratch);
-            return;
-        }
         int bp = blockPairs(pv, n);
         if (it > 0 && jt > j0) {
             // K-blocked (a prefill): for each block of pairs, a 4-row
@@ -159,18 +155,6 @@ final class Bf16RowDot extends RowDot {
         dots1(s, rowBytes, xp, n, k, pv, bp, jt, j1, out, outCols);
     }
 
-    /** Decode (one activation row): the unit's rows as four sequential streams ({@link RowDot#spread}). */
-    private static void decode(MemorySegment s, long rowBytes, float[] xp, int k, int pv, int j0, int j1, float[] out) {
-        int bp = blockPairs(pv, 1);
-        int q = spread(j0, j1);
-        for (int j = j0; j < j0 + q; j++) {
-            for (int p0 = 0; p0 == 0 || p0 < pv; p0 += bp) {
-                tile1x4(s, j * rowBytes, q * rowBytes, xp, 0, k, pv, p0, Math.min(pv, p0 + bp), out, j, q);
-            }
-        }
-        dots1(s, rowBytes, xp, 1, k, pv, bp, j0 + 4 * q, j1, out, 0);
-    }
-
     /** Weight rows {@code [j0, j1)} (fewer than a tile) against every activation row, one dot product per K block of {@code bp}. */
     private static void dots1(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int bp, int j0, int j1,
             float[] out, int outCols) {
@@ -185,7 +169,7 @@ final class Bf16RowDot extends RowDot {
     }
 
     /**
-     * Batched decode ({@code 2 <= n <=} {@link RowDot#BATCH_MAX}): weight rows outermost, so that each group of four
+     * Decode and batched decode ({@code 1 <= n <=} {@link RowDot#BATCH_MAX}): weight rows outermost, so that each group of four
      * weight rows is read from memory once and then, from L1/L2, feeds every activation row: four at a time in the 4 x 4
      * tile (each weight vector in a register feeds four rows), two in the 4 x 2 tile, the last one in the 1 x 4 tile.
      * Each row is summed in the K blocks of {@link #BATCH_BLOCK_PAIRS} (partial sums added to {@code out} in block
@@ -193,7 +177,7 @@ final class Bf16RowDot extends RowDot {
      * quarter of the unit apart ({@link RowDot#spread}), as decode reads them. The activations of a batch ({@code n x k}
      * floats, at most 16 x 7680 x 4 = 480 KB) stay in L2 across the weight rows.
      */
-    private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1, int jt,
+    private static void batch(MemorySegment s, long rowBytes, float[] xp, int n, int k, int pv, int j0, int j1,
             float[] out, int outCols, float[] acc) {
         int bp = blockPairs(pv, n);
         // each group's weight rows a quarter of the unit apart, as decode reads them (RowDot.spread)

@@ -45,24 +45,15 @@ final class F16RowDot extends RowDot {
         int k = w.cols();
         int outCols = w.rows();
         int kv = k / L * L;
-        if (n == 1) {
-            // decode: the unit's rows as four sequential streams (RowDot.spread), each converted into scratch
-            int q = spread(j0, j1);
-            for (int j = j0; j < j0 + q; j++) {
-                for (int c = 0; c < 4; c++) {
-                    DenseWeights.toFloats(s, DenseWeights.F16, (long) (j + c * q) * k, wt, c * k, k);
-                }
-                tile1x4(wt, k, x, 0, kv, out, j, q);
+        // four weight rows at a time, converted into scratch: decode takes them a quarter of the unit apart
+        // (RowDot.spread), batches and prefill four adjacent rows
+        int step = n == 1 ? spread(j0, j1) : 1;
+        int groups = n == 1 ? step : (j1 - j0) / 4;
+        for (int g = 0; g < groups; g++) {
+            int j = n == 1 ? j0 + g : j0 + 4 * g;
+            for (int c = 0; c < 4; c++) {
+                DenseWeights.toFloats(s, DenseWeights.F16, (long) (j + c * step) * k, wt, c * k, k);
             }
-            for (int j = j0 + 4 * q; j < j1; j++) {
-                DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, k);
-                out[j] = dot1(wt, 0, x, 0, k, kv);
-            }
-            return;
-        }
-        int j = j0;
-        for (; j + 4 <= j1; j += 4) {
-            DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, 4 * k);
             int i = 0;
             // batches and prefill: each converted weight vector feeds four rows from a register
             for (; i + 4 <= n; i += 4) {
@@ -73,10 +64,10 @@ final class F16RowDot extends RowDot {
                 i += 2;
             }
             for (; i < n; i++) {
-                tile1x4(wt, k, x, i * k, kv, out, i * outCols + j, 1);
+                tile1x4(wt, k, x, i * k, kv, out, i * outCols + j, step);
             }
         }
-        for (; j < j1; j++) {
+        for (int j = j0 + 4 * groups; j < j1; j++) {
             DenseWeights.toFloats(s, DenseWeights.F16, (long) j * k, wt, 0, k);
             for (int i = 0; i < n; i++) {
                 out[i * outCols + j] = dot1(wt, 0, x, i * k, k, kv);

@@ -51,17 +51,6 @@ final class F32RowDot extends RowDot {
         int outCols = w.rows();
         long rowBytes = 4L * k;
         int kv = k / L * L;
-        if (n == 1) {
-            // decode: the unit's rows as four sequential streams (RowDot.spread)
-            int q = spread(j0, j1);
-            for (int j = j0; j < j0 + q; j++) {
-                tile1x4(s, j * rowBytes, q * rowBytes, x, 0, k, kv, out, j, q);
-            }
-            for (int j = j0 + 4 * q; j < j1; j++) {
-                out[j] = dot1(s, j * rowBytes, x, 0, k, kv);
-            }
-            return;
-        }
         int jt = j0 + (j1 - j0) / 4 * 4;
         int it = n / 4 * 4;
         int i0 = 0;
@@ -95,9 +84,12 @@ final class F32RowDot extends RowDot {
             }
             i0 = it;
         }
-        int j = j0;
-        // decode and batched decode: weight rows outermost, each read from memory once for every activation row
-        for (; j < jt; j += 4) {
+        // decode and batched decode: weight rows outermost, each read from memory once for every activation row; decode
+        // takes a group's four rows a quarter of the unit apart (RowDot.spread), batches four adjacent rows
+        int step = n == 1 ? spread(j0, j1) : 1;
+        int groups = n == 1 ? step : (jt - j0) / 4;
+        for (int g = 0; g < groups; g++) {
+            int j = n == 1 ? j0 + g : j0 + 4 * g;
             long r = j * rowBytes;
             int i = i0;
             for (; i + 4 <= n; i += 4) {
@@ -105,10 +97,10 @@ final class F32RowDot extends RowDot {
                         rowBytes);
             }
             for (; i < n; i++) {
-                tile1x4(s, r, rowBytes, x, i * k, k, kv, out, i * outCols + j, 1);
+                tile1x4(s, r, step * rowBytes, x, i * k, k, kv, out, i * outCols + j, step);
             }
         }
-        for (; j < j1; j++) {
+        for (int j = j0 + 4 * groups; j < j1; j++) {
             long r = j * rowBytes;
             for (int i = 0; i < n; i++) {
                 out[i * outCols + j] = dot1(s, r, x, i * k, k, kv);

@@ -135,7 +135,7 @@ final class Int8RowDot extends QuantRowDot {
 
     @Override
     void decode(VectorWeight w, float[] x, int j0, int j1, float[] out, float[] sf) {
-        direct(w, x, 1, j0, j1, out, sf);
+        inPlace(w, x, 1, j0, j1, out, sf);
     }
 
     /**
@@ -149,12 +149,12 @@ final class Int8RowDot extends QuantRowDot {
         if (n > DIRECT_ROWS || !direct()) {
             return j0;
         }
-        direct(w, x, n, j0, j1, out, sf);
+        inPlace(w, x, n, j0, j1, out, sf);
         return j1;
     }
 
     /** Rows {@code [j0, j1)} against {@code n} activation rows, weights read in place (decode's kernels). */
-    private static void direct(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] sf) {
+    private static void inPlace(VectorWeight w, float[] x, int n, int j0, int j1, float[] out, float[] sf) {
         MemorySegment d = w.data();
         MemorySegment sc = w.scales();
         int k = w.cols();

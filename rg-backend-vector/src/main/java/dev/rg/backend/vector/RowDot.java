@@ -21,8 +21,8 @@ abstract class RowDot {
     static final int BATCH_MAX = 16;
 
     /**
-     * Decode's row order (one activation row): a unit's rows {@code [j0, j1)} are read as four sequential streams, one
-     * per quarter. With {@code q = spread(j0, j1)}, the four-row tile takes rows {@code j, j + q, j + 2q, j + 3q} for
+     * Decode's row order (one activation row; bf16 and int8 batches too): a unit's rows {@code [j0, j1)} are read as four
+     * sequential streams, one per quarter. With {@code q = spread(j0, j1)}, the four-row tile takes rows {@code j, j + q, j + 2q, j + 3q} for
      * {@code j} in {@code [j0, j0 + q)}, and rows from {@code j0 + 4q} on are done one at a time. Each output is summed
      * exactly as with four adjacent rows, so the bits do not change. Four adjacent rows are a 20 KB window read at four
      * points that jump to the next window every tile; four long streams are what the hardware prefetchers follow. On the
