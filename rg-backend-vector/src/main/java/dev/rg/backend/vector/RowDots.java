@@ -21,6 +21,8 @@ final class RowDots {
 
     private static final F32RowDot F32 = new F32RowDot();
     private static final Bf16RowDot BF16 = new Bf16RowDot();
+    /** The kernel of bf16 matrices repacked into panels at load ({@link VectorBackend#loadWeight}). */
+    static final Bf16PanelDot BF16_PANELS = new Bf16PanelDot();
     private static final F16RowDot F16 = new F16RowDot();
     private static final Int8RowDot INT8 = new Int8RowDot();
     /** The two 4-bit kernels (vectorised, general) of each code book seen. */

@@ -22,7 +22,9 @@ import java.util.Map;
  *
  * <p>Settings ({@link BackendOptions#settings()}): {@code spin-us} (default 50), how long idle workers spin
  * before parking; {@code chunk-kb} (default 64), the least work per parallel unit in KB of weights times rows
- * (smaller work runs on the caller alone).
+ * (smaller work runs on the caller alone); {@code bf16-layout} ({@code panels}, the default, or {@code rows}): whether
+ * bf16 matrices are repacked at load into {@link Bf16Panels panels} for the matmul kernel (a second copy of every bf16
+ * matrix: {@code rows} keeps only the checkpoint's and runs the row-major kernels, slower for batches and prefill).
  */
 public final class VectorBackend implements Backend {
     /** Default least work per parallel unit. */
@@ -34,16 +36,27 @@ public final class VectorBackend implements Backend {
     private final VectorKernels kernels;
     private final Capabilities capabilities;
     private final List<String> warnings;
+    private final boolean bf16Panels;
 
     VectorBackend(BackendOptions options) {
         Map<String, String> settings = options.settings();
         long spin = settings.containsKey("spin-us") ? setting(settings, "spin-us", 0) * 1000
                 : WorkerPool.spinFor(options.threads(), Runtime.getRuntime().availableProcessors(), DEFAULT_SPIN_NANOS);
         long chunk = setting(settings, "chunk-kb", DEFAULT_MIN_CHUNK_BYTES >> 10) << 10;
+        this.bf16Panels = bf16Panels(settings.getOrDefault("bf16-layout", System.getProperty("rg.vector.bf16Layout", "panels")));
         this.pool = new WorkerPool(options.threads(), spin, "rg-vector");
         this.kernels = new VectorKernels(this, pool, chunk);
         this.capabilities = VectorBackendProvider.CAPABILITIES;
         this.warnings = VectorSupport.check().map(List::of).orElse(List.of());
+    }
+
+    private static boolean bf16Panels(String layout) {
+        return switch (layout.trim()) {
+            case "panels" -> true;
+            case "rows" -> false;
+            default -> throw new IllegalArgumentException("vector backend setting bf16-layout=" + layout
+                    + " is not one of: panels, rows");
+        };
     }
 
     private static long setting(Map<String, String> settings, String key, long dflt) {
@@ -112,7 +125,13 @@ public final class VectorBackend implements Backend {
         RowDot dot = RowDots.forWeight(w.format(), Math.toIntExact(w.shape().lastDim()));
         w.format().validate(w);
         if (dense >= 0) {
-            return new VectorWeight(w, shareable(w.part(WeightFormat.DATA)), dot, dense);
+            MemorySegment data = shareable(w.part(WeightFormat.DATA));
+            if (dense == DenseWeights.BF16 && bf16Panels && w.shape().rank() == 2) {
+                int rows = Math.toIntExact(w.shape().rows());
+                int cols = Math.toIntExact(w.shape().lastDim());
+                return VectorWeight.withPanels(w, data, kernels.packPanels(data, rows, cols), RowDots.BF16_PANELS, dense);
+            }
+            return new VectorWeight(w, data, dot, dense);
         }
         // nested 4-bit scales: VectorFormats admits them only for rg-quant's formats, which resolve them
         HostWeight kernelView = layout.nestedScales() ? FourBitFormat.toSingleQuantized(w, Arena.ofAuto()) : w;

@@ -8,6 +8,7 @@ import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,6 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class VectorKernels implements Kernels {
     private final VectorBackend backend;
     private final ReentrantLock lock = new ReentrantLock();
+    private final WorkerPool pool;
     private final Matmul matmul;
     // matmulGroup's arguments resolved to this backend's types, reused (guarded by lock) so a call allocates nothing
     private final VectorWeight[] groupWeights = new VectorWeight[Matmul.MAX_GROUP];
@@ -37,6 +39,7 @@ final class VectorKernels implements Kernels {
 
     VectorKernels(VectorBackend backend, WorkerPool pool, long minChunkBytes) {
         this.backend = backend;
+        this.pool = pool;
         this.matmul = new Matmul(pool, minChunkBytes);
         this.rmsNorm = new RmsNorm(pool, minChunkBytes);
         this.conv1d = new Conv1d(pool, minChunkBytes);
@@ -61,6 +64,16 @@ final class VectorKernels implements Kernels {
                     + w.format().name());
         }
         return v;
+    }
+
+    /** {@link Bf16Panels#pack} on this backend's workers (under the kernel lock: the pool runs one dispatch at a time). */
+    MemorySegment packPanels(MemorySegment rowMajor, int rows, int cols) {
+        lock.lock();
+        try {
+            return Bf16Panels.pack(rowMajor, rows, cols, pool);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override

@@ -20,6 +20,8 @@ final class VectorWeight implements Weight {
     private final HostWeight host;
     private final MemorySegment data;
     private final MemorySegment scales;
+    /** bf16 matrices: the {@link Bf16Panels panel layout} the matmul kernel reads; else null. */
+    private final MemorySegment panels;
     private final RowDot dot;
     private final int denseCode;
     private final int rows;
@@ -44,7 +46,15 @@ final class VectorWeight implements Weight {
      * @param denseCode {@link DenseWeights} format code, or -1 for a non-dense format
      */
     VectorWeight(HostWeight host, MemorySegment data, RowDot dot, int denseCode) {
-        this(host, data, null, dot, denseCode, host.byteSize());
+        this(host, data, null, null, dot, denseCode, host.byteSize());
+    }
+
+    /**
+     * A bf16 matrix with its {@link Bf16Panels panel layout}: the matmul kernel reads {@code panels}, the embedding lookup
+     * and the small-weight copy read {@code data}.
+     */
+    static VectorWeight withPanels(HostWeight host, MemorySegment data, MemorySegment panels, RowDot dot, int denseCode) {
+        return new VectorWeight(host, data, null, panels, dot, denseCode, host.byteSize());
     }
 
     /**
@@ -54,9 +64,15 @@ final class VectorWeight implements Weight {
      * @param byteSize bytes the kernels read per pass over the weight
      */
     VectorWeight(HostWeight host, MemorySegment data, MemorySegment scales, RowDot dot, int denseCode, long byteSize) {
+        this(host, data, scales, null, dot, denseCode, byteSize);
+    }
+
+    private VectorWeight(HostWeight host, MemorySegment data, MemorySegment scales, MemorySegment panels, RowDot dot,
+            int denseCode, long byteSize) {
         this.host = host;
         this.data = data;
         this.scales = scales;
+        this.panels = panels;
         this.dot = dot;
         this.denseCode = denseCode;
         Shape shape = host.shape();
@@ -91,6 +107,11 @@ final class VectorWeight implements Weight {
     /** The block scales of a quantised format (little-endian), or null for a dense one. */
     MemorySegment scales() {
         return scales;
+    }
+
+    /** The {@link Bf16Panels panel layout} of a bf16 matrix, or null. */
+    MemorySegment panels() {
+        return panels;
     }
 
     /** The matmul/embedding kernel of the format. */

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -21,7 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * bit-for-bit the same as that row multiplied alone, whatever its position in the batch, the batch size, the thread
  * count or the work split. The server's continuous batching relies on it: a sequence's greedy text must not depend
  * on who else is decoding in the same step. It covers units of one tile (adjacent weight rows) and of many (rows a
- * quarter of the unit apart, {@link RowDot#spread}). (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
+ * quarter of the unit apart, {@link RowDot#spread}). bf16 runs in both layouts: {@link Bf16Panels panels} (the default;
+ * {@link Bf16PanelsTest} also covers prefill-sized chunks there) and rows ({@code bf16-layout=rows}). (Prefill chunks, more than {@code BATCH_MAX} rows, take shorter K blocks and are only within the kernel tolerance of
  * decode rows; the 4-bit formats' batched path dequantises first and is only within tolerance too. int8 batches read
  * the weights in place with decode's arithmetic: {@link #int8BatchRowsEqualTheRowAlone}.)
  */
@@ -29,6 +31,11 @@ class BatchRowInvarianceTest {
     private static final List<WeightFormat> FORMATS = List.of(WeightFormats.f32(), WeightFormats.bf16(), WeightFormats.f16());
     private Arena arena;
     private TestWeights t;
+
+    /** Every dense format with bf16 in panels (the default); with bf16 in rows, bf16 alone (the others do not change). */
+    private static List<WeightFormat> formats(String bf16Layout) {
+        return bf16Layout.equals("rows") ? List.of(WeightFormats.bf16()) : FORMATS;
+    }
 
     @BeforeEach
     void open() {
@@ -42,13 +49,13 @@ class BatchRowInvarianceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3})
-    void everyBatchRowEqualsTheRowAlone(int threads) {
+    @CsvSource({"1, panels", "2, panels", "3, panels", "1, rows", "2, rows", "3, rows"})
+    void everyBatchRowEqualsTheRowAlone(int threads, String bf16Layout) {
         // inputs: whole vectors, a scalar tail, rows longer than a prefill K block (2100) and than a batch K block (2700,
         // with a tail); outputs: every remainder mod 4 and mod 2
         int[][] shapes = {{64, 8}, {67, 5}, {288, 23}, {2100, 13}, {520, 38}, {2700, 9}};
-        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0")))) {
-            for (WeightFormat f : FORMATS) {
+        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0", "bf16-layout", bf16Layout)))) {
+            for (WeightFormat f : formats(bf16Layout)) {
                 for (int[] sh : shapes) {
                     int in = sh[0];
                     int out = sh[1];
@@ -73,8 +80,8 @@ class BatchRowInvarianceTest {
                                 float want = alone[first + i][j];
                                 float got = o.data()[i * out + j];
                                 if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got)) {
-                                    assertEquals(want, got, 0f, f.name() + " " + in + "->" + out + ", row " + i + " of " + n
-                                            + ", output " + j + ", " + threads + " threads: batched differs from alone");
+                                    assertEquals(want, got, 0f, f.name() + " (bf16 " + bf16Layout + ") " + in + "->" + out + ", row "
+                                            + i + " of " + n + ", output " + j + ", " + threads + " threads: batched differs from alone");
                                 }
                             }
                         }
@@ -92,10 +99,10 @@ class BatchRowInvarianceTest {
      * is summed.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 2})
-    void spreadRowsHaveTheBitsOfAdjacentTiles(int threads) {
-        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of()))) {
-            for (WeightFormat f : FORMATS) {
+    @CsvSource({"1, panels", "2, panels", "1, rows", "2, rows"})
+    void spreadRowsHaveTheBitsOfAdjacentTiles(int threads, String bf16Layout) {
+        try (VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("bf16-layout", bf16Layout)))) {
+            for (WeightFormat f : formats(bf16Layout)) {
                 for (int in : new int[] {67, 2100}) {
                     for (int out : new int[] {37, 64, 131}) {
                         HostWeight w = t.random("w", f, 1.0 / Math.sqrt(in), out, in);

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * bf16 and f32 rows that do not start on a cache line (a checkpoint's tensors, mapped in place) are packed into an aligned
+ * bf16 (with {@code bf16-layout=rows}; by default bf16 matrices are repacked whole at load, see {@link Bf16Panels}) and
+ * f32 rows that do not start on a cache line (a checkpoint's tensors, mapped in place) are packed into an aligned
  * panel per K block for the prefill path. Packing moves bytes only: the results are bit for bit those of the same
  * weights on aligned rows, and match the reference. Run with C1 only, like {@link BatchRowInvarianceTest} (see the
  * module's pom): while C2 compiles some tiles and not others, a row can differ in its last bit between two calls.
@@ -34,7 +35,7 @@ class PrefillPanelTest {
         int k = 2560; // several K blocks; rows a whole number of cache lines, so the aligned copy is read in place
         int n = RowDot.BATCH_MAX + 21; // the prefill path, with a row block of fewer than four
         try (Arena arena = Arena.ofShared();
-                VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0")))) {
+                VectorBackend b = new VectorBackend(new BackendOptions(threads, Map.of("chunk-kb", "0", "bf16-layout", "rows")))) {
             TestWeights t = new TestWeights(arena, 7);
             HostWeight aligned = t.random("w", f, 0.02, out, k);
             MemorySegment bytes = aligned.part(dev.rg.api.format.WeightFormat.DATA);
