@@ -100,9 +100,12 @@ public final class VectorBackend implements Backend {
     }
 
     /**
-     * Zero-copy: the weight keeps the host weight's segments (a memory-mapped checkpoint slice stays mapped; bf16,
-     * int8 and the 4-bit codes are read straight from it). Two exceptions:
+     * The weight keeps the host weight's segments (a memory-mapped checkpoint slice stays mapped; f32, f16, int8 and the
+     * 4-bit codes are read straight from it). Three exceptions:
      * <ul>
+     *   <li>a bf16 matrix (rank 2) is also repacked once, here, into {@link Bf16Panels panels} (a copy of its bytes in an
+     *       automatic arena, on the workers), which its matmuls read; the mapped rows stay for embedding lookups. With
+     *       the setting {@code bf16-layout=rows} there is no copy and the row-major kernels run;</li>
      *   <li>a segment confined to its creating thread cannot be read by the workers, so it is copied once into an
      *       automatic off-heap arena (checkpoints are mapped in shared arenas and never take this path);</li>
      *   <li>{@code nf4-dq} and {@code fp4-dq} weights are converted once, here, with

@@ -5,7 +5,8 @@
  *
  * <p>Layout of the package, one job per class: {@code WorkerPool} (persistent workers, dynamic units),
  * {@code Matmul} (row-split driver) with one {@code RowDot} per weight format ({@code F32RowDot},
- * {@code Bf16RowDot}, {@code F16RowDot}, and for the quantised formats of rg-quant {@code Int8RowDot} and
+ * {@code Bf16PanelDot} on bf16 matrices repacked at load by {@code Bf16Panels} ({@code Bf16RowDot} with
+ * {@code bf16-layout=rows}), {@code F16RowDot}, and for the quantised formats of rg-quant {@code Int8RowDot} and
  * {@code Nf4RowDot} (nf4, fp4, and their -dq variants converted at load) on the shared decode/batched structure of
  * {@code QuantRowDot} with the float tiles of {@code FloatTiles}; registered in {@code RowDots}), {@code DenseWeights}
  * (reading small dense weights in place), and one class per op family: {@code Embedding}, {@code RmsNorm}, {@code ElementwiseOps},
