@@ -20,11 +20,14 @@ import jdk.incubator.vector.VectorOperators;
  * K block of {@link #K_BLOCK} columns from zero, the blocks' partial sums added to the output in block order. A row of a
  * batch or of a prefill therefore has exactly the bits of the same row decoded alone.
  *
- * <p>Register tiles (at most 16 accumulators, 2 or 4 weight vectors, one broadcast): 4 activation rows x 2 panels for
- * groups of four rows (16 FMAs per 2 weight loads and 4 broadcasts), 2 rows x 4 panels and 1 row x 4 panels for the
- * rows left (decode: four weight streams, eight independent FMA chains). A unit's panels are taken four at a time; for
- * each K block, the four panels' block (64 KB at the default) is read from memory once and then feeds every
- * activation row from L1/L2. Panels left over and the last, partial panel take a one-panel tile.
+ * <p>Register tiles: 2 activation rows x 4 panels (16 accumulators; per column 4 weight loads, 2 broadcasts, 16 FMAs)
+ * for each pair of rows, 1 row x 4 panels for an odd last row (decode: four weight streams, eight independent FMA
+ * chains). A unit's panels are taken four at a time; for each K block, the four panels' block (64 KB at the default)
+ * is read from memory once, by the first pair of rows, and then feeds the other pairs from L1/L2. Panels left over
+ * and the last, partial panel take a one-panel tile. A 4-row x 2-panel tile (the same loads per FMA, half the
+ * weight streams) was measured and dropped ({@code VectorBench 2 batch-bf16 5}, 7680 x 2560 from DRAM, two
+ * alternations, medians, pairs vs 4 x 2: 8 rows 1391 / 1383 vs 1608 / 1571 us, 16 rows 2265 / 2258 vs 2420 / 2503;
+ * {@code prefill-2b}: 2560 x 2560 334 / 352 vs 226 / 180 GFLOP/s, 7680 x 2560 and 2560 x 7680 within 2-6%).
  */
 final class Bf16PanelDot extends RowDot {
     /**
@@ -78,16 +81,9 @@ final class Bf16PanelDot extends RowDot {
                 int c1 = Math.min(k, c0 + K_BLOCK);
                 boolean start = c0 == 0;
                 int i = 0;
-                for (; i + 4 <= n; i += 4) {
-                    tile4x2(s, w0, w0 + pb, x, i * k, k, c0, c1, acc);
-                    finish(acc, 4, 4, start, out, i * outCols + o, outCols);
-                    tile4x2(s, w0 + 2 * pb, w0 + 3 * pb, x, i * k, k, c0, c1, acc);
-                    finish(acc, 4, 4, start, out, i * outCols + o + 2 * ROWS, outCols);
-                }
-                if (i + 2 <= n) {
+                for (; i + 2 <= n; i += 2) {
                     tile2x4(s, w0, pb, x, i * k, k, c0, c1, acc);
                     finish(acc, 2, 8, start, out, i * outCols + o, outCols);
-                    i += 2;
                 }
                 if (i < n) {
                     tile1x4(s, w0, pb, x, i * k, c0, c1, acc);
@@ -139,74 +135,6 @@ final class Bf16PanelDot extends RowDot {
 
     private static FloatVector high(IntVector v) {
         return v.and(0xFFFF0000).reinterpretAsFloats();
-    }
-
-    /** Four activation rows (from {@code x[xb]}, {@code k} apart) x the panels at {@code w0} and {@code w1}, columns {@code [c0, c1)}. */
-    private static void tile4x2(MemorySegment s, long w0, long w1, float[] x, int xb, int k, int c0, int c1, float[] acc) {
-        int xb1 = xb + k;
-        int xb2 = xb1 + k;
-        int xb3 = xb2 + k;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00;
-        FloatVector a02 = a00;
-        FloatVector a03 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a12 = a00;
-        FloatVector a13 = a00;
-        FloatVector a20 = a00;
-        FloatVector a21 = a00;
-        FloatVector a22 = a00;
-        FloatVector a23 = a00;
-        FloatVector a30 = a00;
-        FloatVector a31 = a00;
-        FloatVector a32 = a00;
-        FloatVector a33 = a00;
-        for (int c = c0; c < c1; c++) {
-            long off = c * STEP_BYTES;
-            IntVector u = IntVector.fromMemorySegment(I, s, w0 + off, LE);
-            IntVector v = IntVector.fromMemorySegment(I, s, w1 + off, LE);
-            FloatVector ul = low(u);
-            FloatVector uh = high(u);
-            FloatVector vl = low(v);
-            FloatVector vh = high(v);
-            FloatVector b = FloatVector.broadcast(F, x[xb + c]);
-            a00 = ul.fma(b, a00);
-            a01 = uh.fma(b, a01);
-            a02 = vl.fma(b, a02);
-            a03 = vh.fma(b, a03);
-            b = FloatVector.broadcast(F, x[xb1 + c]);
-            a10 = ul.fma(b, a10);
-            a11 = uh.fma(b, a11);
-            a12 = vl.fma(b, a12);
-            a13 = vh.fma(b, a13);
-            b = FloatVector.broadcast(F, x[xb2 + c]);
-            a20 = ul.fma(b, a20);
-            a21 = uh.fma(b, a21);
-            a22 = vl.fma(b, a22);
-            a23 = vh.fma(b, a23);
-            b = FloatVector.broadcast(F, x[xb3 + c]);
-            a30 = ul.fma(b, a30);
-            a31 = uh.fma(b, a31);
-            a32 = vl.fma(b, a32);
-            a33 = vh.fma(b, a33);
-        }
-        a00.intoArray(acc, 0);
-        a01.intoArray(acc, L);
-        a02.intoArray(acc, 2 * L);
-        a03.intoArray(acc, 3 * L);
-        a10.intoArray(acc, 4 * L);
-        a11.intoArray(acc, 5 * L);
-        a12.intoArray(acc, 6 * L);
-        a13.intoArray(acc, 7 * L);
-        a20.intoArray(acc, 8 * L);
-        a21.intoArray(acc, 9 * L);
-        a22.intoArray(acc, 10 * L);
-        a23.intoArray(acc, 11 * L);
-        a30.intoArray(acc, 12 * L);
-        a31.intoArray(acc, 13 * L);
-        a32.intoArray(acc, 14 * L);
-        a33.intoArray(acc, 15 * L);
     }
 
     /** Two activation rows x the four panels from {@code w0}, {@code pb} bytes apart, columns {@code [c0, c1)}. */
