@@ -54,20 +54,35 @@ final class Bf16Panels {
         return dst;
     }
 
-    /** Panel {@code p}: each source row read once, front to back, its elements written one step apart. */
+    /** Columns per block of {@link #packPanel}: 32 rows x 256 columns of bf16, 16 KB in and 16 KB out, stay in L1. */
+    private static final int PACK_COLUMNS = 256;
+
+    /**
+     * Panel {@code p}, a block of columns at a time: the panel's rows are bulk-copied into a heap tile (each source run
+     * read sequentially), interleaved there, and the block's steps bulk-copied out (each destination line written
+     * whole). Element by element through the segments, with one 2-byte write per 64-byte step, packing the 2B's 5.4 GB
+     * took 17-33 s on two threads.
+     */
     static void packPanel(MemorySegment src, int rows, int cols, int p, MemorySegment dst) {
+        short[] tile = new short[ROWS * PACK_COLUMNS]; // rows past the matrix's last stay zero
+        short[] steps = new short[PACK_COLUMNS * ROWS];
         long base = p * panelBytes(cols);
-        long rowBytes = 2L * cols;
-        for (int r = 0; r < ROWS; r++) {
-            long j = (long) p * ROWS + r;
-            if (j >= rows) {
-                return; // padding rows stay zero
+        int valid = (int) Math.min(ROWS, rows - (long) p * ROWS);
+        for (int c0 = 0; c0 < cols; c0 += PACK_COLUMNS) {
+            int cb = Math.min(PACK_COLUMNS, cols - c0);
+            for (int r = 0; r < valid; r++) {
+                long from = 2L * (((long) p * ROWS + r) * cols + c0);
+                MemorySegment.copy(src, DenseWeights.I16_LE, from, tile, r * PACK_COLUMNS, cb);
             }
-            long to = base + (r < L ? 4L * r : 4L * (r - L) + 2);
-            long from = j * rowBytes;
-            for (int c = 0; c < cols; c++) {
-                dst.set(DenseWeights.I16_LE, to + c * STEP_BYTES, src.get(DenseWeights.I16_LE, from + 2L * c));
+            for (int c = 0; c < cb; c++) {
+                int at = c * ROWS;
+                for (int l = 0; l < L; l++) {
+                    // int lane l: row l in the low half, row L + l in the high half (little-endian: low half first)
+                    steps[at + 2 * l] = tile[l * PACK_COLUMNS + c];
+                    steps[at + 2 * l + 1] = tile[(L + l) * PACK_COLUMNS + c];
+                }
             }
+            MemorySegment.copy(steps, 0, dst, DenseWeights.I16_LE, base + c0 * STEP_BYTES, cb * ROWS);
         }
     }
 
