@@ -198,7 +198,9 @@ final class Matmul implements WorkerPool.Task {
     static long evenSplit(int outRows, int tile, long tMin, long tMax, int threads) {
         long best = tMax;
         long bestSpan = Long.MAX_VALUE;
-        for (long t = tMax; t >= Math.max(Math.min(tMin, tMax), tMax / 2); t--) { // at most halving the unit
+        // no split beats an exactly even one: once reached, smaller units could only tie (this runs on every matmul)
+        long even = ((long) outRows + threads - 1) / threads;
+        for (long t = tMax; t >= Math.max(Math.min(tMin, tMax), tMax / 2) && bestSpan > even; t--) { // at most halving the unit
             long rows = t * tile;
             long units = (outRows + rows - 1) / rows;
             long span = (units + threads - 1) / threads * Math.min(rows, outRows);
