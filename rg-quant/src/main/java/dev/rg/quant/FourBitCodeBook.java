@@ -57,6 +57,9 @@ public enum FourBitCodeBook {
     private final float[] thresholds;
 
     FourBitCodeBook(String formatName, float[] table, float[] thresholds) {
+        if (thresholds.length != 15 && thresholds.length != 7) {
+            throw new IllegalArgumentException("countBelow decides among 15 or 7 thresholds, not " + thresholds.length);
+        }
         this.formatName = formatName;
         this.table = table;
         this.thresholds = thresholds;
@@ -95,19 +98,24 @@ public enum FourBitCodeBook {
         return FP4_BIN_TO_CODE[countBelow(thresholds, Math.abs(scaled))] + sign;
     }
 
-    /** Number of (sorted) thresholds strictly below x; a decision tree of "x > t" tests computes the same. */
+    /**
+     * Number of (sorted) thresholds strictly below x. Both tables have 2^m - 1 thresholds (15 and 7), so this is a
+     * complete decision tree of "x > t" tests, written out without branches (C2 turns each level into a conditional
+     * move): each level adds half of the remaining range when x lies above its middle threshold. A binary search
+     * with branches computes the same count but mispredicts about half its tests on real weights, which land
+     * anywhere in the table: quantising a 2B model to NF4 spent most of its time there (30 ns per weight in a
+     * scratch program, 6 ns with this and whole-byte writes). NaN compares false everywhere and gives 0, as a search
+     * would.
+     */
     private static int countBelow(float[] sorted, float x) {
-        int lo = 0;
-        int hi = sorted.length;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (x > sorted[mid]) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        int c = 0;
+        if (sorted.length == 15) {
+            c = x > sorted[7] ? 8 : 0;
         }
-        return lo;
+        c += x > sorted[c + 3] ? 4 : 0;
+        c += x > sorted[c + 1] ? 2 : 0;
+        c += x > sorted[c] ? 1 : 0;
+        return c;
     }
 
     /** The code book of a bitsandbytes quant type ({@code "nf4"} or {@code "fp4"}), or null. */

@@ -74,15 +74,15 @@ final class FourBitQuantizer {
             amax = Math.max(amax, Math.abs(block[j]));
         }
         float inv = 1.0f / amax;
-        for (int j = 0; j < len; j++) {
-            int code = cb.quantize(block[j] * inv);
-            long i = first + j;
-            long at = i >>> 1;
-            if ((i & 1) == 0) {
-                data.set(Le.I8, at, (byte) (code << 4));
-            } else {
-                data.set(Le.I8, at, (byte) (data.get(Le.I8, at) | code));
-            }
+        // blocks start at even flattened indices (64 each), so code pairs fill whole bytes, the even one high
+        int j = 0;
+        for (; j + 1 < len; j += 2) {
+            int hi = cb.quantize(block[j] * inv);
+            int lo = cb.quantize(block[j + 1] * inv);
+            data.set(Le.I8, (first + j) >>> 1, (byte) (hi << 4 | lo));
+        }
+        if (j < len) { // the tensor's odd last element: the low nibble stays the zero of the padding
+            data.set(Le.I8, (first + j) >>> 1, (byte) (cb.quantize(block[j] * inv) << 4));
         }
         return amax;
     }

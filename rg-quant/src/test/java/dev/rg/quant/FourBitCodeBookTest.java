@@ -96,6 +96,19 @@ class FourBitCodeBookTest {
     }
 
     @Test
+    void fp4MagnitudeThresholdsAreStrictAtEachOfTheSeven() {
+        // dQuantizeFP4's magnitude tree, in sorted order, and the code each bin above a threshold gets
+        float[] thresholds = {0.00260417f, 0.0859375f, 0.20833333f, 0.29166667f, 0.4166667f, 0.583333f, 0.8333333f};
+        int[] codeOfBin = {0, 1, 6, 7, 4, 5, 2, 3};
+        FourBitCodeBook fp4 = FourBitCodeBook.FP4;
+        for (int k = 0; k < thresholds.length; k++) {
+            assertEquals(codeOfBin[k], fp4.quantize(thresholds[k]), "on threshold " + k + ": the lower bin");
+            assertEquals(codeOfBin[k + 1], fp4.quantize(Math.nextUp(thresholds[k])), "just above threshold " + k);
+            assertEquals(codeOfBin[k + 1] + 8, fp4.quantize(-Math.nextUp(thresholds[k])), "negative, threshold " + k);
+        }
+    }
+
+    @Test
     void quantTypeLookup() {
         assertEquals(FourBitCodeBook.NF4, FourBitCodeBook.ofQuantType("nf4"));
         assertEquals(FourBitCodeBook.FP4, FourBitCodeBook.ofQuantType("fp4"));
