@@ -12,8 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link VectorFormats} has already said the layout is one the kernels read). Adding an encoding means one more
  * {@link RowDot} class and one more case here.
  *
- * <p>The 4-bit encodings have two kernels per code book (taken from the layout): the vectorised one for weights whose
- * rows are whole 64-blocks, the general one for any other shape ({@link Nf4RowDot}). Double-quantised weights are
+ * <p>The 4-bit encodings have three kernels per code book (taken from the layout): on 512-bit shapes the one that reads
+ * codes as 32-bit words, for weights whose rows are whole 128-element chunks ({@link Nf4WordRowDot}); the vectorised
+ * one for weights whose rows are whole 64-blocks; the general one for any other shape ({@link Nf4RowDot}). Double-quantised weights are
  * converted to single quantisation at load ({@link VectorBackend#loadWeight}), so they run the same kernels.
  */
 final class RowDots {
@@ -25,8 +26,8 @@ final class RowDots {
     static final Bf16PanelDot BF16_PANELS = new Bf16PanelDot();
     private static final F16RowDot F16 = new F16RowDot();
     private static final Int8RowDot INT8 = new Int8RowDot();
-    /** The two 4-bit kernels (vectorised, general) of each code book seen. */
-    private static final Map<List<Float>, Nf4RowDot[]> FOUR_BIT = new ConcurrentHashMap<>();
+    /** The 4-bit kernels (32-bit words, vectorised, general) of each code book seen. */
+    private static final Map<List<Float>, QuantRowDot[]> FOUR_BIT = new ConcurrentHashMap<>();
 
     /** The kernel of {@code format} for a weight of {@code cols} columns. */
     static RowDot forWeight(WeightFormat format, int cols) {
@@ -38,9 +39,9 @@ final class RowDots {
             case INT8_SYMMETRIC -> INT8;
             case CODE_BOOK_4BIT -> {
                 float[] book = l.codeBook();
-                Nf4RowDot[] pair = FOUR_BIT.computeIfAbsent(boxed(book),
-                        k -> new Nf4RowDot[] {Nf4RowDot.vectorised(book), Nf4RowDot.general(book)});
-                yield Nf4RowDot.vectorisable(cols) ? pair[0] : pair[1];
+                QuantRowDot[] kernels = FOUR_BIT.computeIfAbsent(boxed(book), k -> new QuantRowDot[] {
+                    new Nf4WordRowDot(book), Nf4RowDot.vectorised(book), Nf4RowDot.general(book)});
+                yield Nf4WordRowDot.applies(cols) ? kernels[0] : Nf4RowDot.vectorisable(cols) ? kernels[1] : kernels[2];
             }
         };
     }
