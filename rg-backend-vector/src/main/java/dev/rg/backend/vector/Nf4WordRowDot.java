@@ -12,28 +12,32 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The 4-bit kernel for 512-bit shapes and rows of whole 128-element chunks (every linear layer of RecurrentGemma):
- * codes read as 32-bit words. {@link Nf4RowDot} widens each 16 bytes of codes to an int vector (a cross-lane
- * shuffle, {@code vpmovsxbd}) before its table lookups (shuffles too); on the 2-core Zen 5 those shuffles, not the
- * memory, bound NF4 decode. Here one 64-byte load is an int vector whose lane {@code l} holds the eight codes
- * {@code 8l .. 8l + 7} of a 128-element chunk, and a logical shift right by 4, 0, 12, 8, 20, 16, 28 or 24 bits puts
- * code {@code 8l + p} (p = 0..7) in the low nibble of every lane; the lookup {@code idx.selectFrom(t, t)} wraps the
- * index mod 32, which drops the other codes' bits (the table is repeated, so bit 4 picks an identical copy). No
- * widening: 8 shuffles per 128 codes instead of 12.
+ * The 4-bit decode kernel (one activation row) for 512-bit shapes and rows of whole 128-element chunks (every linear
+ * layer of RecurrentGemma): codes read as 32-bit words. {@link Nf4RowDot} widens each 16 bytes of codes to an int
+ * vector (a cross-lane shuffle, {@code vpmovsxbd}) before its table lookups (shuffles too); on the 2-core Zen 5 those
+ * shuffles, not the memory, bound NF4 decode. Here one 64-byte load is an int vector whose lane {@code l} holds the
+ * eight codes {@code 8l .. 8l + 7} of a 128-element chunk, and a logical shift right by 4, 0, 12, 8, 20, 16, 28 or 24
+ * bits puts code {@code 8l + p} (p = 0..7) in the low nibble of every lane; the lookup {@code idx.selectFrom(t, t)}
+ * wraps the index mod 32, which drops the other codes' bits (the table is repeated, so bit 4 picks an identical copy).
+ * No widening: 8 shuffles per 128 codes instead of 12.
  *
  * <p>So the activations are permuted once per call to match ({@link #prepare}: in each chunk, vector {@code p} holds
  * elements {@code 8l + p}), and lanes 0-7 of a word belong to the chunk's first 64-block, lanes 8-15 to its second:
- * the scale vector is the two blocks' absmax values blended ({@code UPPER}). Decode sums each lane's eight products in
- * two FMA chains (even and odd {@code p}: shorter dependency chains) and scales them once per chunk. Batches and
- * prefill multiply the looked-up codes by the scale vector first, which is the reference's dequantised weight
- * {@code table[code] * absmax} exactly (one float32 multiply), then use it for every activation row.
+ * the scale vector is the two blocks' absmax values blended ({@code UPPER}). Each lane's eight products are summed in
+ * two FMA chains (even and odd {@code p}: shorter dependency chains) and scaled once per chunk.
+ *
+ * <p>Two or more activation rows (batches, prefill) take {@link Nf4RowDot} and its layout: its batch tiles look codes
+ * up in a table already scaled by the block's absmax, once per 64-block, where this layout, with two blocks per
+ * vector, would need a multiply per looked-up vector. Tried: batch tiles on words cost 20-40% more
+ * ({@code VectorBench 1 batchl3-nf4 5}, one pinned thread, 2560 x 2560 from L3, GFLOP/s medians: 4 rows 79.7 vs 98.5,
+ * 8 rows 76.4 vs 112.4, 16 rows 68.2 vs 111.4), while one row gained half (64.4 vs 42.6).
  *
  * <p>Measured before it was built (a scratch program, one pinned thread, 512 x 2048 NF4 codes from L2, four rows at a
  * time, G weights/s, three rounds): the widening kernel 30.3 / 28.6 / 30.3, this one 37.6 / 34.9 / 37.6; with one
  * FMA chain per row instead of two 33.6 / 33.7; with the scale folded into two looked-up tables (an index bit per lane
  * half, two more logic ops per lookup) 19.3-20.0.
  */
-final class Nf4WordRowDot extends QuantRowDot {
+final class Nf4WordRowDot extends RowDot {
     /** Elements per absmax. */
     static final int BLOCK = VectorFormats.FOUR_BIT_BLOCK;
     /** Elements per 64-byte word vector: two blocks. */
@@ -44,10 +48,11 @@ final class Nf4WordRowDot extends QuantRowDot {
     private static final int[] SHIFT = {4, 0, 12, 8, 20, 16, 28, 24};
 
     private final int[] tableBits;
-    /** The natural-order kernel, whose row dequantisation the embedding lookup shares. */
-    private final Nf4RowDot natural;
+    /** The kernel of everything but decode: batches, prefill and the embedding lookup, in its own layout. */
+    private final Nf4RowDot rows;
 
-    Nf4WordRowDot(float[] codeBook) {
+    /** The word kernel of {@code codeBook}; {@code rows} (of the same code book) runs two or more activation rows. */
+    Nf4WordRowDot(float[] codeBook, Nf4RowDot rows) {
         if (codeBook.length != 16) {
             throw new IllegalArgumentException("a 4-bit code book has 16 values, not " + codeBook.length);
         }
@@ -55,21 +60,39 @@ final class Nf4WordRowDot extends QuantRowDot {
         for (int i = 0; i < 16; i++) {
             tableBits[i] = Float.floatToRawIntBits(codeBook[i]);
         }
-        this.natural = Nf4RowDot.general(codeBook);
+        this.rows = rows;
     }
 
     /** Whether this kernel runs a weight of {@code cols} columns here. */
     static boolean applies(int cols) {
-        return L == 16 && cols % CHUNK == 0 && K_BLOCK % CHUNK == 0;
+        return L == 16 && cols % CHUNK == 0 && Nf4RowDot.vectorisable(cols);
     }
 
     @Override
-    boolean direct() {
-        return true;
+    int preparedSize(int n, int k) {
+        return rows.preparedSize(n, k);
+    }
+
+    @Override
+    int scratchSize(int k) {
+        return rows.scratchSize(k);
+    }
+
+    @Override
+    int reuseBytes(int k, int n) {
+        return rows.reuseBytes(k, n);
+    }
+
+    @Override
+    int tileRows() {
+        return rows.tileRows();
     }
 
     @Override
     float[] prepare(float[] x, int n, int k, float[] dst) {
+        if (n > 1) {
+            return rows.prepare(x, n, k, dst);
+        }
         for (int i = 0; i < n; i++) {
             for (int g = i * k; g < (i + 1) * k; g += CHUNK) {
                 for (int p = 0; p < 8; p++) {
@@ -84,33 +107,20 @@ final class Nf4WordRowDot extends QuantRowDot {
 
     @Override
     void dequantizeRow(VectorWeight w, long row, float[] dst, int off) {
-        natural.dequantizeRow(w, row, dst, off);
+        rows.dequantizeRow(w, row, dst, off);
     }
 
     @Override
-    void dequantize(VectorWeight w, int j, int rows, int c0, int len, float[] wt, int ws) {
-        MemorySegment d = w.data();
-        MemorySegment sc = w.scales();
-        int k = w.cols();
-        IntVector t = IntVector.fromArray(I, tableBits, 0);
-        for (int r = 0; r < rows; r++) {
-            long e = (long) (j + r) * k + c0; // a multiple of 128: rows are whole chunks, c0 a multiple of K_BLOCK
-            for (int c = 0; c < len; c += CHUNK) {
-                long blk = (e + c) / BLOCK;
-                FloatVector s = FloatVector.broadcast(F, sc.get(DenseWeights.F32_LE, 4 * blk))
-                        .blend(sc.get(DenseWeights.F32_LE, 4 * blk + 4), UPPER);
-                IntVector v = IntVector.fromMemorySegment(I, d, (e + c) >>> 1, LE);
-                int o = r * ws + c;
-                for (int p = 0; p < 8; p++) {
-                    v.lanewise(VectorOperators.LSHR, SHIFT[p]).selectFrom(t, t).reinterpretAsFloats().mul(s)
-                            .intoArray(wt, o + 16 * p);
-                }
-            }
+    void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
+        if (n == 1) {
+            decode(w, xp, j0, j1, out, scratch);
+        } else {
+            rows.dot(w, xp, n, j0, j1, out, scratch, panel);
         }
     }
 
-    @Override
-    void decode(VectorWeight w, float[] xp, int j0, int j1, float[] out, float[] am) {
+    /** One activation row: {@code out[j] = dot(x, w[j])} for {@code j} in {@code [j0, j1)}. */
+    private void decode(VectorWeight w, float[] xp, int j0, int j1, float[] out, float[] am) {
         MemorySegment d = w.data();
         MemorySegment sc = w.scales();
         int k = w.cols();
@@ -129,42 +139,6 @@ final class Nf4WordRowDot extends QuantRowDot {
             MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, nb);
             out[j] = row1(d, (long) j * k >>> 1, am, nb, xp, tableBits);
         }
-    }
-
-    /**
-     * Batched decode: two weight rows at a time, each looked-up vector scaled to the dequantised weights and
-     * multiplied with four, two or one activation rows from registers (activation groups outermost: a group's rows
-     * stay in L1 while the unit's weights go past). An odd last row takes the dequantise-and-tile path.
-     */
-    @Override
-    int batch(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] am) {
-        MemorySegment d = w.data();
-        MemorySegment sc = w.scales();
-        int k = w.cols();
-        int outCols = w.rows();
-        int nb = k / BLOCK;
-        int jp = j0 + (j1 - j0) / 2 * 2;
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            for (int j = j0; j < jp; j += 2) {
-                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, 2 * nb);
-                rows2x4(d, (long) j * k >>> 1, k / 2, am, nb, xp, i * k, k, tableBits, out, i * outCols + j, outCols);
-            }
-        }
-        if (i + 2 <= n) {
-            for (int j = j0; j < jp; j += 2) {
-                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, 2 * nb);
-                rows2x2(d, (long) j * k >>> 1, k / 2, am, nb, xp, i * k, k, tableBits, out, i * outCols + j, outCols);
-            }
-            i += 2;
-        }
-        if (i < n) {
-            for (int j = j0; j < jp; j += 2) {
-                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, 2 * nb);
-                rows2x1(d, (long) j * k >>> 1, k / 2, am, nb, xp, i * k, tableBits, out, i * outCols + j);
-            }
-        }
-        return jp;
     }
 
     /*
@@ -263,298 +237,5 @@ final class Nf4WordRowDot extends QuantRowDot {
             a = e.add(f).fma(FloatVector.broadcast(F, am[b]).blend(am[b + 1], UPPER), a);
         }
         return a.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Two weight rows (codes from byte {@code q0}, {@code rb} apart) x 4 activation rows ({@code xs} apart). */
-    private static void rows2x4(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0, int xs,
-            int[] tableBits, float[] out, int o, int outCols) {
-        IntVector t = IntVector.fromArray(I, tableBits, 0);
-        long q1 = q0 + rb;
-        int x1 = x0 + xs;
-        int x2 = x1 + xs;
-        int x3 = x2 + xs;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00;
-        FloatVector a02 = a00;
-        FloatVector a03 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        FloatVector a12 = a00;
-        FloatVector a13 = a00;
-        for (int b = 0; b < nb; b += 2) {
-            int c = b * BLOCK;
-            long qb = (BLOCK / 2) * (long) b;
-            IntVector v0 = IntVector.fromMemorySegment(I, d, q0 + qb, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, d, q1 + qb, LE);
-            FloatVector s0 = FloatVector.broadcast(F, am[b]).blend(am[b + 1], UPPER);
-            FloatVector s1 = FloatVector.broadcast(F, am[nb + b]).blend(am[nb + b + 1], UPPER);
-            FloatVector w0 = v0.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            FloatVector w1 = v1.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            FloatVector x = FloatVector.fromArray(F, xp, x0 + c);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 16);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 16);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 16);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 16);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 32);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 32);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 32);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 32);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 48);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 48);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 48);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 48);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 64);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 64);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 64);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 64);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 80);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 80);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 80);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 80);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 96);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 96);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 96);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 96);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-            w0 = v0.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 112);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 112);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            x = FloatVector.fromArray(F, xp, x2 + c + 112);
-            a02 = w0.fma(x, a02);
-            a12 = w1.fma(x, a12);
-            x = FloatVector.fromArray(F, xp, x3 + c + 112);
-            a03 = w0.fma(x, a03);
-            a13 = w1.fma(x, a13);
-        }
-        out[o] = a00.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
-        out[o + outCols] = a01.reduceLanes(VectorOperators.ADD);
-        out[o + outCols + 1] = a11.reduceLanes(VectorOperators.ADD);
-        out[o + 2 * outCols] = a02.reduceLanes(VectorOperators.ADD);
-        out[o + 2 * outCols + 1] = a12.reduceLanes(VectorOperators.ADD);
-        out[o + 3 * outCols] = a03.reduceLanes(VectorOperators.ADD);
-        out[o + 3 * outCols + 1] = a13.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Two weight rows (codes from byte {@code q0}, {@code rb} apart) x 2 activation rows ({@code xs} apart). */
-    private static void rows2x2(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0, int xs,
-            int[] tableBits, float[] out, int o, int outCols) {
-        IntVector t = IntVector.fromArray(I, tableBits, 0);
-        long q1 = q0 + rb;
-        int x1 = x0 + xs;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a01 = a00;
-        FloatVector a10 = a00;
-        FloatVector a11 = a00;
-        for (int b = 0; b < nb; b += 2) {
-            int c = b * BLOCK;
-            long qb = (BLOCK / 2) * (long) b;
-            IntVector v0 = IntVector.fromMemorySegment(I, d, q0 + qb, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, d, q1 + qb, LE);
-            FloatVector s0 = FloatVector.broadcast(F, am[b]).blend(am[b + 1], UPPER);
-            FloatVector s1 = FloatVector.broadcast(F, am[nb + b]).blend(am[nb + b + 1], UPPER);
-            FloatVector w0 = v0.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            FloatVector w1 = v1.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            FloatVector x = FloatVector.fromArray(F, xp, x0 + c);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 16);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 16);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 32);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 32);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 48);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 48);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 64);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 64);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 80);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 80);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 96);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 96);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-            w0 = v0.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 112);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            x = FloatVector.fromArray(F, xp, x1 + c + 112);
-            a01 = w0.fma(x, a01);
-            a11 = w1.fma(x, a11);
-        }
-        out[o] = a00.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
-        out[o + outCols] = a01.reduceLanes(VectorOperators.ADD);
-        out[o + outCols + 1] = a11.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** Two weight rows (codes from byte {@code q0}, {@code rb} apart) x 1 activation row. */
-    private static void rows2x1(MemorySegment d, long q0, int rb, float[] am, int nb, float[] xp, int x0,
-            int[] tableBits, float[] out, int o) {
-        IntVector t = IntVector.fromArray(I, tableBits, 0);
-        long q1 = q0 + rb;
-        FloatVector a00 = FloatVector.zero(F);
-        FloatVector a10 = a00;
-        for (int b = 0; b < nb; b += 2) {
-            int c = b * BLOCK;
-            long qb = (BLOCK / 2) * (long) b;
-            IntVector v0 = IntVector.fromMemorySegment(I, d, q0 + qb, LE);
-            IntVector v1 = IntVector.fromMemorySegment(I, d, q1 + qb, LE);
-            FloatVector s0 = FloatVector.broadcast(F, am[b]).blend(am[b + 1], UPPER);
-            FloatVector s1 = FloatVector.broadcast(F, am[nb + b]).blend(am[nb + b + 1], UPPER);
-            FloatVector w0 = v0.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            FloatVector w1 = v1.lanewise(VectorOperators.LSHR, 4).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            FloatVector x = FloatVector.fromArray(F, xp, x0 + c);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 16);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 12).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 32);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 8).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 48);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 20).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 64);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 16).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 80);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 28).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 96);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-            w0 = v0.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s0);
-            w1 = v1.lanewise(VectorOperators.LSHR, 24).selectFrom(t, t).reinterpretAsFloats().mul(s1);
-            x = FloatVector.fromArray(F, xp, x0 + c + 112);
-            a00 = w0.fma(x, a00);
-            a10 = w1.fma(x, a10);
-        }
-        out[o] = a00.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = a10.reduceLanes(VectorOperators.ADD);
     }
 }

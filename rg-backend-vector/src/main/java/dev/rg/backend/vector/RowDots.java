@@ -12,9 +12,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@link VectorFormats} has already said the layout is one the kernels read). Adding an encoding means one more
  * {@link RowDot} class and one more case here.
  *
- * <p>The 4-bit encodings have three kernels per code book (taken from the layout): on 512-bit shapes the one that reads
- * codes as 32-bit words, for weights whose rows are whole 128-element chunks ({@link Nf4WordRowDot}); the vectorised
- * one for weights whose rows are whole 64-blocks; the general one for any other shape ({@link Nf4RowDot}). Double-quantised weights are
+ * <p>The 4-bit encodings have three kernels per code book (taken from the layout): on 512-bit shapes, for weights whose
+ * rows are whole 128-element chunks, a decode kernel that reads codes as 32-bit words ({@link Nf4WordRowDot}, which
+ * hands batches and prefill to the next); the vectorised one for weights whose rows are whole 64-blocks; the general
+ * one for any other shape ({@link Nf4RowDot}). Double-quantised weights are
  * converted to single quantisation at load ({@link VectorBackend#loadWeight}), so they run the same kernels.
  */
 final class RowDots {
@@ -27,7 +28,7 @@ final class RowDots {
     private static final F16RowDot F16 = new F16RowDot();
     private static final Int8RowDot INT8 = new Int8RowDot();
     /** The 4-bit kernels (32-bit words, vectorised, general) of each code book seen. */
-    private static final Map<List<Float>, QuantRowDot[]> FOUR_BIT = new ConcurrentHashMap<>();
+    private static final Map<List<Float>, RowDot[]> FOUR_BIT = new ConcurrentHashMap<>();
 
     /** The kernel of {@code format} for a weight of {@code cols} columns. */
     static RowDot forWeight(WeightFormat format, int cols) {
@@ -39,8 +40,10 @@ final class RowDots {
             case INT8_SYMMETRIC -> INT8;
             case CODE_BOOK_4BIT -> {
                 float[] book = l.codeBook();
-                QuantRowDot[] kernels = FOUR_BIT.computeIfAbsent(boxed(book), k -> new QuantRowDot[] {
-                    new Nf4WordRowDot(book), Nf4RowDot.vectorised(book), Nf4RowDot.general(book)});
+                RowDot[] kernels = FOUR_BIT.computeIfAbsent(boxed(book), k -> {
+                    Nf4RowDot vectorised = Nf4RowDot.vectorised(book);
+                    return new RowDot[] {new Nf4WordRowDot(book, vectorised), vectorised, Nf4RowDot.general(book)};
+                });
                 yield Nf4WordRowDot.applies(cols) ? kernels[0] : Nf4RowDot.vectorisable(cols) ? kernels[1] : kernels[2];
             }
         };

@@ -19,10 +19,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The 4-bit kernel that reads codes as 32-bit words ({@link Nf4WordRowDot}: rows of whole 128-element chunks on
- * 512-bit shapes), which the conformance kit's odd shapes mostly do not reach: decode (one row, four-row tiles and the
- * rows left over), every batch tile (2 x 4, 2 x 2, 2 x 1 and an odd last weight row), and prefill (several K blocks of
- * dequantised weights), on one and two threads, against the reference kernels.
+ * The 4-bit decode kernel that reads codes as 32-bit words ({@link Nf4WordRowDot}: rows of whole 128-element chunks on
+ * 512-bit shapes), which the conformance kit's odd shapes do not reach for one activation row: decode (four-row tiles
+ * and the rows left over) and, through the same weight, the batches and prefill it hands to {@link Nf4RowDot} in that
+ * kernel's own activation layout, on one and two threads, against the reference kernels.
  */
 class Nf4WordRowDotTest {
     private static final int[] INS = {128, 256, 2560};
