@@ -206,24 +206,45 @@ final class Nf4RowDot extends QuantRowDot {
 
     @Override
     void decode(VectorWeight w, float[] xp, int j0, int j1, float[] out, float[] am) {
+        decodeUnit(w, xp, j0, j1, out, am, tableBits, Nf4RowDot::rows4, Nf4RowDot::row1);
+    }
+
+    /** A decode kernel's tile of four weight rows ({@code rb} bytes apart), as {@link #rows4} takes it. */
+    @FunctionalInterface
+    interface FourRows {
+        void run(MemorySegment d, long q0, long rb, float[] am, int nb, float[] xp, int[] tableBits, float[] out, int o,
+                int os);
+    }
+
+    /** A decode kernel's single weight row, as {@link #row1} takes it. */
+    @FunctionalInterface
+    interface OneRow {
+        float run(MemorySegment d, long q, float[] am, int nb, float[] xp, int[] tableBits);
+    }
+
+    /**
+     * One activation row against weight rows {@code [j0, j1)} of a 4-bit weight whose rows are whole 64-blocks: the
+     * unit's rows as four sequential streams ({@link RowDot#spread}) through {@code four}, the rows left over through
+     * {@code one}. Each tile's absmax values are first copied into {@code am} (L1-resident scratch), so that the kernels'
+     * block loops have no scalar segment reads (each costs C2 many nodes; past its budget it stops inlining and boxes
+     * vectors). Shared by this kernel and {@link Nf4WordRowDot}.
+     */
+    static void decodeUnit(VectorWeight w, float[] xp, int j0, int j1, float[] out, float[] am, int[] tableBits,
+            FourRows four, OneRow one) {
         MemorySegment d = w.data();
         MemorySegment sc = w.scales();
         int k = w.cols();
         int nb = k / BLOCK;
-        // the unit's rows as four sequential streams (RowDot.spread)
         int q = spread(j0, j1);
         for (int j = j0; j < j0 + q; j++) {
-            // the four rows' absmax values copied into (L1-resident) scratch so that the block loop has no scalar
-            // segment reads (each costs C2 many nodes; past its budget it stops inlining)
             for (int c = 0; c < 4; c++) {
-                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) (j + c * q) * k / BLOCK), am, c * nb, nb);
+                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) (j + c * q) * nb), am, c * nb, nb);
             }
-            rows4(d, (long) j * k >>> 1, (long) q * k / 2, am, nb, xp, tableBits, out, j, q);
+            four.run(d, (long) j * k >>> 1, (long) q * k / 2, am, nb, xp, tableBits, out, j, q);
         }
         for (int j = j0 + 4 * q; j < j1; j++) {
-            long e = (long) j * k;
-            MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * (e / BLOCK), am, 0, nb);
-            out[j] = row1(d, e >>> 1, am, nb, xp, tableBits);
+            MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, nb);
+            out[j] = one.run(d, (long) j * k >>> 1, am, nb, xp, tableBits);
         }
     }
 

@@ -113,31 +113,9 @@ final class Nf4WordRowDot extends RowDot {
     @Override
     void dot(VectorWeight w, float[] xp, int n, int j0, int j1, float[] out, float[] scratch, MemorySegment panel) {
         if (n == 1) {
-            decode(w, xp, j0, j1, out, scratch);
+            Nf4RowDot.decodeUnit(w, xp, j0, j1, out, scratch, tableBits, Nf4WordRowDot::rows4, Nf4WordRowDot::row1);
         } else {
             rows.dot(w, xp, n, j0, j1, out, scratch, panel);
-        }
-    }
-
-    /** One activation row: {@code out[j] = dot(x, w[j])} for {@code j} in {@code [j0, j1)}. */
-    private void decode(VectorWeight w, float[] xp, int j0, int j1, float[] out, float[] am) {
-        MemorySegment d = w.data();
-        MemorySegment sc = w.scales();
-        int k = w.cols();
-        int nb = k / BLOCK;
-        // the unit's rows as four sequential streams (RowDot.spread); their absmax values copied into L1-resident
-        // scratch, so that the chunk loop has no scalar segment reads (each costs C2 nodes; past its budget it stops
-        // inlining and boxes vectors)
-        int q = spread(j0, j1);
-        for (int j = j0; j < j0 + q; j++) {
-            for (int c = 0; c < 4; c++) {
-                MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) (j + c * q) * nb), am, c * nb, nb);
-            }
-            rows4(d, (long) j * k >>> 1, (long) q * k / 2, am, nb, xp, tableBits, out, j, q);
-        }
-        for (int j = j0 + 4 * q; j < j1; j++) {
-            MemorySegment.copy(sc, DenseWeights.F32_LE, 4 * ((long) j * nb), am, 0, nb);
-            out[j] = row1(d, (long) j * k >>> 1, am, nb, xp, tableBits);
         }
     }
 
