@@ -112,6 +112,19 @@ class ModelLoadErrorsTest {
     }
 
     @Test
+    void theFirstBadTensorInLoadOrderIsNamedWhileLaterOnesConvertAhead() throws IOException {
+        // tensors are read and converted on helper threads ahead of loading; the error is still the first in order
+        String first = "model.layers.0.temporal_block.linear_x.weight";
+        String later = "model.layers.5.temporal_block.k_proj.weight";
+        Path dir = variant(t -> t.name().equals(first) || t.name().equals(later) ? null : t);
+        for (int round = 0; round < 5; round++) {
+            String m = assertThrows(InvalidWeightException.class,
+                    () -> Model.load(dir, REF.withFormat("bf16", false)).close()).getMessage();
+            assertTrue(m.contains("no tensor '" + first + "'"), m);
+        }
+    }
+
+    @Test
     void invalidWeightExceptionIsTheTypeForBadTensors() throws IOException {
         String name = "model.embed_tokens.weight";
         assertThrows(InvalidWeightException.class, () -> Model.load(variant(t -> t.name().equals(name) ? null : t), REF));
