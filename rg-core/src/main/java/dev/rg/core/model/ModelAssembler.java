@@ -18,11 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -31,11 +26,6 @@ import java.util.function.Function;
  * (with a per-op fallback) the weights whose format the backend cannot run.
  */
 final class ModelAssembler {
-    /** Tensors converted ahead of the one being loaded, per helper thread: enough to keep every helper busy. */
-    private static final int LOOK_AHEAD_PER_THREAD = 2;
-    /** At most this many helper threads convert tensors (beyond it the memory bus, not the cores, is the limit). */
-    private static final int MAX_HELPERS = 8;
-
     private final ModelConfig config;
     private final Backend backend;
     private final WeightConversion conversion;
@@ -57,12 +47,11 @@ final class ModelAssembler {
      * Builds the model; {@code source} returns the host weight of an expected tensor, with its shape, and may be called
      * from several threads at once (reading a checkpoint's mapped tensors, generating seeded random weights).
      *
-     * <p>Reading, checking and converting a tensor (quantising it to {@code --format}: seconds per 2B matrix, on one
-     * thread) run on helper threads, up to {@link #LOOK_AHEAD_PER_THREAD} tensors per thread ahead of the tensor being
-     * loaded onto the backend; loading and progress stay on the calling thread, in the checkpoint's order. Every
-     * tensor's conversion is its own and deterministic, so the weights are the same bits as one thread makes. A
-     * failure is reported for the first tensor in that order that fails, after the conversions already running have
-     * ended (they write into the model's arena, which the caller then closes).
+     * <p>Reading, checking and converting a tensor (quantising it to {@code --format}: seconds per 2B matrix on one
+     * thread) run on helper threads ahead of the tensor being loaded onto the backend ({@link InOrderPipeline}); loading
+     * and progress stay on the calling thread, in the checkpoint's order. Every tensor's conversion is its own and
+     * deterministic, so the weights are the same bits as one thread makes, and a failure is the first bad tensor in
+     * that order.
      */
     Griffin assemble(Function<ExpectedTensor, HostWeight> source) {
         List<ExpectedTensor> expected = WeightNames.tensors(config);
@@ -71,32 +60,13 @@ final class ModelAssembler {
             total += t.shape().elementCount();
         }
         Map<String, Weight> loaded = new HashMap<>();
-        long done = 0;
-        int helpers = Math.max(1, Math.min(MAX_HELPERS, Runtime.getRuntime().availableProcessors()));
-        ExecutorService pool = Executors.newFixedThreadPool(helpers, r -> {
-            Thread t = new Thread(r, "rg-convert");
-            t.setDaemon(true);
-            return t;
+        long all = total;
+        long[] done = {0};
+        InOrderPipeline.run(expected, t -> convert(source, t), (t, converted) -> {
+            loaded.put(t.name(), place(converted, t.role()));
+            done[0] += t.shape().elementCount();
+            progress.update("load", done[0], all);
         });
-        try {
-            List<Future<HostWeight>> ready = new ArrayList<>(expected.size());
-            int window = helpers * LOOK_AHEAD_PER_THREAD;
-            for (int i = 0; i < expected.size(); i++) {
-                while (ready.size() < expected.size() && ready.size() < i + window) {
-                    ExpectedTensor next = expected.get(ready.size());
-                    ready.add(pool.submit(() -> convert(source, next)));
-                }
-                ExpectedTensor t = expected.get(i);
-                HostWeight converted = await(ready.get(i));
-                ready.set(i, null);
-                loaded.put(t.name(), place(converted, t.role()));
-                done += t.shape().elementCount();
-                progress.update("load", done, total);
-            }
-        } finally {
-            pool.shutdownNow();
-            awaitQuietly(pool);
-        }
         return new Griffin(config, backend, FallbackKernels.forBackend(backend, hostOf, hostOnly), bind(loaded));
     }
 
@@ -111,41 +81,6 @@ final class ModelAssembler {
         HostWeight converted = conversion.apply(hw, t.role(), arena);
         // constants every backend would derive per call are computed here, once (Λ -> softplus(Λ))
         return t.spec() == TensorSpec.LRU_PARAM ? SoftplusLambda.of(converted, arena) : converted;
-    }
-
-    /** The converted tensor, or the exception its conversion threw, as thrown there. */
-    private static HostWeight await(Future<HostWeight> f) {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while loading the model", e);
-        }
-    }
-
-    /** Waits for conversions still running (they cannot be interrupted mid-tensor) before the arena may close. */
-    private static void awaitQuietly(ExecutorService pool) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (pool.awaitTermination(1, TimeUnit.DAYS)) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /** The weight format of every tensor after conversion (for {@code rg info}). */

@@ -67,7 +67,8 @@ public final class QuantizedCheckpointWriter {
 
     private static void convert(Path src, Path out, ModelConfig config, WeightConversion conversion, String format,
             LoadProgress progress) throws IOException {
-        try (Checkpoint ck = Checkpoint.open(src); Arena arena = Arena.ofConfined()) {
+        // shared: tensors are read and quantised on helper threads (InOrderPipeline), written in checkpoint order
+        try (Checkpoint ck = Checkpoint.open(src); Arena arena = Arena.ofShared()) {
             CheckpointWeights source = new CheckpointWeights(ck, config);
             List<ExpectedTensor> expected = WeightNames.tensors(config);
             List<RawTensor> tensors = new ArrayList<>();
@@ -77,10 +78,13 @@ public final class QuantizedCheckpointWriter {
             for (ExpectedTensor t : expected) {
                 total += t.shape().elementCount();
             }
-            long done = 0;
-            for (ExpectedTensor e : expected) {
+            long all = total;
+            long[] done = {0};
+            InOrderPipeline.run(expected, e -> {
                 HostWeight w = conversion.apply(source.read(e.name(), e.shape()), e.role(), arena);
                 w.format().validate(w);
+                return w;
+            }, (e, w) -> {
                 if (w.format() instanceof DenseFormat d) {
                     tensors.add(new RawTensor(w.name(), dtype(d), w.shape(), w.part(WeightFormat.DATA), ""));
                 } else {
@@ -93,9 +97,9 @@ public final class QuantizedCheckpointWriter {
                         tensors.add(new RawTensor(n, DType.U8, Shape.of(p.getValue().byteSize()), p.getValue(), ""));
                     }
                 }
-                done += e.shape().elementCount();
-                progress.update("convert", done, total);
-            }
+                done[0] += e.shape().elementCount();
+                progress.update("convert", done[0], all);
+            });
             long bytes = tensors.stream().mapToLong(t -> t.data().byteSize()).sum();
             SafetensorsWriter.write(out.resolve("model.safetensors"), tensors, Map.of("format", "pt", "rg.format", format),
                     b -> progress.update("write", b, bytes));
