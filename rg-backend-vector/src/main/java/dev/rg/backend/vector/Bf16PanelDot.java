@@ -37,17 +37,6 @@ final class Bf16PanelDot extends RowDot {
     static final int K_BLOCK = Math.max(1, Integer.getInteger("rg.vector.panelKBlock", 256));
 
     @Override
-    int preparedSize(int n, int k) {
-        return 0;
-    }
-
-    /** The activations are read as they are: one scalar per row and column, broadcast. */
-    @Override
-    float[] prepare(float[] x, int n, int k, float[] scratch) {
-        return x;
-    }
-
-    @Override
     int scratchSize(int k) {
         return Accumulators.FLOATS;
     }

@@ -64,6 +64,11 @@ final class Bf16RowDot extends RowDot {
     }
 
     @Override
+    int preparedSize(int n, int k) {
+        return Math.multiplyExact(n, k);
+    }
+
+    @Override
     float[] prepare(float[] x, int n, int k, float[] dst) {
         return deinterleave(x, n, k, dst);
     }

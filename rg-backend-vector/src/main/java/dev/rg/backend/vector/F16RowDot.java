@@ -19,16 +19,6 @@ import jdk.incubator.vector.VectorOperators;
 final class F16RowDot extends RowDot {
 
     @Override
-    int preparedSize(int n, int k) {
-        return 0;
-    }
-
-    @Override
-    float[] prepare(float[] x, int n, int k, float[] scratch) {
-        return x;
-    }
-
-    @Override
     int scratchSize(int k) {
         return 4 * k + Accumulators.FLOATS;
     }

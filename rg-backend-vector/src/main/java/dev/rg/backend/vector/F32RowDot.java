@@ -17,16 +17,6 @@ final class F32RowDot extends RowDot {
     /** Floats per K block of the prefill path: 4 activation rows x 1024 x 4 B = 16 KB stay in L1 across weight tiles. */
     static final int K_BLOCK = 1024;
 
-    @Override
-    int preparedSize(int n, int k) {
-        return 0;
-    }
-
-    @Override
-    float[] prepare(float[] x, int n, int k, float[] scratch) {
-        return x;
-    }
-
     /** The K block of the 4 x 4 prefill path: it is re-read for every four activation rows. */
     @Override
     int reuseBytes(int k, int n) {

@@ -54,16 +54,6 @@ final class Int8RowDot extends QuantRowDot {
     static final int DIRECT_ROWS = Integer.getInteger("rg.vector.int8DirectRows", RowDot.BATCH_MAX);
 
     @Override
-    int preparedSize(int n, int k) {
-        return 0;
-    }
-
-    @Override
-    float[] prepare(float[] x, int n, int k, float[] scratch) {
-        return x;
-    }
-
-    @Override
     boolean direct() {
         return Simd.BYTE_LANES;
     }

@@ -108,7 +108,7 @@ final class Nf4RowDot extends QuantRowDot {
 
     @Override
     int preparedSize(int n, int k) {
-        return packed ? super.preparedSize(n, k) : 0;
+        return packed ? Math.multiplyExact(n, k) : 0;
     }
 
     private static float absmax(MemorySegment sc, long block) {

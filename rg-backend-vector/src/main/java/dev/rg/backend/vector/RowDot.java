@@ -35,17 +35,23 @@ abstract class RowDot {
         return (j1 - j0) / 4;
     }
 
-    /** Floats of scratch {@link #prepare} needs for {@code n} rows of {@code k} columns. */
+    /**
+     * Floats of scratch {@link #prepare} needs for {@code n} rows of {@code k} columns. By default none: most kernels
+     * read the activations as they are; a kernel that rearranges them overrides both methods.
+     */
     int preparedSize(int n, int k) {
-        return Math.multiplyExact(n, k);
+        return 0;
     }
 
     /**
-     * Puts {@code n} rows of {@code k} activations into the layout {@link #dot} reads.
+     * Puts {@code n} rows of {@code k} activations into the layout {@link #dot} reads. By default the activations as
+     * they are (row-major floats).
      *
      * @return {@code x} itself, or {@code scratch} (of at least {@link #preparedSize} floats) filled
      */
-    abstract float[] prepare(float[] x, int n, int k, float[] scratch);
+    float[] prepare(float[] x, int n, int k, float[] scratch) {
+        return x;
+    }
 
     /**
      * {@code out[i * w.rows() + j] = sum_c x[i][c] * w[j][c]} for every activation row {@code i < n} and weight
