@@ -93,12 +93,11 @@ final class Nf4WordRowDot extends RowDot {
         if (n > 1) {
             return rows.prepare(x, n, k, dst);
         }
-        for (int i = 0; i < n; i++) {
-            for (int g = i * k; g < (i + 1) * k; g += CHUNK) {
-                for (int p = 0; p < 8; p++) {
-                    for (int l = 0; l < 16; l++) {
-                        dst[g + 16 * p + l] = x[g + 8 * l + p];
-                    }
+        // one row (decode): in each chunk, vector p holds elements 8l + p
+        for (int g = 0; g < k; g += CHUNK) {
+            for (int p = 0; p < 8; p++) {
+                for (int l = 0; l < 16; l++) {
+                    dst[g + 16 * p + l] = x[g + 8 * l + p];
                 }
             }
         }
