@@ -168,7 +168,7 @@ public final class VectorBench {
                         }
                         us[run] = (System.nanoTime() - t0) / 1e5 / 1e3;
                     }
-                    report("one dispatch of " + units + " empty units, back to back (higher = worse)", us, "us");
+                    report("one dispatch of " + units + " empty units, back to back", us, "us");
                 }
             }
         }
@@ -333,6 +333,12 @@ public final class VectorBench {
             report(String.format("%s matmul %d x [%d x %d] (%.1f MB, %d copies cycled), per call; median %.2fx B=1", format, n,
                     rows, cols, bytes / 1e6, ws.size(), sorted[runs / 2] / one), us, "us");
             report("   weights streamed", gbs, "GB/s");
+            double[] gflops = new double[runs];
+            for (int run = 0; run < runs; run++) {
+                gflops[run] = 2.0 * rows * cols * n / (us[run] * 1e3);
+            }
+            // batches past a few rows are bound by FMAs, not the read: compare this with the FMA probe
+            report("   arithmetic", gflops, "GFLOP/s");
         }
     }
 
@@ -532,10 +538,14 @@ public final class VectorBench {
         return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Best, median and worst of {@code v}: for times ({@code us}) the best is the lowest, for rates the highest. */
     private static void report(String what, double[] v, String unit) {
         double[] s = v.clone();
         Arrays.sort(s);
-        System.out.printf("%-72s best %7.2f  median %7.2f  worst %7.2f %s (%d runs)%n", what, s[s.length - 1], s[s.length / 2],
-                s[0], unit, s.length);
+        boolean time = unit.equals("us");
+        double best = time ? s[0] : s[s.length - 1];
+        double worst = time ? s[s.length - 1] : s[0];
+        System.out.printf("%-72s best %7.2f  median %7.2f  worst %7.2f %s (%d runs)%n", what, best, s[s.length / 2],
+                worst, unit, s.length);
     }
 }
