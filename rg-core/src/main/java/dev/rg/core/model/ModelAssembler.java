@@ -55,17 +55,13 @@ final class ModelAssembler {
      */
     Griffin assemble(Function<ExpectedTensor, HostWeight> source) {
         List<ExpectedTensor> expected = WeightNames.tensors(config);
-        long total = 0;
-        for (ExpectedTensor t : expected) {
-            total += t.shape().elementCount();
-        }
+        long total = expected.stream().mapToLong(t -> t.shape().elementCount()).sum();
         Map<String, Weight> loaded = new HashMap<>();
-        long all = total;
         long[] done = {0};
         InOrderPipeline.run(expected, t -> convert(source, t), (t, converted) -> {
             loaded.put(t.name(), place(converted, t.role()));
             done[0] += t.shape().elementCount();
-            progress.update("load", done[0], all);
+            progress.update("load", done[0], total);
         });
         return new Griffin(config, backend, FallbackKernels.forBackend(backend, hostOf, hostOnly), bind(loaded));
     }

@@ -74,11 +74,7 @@ public final class QuantizedCheckpointWriter {
             List<RawTensor> tensors = new ArrayList<>();
             Map<String, String> formats = new TreeMap<>();
             Map<String, Map<String, Double>> params = new TreeMap<>();
-            long total = 0;
-            for (ExpectedTensor t : expected) {
-                total += t.shape().elementCount();
-            }
-            long all = total;
+            long total = expected.stream().mapToLong(t -> t.shape().elementCount()).sum();
             long[] done = {0};
             InOrderPipeline.run(expected, e -> {
                 HostWeight w = conversion.apply(source.read(e.name(), e.shape()), e.role(), arena);
@@ -98,7 +94,7 @@ public final class QuantizedCheckpointWriter {
                     }
                 }
                 done[0] += e.shape().elementCount();
-                progress.update("convert", done[0], all);
+                progress.update("convert", done[0], total);
             });
             long bytes = tensors.stream().mapToLong(t -> t.data().byteSize()).sum();
             SafetensorsWriter.write(out.resolve("model.safetensors"), tensors, Map.of("format", "pt", "rg.format", format),
