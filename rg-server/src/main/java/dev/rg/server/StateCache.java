@@ -24,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Kept conversation states, keyed by the token prefix each represents, least recently used first out, bounded
@@ -61,15 +62,41 @@ final class StateCache implements AutoCloseable {
     private int removed;
     private String persistProblem;
 
-    private record Key(int[] ids) {
+    /**
+     * Key lengths of the entries, with how many entries have each: {@link #longestPrefix} probes only these lengths, one
+     * hash lookup each, instead of comparing the prompt with every entry (a small model's default cache holds about a
+     * thousand states, and every request looked through all of them).
+     */
+    private final TreeMap<Integer, Integer> keyLengths = new TreeMap<>();
+
+    /**
+     * The first {@code length} ids of {@code ids}, hashed as {@link Arrays#hashCode(int[])} hashes them, so that the hashes
+     * of all prefixes of a prompt come from one pass over it ({@link #longestPrefix}). Stored keys own their array
+     * ({@code length == ids.length}); a probe views a prefix of the prompt without copying it.
+     */
+    private static final class Key {
+        final int[] ids;
+        private final int length;
+        private final int hash;
+
+        Key(int[] ids) {
+            this(ids, ids.length, Arrays.hashCode(ids));
+        }
+
+        private Key(int[] ids, int length, int hash) {
+            this.ids = ids;
+            this.length = length;
+            this.hash = hash;
+        }
+
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(ids, k.ids);
+            return o instanceof Key k && Arrays.equals(ids, 0, length, k.ids, 0, k.length);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(ids);
+            return hash;
         }
     }
 
@@ -81,20 +108,33 @@ final class StateCache implements AutoCloseable {
         return maxBytes > 0;
     }
 
-    /** The entry with the longest key that is a proper prefix of {@code prompt} (so one token at least is left to feed), or null. */
+    /**
+     * The entry with the longest key that is a proper prefix of {@code prompt} (so one token at least is left to feed),
+     * or null; it then counts as just used. One pass over the prompt hashes all its prefixes, then each key length held
+     * below the prompt's, longest first, is one hash lookup.
+     */
     Entry longestPrefix(int[] prompt) {
-        Entry best = null;
-        for (Entry e : entries.values()) {
-            int n = e.key.length;
-            if (n < prompt.length && (best == null || n > best.key.length)
-                    && Arrays.equals(e.key, 0, n, prompt, 0, n)) {
-                best = e;
+        if (keyLengths.isEmpty() || keyLengths.firstKey() >= prompt.length) {
+            return null;
+        }
+        int[] prefixHash = new int[prompt.length];
+        int h = 1;
+        for (int n = 0; n < prompt.length; n++) {
+            prefixHash[n] = h; // Arrays.hashCode of prompt[0, n)
+            h = 31 * h + prompt[n];
+        }
+        for (int n : keyLengths.headMap(prompt.length, false).descendingKeySet()) {
+            Entry e = entries.get(new Key(prompt, n, prefixHash[n])); // access order: a hit counts as used
+            if (e != null) {
+                return e;
             }
         }
-        if (best != null) {
-            entries.get(new Key(best.key)); // touch: most recently used
-        }
-        return best;
+        return null;
+    }
+
+    /** Adds ({@code +1}) or removes ({@code -1}) one entry's key from {@link #keyLengths}. */
+    private void countLength(int[] key, int delta) {
+        keyLengths.merge(key.length, delta, (a, b) -> a + b == 0 ? null : a + b);
     }
 
     /** Keeps {@code state} (taking ownership) as the state after {@code key}; evicts beyond the budget (see {@link #evict}). */
@@ -116,6 +156,7 @@ final class StateCache implements AutoCloseable {
         Key k = new Key(key.clone());
         Entry old = entries.remove(k);
         if (old != null) {
+            countLength(old.key, -1);
             // a file of the old entry holds the state of the same tokens from the same model: it stays valid
             drop(old, false);
             shared |= old.shared;
@@ -124,6 +165,7 @@ final class StateCache implements AutoCloseable {
             onDisk.add(k); // re-cached before its file was removed: that file holds this state again
         }
         entries.put(k, new Entry(key.clone(), state, shared));
+        countLength(key, +1);
         bytes += size;
         sharedBytes += shared ? size : 0;
         evict();
@@ -149,6 +191,7 @@ final class StateCache implements AutoCloseable {
             Entry e = it.next();
             if (e.shared == shared) {
                 it.remove();
+                countLength(e.key, -1);
                 drop(e, true);
             }
         }
@@ -377,6 +420,7 @@ final class StateCache implements AutoCloseable {
             e.state.close();
         }
         entries.clear();
+        keyLengths.clear();
         onDisk.clear();
         stale.clear();
         bytes = 0;
