@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 final class BackendSettingsOption {
     /** The help shared by every command that loads a model. */
     static final String HELP = "A backend setting, repeatable. cuda: device=N, graphs=on|off, fused-norms=on|off; "
-            + "vector: spin-us=N, chunk-kb=N, bf16-layout=panels|rows; tornado: device=B:D, kernels=cpu|gpu, fuse=true|false. "
+            + "vector: spin-us=N, chunk-kb=N, bf16-layout=auto|panels|rows; tornado: device=B:D, kernels=cpu|gpu, fuse=true|false. "
             + "A backend ignores keys it does not use.";
 
     @Option(names = "--backend-option", paramLabel = "KEY=VALUE", description = HELP)

@@ -42,11 +42,16 @@ final class Bf16Panels {
     }
 
     /**
-     * A packed copy of the row-major bf16 matrix {@code src} ({@code rows x cols}, little-endian), in an automatic
-     * arena (freed with the weight), zero-padded to whole panels; one unit of {@code pool} per panel.
+     * A packed copy of the row-major bf16 matrix {@code src} ({@code rows x cols}, little-endian), allocated in
+     * {@code arena}, zero-padded to whole panels; one unit of {@code pool} per panel.
+     *
+     * <p>Not an automatic arena: the JVM counts {@code Arena.ofAuto()} memory against its direct-memory limit, which
+     * defaults to the maximum heap (a quarter of RAM), so a 2B model's 5.4 GB of panels failed to load on a 16 GB
+     * machine and a 9B model's 17 GB on a 64 GB one. The caller frees the arena with the weight
+     * ({@link VectorWeight#withPanels}); what the machine can hold is {@link PanelBudget}'s to decide.
      */
-    static MemorySegment pack(MemorySegment src, int rows, int cols, WorkerPool pool) {
-        MemorySegment dst = Arena.ofAuto().allocate(Math.max(1, bytes(rows, cols)), 64); // zero-filled
+    static MemorySegment pack(MemorySegment src, int rows, int cols, WorkerPool pool, Arena arena) {
+        MemorySegment dst = arena.allocate(Math.max(1, bytes(rows, cols)), 64); // zero-filled
         int n = panels(rows);
         if (n > 0 && cols > 0) {
             pool.run((p, worker) -> packPanel(src, rows, cols, p, dst), n);

@@ -15,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 import dev.rg.quant.FourBitFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A live vector backend: host tensors ({@code float[]}), weights used in place from their segments, and one
@@ -22,9 +23,11 @@ import java.util.Map;
  *
  * <p>Settings ({@link BackendOptions#settings()}): {@code spin-us} (default 50), how long idle workers spin
  * before parking; {@code chunk-kb} (default 64), the least work per parallel unit in KB of weights times rows
- * (smaller work runs on the caller alone); {@code bf16-layout} ({@code panels}, the default, or {@code rows}): whether
- * bf16 matrices are repacked at load into {@link Bf16Panels panels} for the matmul kernel (a second copy of every bf16
- * matrix: {@code rows} keeps only the checkpoint's and runs the row-major kernels, slower for batches and prefill).
+ * (smaller work runs on the caller alone); {@code bf16-layout} ({@code auto}, the default, {@code panels} or
+ * {@code rows}): whether bf16 matrices are repacked at load into {@link Bf16Panels panels} for the matmul kernel (a
+ * second copy of every bf16 matrix: {@code rows} keeps only the checkpoint's and runs the row-major kernels, slower for
+ * batches and prefill; {@code auto} packs each matrix while its copy fits in the memory available, {@link PanelBudget};
+ * {@code panels} packs every one).
  */
 public final class VectorBackend implements Backend {
     /** Default least work per parallel unit. */
@@ -37,13 +40,22 @@ public final class VectorBackend implements Backend {
     private final Capabilities capabilities;
     private final List<String> warnings;
     private final boolean bf16Panels;
+    /** With {@code bf16-layout=auto}: which matrices get panels; null when every one does (or none). */
+    private final PanelBudget panelBudget;
 
     VectorBackend(BackendOptions options) {
+        this(options, PanelBudget.ofThisMachine());
+    }
+
+    /** {@code budget}: what {@code bf16-layout=auto} packs (tests pass their own). */
+    VectorBackend(BackendOptions options, PanelBudget budget) {
         Map<String, String> settings = options.settings();
         long spin = settings.containsKey("spin-us") ? setting(settings, "spin-us", 0) * 1000
                 : WorkerPool.spinFor(options.threads(), Runtime.getRuntime().availableProcessors(), DEFAULT_SPIN_NANOS);
         long chunk = setting(settings, "chunk-kb", DEFAULT_MIN_CHUNK_BYTES >> 10) << 10;
-        this.bf16Panels = bf16Panels(settings.getOrDefault("bf16-layout", System.getProperty("rg.vector.bf16Layout", "panels")));
+        String layout = settings.getOrDefault("bf16-layout", System.getProperty("rg.vector.bf16Layout", "auto")).trim();
+        this.bf16Panels = bf16Panels(layout);
+        this.panelBudget = layout.equals("auto") ? budget : null;
         this.pool = new WorkerPool(options.threads(), spin, "rg-vector");
         this.kernels = new VectorKernels(this, pool, chunk);
         this.capabilities = VectorBackendProvider.CAPABILITIES;
@@ -51,11 +63,11 @@ public final class VectorBackend implements Backend {
     }
 
     private static boolean bf16Panels(String layout) {
-        return switch (layout.trim()) {
-            case "panels" -> true;
+        return switch (layout) {
+            case "auto", "panels" -> true;
             case "rows" -> false;
             default -> throw new IllegalArgumentException("vector backend setting bf16-layout=" + layout
-                    + " is not one of: panels, rows");
+                    + " is not one of: auto, panels, rows");
         };
     }
 
@@ -96,7 +108,10 @@ public final class VectorBackend implements Backend {
      */
     @Override
     public List<String> warnings() {
-        return warnings;
+        if (panelBudget == null) {
+            return warnings;
+        }
+        return panelBudget.warning().map(w -> Stream.concat(warnings.stream(), Stream.of(w)).toList()).orElse(warnings);
     }
 
     /**
@@ -104,8 +119,9 @@ public final class VectorBackend implements Backend {
      * 4-bit codes are read straight from it). Three exceptions:
      * <ul>
      *   <li>a bf16 matrix (rank 2) is also repacked once, here, into {@link Bf16Panels panels} (a copy of its bytes in an
-     *       automatic arena, on the workers), which its matmuls read; the mapped rows stay for embedding lookups. With
-     *       the setting {@code bf16-layout=rows} there is no copy and the row-major kernels run;</li>
+     *       arena freed with the weight, on the workers), which its matmuls read; the mapped rows stay for embedding lookups. With
+     *       the setting {@code bf16-layout=rows} there is no copy and the row-major kernels run; with {@code auto} (the
+     *       default) a matrix whose copy would not fit in the memory available stays row-major ({@link PanelBudget});</li>
      *   <li>a segment confined to its creating thread cannot be read by the workers, so it is copied once into an
      *       automatic off-heap arena (checkpoints are mapped in shared arenas and never take this path);</li>
      *   <li>{@code nf4-dq} and {@code fp4-dq} weights are converted once, here, with
@@ -132,7 +148,16 @@ public final class VectorBackend implements Backend {
             if (dense == DenseWeights.BF16 && bf16Panels && w.shape().rank() == 2) {
                 int rows = Math.toIntExact(w.shape().rows());
                 int cols = Math.toIntExact(w.shape().lastDim());
-                return VectorWeight.withPanels(w, data, kernels.packPanels(data, rows, cols), RowDots.BF16_PANELS, dense);
+                if (panelBudget == null || panelBudget.admit(Bf16Panels.bytes(rows, cols))) {
+                    Arena arena = Arena.ofShared();
+                    try {
+                        MemorySegment panels = kernels.packPanels(data, rows, cols, arena);
+                        return VectorWeight.withPanels(w, data, panels, arena, RowDots.BF16_PANELS, dense);
+                    } catch (RuntimeException | Error e) {
+                        arena.close();
+                        throw e;
+                    }
+                }
             }
             return new VectorWeight(w, data, dot, dense);
         }

@@ -8,6 +8,7 @@ import dev.rg.api.backend.SeqBatch;
 import dev.rg.api.tensor.HostTensor;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,10 +68,10 @@ final class VectorKernels implements Kernels {
     }
 
     /** {@link Bf16Panels#pack} on this backend's workers (under the kernel lock: the pool runs one dispatch at a time). */
-    MemorySegment packPanels(MemorySegment rowMajor, int rows, int cols) {
+    MemorySegment packPanels(MemorySegment rowMajor, int rows, int cols, Arena arena) {
         lock.lock();
         try {
-            return Bf16Panels.pack(rowMajor, rows, cols, pool);
+            return Bf16Panels.pack(rowMajor, rows, cols, pool, arena);
         } finally {
             lock.unlock();
         }

@@ -148,6 +148,6 @@ class Bf16PanelsTest {
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new VectorBackend(new BackendOptions(1, Map.of("bf16-layout", "columns"))));
-        assertEquals("vector backend setting bf16-layout=columns is not one of: panels, rows", e.getMessage());
+        assertEquals("vector backend setting bf16-layout=columns is not one of: auto, panels, rows", e.getMessage());
     }
 }
