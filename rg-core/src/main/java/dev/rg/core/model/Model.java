@@ -5,12 +5,15 @@ import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
+import dev.rg.api.tensor.HostWeight;
 import dev.rg.core.config.ConfigReader;
 import dev.rg.core.config.ModelConfig;
 import dev.rg.core.runtime.BackendRegistry;
 import dev.rg.core.safetensors.Checkpoint;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -83,7 +86,20 @@ public final class Model implements AutoCloseable {
             ModelAssembler asm = new ModelAssembler(config, backend, new WeightConversion(null, null), arena, progress);
             WeightFormat head = HeadFormat.resolve(target, options.quantizeHead(), options.headFormat());
             RandomWeights source = new RandomWeights(config, target, head == null ? WeightFormats.bf16() : head, seed, arena);
-            Griffin g = asm.assemble(source::create);
+            // every random weight first, then the backend loads them: these are anonymous memory, not pages of a mapped
+            // file that the kernel can drop, so a backend that sizes its own copies by the memory available (the vector
+            // backend's bf16 panels) must see all of them taken. Made and loaded in turn, the 9B preset's first panels
+            // took the memory its last weights then needed, and the kernel killed the JVM (24 GB machine).
+            Map<String, HostWeight> made = new HashMap<>();
+            List<ExpectedTensor> expected = WeightNames.tensors(config);
+            long total = expected.stream().mapToLong(t -> t.shape().elementCount()).sum();
+            long done = 0;
+            for (ExpectedTensor t : expected) {
+                made.put(t.name(), source.create(t));
+                done += t.shape().elementCount();
+                progress.update("generate", done, total);
+            }
+            Griffin g = asm.assemble(t -> made.get(t.name()));
             Model m = new Model(g, null, null, arena, asm.formats(), asm.hostOnlyCount());
             m.identity = ModelIdentity.ofRandom(config, m.linearFormat(), m.headFormat(), seed);
             return m;
