@@ -1,8 +1,6 @@
 package dev.rg.backend.vector;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.rg.api.backend.HostMemory;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 
@@ -20,7 +18,6 @@ import java.util.function.LongSupplier;
 final class PanelBudget {
     /** Kept free beside the heap's headroom: code, thread stacks, the JVM's own structures, the OS. */
     static final long MARGIN_BYTES = 512L << 20;
-    private static final Path MEMINFO = Path.of("/proc/meminfo");
 
     private final LongSupplier available;
     private final LongSupplier heapHeadroom;
@@ -29,9 +26,9 @@ final class PanelBudget {
     private long refusedBytes;
     private long availableWhenRefused = -1;
 
-    /** The budget of this machine: {@code MemAvailable} from {@code /proc/meminfo}, the heap's headroom from the JVM. */
+    /** The budget of this machine: {@link HostMemory#availableBytes}, the heap's headroom from the JVM. */
     static PanelBudget ofThisMachine() {
-        return new PanelBudget(PanelBudget::memAvailable, () -> {
+        return new PanelBudget(HostMemory::availableBytes, () -> {
             Runtime rt = Runtime.getRuntime();
             return Math.max(0, rt.maxMemory() - rt.totalMemory());
         });
@@ -68,33 +65,5 @@ final class PanelBudget {
                 + " headroom and %d MB), so batches and prefill run slower on them; --format int8 or nf4 needs no copy and"
                 + " fewer bytes, --backend-option bf16-layout=rows copies no matrix, bf16-layout=panels copies every one",
                 refused, packed + refused, refusedBytes / 1e9, availableWhenRefused / 1e9, MARGIN_BYTES >> 20));
-    }
-
-    /** {@code MemAvailable} of {@code /proc/meminfo} in bytes, or -1 where there is no such file or line. */
-    static long memAvailable() {
-        try {
-            return parseMemAvailable(Files.readString(MEMINFO));
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    /** The {@code MemAvailable:   N kB} line of a {@code /proc/meminfo} text in bytes, or -1 if absent or malformed. */
-    static long parseMemAvailable(String meminfo) {
-        for (String line : meminfo.split("\n")) {
-            if (line.startsWith("MemAvailable:")) {
-                String[] parts = line.substring("MemAvailable:".length()).trim().split("\\s+");
-                if (parts.length == 2 && parts[1].equals("kB")) {
-                    try {
-                        long kb = Long.parseLong(parts[0]);
-                        return kb < 0 || kb > Long.MAX_VALUE >> 10 ? -1 : kb << 10;
-                    } catch (NumberFormatException e) {
-                        return -1;
-                    }
-                }
-                return -1;
-            }
-        }
-        return -1;
     }
 }

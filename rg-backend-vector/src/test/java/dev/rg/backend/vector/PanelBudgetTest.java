@@ -47,18 +47,6 @@ class PanelBudgetTest {
     }
 
     @Test
-    void readsMemAvailableFromProcMeminfoText() {
-        String meminfo = "MemTotal:       24576000 kB\nMemFree:         1000000 kB\nMemAvailable:   20971520 kB\nBuffers: 1 kB\n";
-        assertEquals(20971520L * 1024, PanelBudget.parseMemAvailable(meminfo));
-        assertEquals(-1, PanelBudget.parseMemAvailable("MemTotal: 1 kB\nMemFree: 1 kB\n"), "no such line (an old kernel)");
-        assertEquals(-1, PanelBudget.parseMemAvailable("MemAvailable: lots kB\n"));
-        assertEquals(-1, PanelBudget.parseMemAvailable("MemAvailable: 12 MB\n"));
-        assertEquals(-1, PanelBudget.parseMemAvailable("MemAvailable: 99999999999999999999 kB\n"));
-        long here = PanelBudget.memAvailable();
-        assertTrue(here == -1 || here > 0, "this machine's MemAvailable: " + here);
-    }
-
-    @Test
     void admitsWhileTheCopyFitsBesideTheHeapHeadroomAndTheMargin() {
         long[] available = {1000 * MB};
         PanelBudget budget = new PanelBudget(() -> available[0], () -> 300 * MB);

@@ -1,6 +1,7 @@
 package dev.rg.core.model;
 
 import dev.rg.api.backend.Backend;
+import dev.rg.api.backend.HostMemory;
 import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
 import dev.rg.api.format.WeightFormat;
@@ -78,6 +79,23 @@ public final class Model implements AutoCloseable {
      * Linear layers are generated in {@code format} (or bf16 when null), the embedding / LM head in the options' head
      * format ({@link HeadFormat}; bf16 when it stays "as stored"), small weights in f32.
      */
+    /** Kept free beside a preset's random weights: the JVM, its heap's first use, the OS. */
+    private static final long PRESET_MARGIN_BYTES = 1L << 30;
+
+    /**
+     * Fails with one line unless {@code bytes} of random weights fit in the memory available now: they are written as
+     * they are made, and past what the machine holds the kernel kills the JVM without a message.
+     */
+    private static void requireRoomFor(long bytes, WeightFormat format) {
+        long available = HostMemory.availableBytes();
+        if (available >= 0 && bytes + PRESET_MARGIN_BYTES > available) {
+            throw new IllegalArgumentException(String.format("random weights of these shapes in %s need %.1f GB of memory"
+                    + " (and 1 GB more for everything else), but %.1f GB is available (MemAvailable): use a smaller --format"
+                    + " (int8, nf4) or preset, or a real checkpoint (-m DIR), which is mapped and paged in as it is read",
+                    format.name(), bytes / 1e9, available / 1e9));
+        }
+    }
+
     public static Model random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress) {
         WeightFormat target = WeightFormats.byName(format == null ? "bf16" : format);
         Backend backend = createBackend(options);
@@ -90,8 +108,9 @@ public final class Model implements AutoCloseable {
             // file that the kernel can drop, so a backend that sizes its own copies by the memory available (the vector
             // backend's bf16 panels) must see all of them taken. Made and loaded in turn, the 9B preset's first panels
             // took the memory its last weights then needed, and the kernel killed the JVM (24 GB machine).
-            Map<String, HostWeight> made = new HashMap<>();
             List<ExpectedTensor> expected = WeightNames.tensors(config);
+            requireRoomFor(expected.stream().mapToLong(source::byteSize).sum(), target);
+            Map<String, HostWeight> made = new HashMap<>();
             long total = expected.stream().mapToLong(t -> t.shape().elementCount()).sum();
             long done = 0;
             for (ExpectedTensor t : expected) {

@@ -35,14 +35,24 @@ final class RandomWeights {
         }
     }
 
-    HostWeight create(ExpectedTensor t) {
-        String name = t.name();
-        Shape shape = t.shape();
-        WeightFormat format = switch (t.role()) {
+    /** The format {@code t} is made in: linear layers in the chosen format, the embedding in the head's, the rest f32. */
+    private WeightFormat format(ExpectedTensor t) {
+        return switch (t.role()) {
             case LINEAR -> linearFormat;
             case EMBEDDING -> headFormat;
             case NORM, BIAS, CONV, GATE, PARAM -> WeightFormats.f32();
         };
+    }
+
+    /** Bytes {@link #create} allocates for {@code t}. */
+    long byteSize(ExpectedTensor t) {
+        return format(t).byteSize(t.shape());
+    }
+
+    HostWeight create(ExpectedTensor t) {
+        String name = t.name();
+        Shape shape = t.shape();
+        WeightFormat format = format(t);
         double std = switch (t.role()) {
             case NORM -> 0.1;
             case BIAS, PARAM -> 0.05;

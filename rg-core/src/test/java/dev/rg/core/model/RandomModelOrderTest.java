@@ -1,8 +1,11 @@
 package dev.rg.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rg.api.backend.HostMemory;
 import dev.rg.core.config.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,5 +39,17 @@ class RandomModelOrderTest {
         long elements = WeightNames.tensors(c).stream().mapToLong(t -> t.shape().elementCount()).sum();
         assertEquals(elements, generated[1]);
         assertEquals(elements, generated[0], "generation reached its total");
+    }
+
+    @Test
+    void randomWeightsLargerThanTheMachineAreRefusedInOneLineBeforeAnyIsMade() {
+        assumeTrue(HostMemory.availableBytes() > 0, "no /proc/meminfo here");
+        ModelConfig huge = ModelConfig.preset9b().withLayers(1024); // about 0.5 TB in bf16
+        List<String> phases = new ArrayList<>();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Model.random(huge, "bf16", 5,
+                LoadOptions.defaults().withBackend("reference"), (phase, done, total) -> phases.add(phase)));
+        assertTrue(e.getMessage().startsWith("random weights of these shapes in bf16 need ")
+                && e.getMessage().contains("GB is available (MemAvailable)") && !e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(phases.isEmpty(), "nothing was generated: " + phases);
     }
 }
