@@ -2,6 +2,7 @@ package dev.rg.server;
 
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
+import dev.rg.core.generate.DeviceArgmax;
 import dev.rg.core.generate.DeviceTopK;
 import dev.rg.core.generate.JsonConstraint;
 import dev.rg.core.generate.PrefillBatch;
@@ -64,6 +65,7 @@ final class Scheduler implements AutoCloseable {
     private final ServerMetrics metrics;
     private final GemmaTokenizer tokenizer;
     private final int vocab;
+    private final int padId;
     private final Set<Integer> stopIds = new HashSet<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition work = lock.newCondition();
@@ -90,6 +92,7 @@ final class Scheduler implements AutoCloseable {
     private final BatchDecoder decoder;
     private final PrefillBatch prefills;
     private final DeviceTopK deviceTopK = new DeviceTopK();
+    private final DeviceArgmax deviceArgmax = new DeviceArgmax();
     private int[] firstTokens = new int[0];
     private final StateCache cache;
     private final Thread thread;
@@ -116,6 +119,7 @@ final class Scheduler implements AutoCloseable {
         this.options = options;
         this.metrics = metrics;
         this.vocab = model.config().vocabSize();
+        this.padId = model.config().padId();
         stopIds.add(model.config().eosId());
         tokenizer.idOf("<end_of_turn>").ifPresent(stopIds::add);
         this.decoder = new BatchDecoder(model, options.maxSequences());
@@ -724,19 +728,28 @@ final class Scheduler implements AutoCloseable {
     private int[] firstTokens(Tensor logits, List<Generation> done) {
         int[] first = new int[done.size()];
         boolean topK = true;
+        boolean argmax = true;
         for (Generation g : done) {
             topK &= onTopK(g);
+            argmax &= onArgmax(g);
         }
-        if (topK) {
-            // only k ids and values per row cross from the backend
-            Sampler[] samplers = new Sampler[logits.rows()];
+        Sampler[] samplers = null;
+        if (topK || argmax) {
+            samplers = new Sampler[logits.rows()];
             for (Generation g : done) {
                 samplers[g.row.row()] = g.sampler;
             }
             if (firstTokens.length < samplers.length) {
                 firstTokens = new int[samplers.length];
             }
+        }
+        // only one id (greedy) or k ids and values per row cross from the backend
+        boolean onDevice = argmax && deviceArgmax.pick(model.griffin().kernels(), logits, samplers, padId, firstTokens);
+        if (!onDevice && topK) {
             deviceTopK.sample(model.griffin().kernels(), logits, samplers, firstTokens);
+            onDevice = true;
+        }
+        if (onDevice) {
             for (int i = 0; i < done.size(); i++) {
                 first[i] = firstTokens[done.get(i).row.row()];
             }
@@ -904,10 +917,12 @@ final class Scheduler implements AutoCloseable {
      */
     private int[] pick(Tensor logits) {
         boolean topK = true;
+        boolean argmax = true;
         boolean sampled = false;
         for (Generation g : decoding) {
             if (!g.feedingPrompt()) {
                 topK &= onTopK(g);
+                argmax &= onArgmax(g);
                 sampled = true;
             }
         }
@@ -915,13 +930,19 @@ final class Scheduler implements AutoCloseable {
         if (!sampled) {
             return picked; // every member was fed a prompt token whose prediction nobody uses
         }
-        if (topK) {
-            Sampler[] rows = new Sampler[logits.rows()];
+        Sampler[] rows = null;
+        if (topK || argmax) {
+            rows = new Sampler[logits.rows()];
             for (Generation g : decoding) {
                 if (!g.feedingPrompt()) {
                     rows[g.slot.row()] = g.sampler;
                 }
             }
+        }
+        if (argmax && deviceArgmax.pick(model.griffin().kernels(), logits, rows, padId, picked)) {
+            return picked; // one id per row crossed from the backend
+        }
+        if (topK) {
             deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
         } else {
             float[] host = onHost(logits);
@@ -964,6 +985,15 @@ final class Scheduler implements AutoCloseable {
             cache.put(key, copy);
         }
         metrics.cache(cache.bytes(), cache.size());
+    }
+
+    /**
+     * Whether the sequence's token is the argmax of its row (greedy, and nothing that changes the row or needs all of
+     * it: no penalty, {@code logit_bias}, logprobs or JSON mask).
+     */
+    private static boolean onArgmax(Generation g) {
+        return g.generatedCounts == null && g.request.logitBias().isEmpty() && g.sampler.argmaxOnly()
+                && !g.request.logprobs() && g.json == null;
     }
 
     /**

@@ -207,6 +207,7 @@ public final class ContinuousGenerator {
         private final Set<Integer> stopIds;
         private final float[] row;
         private final DeviceTopK topK = new DeviceTopK();
+        private final DeviceArgmax argmax = new DeviceArgmax();
         private final List<Row> running = new ArrayList<>();
         private final Buffers buffers;
         private final BatchDecoder decoder;
@@ -270,7 +271,14 @@ public final class ContinuousGenerator {
             for (Row r : running) {
                 samplers[r.slot.row()] = r.sampler;
             }
-            if (config.json() || !DeviceTopK.applies(samplers)) {
+            // greedy rows: one id each crosses from the backend (unless an id is what NaN logits give: then the rows
+            // are downloaded and sampled below, which names the bad value)
+            boolean greedy = !config.json() && DeviceArgmax.applies(samplers)
+                    && argmax.pick(model.griffin().kernels(), out, samplers, model.config().padId(), next);
+            if (!greedy && !config.json() && DeviceTopK.applies(samplers)) {
+                // only k ids and values per row cross from the backend
+                topK.sample(model.griffin().kernels(), out, samplers, next);
+            } else if (!greedy) {
                 float[] logits = buffers.logits;
                 model.backend().download(out, logits);
                 for (Row r : running) {
@@ -280,9 +288,6 @@ public final class ContinuousGenerator {
                     }
                     next[r.slot.row()] = r.sampler.sample(logits, at);
                 }
-            } else {
-                // only k ids and values per row cross from the backend
-                topK.sample(model.griffin().kernels(), out, samplers, next);
             }
             List<Finished> ended = new ArrayList<>();
             for (int i = 0; i < running.size(); ) {

@@ -50,6 +50,14 @@ public final class Sampler {
     }
 
     /**
+     * Whether this sampler's token is always the row's largest logit, lowest id on ties (temperature 0, no repetition
+     * penalty): what {@code Kernels.argmax} gives, so {@link DeviceArgmax} can take it from the backend.
+     */
+    public boolean argmaxOnly() {
+        return params.temperature() == 0 && params.repetitionPenalty() == 1f;
+    }
+
+    /**
      * The k to ask {@code Kernels.topK} for when this sampler can pick from the k largest logits alone (temperature
      * &gt; 0, top-k set, no repetition penalty), else 0 (greedy, no top-k, or a penalty: use the whole row).
      */
