@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Model;
-import dev.rg.core.model.ModelState;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,10 +20,7 @@ class StateCacheEvictionTest {
     @Test
     void sharedPrefixesOutliveConversationStatesWithinHalfTheBudget() {
         try (Model m = Model.load(TestServers.austen(), LoadOptions.defaults().withBackend("reference"))) {
-            long size;
-            try (ModelState probe = m.newState(1)) {
-                size = probe.stateBytes();
-            }
+            long size = TestServers.stateBytes(m);
             try (StateCache cache = new StateCache(4 * size)) {
                 cache.putShared(new int[] {2, 10}, m.newState(1));
                 cache.put(new int[] {2, 10, 11}, m.newState(1));

@@ -25,10 +25,7 @@ class StateCachePersistTest {
     @Test
     void idleStepsWriteNewEntriesAndRemoveEvictedOnes(@TempDir Path dir) throws Exception {
         try (Model m = Model.load(TestServers.austen(), LoadOptions.defaults().withBackend("reference"))) {
-            long size;
-            try (ModelState probe = m.newState(1)) {
-                size = probe.stateBytes();
-            }
+            long size = TestServers.stateBytes(m);
             try (StateCache cache = new StateCache(3 * size)) {
                 assertFalse(cache.persistPending());
                 cache.put(new int[] {2, 10}, fed(m, 2, 10));

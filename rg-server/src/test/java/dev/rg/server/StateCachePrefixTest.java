@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Model;
-import dev.rg.core.model.ModelState;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,10 +22,7 @@ class StateCachePrefixTest {
     @Test
     void findsTheLongestKeptPrefixAsAFullScanWould() {
         try (Model m = Model.load(TestServers.austen(), LoadOptions.defaults().withBackend("reference"))) {
-            long size;
-            try (ModelState probe = m.newState(1)) {
-                size = probe.stateBytes();
-            }
+            long size = TestServers.stateBytes(m);
             Random random = new Random(20261207);
             // a small alphabet and short keys, so that prompts often extend kept keys and keys often share prefixes
             try (StateCache cache = new StateCache(12 * size)) {
@@ -64,10 +60,7 @@ class StateCachePrefixTest {
     @Test
     void aFoundPrefixCountsAsUsed() {
         try (Model m = Model.load(TestServers.austen(), LoadOptions.defaults().withBackend("reference"))) {
-            long size;
-            try (ModelState probe = m.newState(1)) {
-                size = probe.stateBytes();
-            }
+            long size = TestServers.stateBytes(m);
             try (StateCache cache = new StateCache(2 * size)) {
                 cache.put(new int[] {2, 7}, m.newState(1));
                 cache.put(new int[] {2, 8}, m.newState(1));

@@ -12,6 +12,8 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import dev.rg.core.model.LoadOptions;
+import dev.rg.core.model.Model;
+import dev.rg.core.model.ModelState;
 import dev.rg.core.RecurrentGemma;
 import java.io.IOException;
 import java.net.URI;
@@ -40,6 +42,13 @@ final class TestServers {
         "Mr.", "Bennet", "sister", "letter", "Netherfield", "walk", "ball", "her", "mother", "and", "of"};
 
     private TestServers() {}
+
+    /** Bytes of one sequence's state of {@code m} (what a state cache entry costs). */
+    static long stateBytes(Model m) {
+        try (ModelState probe = m.newState(1)) {
+            return probe.stateBytes();
+        }
+    }
 
     static Path austen() {
         Path p = Path.of(System.getProperty("rg.shared", "../../shared")).resolve("models").resolve(MODEL).toAbsolutePath().normalize();
