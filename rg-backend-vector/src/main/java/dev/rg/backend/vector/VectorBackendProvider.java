@@ -34,8 +34,8 @@ public final class VectorBackendProvider implements BackendProvider {
 
     @Override
     public String description() {
-        return "JDK Vector API (SIMD), multi-threaded CPU kernels; f32/bf16/f16/int8/nf4/fp4 weights read in place from the"
-                + " mapped checkpoint";
+        return "JDK Vector API (SIMD), multi-threaded CPU kernels; f32/f16/int8/nf4/fp4 weights read in place from the"
+                + " mapped checkpoint, bf16 matrices copied into panels while memory allows";
     }
 
     @Override
