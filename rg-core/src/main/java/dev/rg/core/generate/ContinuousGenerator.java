@@ -244,7 +244,7 @@ public final class ContinuousGenerator {
             if (job.prefix() != null && job.prefix().model() != model) {
                 throw new IllegalArgumentException("the prompt prefix was processed on another model");
             }
-            Row r = start(job, config, vocab, row, topK, stopIds);
+            Row r = start(job, config, vocab, row, topK, argmax, stopIds);
             if (r.reason != null) {
                 return new Finished(job.index(), r.result(stopIds, config.stopStrings()));
             }
@@ -329,7 +329,8 @@ public final class ContinuousGenerator {
     }
 
     /** Prefills a prompt alone (after its prefix's state, if any) and draws its first token. */
-    private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTopK topK, Set<Integer> stopIds) {
+    private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTopK topK, DeviceArgmax argmax,
+            Set<Integer> stopIds) {
         Row r = new Row(job, config, vocab);
         long t0 = System.nanoTime();
         ModelState one = model.newState(1);
@@ -339,13 +340,17 @@ public final class ContinuousGenerator {
             }
             Tensor logits = model.griffin().forward(one, job.ids(), job.ids().length, Outputs.LAST);
             int first;
+            int[] picked = new int[1];
+            Sampler[] alone = {r.sampler};
             if (r.json != null) {
                 model.backend().download(logits, row);
                 r.json.mask(row, 0, vocab);
                 first = r.sampler.sample(row, 0);
+            } else if (r.sampler.argmaxOnly()
+                    && argmax.pick(model.griffin().kernels(), logits, alone, model.config().padId(), picked)) {
+                first = picked[0];
             } else if (r.sampler.deviceTopK() > 0) {
-                int[] picked = new int[1];
-                topK.sample(model.griffin().kernels(), logits, new Sampler[] {r.sampler}, picked);
+                topK.sample(model.griffin().kernels(), logits, alone, picked);
                 first = picked[0];
             } else {
                 model.backend().download(logits, row);
