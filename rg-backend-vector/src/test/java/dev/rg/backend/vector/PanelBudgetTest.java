@@ -74,7 +74,7 @@ class PanelBudgetTest {
             long[] available = {firstBytes + PanelBudget.MARGIN_BYTES};
             // room for the first copy only; the second finds what the first left
             PanelBudget budget = new PanelBudget(() -> available[0], () -> 0);
-            try (VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of()), budget)) {
+            try (VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("bf16-layout", "auto")), budget)) {
                 assertTrue(b.warnings().stream().noneMatch(w -> w.contains("row-major")));
                 VectorWeight packed = (VectorWeight) b.loadWeight(first);
                 available[0] -= firstBytes;
