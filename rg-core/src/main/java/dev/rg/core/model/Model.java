@@ -1,9 +1,9 @@
 package dev.rg.core.model;
 
 import dev.rg.api.backend.Backend;
-import dev.rg.api.backend.HostMemory;
 import dev.rg.api.backend.BackendOptions;
 import dev.rg.api.backend.BackendProvider;
+import dev.rg.api.backend.HostMemory;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
 import dev.rg.api.tensor.HostWeight;
@@ -74,11 +74,6 @@ public final class Model implements AutoCloseable {
         return load(dir, options, LoadProgress.NONE);
     }
 
-    /**
-     * A model of the given architecture with seeded random weights (for benchmarks and tests: no download).
-     * Linear layers are generated in {@code format} (or bf16 when null), the embedding / LM head in the options' head
-     * format ({@link HeadFormat}; bf16 when it stays "as stored"), small weights in f32.
-     */
     /** Kept free beside a preset's random weights: the JVM, its heap's first use, the OS. */
     private static final long PRESET_MARGIN_BYTES = 1L << 30;
 
@@ -96,6 +91,11 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /**
+     * A model of the given architecture with seeded random weights (for benchmarks and tests: no download).
+     * Linear layers are generated in {@code format} (or bf16 when null), the embedding / LM head in the options' head
+     * format ({@link HeadFormat}; bf16 when it stays "as stored"), small weights in f32.
+     */
     public static Model random(ModelConfig config, String format, long seed, LoadOptions options, LoadProgress progress) {
         WeightFormat target = WeightFormats.byName(format == null ? "bf16" : format);
         Backend backend = createBackend(options);
