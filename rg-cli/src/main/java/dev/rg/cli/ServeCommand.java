@@ -164,8 +164,14 @@ final class ServeCommand implements Callable<Integer> {
         var load = model.loadOptions();
         RgServer server;
         try {
-            server = RgServer.start(options, preset == null ? () -> RecurrentGemma.load(dir, load, LoadProgress.NONE)
-                    : () -> model.loadPreset(preset, LoadProgress.NONE));
+            // the backend's warnings (no SIMD intrinsics, bf16 matrices left row-major for lack of memory) once the
+            // model is loaded, before "ready": as the other commands print them before their work starts
+            server = RgServer.start(options, () -> {
+                RecurrentGemma rg = preset == null ? RecurrentGemma.load(dir, load, LoadProgress.NONE)
+                        : model.loadPreset(preset, LoadProgress.NONE);
+                Warnings.print(rg.model());
+                return rg;
+            });
         } catch (RgServer.FilesUnreadable e) {
             throw e; // the message names --files-dir
         } catch (RuntimeException e) {
