@@ -47,8 +47,8 @@ final class Bf16Panels {
      *
      * <p>Not an automatic arena: the JVM counts {@code Arena.ofAuto()} memory against its direct-memory limit, which
      * defaults to the maximum heap (a quarter of RAM), so a 2B model's 5.4 GB of panels failed to load on a 16 GB
-     * machine and a 9B model's 17 GB on a 64 GB one. The caller frees the arena with the weight
-     * ({@link VectorWeight#withPanels}); what the machine can hold is {@link PanelBudget}'s to decide.
+     * machine and a 9B model's 17 GB on a 64 GB one. The backend frees the arena with the weight or when it closes
+     * ({@link VectorBackend#loadWeight}); what the machine can hold is {@link PanelBudget}'s to decide.
      */
     static MemorySegment pack(MemorySegment src, int rows, int cols, WorkerPool pool, Arena arena) {
         MemorySegment dst = arena.allocate(Math.max(1, bytes(rows, cols)), 64); // zero-filled

@@ -13,8 +13,10 @@ import dev.rg.api.tensor.Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import dev.rg.quant.FourBitFormat;
+import java.lang.ref.Cleaner;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 /**
@@ -42,6 +44,15 @@ public final class VectorBackend implements Backend {
     private final boolean bf16Panels;
     /** With {@code bf16-layout=auto}: which matrices get panels; null when every one does (or none). */
     private final PanelBudget panelBudget;
+    /**
+     * Frees each weight's panels (its own shared arena: an automatic arena counts against the JVM's direct-memory
+     * limit, see {@link Bf16Panels#pack}) once the weight is unreachable, or when this backend closes, whichever comes
+     * first ({@link Cleaner.Cleanable#clean} runs once). Without the second, a model closed and another loaded in the
+     * same JVM ({@code rg quality} over several formats) held both models' panels until a garbage collection, which a
+     * heap this quiet may not run for a long time.
+     */
+    private final List<Cleaner.Cleanable> panelFrees = new CopyOnWriteArrayList<>();
+    private static final Cleaner PANEL_CLEANER = Cleaner.create();
 
     VectorBackend(BackendOptions options) {
         this(options, PanelBudget.ofThisMachine());
@@ -152,7 +163,9 @@ public final class VectorBackend implements Backend {
                     Arena arena = Arena.ofShared();
                     try {
                         MemorySegment panels = kernels.packPanels(data, rows, cols, arena);
-                        return VectorWeight.withPanels(w, data, panels, arena, RowDots.BF16_PANELS, dense);
+                        VectorWeight packed = VectorWeight.withPanels(w, data, panels, RowDots.BF16_PANELS, dense);
+                        panelFrees.add(PANEL_CLEANER.register(packed, arena::close));
+                        return packed;
                     } catch (RuntimeException | Error e) {
                         arena.close();
                         throw e;
@@ -231,6 +244,8 @@ public final class VectorBackend implements Backend {
     @Override
     public void close() {
         pool.close();
+        panelFrees.forEach(Cleaner.Cleanable::clean);
+        panelFrees.clear();
     }
 
     @Override

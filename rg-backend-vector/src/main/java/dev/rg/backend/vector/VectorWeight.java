@@ -4,9 +4,7 @@ import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Shape;
 import dev.rg.api.tensor.Weight;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.ref.Cleaner;
 
 /**
  * A weight loaded on the vector backend: a zero-copy view of the host weight's segment (usually a slice of
@@ -53,19 +51,12 @@ final class VectorWeight implements Weight {
 
     /**
      * A bf16 matrix with its {@link Bf16Panels panel layout}: the matmul kernel reads {@code panels}, the embedding lookup
-     * and the small-weight copy read {@code data}. {@code arena} holds the panels alone and is closed once the weight
-     * is unreachable (as an automatic arena would be, but outside the JVM's direct-memory limit, see
-     * {@link Bf16Panels#pack}); the kernels reach the panels only through the weight.
+     * and the small-weight copy read {@code data}. The kernels reach the panels only through the weight (the backend
+     * frees them with the weight or when it closes, see {@link VectorBackend#loadWeight}).
      */
-    static VectorWeight withPanels(HostWeight host, MemorySegment data, MemorySegment panels, Arena arena, RowDot dot,
-            int denseCode) {
-        VectorWeight w = new VectorWeight(host, data, null, panels, dot, denseCode, host.byteSize());
-        PANEL_CLEANER.register(w, arena::close);
-        return w;
+    static VectorWeight withPanels(HostWeight host, MemorySegment data, MemorySegment panels, RowDot dot, int denseCode) {
+        return new VectorWeight(host, data, null, panels, dot, denseCode, host.byteSize());
     }
-
-    /** Frees the panels of weights no longer reachable. */
-    private static final Cleaner PANEL_CLEANER = Cleaner.create();
 
     /**
      * A weight of any format.

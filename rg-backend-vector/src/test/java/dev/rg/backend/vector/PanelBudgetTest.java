@@ -35,14 +35,20 @@ class PanelBudgetTest {
     void panelsAreNotCountedAgainstTheDirectMemoryLimit() {
         BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                 .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
-        try (Arena arena = Arena.ofShared(); VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of("bf16-layout", "panels")))) {
+        try (Arena arena = Arena.ofShared()) {
             HostWeight w = new TestWeights(arena, 31).random("w", BF16, 0.1, 512, 2048);
-            long before = direct.getMemoryUsed();
-            VectorWeight vw = (VectorWeight) b.loadWeight(w);
-            long grew = direct.getMemoryUsed() - before;
-            assertEquals(Bf16Panels.bytes(512, 2048), vw.panels().byteSize());
-            // an automatic arena counted all 2 MB here (and failed once the total passed -XX:MaxDirectMemorySize)
-            assertTrue(grew < vw.panels().byteSize(), "direct memory grew by " + grew + " bytes for the panels");
+            VectorWeight vw;
+            try (VectorBackend b = new VectorBackend(new BackendOptions(1, Map.of("bf16-layout", "panels")))) {
+                long before = direct.getMemoryUsed();
+                vw = (VectorWeight) b.loadWeight(w);
+                long grew = direct.getMemoryUsed() - before;
+                assertEquals(Bf16Panels.bytes(512, 2048), vw.panels().byteSize());
+                // an automatic arena counted all 2 MB here (and failed once the total passed -XX:MaxDirectMemorySize)
+                assertTrue(grew < vw.panels().byteSize(), "direct memory grew by " + grew + " bytes for the panels");
+                assertTrue(vw.panels().scope().isAlive());
+            }
+            // freed when the backend closes, not at some later garbage collection
+            assertFalse(vw.panels().scope().isAlive(), "the panels outlived their backend");
         }
     }
 
