@@ -743,13 +743,7 @@ final class Scheduler implements AutoCloseable {
                 firstTokens = new int[samplers.length];
             }
         }
-        // only one id (greedy) or k ids and values per row cross from the backend
-        boolean onDevice = argmax && deviceArgmax.pick(model.griffin().kernels(), logits, samplers, padId, firstTokens);
-        if (!onDevice && topK) {
-            deviceTopK.sample(model.griffin().kernels(), logits, samplers, firstTokens);
-            onDevice = true;
-        }
-        if (onDevice) {
+        if (onDevice(logits, samplers, argmax, topK, firstTokens)) {
             for (int i = 0; i < done.size(); i++) {
                 first[i] = firstTokens[done.get(i).row.row()];
             }
@@ -939,12 +933,7 @@ final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        if (argmax && deviceArgmax.pick(model.griffin().kernels(), logits, rows, padId, picked)) {
-            return picked; // one id per row crossed from the backend
-        }
-        if (topK) {
-            deviceTopK.sample(model.griffin().kernels(), logits, rows, picked);
-        } else {
+        if (!onDevice(logits, rows, argmax, topK, picked)) {
             float[] host = onHost(logits);
             for (Generation g : decoding) {
                 if (!g.feedingPrompt()) {
@@ -985,6 +974,23 @@ final class Scheduler implements AutoCloseable {
             cache.put(key, copy);
         }
         metrics.cache(cache.bytes(), cache.size());
+    }
+
+    /**
+     * The tokens of the rows of {@code logits} whose {@code samplers[r]} is set, into {@code out[r]}, taken on the backend:
+     * one id per row when every one is greedy ({@code argmax}), else k ids and values per row when every one samples
+     * from its top k ({@code topK}). False when the rows must be downloaded instead (neither, or an argmax id that NaN
+     * logits give, see {@link DeviceArgmax}).
+     */
+    private boolean onDevice(Tensor logits, Sampler[] samplers, boolean argmax, boolean topK, int[] out) {
+        if (argmax && deviceArgmax.pick(model.griffin().kernels(), logits, samplers, padId, out)) {
+            return true;
+        }
+        if (topK) {
+            deviceTopK.sample(model.griffin().kernels(), logits, samplers, out);
+            return true;
+        }
+        return false;
     }
 
     /**
