@@ -51,6 +51,8 @@ class DecodeAllocationTest {
     /** Two windows within this many bytes of each other: the compiled code no longer changes. */
     static final long AGREE_BYTES = 1024;
     static final int MAX_WINDOWS = 200;
+    /** Windows recorded by JFR after a failed bound, to say where the bytes came from. */
+    static final int DIAGNOSED_WINDOWS = 3;
     private static final int H = 128;
     private static final int MLP = 256;
     private static final int HEADS = 4;
@@ -88,7 +90,7 @@ class DecodeAllocationTest {
                 VectorBackend b = new VectorBackend(new BackendOptions(2, Map.of("chunk-kb", "0", "spin-us", "20")))) {
             Step[] steps = models.create(b, arena);
             int warmup = 5000;
-            SeqBatch[] seqs = new SeqBatch[warmup + MAX_WINDOWS * ROUNDS];
+            SeqBatch[] seqs = new SeqBatch[warmup + (MAX_WINDOWS + DIAGNOSED_WINDOWS) * ROUNDS];
             for (int i = 0; i < seqs.length; i++) {
                 seqs[i] = SeqBatch.single(i, 1);
             }
@@ -100,16 +102,17 @@ class DecodeAllocationTest {
             }
             int[] at = {pos};
             StringBuilder windows = new StringBuilder();
-            long best = settledAllocation(mx, b, windows, () -> {
+            Runnable window = () -> {
                 for (int i = 0; i < ROUNDS; i++, at[0]++) {
                     for (Step step : steps) {
                         step.run(seqs[at[0]], at[0]);
                     }
                 }
-            });
+            };
+            long best = settledAllocation(mx, b, windows, window);
             System.out.println(what + " decode allocation over " + steps.length * ROUNDS + " steps: " + windows);
-            assertTrue(best <= BOUND_BYTES, what + " decode steps allocated " + best + " bytes (bound " + BOUND_BYTES + "): "
-                    + windows);
+            assertTrue(best <= BOUND_BYTES, () -> what + " decode steps allocated " + best + " bytes (bound " + BOUND_BYTES
+                    + "): " + windows + "; allocation sites: " + diagnose(window));
         }
     }
 
@@ -197,15 +200,29 @@ class DecodeAllocationTest {
                 k.matmul(w.cols() == 2100 ? x : x2, w, bias, out);
             }
             StringBuilder windows = new StringBuilder();
-            long best = settledAllocation(mx, b, windows, () -> {
+            Runnable window = () -> {
                 for (int i = 0; i < 1500; i++) {
                     Weight w = ws[i % ws.length];
                     k.matmul(w.cols() == 2100 ? x : x2, w, bias, out);
                 }
-            });
+            };
+            long best = settledAllocation(mx, b, windows, window);
             System.out.println("batched matmul allocation over 1500 calls: " + windows);
-            assertTrue(best <= BOUND_BYTES, "batched matmuls allocated " + best + " bytes");
+            assertTrue(best <= BOUND_BYTES, () -> "batched matmuls allocated " + best + " bytes: " + windows
+                    + "; allocation sites: " + diagnose(window));
         }
+    }
+
+    /**
+     * A failed bound's sites: {@value #DIAGNOSED_WINDOWS} more windows under JFR ({@link AllocationSites}), so that a
+     * failure on a CI machine names the method (and the tier of its code) instead of only the bytes.
+     */
+    private static String diagnose(Runnable window) {
+        return AllocationSites.describe(() -> {
+            for (int w = 0; w < DIAGNOSED_WINDOWS; w++) {
+                window.run();
+            }
+        }, 6);
     }
 
     private static long sum(long[] a) {
