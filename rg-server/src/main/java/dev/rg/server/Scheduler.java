@@ -2,8 +2,7 @@ package dev.rg.server;
 
 import dev.rg.api.tensor.Tensor;
 import dev.rg.core.generate.BatchDecoder;
-import dev.rg.core.generate.DeviceArgmax;
-import dev.rg.core.generate.DeviceTopK;
+import dev.rg.core.generate.DeviceTokens;
 import dev.rg.core.generate.JsonConstraint;
 import dev.rg.core.generate.PrefillBatch;
 import dev.rg.core.generate.SharedPass;
@@ -91,8 +90,7 @@ final class Scheduler implements AutoCloseable {
     private int heldRounds;
     private final BatchDecoder decoder;
     private final PrefillBatch prefills;
-    private final DeviceTopK deviceTopK = new DeviceTopK();
-    private final DeviceArgmax deviceArgmax = new DeviceArgmax();
+    private final DeviceTokens deviceTokens = new DeviceTokens();
     private int[] firstTokens = new int[0];
     private final StateCache cache;
     private final Thread thread;
@@ -743,7 +741,7 @@ final class Scheduler implements AutoCloseable {
                 firstTokens = new int[samplers.length];
             }
         }
-        if (onDevice(logits, samplers, argmax, topK, firstTokens)) {
+        if (deviceTokens.pick(model.griffin().kernels(), logits, samplers, padId, argmax, topK, firstTokens)) {
             for (int i = 0; i < done.size(); i++) {
                 first[i] = firstTokens[done.get(i).row.row()];
             }
@@ -933,7 +931,7 @@ final class Scheduler implements AutoCloseable {
                 }
             }
         }
-        if (!onDevice(logits, rows, argmax, topK, picked)) {
+        if (!deviceTokens.pick(model.griffin().kernels(), logits, rows, padId, argmax, topK, picked)) {
             float[] host = onHost(logits);
             for (Generation g : decoding) {
                 if (!g.feedingPrompt()) {
@@ -974,23 +972,6 @@ final class Scheduler implements AutoCloseable {
             cache.put(key, copy);
         }
         metrics.cache(cache.bytes(), cache.size());
-    }
-
-    /**
-     * The tokens of the rows of {@code logits} whose {@code samplers[r]} is set, into {@code out[r]}, taken on the backend:
-     * one id per row when every one is greedy ({@code argmax}), else k ids and values per row when every one samples
-     * from its top k ({@code topK}). False when the rows must be downloaded instead (neither, or an argmax id that NaN
-     * logits give, see {@link DeviceArgmax}).
-     */
-    private boolean onDevice(Tensor logits, Sampler[] samplers, boolean argmax, boolean topK, int[] out) {
-        if (argmax && deviceArgmax.pick(model.griffin().kernels(), logits, samplers, padId, out)) {
-            return true;
-        }
-        if (topK) {
-            deviceTopK.sample(model.griffin().kernels(), logits, samplers, out);
-            return true;
-        }
-        return false;
     }
 
     /**

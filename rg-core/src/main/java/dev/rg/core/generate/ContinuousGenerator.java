@@ -206,8 +206,7 @@ public final class ContinuousGenerator {
         private final int vocab;
         private final Set<Integer> stopIds;
         private final float[] row;
-        private final DeviceTopK topK = new DeviceTopK();
-        private final DeviceArgmax argmax = new DeviceArgmax();
+        private final DeviceTokens onDevice = new DeviceTokens();
         private final List<Row> running = new ArrayList<>();
         private final Buffers buffers;
         private final BatchDecoder decoder;
@@ -244,7 +243,7 @@ public final class ContinuousGenerator {
             if (job.prefix() != null && job.prefix().model() != model) {
                 throw new IllegalArgumentException("the prompt prefix was processed on another model");
             }
-            Row r = start(job, config, vocab, row, topK, argmax, stopIds);
+            Row r = start(job, config, vocab, row, onDevice, stopIds);
             if (r.reason != null) {
                 return new Finished(job.index(), r.result(stopIds, config.stopStrings()));
             }
@@ -271,14 +270,11 @@ public final class ContinuousGenerator {
             for (Row r : running) {
                 samplers[r.slot.row()] = r.sampler;
             }
-            // greedy rows: one id each crosses from the backend (unless an id is what NaN logits give: then the rows
-            // are downloaded and sampled below, which names the bad value)
-            boolean greedy = !config.json() && DeviceArgmax.applies(samplers)
-                    && argmax.pick(model.griffin().kernels(), out, samplers, model.config().padId(), next);
-            if (!greedy && !config.json() && DeviceTopK.applies(samplers)) {
-                // only k ids and values per row cross from the backend
-                topK.sample(model.griffin().kernels(), out, samplers, next);
-            } else if (!greedy) {
+            // greedy rows: one id each crosses from the backend, sampling ones their top k (an argmax id that NaN logits
+            // give falls through to the download, whose sampling names the bad value); JSON rows are masked on the host
+            boolean json = config.json();
+            if (!onDevice.pick(model.griffin().kernels(), out, samplers, model.config().padId(),
+                    !json && DeviceArgmax.applies(samplers), !json && DeviceTopK.applies(samplers), next)) {
                 float[] logits = buffers.logits;
                 model.backend().download(out, logits);
                 for (Row r : running) {
@@ -329,8 +325,7 @@ public final class ContinuousGenerator {
     }
 
     /** Prefills a prompt alone (after its prefix's state, if any) and draws its first token. */
-    private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTopK topK, DeviceArgmax argmax,
-            Set<Integer> stopIds) {
+    private Row start(Job job, GenerationConfig config, int vocab, float[] row, DeviceTokens onDevice, Set<Integer> stopIds) {
         Row r = new Row(job, config, vocab);
         long t0 = System.nanoTime();
         ModelState one = model.newState(1);
@@ -342,18 +337,15 @@ public final class ContinuousGenerator {
             int first;
             int[] picked = new int[1];
             Sampler[] alone = {r.sampler};
-            if (r.json != null) {
-                model.backend().download(logits, row);
-                r.json.mask(row, 0, vocab);
-                first = r.sampler.sample(row, 0);
-            } else if (r.sampler.argmaxOnly()
-                    && argmax.pick(model.griffin().kernels(), logits, alone, model.config().padId(), picked)) {
-                first = picked[0];
-            } else if (r.sampler.deviceTopK() > 0) {
-                topK.sample(model.griffin().kernels(), logits, alone, picked);
+            boolean json = r.json != null;
+            if (onDevice.pick(model.griffin().kernels(), logits, alone, model.config().padId(),
+                    !json && r.sampler.argmaxOnly(), !json && r.sampler.deviceTopK() > 0, picked)) {
                 first = picked[0];
             } else {
                 model.backend().download(logits, row);
+                if (json) {
+                    r.json.mask(row, 0, vocab);
+                }
                 first = r.sampler.sample(row, 0);
             }
             r.prefillNanos = System.nanoTime() - t0;
