@@ -26,8 +26,11 @@ final class AllocationSites {
     private AllocationSites() {
     }
 
-    /** Runs {@code work} under a recording and describes the top {@code top} allocation sites by sampled bytes. */
-    static String describe(Runnable work, int top) {
+    /**
+     * Runs {@code work} under a recording and describes the top {@code top} allocation sites by sampled bytes, counting
+     * only the samples of the threads {@code threadIds} (the measured ones: JFR's own threads allocate too).
+     */
+    static String describe(Runnable work, long[] threadIds, int top) {
         Path file = null;
         try (Recording recording = new Recording()) {
             file = Files.createTempFile("rg-allocation", ".jfr");
@@ -38,6 +41,9 @@ final class AllocationSites {
             recording.dump(file);
             Map<String, Long> bytes = new HashMap<>();
             for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                if (e.getThread() == null || !measured(e.getThread().getJavaThreadId(), threadIds)) {
+                    continue;
+                }
                 String site = site(e);
                 String type = e.getClass("objectClass") == null ? "?" : typeName(e.getClass("objectClass").getName());
                 bytes.merge(site + " allocating " + type, e.getLong("weight"), Long::sum);
@@ -56,6 +62,15 @@ final class AllocationSites {
                 file.toFile().delete();
             }
         }
+    }
+
+    private static boolean measured(long id, long[] threadIds) {
+        for (long t : threadIds) {
+            if (t == id) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The innermost frame in this project's code, with its caller, e.g. {@code Int8RowDot.rows4 <- Int8RowDot.inPlace}. */
@@ -80,6 +95,9 @@ final class AllocationSites {
 
     /** The tiers of the site's method and of its caller in the code cache now ("interpreted" when in neither). */
     private static String tiers(String codes, String site) {
+        if (site.startsWith("(")) {
+            return "no method";
+        }
         String[] words = site.split(" ");
         String own = words[0] + ": " + tiersOf(codes, words[0]);
         return words.length > 2 && words[1].equals("<-") ? own + ", " + words[2] + ": " + tiersOf(codes, words[2]) : own;

@@ -14,7 +14,7 @@ class AllocationSitesTest {
             for (int i = 0; i < 20_000; i++) {
                 allocateBuffers(i);
             }
-        }, 3);
+        }, new long[] {Thread.currentThread().threadId()}, 3);
         // the site with its caller, the type, and the tier of the site's code
         assertTrue(sites.contains("AllocationSitesTest.allocateBuffers <- ")
                 && sites.contains("allocating float[] [dev.rg.backend.vector.AllocationSitesTest.allocateBuffers: "), sites);
