@@ -43,6 +43,14 @@ final class SamplingOptions {
     boolean json;
 
     GenerationConfig config() {
+        // checked here too, so that the message names the option (GenerationConfig's names the field)
+        if (maxTokens < 1 || maxTokens > GenerationConfig.MAX_TOKENS_LIMIT) {
+            throw new IllegalArgumentException("--max-tokens must be in [1, " + GenerationConfig.MAX_TOKENS_LIMIT + "], got "
+                    + maxTokens);
+        }
+        if (stops.contains("")) {
+            throw new IllegalArgumentException("--stop must not be empty");
+        }
         SamplingParams s = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
         return new GenerationConfig(maxTokens, s, stops, Set.of(), !ignoreEos, json);
     }

@@ -86,10 +86,13 @@ class CliTest {
         // directory that does not exist, the bad option is what is reported
         err.reset();
         assertEquals(2, rg(err, "generate", "--model", "/nonexistent/dir", "--prompt", "Hi", "-n", "-1"));
-        assertTrue(err.toString().startsWith("rg: error: max new tokens must be in [1, "), err.toString());
+        assertTrue(err.toString().startsWith("rg: error: --max-tokens must be in [1, "), err.toString());
         err.reset();
         assertEquals(2, rg(err, "chat", "--model", "/nonexistent/dir", "--top-p", "2"));
         assertTrue(err.toString().startsWith("rg: error: top-p must be in (0, 1]"), err.toString());
+        err.reset();
+        assertEquals(2, rg(err, "generate", "--model", "/nonexistent/dir", "--prompt", "Hi", "--stop", ""));
+        assertTrue(err.toString().startsWith("rg: error: --stop must not be empty"), err.toString());
     }
 
     /**
