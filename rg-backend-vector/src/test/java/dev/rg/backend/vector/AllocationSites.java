@@ -18,7 +18,8 @@ import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Where a failing allocation test's bytes come from, so that a failure on a CI machine says what to fix instead of
- * only how much: JFR's allocation samples of a few more windows, summed by the innermost project method on their stack,
+ * only how much: JFR's allocation samples of a few more windows, their weights (relative: a thread's first sample also
+ * counts what it allocated before the recording) summed by the innermost project method on their stack,
  * each with the tier its code has now ({@code jcmd Compiler.codelist}: a Vector API kernel left in C1, tier 1-3,
  * boxes its vectors).
  */
@@ -53,7 +54,7 @@ final class AllocationSites {
             }
             String codes = codeList();
             return bytes.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
-                    .map(s -> s.getValue() + " B at " + s.getKey() + " [" + tiers(codes, s.getKey()) + "]")
+                    .map(s -> "weight " + s.getValue() + " at " + s.getKey() + " [" + tiers(codes, s.getKey()) + "]")
                     .collect(Collectors.joining("; "));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
