@@ -112,10 +112,11 @@ class DecodeAllocationTest {
 
     /**
      * Asserts the bound on {@code what}, measured in this JVM and, if it fails here, once more in a fresh JVM of the
-     * same flags ({@link FreshJvm}). Why: about one JVM in forty or fifty (2 of about 90 runs of the quantised decode, none
+     * same flags ({@link FreshJvm}). Why: about one JVM in sixty (2 of about 120 runs of the quantised decode, none
      * with a profiler attached) settles with ~27 KB per step, the same bytes in every window, where every other JVM of the same
-     * code and flags settles at 24 bytes in all. That is an order in which C2 compiled the path, fixed for the JVM's
-     * life, not an allocation in the code. A real allocation is in the code, so every JVM sees it and the test still
+     * code and flags settles at 24 bytes in all. That points to an order in which C2 compiled the path, fixed for the
+     * JVM's life, rather than an allocation in the code (not proven: the state was never caught with a profiler attached;
+     * a failing run now prints its allocation sites). A real allocation is in the code, so every JVM sees it and the test still
      * fails; a rare state of one JVM is reported (with its allocation sites, for whoever wants to chase it) and passes.
      */
     private static void check(String what) {
