@@ -9,6 +9,7 @@ import dev.rg.core.model.LoadOptions;
 import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.runtime.FmaProbe;
+import dev.rg.core.runtime.MachineLoad;
 import dev.rg.core.runtime.MemoryReadProbe;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -132,10 +133,13 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             List<Measured> results = new ArrayList<>();
+            java.util.Optional<MachineLoad.Sample> start = MachineLoad.sample();
+            java.util.Optional<MachineLoad.Share> load;
             try {
                 for (int[] c : configs) {
                     results.add(measure(m, c[0], c[1], c[2]));
                 }
+                load = MachineLoad.between(start, MachineLoad.sample());
             } finally {
                 if (hostProbe != null) {
                     hostProbe.close();
@@ -147,7 +151,7 @@ final class BenchCommand implements Callable<Integer> {
                 Object out = nodes.size() == 1 ? nodes.get(0) : mapper.createArrayNode().addAll(nodes);
                 Output.write(mapper.writeValueAsString(out) + "\n");
             } else {
-                printTable(results, m, what, options.settings());
+                printTable(results, m, what, options.settings(), load);
             }
             System.err.flush();
         }
@@ -160,7 +164,7 @@ final class BenchCommand implements Callable<Integer> {
      */
     private record Measured(int prompt, int generate, int batch, int beside, int repetitions, EndToEndBenchmark.Result r,
             MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken, FmaProbe.Result fma, long prefillFlops,
-            long decodeFlops, ResumeBenchmark.Result resume) {
+            long decodeFlops, ResumeBenchmark.Result resume, MachineLoad.Share load) {
         double decodeGbs() {
             return r.decode().median() / batch * bytesPerToken / 1e9;
         }
@@ -219,6 +223,10 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("resume_file_bytes", resume.fileBytes()).put("prefill_ms_median", prompt * 1e3 / r.prefill().median());
             }
             o.put("java", Runtime.version().toString()).put("cores", Runtime.getRuntime().availableProcessors());
+            if (load != null) {
+                // what else ran while this configuration was measured (Linux): figures beside other work run low
+                o.put("other_processes_cpu_percent", load.othersPercent()).put("steal_percent", load.stealPercent());
+            }
             return o;
         }
     }
@@ -235,6 +243,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** One configuration: prefill of {@code prompt} tokens and/or {@code generate} decode steps of a batch. */
     private Measured measure(Model m, int prompt, int generate, int batch) {
+        java.util.Optional<MachineLoad.Sample> before = MachineLoad.sample();
         int t = m.backend().threads();
         long probeBytes = (long) probeMb << 20;
         // the limit decode is compared with: the backend's own memory when it has one (a GPU's), else the host's
@@ -259,10 +268,12 @@ final class BenchCommand implements Callable<Integer> {
         FmaProbe.Result fma = !device && (prompt > 0 || (generate > 0 && batch > 1)) ? FmaProbe.measure(t, 5, 300) : null;
         ResumeBenchmark.Result resumed = resume && prompt > 0 ? ResumeBenchmark.run(m, prompt, repetitions) : null;
         return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken(), fma,
-                m.flopsPerToken(false), m.flopsPerToken(true), resumed);
+                m.flopsPerToken(false), m.flopsPerToken(true), resumed,
+                MachineLoad.between(before, MachineLoad.sample()).orElse(null));
     }
 
-    private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings) {
+    private static void printTable(List<Measured> results, Model m, String what, java.util.Map<String, String> settings,
+            java.util.Optional<MachineLoad.Share> load) {
         PrintStream out = Output.out();
         Measured first = results.get(0);
         String backendName = m.backend().name() + (settings.isEmpty() ? "" : " " + new java.util.TreeMap<>(settings));
@@ -307,6 +318,9 @@ final class BenchCommand implements Callable<Integer> {
                         x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth(), fma.isEmpty() ? "" : "; " + fma);
             }
         }
+        load.ifPresent(l -> out.printf(Locale.ROOT, "machine during the measurements: other processes %.0f%% of its CPU, steal"
+                + " %.0f%%%s%n", l.othersPercent(), l.stealPercent(), l.busy() ? " (busy: absolute figures run low; the ratios"
+                + " to the probes measured beside them hold up better)" : ""));
         out.flush();
     }
 
