@@ -53,6 +53,11 @@ class QuickProfileSmokeTest {
         assertTrue(side.path("probes").path("fma_f32").size() >= 1);
         assertEquals(results.size(), side.path("costs").size(), "a cost for every result");
         assertTrue(side.path("machine").path("cores").asInt() >= 1);
+        if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/stat"))) {
+            // Linux: other processes' share of the CPU while the benchmarks ran (the forks' own CPU excluded)
+            double others = side.path("load").path("other_processes_cpu_percent").asDouble(-1);
+            assertTrue(others >= 0 && others <= 100, side.path("load").toString());
+        }
 
         int report = Main.execute("report", out.toString(), "--html", dir.resolve("r.html").toString(), "--md",
                 dir.resolve("r.md").toString());

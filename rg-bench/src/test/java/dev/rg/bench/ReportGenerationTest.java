@@ -73,6 +73,9 @@ class ReportGenerationTest {
         assertTrue(html.contains("<td class=\"num\">12.9x</td>"), "speed-up over reference bf16: 9000 / 700");
         assertTrue(html.contains("AMD EPYC 9R14 (fixture)"), "machine from the sidecar");
         assertTrue(html.contains("42.4 GB/s (2t)"), "memory probe");
+        assertTrue(html.contains("other processes 32% of the CPU, steal 0% (busy: timings run low)"), "the run's other load");
+        assertTrue(md.contains("| other load during the run | other processes 32% of the CPU, steal 0% (busy: timings run low) |"
+                + " not measured |"), "the baseline has no load in its sidecar");
         assertTrue(html.contains("libcuda.so.1 not found"), "skipped backend and reason");
         // attention decode takes its cost from the sidecar: 4.1 MB in 410 us = 10.0 GB/s
         assertTrue(html.contains("<td class=\"num\">410 µs</td><td class=\"num\">20.5 µs</td><td class=\"num\">10.0</td>"),

@@ -318,9 +318,8 @@ final class BenchCommand implements Callable<Integer> {
                         x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth(), fma.isEmpty() ? "" : "; " + fma);
             }
         }
-        load.ifPresent(l -> out.printf(Locale.ROOT, "machine during the measurements: other processes %.0f%% of its CPU, steal"
-                + " %.0f%%%s%n", l.othersPercent(), l.stealPercent(), l.busy() ? " (busy: absolute figures run low; the ratios"
-                + " to the probes measured beside them hold up better)" : ""));
+        load.ifPresent(l -> out.println("machine during the measurements: " + l.describe() + (l.busy() ? " (busy: absolute"
+                + " figures run low; the ratios to the probes measured beside them hold up better)" : "")));
         out.flush();
     }
 

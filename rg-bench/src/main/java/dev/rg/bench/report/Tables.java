@@ -40,6 +40,7 @@ final class Tables {
                     runs.size());
             put(rows, "memory read (best)", probes(s, "memory_read", "best_gb_per_s", " GB/s"), runs.size());
             put(rows, "f32 FMA (best)", probes(s, "fma_f32", "best_gflops", " GFLOP/s"), runs.size());
+            put(rows, "other load during the run", load(s), runs.size());
             put(rows, "backends", s == null ? "" : backends(s.path("backends")), runs.size());
             put(rows, "results", r.measurements().size() + (s == null ? " (no sidecar: no probes)" : "")
                     + (s != null && s.path("failures").size() > 0 ? ", " + s.path("failures").size() + " FAILED" : ""), runs.size());
@@ -78,6 +79,21 @@ final class Tables {
             out.add(Fmt.sig(p.path(field).asDouble()) + unit + " (" + p.path("threads").asInt() + "t)");
         }
         return String.join(", ", out);
+    }
+
+    /**
+     * Other processes' and the hypervisor's share of the CPU while the benchmarks ran (the sidecar's {@code load}, Linux):
+     * a busy machine's timings run low, which a comparison between runs should know.
+     */
+    private static String load(JsonNode s) {
+        JsonNode l = s == null ? null : s.get("load");
+        if (l == null) {
+            return "not measured";
+        }
+        double others = l.path("other_processes_cpu_percent").asDouble();
+        double steal = l.path("steal_percent").asDouble();
+        return String.format(Locale.ROOT, "other processes %.0f%% of the CPU, steal %.0f%%", others, steal)
+                + (others + steal >= dev.rg.core.runtime.MachineLoad.BUSY_PERCENT ? " (busy: timings run low)" : "");
     }
 
     private static String backends(JsonNode list) {

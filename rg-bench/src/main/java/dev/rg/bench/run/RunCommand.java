@@ -109,6 +109,8 @@ public final class RunCommand implements Callable<Integer> {
         side.set("capped", json.valueToTree(plan.capped()));
         side.set("costs", costs(json, plan));
 
+        // what else ran beside the benchmarks (Linux): the forks are this process's waited-for children, so theirs is ours
+        java.util.Optional<dev.rg.core.runtime.MachineLoad.Sample> loadBefore = dev.rg.core.runtime.MachineLoad.sample();
         JmhExecutor.Outcome outcome;
         if (quiet) {
             Path jmhLog = out.resolveSibling(out.getFileName() + ".log");
@@ -120,6 +122,10 @@ public final class RunCommand implements Callable<Integer> {
             outcome = new JmhExecutor(p, jvmArgs, System.out, "the log above", log).run(plan.plans());
         }
         JmhExecutor.writeJson(outcome.results(), out);
+        dev.rg.core.runtime.MachineLoad.between(loadBefore, dev.rg.core.runtime.MachineLoad.sample()).ifPresent(l -> {
+            side.putObject("load").put("other_processes_cpu_percent", l.othersPercent()).put("steal_percent", l.stealPercent());
+            log.println("machine during the benchmarks: " + l.describe());
+        });
         log.println("measuring memory read bandwidth and f32 FMA rate again...");
         side.set("probes", MachineInfo.best(json, before, MachineInfo.probes(json, threads, p)));
         side.set("failures", json.valueToTree(outcome.failures()));
