@@ -37,6 +37,13 @@ class LoadBenchmarkTest {
             assertEquals(4, r.requests());
             assertEquals(4 * 6, r.outputTokens(), "only the measured requests' tokens");
             assertTrue(r.ttft()[0] > 0 && r.itl()[0] > 0 && r.itl()[2] >= r.itl()[0], "latencies measured");
+            if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/stat"))) {
+                // Linux: the machine's CPU while the measured requests ran (this JVM runs the server too, so it is "own")
+                assertTrue(r.machine() != null && r.machine().ownPercent() > 0 && r.machine().ownPercent() <= 100, r.table());
+                assertTrue(r.table().contains("machine CPU while measured"), r.table());
+                assertEquals(r.machine().ownPercent(),
+                        new ObjectMapper().readTree(r.json()).path("machine_cpu_percent").path("load_generator").asDouble(), 1e-9);
+            }
             String m = TestServers.metrics(s);
             // the server generated the warm-up's tokens too: min(16, 6) per warm-up request
             assertEquals(4 * 6 + warm * 6, TestServers.metric(m, "rg_completion_tokens_total"), 0.0);
@@ -138,7 +145,7 @@ class LoadBenchmarkTest {
 
     private static LoadReport report(int clients, double tokensPerSecond, double[] itl) {
         return new LoadReport("http://x", "m", clients, 8, 16, 0, 64, clients > 1 ? 0.4 : 0, 10, (long) (tokensPerSecond * 10), tokensPerSecond, 0.8,
-                new double[] {1, 2, 3}, itl);
+                new double[] {1, 2, 3}, itl, null);
     }
 
     /**

@@ -27,9 +27,10 @@ public final class MachineLoad {
 
     /**
      * Shares of the whole machine's CPU between two samples, in percent: {@code others} is the busy time that was not
-     * this process's (or its children's), {@code steal} what the hypervisor took.
+     * this process's (or its children's), {@code steal} what the hypervisor took, {@code own} this process's (with its
+     * children's).
      */
-    public record Share(double othersPercent, double stealPercent) {
+    public record Share(double othersPercent, double stealPercent, double ownPercent) {
         public boolean busy() {
             return othersPercent + stealPercent >= BUSY_PERCENT;
         }
@@ -90,9 +91,14 @@ public final class MachineLoad {
         if (total <= 0) {
             return Optional.empty();
         }
-        double others = 100.0 * ((b.busyTicks() - a.busyTicks()) - (b.ownTicks() - a.ownTicks())) / total;
+        double own = 100.0 * (b.ownTicks() - a.ownTicks()) / total;
+        double others = 100.0 * (b.busyTicks() - a.busyTicks()) / total - own;
         double steal = 100.0 * (b.stealTicks() - a.stealTicks()) / total;
         // the two files are read a moment apart: clamp into [0, 100]
-        return Optional.of(new Share(Math.min(100, Math.max(0, others)), Math.min(100, Math.max(0, steal))));
+        return Optional.of(new Share(clamp(others), clamp(steal), clamp(own)));
+    }
+
+    private static double clamp(double percent) {
+        return Math.min(100, Math.max(0, percent));
     }
 }

@@ -29,6 +29,7 @@ class MachineLoadTest {
         // busy 250 of 500 ticks; this process 60 and its children 40 of them: others 150 = 30%; steal 50 of 500 = 10%
         assertEquals(30.0, s.othersPercent(), 1e-9);
         assertEquals(10.0, s.stealPercent(), 1e-9);
+        assertEquals(20.0, s.ownPercent(), 1e-9);
         assertTrue(s.busy());
         assertEquals("other processes 30% of its CPU, steal 10%", s.describe());
         // a quiet interval: every busy tick was this process's

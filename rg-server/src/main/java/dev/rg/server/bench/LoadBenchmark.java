@@ -142,10 +142,12 @@ public final class LoadBenchmark {
     public LoadReport measure() throws IOException, InterruptedException {
         String model = model();
         double[] due = settings.requestRate() > 0 ? arrivals(settings.requestRate(), settings.requests()) : null;
+        var before = dev.rg.core.runtime.MachineLoad.sample();
         long t0 = System.nanoTime();
         List<Sample> samples = load(model, settings.clients(), settings.requests(), 0, settings.maxTokens(), due, Long.MAX_VALUE);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        return LoadReport.of(settings, model, seconds, samples);
+        return LoadReport.of(settings, model, seconds, samples,
+                dev.rg.core.runtime.MachineLoad.between(before, dev.rg.core.runtime.MachineLoad.sample()).orElse(null));
     }
 
     private String model() throws IOException, InterruptedException {

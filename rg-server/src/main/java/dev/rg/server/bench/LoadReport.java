@@ -16,9 +16,11 @@ import java.util.Locale;
  * @param meanCachedTokens prompt tokens per request the server resumed from its cache ({@code cached_tokens})
  */
 public record LoadReport(String url, String model, int clients, int requests, double meanPromptTokens, double meanCachedTokens, int maxTokens,
-        double requestRate, double seconds, long outputTokens, double outputTokensPerSecond, double requestsPerSecond, double[] ttft, double[] itl) {
+        double requestRate, double seconds, long outputTokens, double outputTokensPerSecond, double requestsPerSecond, double[] ttft, double[] itl,
+        dev.rg.core.runtime.MachineLoad.Share machine) {
 
-    static LoadReport of(LoadBenchmark.Settings s, String model, double seconds, List<LoadBenchmark.Sample> samples) {
+    static LoadReport of(LoadBenchmark.Settings s, String model, double seconds, List<LoadBenchmark.Sample> samples,
+            dev.rg.core.runtime.MachineLoad.Share machine) {
         List<Double> ttfts = new ArrayList<>();
         List<Double> gaps = new ArrayList<>();
         long out = 0;
@@ -33,7 +35,7 @@ public record LoadReport(String url, String model, int clients, int requests, do
         }
         return new LoadReport(s.url(), model, s.clients(), samples.size(), prompt / Math.max(1, samples.size()),
                 cached / Math.max(1, samples.size()), s.maxTokens(),
-                s.requestRate(), seconds, out, out / seconds, samples.size() / seconds, percentiles(ttfts), percentiles(gaps));
+                s.requestRate(), seconds, out, out / seconds, samples.size() / seconds, percentiles(ttfts), percentiles(gaps), machine);
     }
 
     private static double[] percentiles(List<Double> xs) {
@@ -60,6 +62,12 @@ public record LoadReport(String url, String model, int clients, int requests, do
         sb.append(String.format(Locale.ROOT, "%-26s %10s %10s %10s%n", "latency (ms)", "p50", "p95", "p99"));
         sb.append(String.format(Locale.ROOT, "%-26s %10.1f %10.1f %10.1f%n", "time to first token", ttft[0] * 1e3, ttft[1] * 1e3, ttft[2] * 1e3));
         sb.append(String.format(Locale.ROOT, "%-26s %10.2f %10.2f %10.2f%n", "inter-token latency", itl[0] * 1e3, itl[1] * 1e3, itl[2] * 1e3));
+        if (machine != null) {
+            // on a machine that also runs the server, the load generator's share is CPU the server did not get
+            sb.append(String.format(Locale.ROOT, "%-26s %.0f%% this load generator, %.0f%% other processes (a server on this"
+                    + " machine among them), steal %.0f%%%n", "machine CPU while measured", machine.ownPercent(),
+                    machine.othersPercent(), machine.stealPercent()));
+        }
         return sb.toString();
     }
 
@@ -90,6 +98,10 @@ public record LoadReport(String url, String model, int clients, int requests, do
         for (int k = 0; k < 3; k++) {
             t.put(names[k], ttft[k] * 1e3);
             i.put(names[k], itl[k] * 1e3);
+        }
+        if (machine != null) {
+            root.putObject("machine_cpu_percent").put("load_generator", machine.ownPercent())
+                    .put("other_processes", machine.othersPercent()).put("steal", machine.stealPercent());
         }
         try {
             return m.writerWithDefaultPrettyPrinter().writeValueAsString(root);
