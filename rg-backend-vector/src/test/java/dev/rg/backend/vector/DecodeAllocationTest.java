@@ -112,7 +112,7 @@ class DecodeAllocationTest {
 
     /**
      * Asserts the bound on {@code what}, measured in this JVM and, if it fails here, once more in a fresh JVM of the
-     * same flags ({@link FreshJvm}). Why: about one JVM in sixty (2 of about 120 runs of the quantised decode, none
+     * same flags ({@link FreshJvm}). Why: about one JVM in seventy (2 of about 145 runs of the quantised decode, none
      * with a profiler attached) settles with ~27 KB per step, the same bytes in every window, where every other JVM of the same
      * code and flags settles at 24 bytes in all. That points to an order in which C2 compiled the path, fixed for the
      * JVM's life, rather than an allocation in the code (not proven: the state was never caught with a profiler attached;
