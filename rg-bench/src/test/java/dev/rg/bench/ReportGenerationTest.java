@@ -97,6 +97,8 @@ class ReportGenerationTest {
     void endToEndResultsAppear() {
         assertTrue(html.contains("<td>preset 2b</td><td>vector</td><td>bf16</td>"));
         assertTrue(html.contains("20.1 / 21.5 / 22.0"));
+        // other processes' and steal's share of the CPU while it ran (3.7% + 0.5%), empty where the file does not say
+        assertTrue(md.contains("| 19.3 | 40.2 | 48% | 4.2% |"), md);
         assertTrue(md.contains("| rg-bench.json | preset 2b | reference | bf16 | 1 | 1 | 0.210 / 0.210 / 0.210 | 0.200 / 0.200 / 0.200 |"));
     }
 

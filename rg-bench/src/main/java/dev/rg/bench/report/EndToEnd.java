@@ -16,9 +16,11 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param weightBytes       weight bytes read per decoded token
  * @param decodeGbPerS      weight GB/s while decoding
  * @param measuredReadGbPerS the memory-read probe of that run
+ * @param otherLoadPercent  other processes' and the hypervisor's share of the CPU while it was measured (NaN when the
+ *                          file does not say: before the field existed, or not on Linux)
  */
 public record EndToEnd(String source, String model, String backend, String format, int threads, int batch, double[] prefill,
-        double[] decode, long weightBytes, double decodeGbPerS, double measuredReadGbPerS) {
+        double[] decode, long weightBytes, double decodeGbPerS, double measuredReadGbPerS, double otherLoadPercent) {
 
     /** Whether a JSON object is an {@code rg bench --json} result. */
     static boolean accepts(JsonNode n) {
@@ -34,7 +36,9 @@ public record EndToEnd(String source, String model, String backend, String forma
         return new EndToEnd(source, n.path("model").asText("?"), n.path("backend").asText("?"), n.path("format").asText("?"),
                 n.path("threads").asInt(0), n.path("batch").asInt(1),
                 triple(n, "prefill_tokens_per_s"), triple(n, "decode_tokens_per_s"), bytes, gbs,
-                n.path("measured_read_gb_per_s").asDouble(Double.NaN));
+                n.path("measured_read_gb_per_s").asDouble(Double.NaN),
+                n.has("other_processes_cpu_percent")
+                        ? n.get("other_processes_cpu_percent").asDouble() + n.path("steal_percent").asDouble(0) : Double.NaN);
     }
 
     private static double[] triple(JsonNode n, String key) {
