@@ -139,10 +139,18 @@ final class AllocationSites {
     /** {@code jcmd PID Compiler.codelist}: one line per compiled method, "id tier state name(signature) ...". */
     private static String codeList() {
         try {
-            return ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
-                    "compilerCodelist", new Object[] {null}, new String[] {String[].class.getName()}).toString();
+            return jcmd("compilerCodelist");
         } catch (JMException e) {
             return "";
         }
+    }
+
+    /**
+     * A diagnostic command of this JVM without arguments, as {@code jcmd PID} runs it, by its MBean operation name
+     * ({@code compilerQueue} for {@code Compiler.queue}, {@code compilerCodelist} for {@code Compiler.codelist}).
+     */
+    static String jcmd(String operation) throws JMException {
+        return ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                operation, new Object[] {null}, new String[] {String[].class.getName()}).toString();
     }
 }

@@ -15,7 +15,6 @@ import java.lang.foreign.Arena;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import javax.management.JMException;
-import javax.management.ObjectName;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -217,10 +216,7 @@ class DecodeAllocationTest {
     /** Whether no method is being compiled or waits in a compile queue ({@code jcmd PID Compiler.queue}). */
     private static boolean jitIdle() {
         try {
-            Object queue = ManagementFactory.getPlatformMBeanServer().invoke(
-                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerQueue", new Object[] {null},
-                    new String[] {String[].class.getName()});
-            for (String line : queue.toString().split("\n")) {
+            for (String line : AllocationSites.jcmd("compilerQueue").split("\n")) {
                 String t = line.strip();
                 // task lines start with a compile id; current compiles name their compiler thread
                 if (!t.isEmpty() && (Character.isDigit(t.charAt(0)) || t.contains("CompilerThread"))) {
