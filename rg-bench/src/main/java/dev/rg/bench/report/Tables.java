@@ -93,7 +93,7 @@ final class Tables {
         double others = l.path("other_processes_cpu_percent").asDouble();
         double steal = l.path("steal_percent").asDouble();
         return String.format(Locale.ROOT, "other processes %.0f%% of the CPU, steal %.0f%%", others, steal)
-                + (others + steal >= dev.rg.core.runtime.MachineLoad.BUSY_PERCENT ? " (busy: timings run low)" : "");
+                + (dev.rg.core.runtime.MachineLoad.busy(others, steal) ? " (busy: timings run low)" : "");
     }
 
     private static String backends(JsonNode list) {

@@ -19,6 +19,11 @@ public final class MachineLoad {
 
     private MachineLoad() {}
 
+    /** Whether other processes and steal together took {@link #BUSY_PERCENT} or more (also for shares read back from files). */
+    public static boolean busy(double othersPercent, double stealPercent) {
+        return othersPercent + stealPercent >= BUSY_PERCENT;
+    }
+
     /**
      * One reading, in clock ticks of all CPUs together: {@code busy} (all but idle and iowait), {@code steal},
      * {@code total}, and {@code own}, this process's user and system time with its waited-for children's.
@@ -32,7 +37,7 @@ public final class MachineLoad {
      */
     public record Share(double othersPercent, double stealPercent, double ownPercent) {
         public boolean busy() {
-            return othersPercent + stealPercent >= BUSY_PERCENT;
+            return MachineLoad.busy(othersPercent, stealPercent);
         }
 
         /** "other processes 12% of its CPU, steal 0%". */
