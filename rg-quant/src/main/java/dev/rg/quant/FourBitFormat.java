@@ -2,6 +2,7 @@ package dev.rg.quant;
 
 import dev.rg.api.format.FormatLayout;
 import dev.rg.api.format.InvalidWeightException;
+import dev.rg.api.format.NestedScales;
 import dev.rg.api.format.RowSource;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostWeight;
@@ -51,15 +52,15 @@ public abstract sealed class FourBitFormat implements WeightFormat
     /** Elements per block sharing one absmax (bitsandbytes' {@code blocksize}, the transformers default). */
     public static final int BLOCK_SIZE = 64;
     /** Blocks per nested block of double quantisation (bitsandbytes' {@code nested_blocksize}). */
-    public static final int NESTED_BLOCK_SIZE = 256;
+    public static final int NESTED_BLOCK_SIZE = NestedScales.NESTED_BLOCK_SIZE;
     /** Part: the per-block absmax (float32, or u8 codes with double quantisation). */
     public static final String ABSMAX = "absmax";
     /** Part: float32 absmax of each nested block of (absmax - offset). */
-    public static final String NESTED_ABSMAX = "nested_absmax";
+    public static final String NESTED_ABSMAX = NestedScales.NESTED_ABSMAX;
     /** Part: the 256 float32 entries that the u8 absmax codes index. */
-    public static final String NESTED_QUANT_MAP = "nested_quant_map";
+    public static final String NESTED_QUANT_MAP = NestedScales.NESTED_QUANT_MAP;
     /** Parameter: the float32 mean subtracted from the absmax values before their 8-bit quantisation. */
-    public static final String OFFSET = "offset";
+    public static final String OFFSET = NestedScales.OFFSET;
 
     private final FourBitCodeBook codeBook;
     private final boolean doubleQuantized;
@@ -149,25 +150,9 @@ public abstract sealed class FourBitFormat implements WeightFormat
         }
     }
 
-    /** The effective float32 absmax of block {@code b}. */
+    /** The effective float32 absmax of block {@code b}: double quantisation as the SPI defines it ({@link NestedScales}). */
     private float blockAbsmax(HostWeight w, long b) {
-        if (!doubleQuantized) {
-            return w.part(ABSMAX).get(Le.F32, b * 4);
-        }
-        int q = w.part(ABSMAX).get(Le.I8, b) & 0xFF;
-        float nestedValue = w.part(NESTED_QUANT_MAP).get(Le.F32, q * 4L);
-        float nestedAbsmax = w.part(NESTED_ABSMAX).get(Le.F32, (b / NESTED_BLOCK_SIZE) * 4);
-        return nestedDequant(nestedValue, nestedAbsmax, (float) w.param(OFFSET));
-    }
-
-    /**
-     * bitsandbytes' nested dequantisation of one absmax: {@code dequantize_blockwise} (one float32 multiply)
-     * followed by a separate float32 add of the offset. Java never fuses the two, so this rounds twice as
-     * bitsandbytes does; a kernel must not use an FMA here.
-     */
-    static float nestedDequant(float nestedValue, float nestedAbsmax, float offset) {
-        float scaled = nestedValue * nestedAbsmax;
-        return scaled + offset;
+        return doubleQuantized ? NestedScales.scale(w, b) : w.part(ABSMAX).get(Le.F32, b * 4);
     }
 
     /**
@@ -180,6 +165,9 @@ public abstract sealed class FourBitFormat implements WeightFormat
     public static float[] effectiveAbsmax(HostWeight w) {
         FourBitFormat f = of(w);
         int nb = Math.toIntExact(blockCount(w.shape().elementCount()));
+        if (f.doubleQuantized) {
+            return NestedScales.resolve(w, nb);
+        }
         float[] out = new float[nb];
         for (int b = 0; b < nb; b++) {
             out[b] = f.blockAbsmax(w, b);

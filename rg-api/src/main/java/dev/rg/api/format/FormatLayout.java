@@ -83,7 +83,10 @@ public record FormatLayout(int bitsPerElement, int blockSize, ElementEncoding el
         }
     }
 
-    /** The type of per-block scales. */
+    /**
+     * The type of per-block scales. {@code U8_NESTED}: one unsigned byte per block, a code into a second-level table
+     * (bitsandbytes' double quantisation; {@link NestedScales} defines the parts it needs and resolves them).
+     */
     public enum ScaleType { NONE, F32, F16, BF16, U8_NESTED }
 
     private static final float[] NO_CODE_BOOK = new float[0];

@@ -1,6 +1,7 @@
 package dev.rg.backend.tornado;
 
 import dev.rg.api.format.FormatLayout;
+import dev.rg.api.format.NestedScales;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostWeight;
 import dev.rg.backend.tornado.kernels.RgKernels;
@@ -22,11 +23,6 @@ import java.util.TreeSet;
  */
 final class WeightEncoding {
     private WeightEncoding() {}
-
-    /** Parts and parameter of double-quantised (bitsandbytes) 4-bit scales, resolved on the host at load. */
-    private static final String NESTED_ABSMAX = "nested_absmax";
-    private static final String NESTED_QUANT_MAP = "nested_quant_map";
-    private static final String NESTED_OFFSET = "offset";
 
     /**
      * The 4-bit code books the kernels hold (two slots in the lookup table): the distinct code books of the
@@ -94,7 +90,7 @@ final class WeightEncoding {
             case CODE_BOOK_4BIT -> {
                 boolean scales = switch (l.scaleType()) {
                     case F32 -> true;
-                    case U8_NESTED -> l.parts().containsAll(List.of(NESTED_ABSMAX, NESTED_QUANT_MAP));
+                    case U8_NESTED -> NestedScales.describes(l); // resolved on the host at load
                     case NONE, F16, BF16 -> false;
                 };
                 yield scales && l.packing() == FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST
@@ -139,22 +135,14 @@ final class WeightEncoding {
     static float[] effectiveAbsmax(HostWeight w) {
         long n = w.shape().elementCount();
         int nb = Math.toIntExact((n + RgKernels.FOUR_BIT_BLOCK - 1) / RgKernels.FOUR_BIT_BLOCK);
-        float[] out = new float[nb];
         FormatLayout l = w.format().layout();
-        MemorySegment absmax = w.part(l.scalePart());
-        if (l.scaleType() != FormatLayout.ScaleType.U8_NESTED) {
-            for (int b = 0; b < nb; b++) {
-                out[b] = absmax.get(F32, b * 4L);
-            }
-            return out;
+        if (l.scaleType() == FormatLayout.ScaleType.U8_NESTED) {
+            return NestedScales.resolve(w, nb);
         }
-        MemorySegment nested = w.part(NESTED_ABSMAX);
-        MemorySegment map = w.part(NESTED_QUANT_MAP);
-        float offset = (float) w.param(NESTED_OFFSET);
+        MemorySegment absmax = w.part(l.scalePart());
+        float[] out = new float[nb];
         for (int b = 0; b < nb; b++) {
-            int code = absmax.get(ValueLayout.JAVA_BYTE, b) & 0xFF;
-            float scaled = map.get(F32, code * 4L) * nested.get(F32, (b / 256) * 4L);
-            out[b] = scaled + offset; // two roundings, no FMA: as bitsandbytes
+            out[b] = absmax.get(F32, b * 4L);
         }
         return out;
     }

@@ -9,6 +9,7 @@ import dev.rg.api.format.WeightFormat;
 import dev.rg.api.tensor.HostWeight;
 import dev.rg.api.tensor.Tensor;
 import dev.rg.api.tensor.Weight;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import java.util.OptionalDouble;
@@ -125,7 +126,9 @@ public class DeviceBackend implements Backend {
         try {
             data = upload(w.part(WeightFormat.DATA));
             if (codec.auxPart() != null) {
-                aux = upload(w.part(codec.auxPart()));
+                try (Arena scratch = Arena.ofConfined()) { // resolved nested scales live only until the copy
+                    aux = upload(codec.scalesForKernels(w, scratch));
+                }
             }
             if (codec.codebook() != null) {
                 book = upload(MemorySegment.ofArray(codec.codebook()));

@@ -2,6 +2,7 @@ package dev.rg.backend.cuda.device;
 
 import dev.rg.api.format.FormatCodes;
 import dev.rg.api.format.FormatLayout;
+import dev.rg.api.format.NestedScales;
 import dev.rg.api.format.WeightFormat;
 import dev.rg.api.format.WeightFormats;
 import dev.rg.api.tensor.HostWeight;
@@ -30,7 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>int8 symmetric: one byte per element, one f16 or f32 scale per block of B elements of a row (any B);</li>
  *   <li>4-bit code book in the bitsandbytes layout (NF4, FP4): codes over the flattened tensor, the even element in
  *       the high nibble, one f32 absmax per block of B elements (blocks may cross rows), the 16 values taken from
- *       the layout's code book. Nested (double-quantised) scales are not read: such weights stay on the host.</li>
+ *       the layout's code book. Nested (double-quantised, {@code nf4-dq}) scales are resolved to that f32 absmax
+ *       once, on the host, when the weight is uploaded ({@link NestedScales}, bit for bit the format's own
+ *       dequantisation), so the same kernels run them.</li>
  * </ul>
  * Any other combination is not read (the runtime runs it on the reference). A format is accepted only if a
  * self-test passes: a small weight with random elements and scales, dequantised by the format's own reference
@@ -43,8 +46,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * @param blockSize elements per scale, 0 for dense
  * @param auxPart   name of the scale part, null for dense
  * @param codebook  the 16 code values of a 4-bit format, else null
+ * @param nested    the scale part holds u8 codes of nested scales ({@link NestedScales}), uploaded resolved to f32
  */
-public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, float[] codebook) {
+public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, float[] codebook, boolean nested) {
     public static final int F32 = FormatCodes.F32;
     public static final int BF16 = FormatCodes.BF16;
     public static final int F16 = FormatCodes.F16;
@@ -101,26 +105,31 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
         return switch (l.elementEncoding()) {
             case F32, BF16, F16 -> l.packing() == FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN && l.blockSize() == 0
                     && l.scaleType() == FormatLayout.ScaleType.NONE && l.parts().equals(List.of(WeightFormat.DATA))
-                    ? new WeightCodec(l.elementEncoding().code(), -1, 0, null, null) : null;
+                    ? new WeightCodec(l.elementEncoding().code(), -1, 0, null, null, false) : null;
             case INT8_SYMMETRIC -> {
                 if (l.packing() != FormatLayout.Packing.ONE_PER_ELEMENT_LITTLE_ENDIAN || l.bitsPerElement() != 8
                         || l.blockSize() <= 0 || l.blocksSpanRows() || l.nestedScales() || !oneScalePart) {
                     yield null;
                 }
                 yield switch (l.scaleType()) {
-                    case F16 -> new WeightCodec(I8, F16, l.blockSize(), l.scalePart(), null);
-                    case F32 -> new WeightCodec(I8, F32, l.blockSize(), l.scalePart(), null);
+                    case F16 -> new WeightCodec(I8, F16, l.blockSize(), l.scalePart(), null, false);
+                    case F32 -> new WeightCodec(I8, F32, l.blockSize(), l.scalePart(), null, false);
                     case NONE, BF16, U8_NESTED -> null;
                 };
             }
             case CODE_BOOK_4BIT -> {
                 if (l.packing() != FormatLayout.Packing.TWO_PER_BYTE_HIGH_NIBBLE_FIRST || l.bitsPerElement() != 4
-                        || l.blockSize() <= 0 || !l.blocksSpanRows() || l.nestedScales() || !oneScalePart) {
+                        || l.blockSize() <= 0 || !l.blocksSpanRows()) {
                     yield null;
                 }
                 yield switch (l.scaleType()) {
-                    case F32 -> new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), l.codeBook());
-                    case NONE, F16, BF16, U8_NESTED -> null;
+                    case F32 -> oneScalePart && !l.nestedScales()
+                            ? new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), l.codeBook(), false) : null;
+                    // resolved to float32 scales once, at upload: the kernels are those of the single-quantised format
+                    case U8_NESTED -> l.nestedScales() && NestedScales.describes(l) && new HashSet<>(l.parts()).equals(
+                            Set.of(WeightFormat.DATA, l.scalePart(), NestedScales.NESTED_ABSMAX, NestedScales.NESTED_QUANT_MAP))
+                            ? new WeightCodec(Q4, F32, l.blockSize(), l.scalePart(), l.codeBook(), true) : null;
+                    case NONE, F16, BF16 -> null;
                 };
             }
         };
@@ -167,13 +176,30 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
                         data.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
                     }
                     long count = (n + blockSize - 1) / blockSize;
-                    scales = arena.allocate(count * 4);
-                    for (long i = 0; i < count; i++) {
-                        scales.set(F32_LE, i * 4, (float) (0.001 + 3 * random.nextDouble()));
+                    if (nested) {
+                        scales = arena.allocate(count);
+                        for (long i = 0; i < count; i++) {
+                            scales.set(ValueLayout.JAVA_BYTE, i, (byte) random.nextInt(256));
+                        }
+                    } else {
+                        scales = arena.allocate(count * 4);
+                        for (long i = 0; i < count; i++) {
+                            scales.set(F32_LE, i * 4, (float) (0.001 + 3 * random.nextDouble()));
+                        }
                     }
                 }
-                HostWeight w = new HostWeight("self-test", Shape.matrix(rows, cols), f, scales == null
-                        ? Map.of(WeightFormat.DATA, data) : Map.of(WeightFormat.DATA, data, auxPart, scales), Map.of());
+                Map<String, MemorySegment> parts = new java.util.HashMap<>(Map.of(WeightFormat.DATA, data));
+                Map<String, Double> params = Map.of();
+                if (scales != null) {
+                    parts.put(auxPart, scales);
+                }
+                if (nested) {
+                    long groups = (scales.byteSize() + NestedScales.NESTED_BLOCK_SIZE - 1) / NestedScales.NESTED_BLOCK_SIZE;
+                    parts.put(NestedScales.NESTED_ABSMAX, randomFloats(arena, random, groups, 0.01, 2));
+                    parts.put(NestedScales.NESTED_QUANT_MAP, randomFloats(arena, random, NestedScales.MAP_ENTRIES, -1, 1));
+                    params = Map.of(NestedScales.OFFSET, (double) (float) (0.01 + random.nextDouble()));
+                }
+                HostWeight w = new HostWeight("self-test", Shape.matrix(rows, cols), f, parts, params);
                 f.validate(w);
                 float[] want = new float[cols];
                 for (int r = 0; r < rows; r++) {
@@ -187,6 +213,28 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
             }
             return true;
         }
+    }
+
+    private static MemorySegment randomFloats(Arena arena, SplittableRandom random, long count, double from, double to) {
+        MemorySegment s = arena.allocate(count * 4);
+        for (long i = 0; i < count; i++) {
+            s.set(F32_LE, i * 4, (float) (from + (to - from) * random.nextDouble()));
+        }
+        return s;
+    }
+
+    /**
+     * The scale part as the kernels read it: the weight's own part, or for {@link #nested} scales their float32
+     * values, resolved into {@code arena}.
+     */
+    public MemorySegment scalesForKernels(HostWeight w, Arena arena) {
+        if (!nested) {
+            return w.part(auxPart);
+        }
+        float[] resolved = NestedScales.resolve(w, Math.toIntExact((w.shape().elementCount() + blockSize - 1) / blockSize));
+        MemorySegment s = arena.allocate(resolved.length * 4L, 16);
+        MemorySegment.copy(resolved, 0, s, F32_LE, 0, resolved.length);
+        return s;
     }
 
     /** Element (r, c) of {@code w} exactly as the kernels' {@code rg_weight} computes it. */
@@ -208,7 +256,8 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
                 long i = r * cols + c;
                 int b = data.get(ValueLayout.JAVA_BYTE, i >>> 1) & 0xFF;
                 int code = (i & 1) != 0 ? b & 15 : b >>> 4;
-                yield codebook[code] * w.part(auxPart).get(F32_LE, (i / blockSize) * 4);
+                long block = i / blockSize;
+                yield codebook[code] * (nested ? NestedScales.scale(w, block) : w.part(auxPart).get(F32_LE, block * 4));
             }
             default -> throw new IllegalStateException("format code " + fmt);
         };
@@ -217,7 +266,7 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
     @Override
     public boolean equals(Object o) {
         return o instanceof WeightCodec c && c.fmt == fmt && c.auxFmt == auxFmt && c.blockSize == blockSize
-                && java.util.Objects.equals(c.auxPart, auxPart) && Arrays.equals(c.codebook, codebook);
+                && java.util.Objects.equals(c.auxPart, auxPart) && Arrays.equals(c.codebook, codebook) && c.nested == nested;
     }
 
     @Override
@@ -228,6 +277,6 @@ public record WeightCodec(int fmt, int auxFmt, int blockSize, String auxPart, fl
     @Override
     public String toString() {
         return "WeightCodec[fmt=" + fmt + ", auxFmt=" + auxFmt + ", blockSize=" + blockSize + ", auxPart=" + auxPart
-                + (codebook == null ? "" : ", codebook=" + Arrays.toString(codebook)) + "]";
+                + (codebook == null ? "" : ", codebook=" + Arrays.toString(codebook)) + (nested ? ", nested" : "") + "]";
     }
 }
