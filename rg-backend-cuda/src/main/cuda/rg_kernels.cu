@@ -1530,20 +1530,99 @@ RG_KERNEL rg_argmax(const RG_GLOBAL float* RG_RESTRICT x, int cols, RG_GLOBAL in
     }
 }
 
+/* Candidates the filtered top-k keeps in shared memory (16 KB of keys and indices). */
+#define RG_TOPK_CAP 2048
+
 /*
  * The k largest values of each row in descending Float.compare order, lowest index first on ties; one 256-thread
- * block per row, k rounds of a block-wide maximum over the elements that rank below the previous pick (no
- * marks, no sort buffer: the order key (value, -index) is strict).
+ * block per row.
+ *
+ * k <= block size (sampling's top-k, 40 by default): two passes over the row. The first gives each thread the
+ * largest key of its strided slice; the k-th largest of those maxima is a lower bound of the row's k-th largest
+ * key (k distinct elements reach it). Each thread counts its elements at or above that bound (typically k to 2k
+ * in all), a prefix sum of the counts gives each thread its slots, a third pass writes them to shared memory (no
+ * atomics: the same slots on every device), and they are ranked by (key descending, index ascending): the first k
+ * ranks are the answer. Three passes instead of k (k rounds of a block-wide maximum). For k > block size the bound
+ * is the lowest key, so every element is gathered; a row whose gathered elements do not fit in RG_TOPK_CAP (many
+ * equal values, or k > block size on a wide row) takes the k rounds below.
+ *
+ * k rounds: a block-wide maximum over the elements that rank below the previous pick (no marks, no sort buffer:
+ * the order key (value, -index) is strict).
  */
 RG_KERNEL rg_topk(const RG_GLOBAL float* RG_RESTRICT x, int cols, int k, RG_GLOBAL int* RG_RESTRICT ids,
         RG_GLOBAL float* RG_RESTRICT vals) {
     RG_SHARED int bk[256];
     RG_SHARED int bi[256];
+    RG_SHARED int candKey[RG_TOPK_CAP];
+    RG_SHARED int candIdx[RG_TOPK_CAP];
+    RG_SHARED int gathered[1];
     int t = RG_TID;
     const RG_GLOBAL float* xr = x + (rg_i64) RG_BID * cols;
+    /* No barrier sits inside a branch (PoCL, which checks these kernels, mishandled that): every thread runs the
+       three passes; k > block size gathers every element (bound = the lowest key) and ranks them if they fit. */
+    int mine = (int) 0x80000000; /* below every key: rg_sortable never returns it (NaN is made positive) */
+    for (int c = t; c < cols; c += RG_BDIM) {
+        int key = rg_sortable(xr[c]);
+        mine = key > mine ? key : mine;
+    }
+    bk[t] = mine;
+    if (t == 0) {
+        bi[0] = (int) 0x80000000;
+    }
+    RG_SYNC();
+    int rank = 0; /* among the maxima, ties by thread: ranks are a permutation, one thread holds rank k - 1 */
+    for (int j = 0; j < RG_BDIM; j++) {
+        int o = bk[j];
+        rank += o > mine || (o == mine && j < t);
+    }
+    if (k <= RG_BDIM && rank == k - 1) {
+        bi[0] = mine;
+    }
+    RG_SYNC();
+    int bound = bi[0];
+    int mineCount = 0; /* this thread's elements at or above the bound: its slots follow its predecessors' */
+    for (int c = t; c < cols; c += RG_BDIM) {
+        mineCount += rg_sortable(xr[c]) >= bound;
+    }
+    bk[t] = mineCount; /* every thread read the maxima before the barrier above */
+    RG_SYNC();
+    if (t == 0) {
+        int run = 0;
+        for (int j = 0; j < RG_BDIM; j++) {
+            int cj = bk[j];
+            bk[j] = run;
+            run += cj;
+        }
+        gathered[0] = run;
+    }
+    RG_SYNC();
+    int n = gathered[0]; /* the same in every thread */
+    int slot = bk[t];
+    for (int c = t; c < cols && n <= RG_TOPK_CAP; c += RG_BDIM) {
+        int key = rg_sortable(xr[c]);
+        if (key >= bound) {
+            candKey[slot] = key;
+            candIdx[slot] = c;
+            slot++;
+        }
+    }
+    RG_SYNC();
+    for (int i = t; i < n && n <= RG_TOPK_CAP; i += RG_BDIM) {
+        int key = candKey[i];
+        int c = candIdx[i];
+        int r = 0;
+        for (int j = 0; j < n; j++) {
+            int o = candKey[j];
+            r += o > key || (o == key && candIdx[j] < c);
+        }
+        if (r < k) {
+            ids[(rg_i64) RG_BID * k + r] = c;
+            vals[(rg_i64) RG_BID * k + r] = xr[c];
+        }
+    }
     int pk = 0;
     int pi = -1;
-    for (int it = 0; it < k; it++) {
+    for (int it = 0; n > RG_TOPK_CAP && it < k; it++) { /* uniform: n is the block's */
         int ck = (int) 0x80000000;
         int ci = 0x7fffffff;
         for (int c = t; c < cols; c += RG_BDIM) {
