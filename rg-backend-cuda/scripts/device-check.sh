@@ -51,6 +51,8 @@ bench 2b-bf16-unfused-norms --backend-option fused-norms=off --preset 2b -p 0 -n
 # a server iteration with a prompt arriving: 16 prompt tokens beside each decode step, one pass vs two (where a pass is
 # bound by reading the weights, one pass should approach 2x)
 bench 2b-bf16-beside-prefill --preset 2b -p 0 -n 32 -b 1,16 --beside-prefill 16 -r 3
+# decode that samples from the top 40 (what chat and serve do) instead of argmax: the cost of rg_topk per step
+bench 2b-bf16-topk40 --preset 2b -p 0 -n 64 -b 1,8 --top-k 40 -r 3
 bench 2b-int8 --preset 2b --format int8 -p 0 -n 64 -b 1,8 -r 3
 bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
 if [ -z "${QUICK:-}" ]; then
@@ -77,7 +79,8 @@ def load(name):
     except Exception:
         return []
 rows = []
-for name in ["2b-bf16", "2b-bf16-graphs", "2b-bf16-unfused-norms", "2b-bf16-beside-prefill", "2b-int8", "2b-nf4", "9b-bf16"]:
+for name in ["2b-bf16", "2b-bf16-graphs", "2b-bf16-unfused-norms", "2b-bf16-beside-prefill", "2b-bf16-topk40", "2b-int8",
+             "2b-nf4", "9b-bf16"]:
     for o in load(name):
         if "decode_tokens_per_s_apart_min_median_max" in o:
             rows.append((name, f"b{o['batch']}+pp{o['beside_prefill_tokens']} shared", o["decode_tokens_per_s_min_median_max"], "", ""))

@@ -74,6 +74,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " prompt arrives while others decode: measured in one pass (shared) and in two (apart), alternately.")
     int beside;
 
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
+            description = "Decode picks each token by sampling from the K most likely (temperature 1; the backend's topK brings"
+                    + " K ids and values back, as rg chat and rg serve do with top-k), instead of greedy argmax. 0 (default):"
+                    + " greedy.")
+    int topK;
+
     @Option(names = "--probe-mb", defaultValue = "1024", paramLabel = "MB", description = "Size of the memory-read probe buffer.")
     int probeMb;
 
@@ -115,6 +121,11 @@ final class BenchCommand implements Callable<Integer> {
         try (rg) {
             Model m = rg.model();
             Warnings.print(m);
+            int vocab = m.config().vocabSize();
+            if (topK < 0 || topK > vocab) {
+                throw new IllegalArgumentException("--top-k must be in 0.." + vocab + " (0 = greedy; the model's vocabulary has "
+                        + vocab + " tokens), got " + topK);
+            }
             // one configuration per list entry, all on this one model (building a 2B/9B model is the slow part); a single
             // -p and -b keep the original combined measurement and output
             List<int[]> configs = new ArrayList<>();
@@ -162,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
      * One measured configuration, with the read limit measured alongside it and, on a CPU backend where prefill or a
      * batch is measured (bound by arithmetic, not by the read), the FMA rate ({@code fma}, else null).
      */
-    private record Measured(int prompt, int generate, int batch, int beside, int repetitions, EndToEndBenchmark.Result r,
+    private record Measured(int prompt, int generate, int batch, int beside, int topK, int repetitions, EndToEndBenchmark.Result r,
             MemoryReadProbe.Result probe, double bandwidth, long bytesPerToken, FmaProbe.Result fma, long prefillFlops,
             long decodeFlops, ResumeBenchmark.Result resume, MachineLoad.Share load) {
         double decodeGbs() {
@@ -193,6 +204,8 @@ final class BenchCommand implements Callable<Integer> {
             o.put("format", m.linearFormat()).put("head_format", m.headFormat())
                     .put("threads", m.backend().threads()).put("batch", batch).put("prompt_tokens", prompt)
                     .put("gen_tokens", generate).put("repetitions", repetitions);
+            // how decode picked its tokens: 0 = greedy (argmax), else sampled from the top k
+            o.put("decode_top_k", topK);
             o.put("prefill_tokens_per_s", r.prefill().median()).put("decode_tokens_per_s", r.decode().median());
             o.putPOJO("prefill_tokens_per_s_min_median_max", new double[] {r.prefill().min(), r.prefill().median(), r.prefill().max()});
             o.putPOJO("decode_tokens_per_s_min_median_max", new double[] {r.decode().min(), r.decode().median(), r.decode().max()});
@@ -253,7 +266,7 @@ final class BenchCommand implements Callable<Integer> {
                 : MemoryReadProbe.measure(hostProbe(probeBytes, t), 5);
         double[] probeSamples = new double[repetitions];
         int besideNow = generate > 0 ? beside : 0;
-        EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
+        EndToEndBenchmark.Result r = new EndToEndBenchmark(m, topK).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
             int i;
 
             @Override
@@ -267,7 +280,7 @@ final class BenchCommand implements Callable<Integer> {
         // prefill and batches are bound by arithmetic on a CPU: measure its limit too (a GPU's is not probed)
         FmaProbe.Result fma = !device && (prompt > 0 || (generate > 0 && batch > 1)) ? FmaProbe.measure(t, 5, 300) : null;
         ResumeBenchmark.Result resumed = resume && prompt > 0 ? ResumeBenchmark.run(m, prompt, repetitions) : null;
-        return new Measured(prompt, generate, batch, besideNow, repetitions, r, probe, bandwidth, m.weightBytesPerToken(), fma,
+        return new Measured(prompt, generate, batch, besideNow, topK, repetitions, r, probe, bandwidth, m.weightBytesPerToken(), fma,
                 m.flopsPerToken(false), m.flopsPerToken(true), resumed,
                 MachineLoad.between(before, MachineLoad.sample()).orElse(null));
     }
@@ -281,6 +294,10 @@ final class BenchCommand implements Callable<Integer> {
                 backendName, m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
+        if (first.topK() > 0 && results.stream().anyMatch(x -> x.generate() > 0)) {
+            out.printf(Locale.ROOT, "decode samples each token from the top %d (temperature 1, the backend's topK), not argmax%n",
+                    first.topK());
+        }
         results.stream().map(Measured::fma).filter(java.util.Objects::nonNull).findFirst().ifPresent(f -> out.printf(Locale.ROOT,
                 "f32 FMA probe (plain Java, %d threads): best %.0f GFLOP/s, median %.0f GFLOP/s%n", f.threads(), f.bestGflops(),
                 f.medianGflops()));

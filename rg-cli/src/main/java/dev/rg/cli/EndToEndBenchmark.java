@@ -1,11 +1,15 @@
 package dev.rg.cli;
 
 import dev.rg.api.tensor.Tensor;
+import dev.rg.core.generate.DeviceTopK;
+import dev.rg.core.generate.Sampler;
+import dev.rg.core.generate.SamplingParams;
 import dev.rg.core.model.Griffin;
 import dev.rg.core.model.Model;
 import dev.rg.core.model.ModelState;
 import dev.rg.core.model.Outputs;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -31,10 +35,13 @@ final class EndToEndBenchmark {
     record Result(Stats prefill, Stats decode, Stats decodeApart) {}
 
     private final Model model;
+    private final int topK;
     private final SplittableRandom random = new SplittableRandom(1234);
 
-    EndToEndBenchmark(Model model) {
+    /** {@code topK} 0: decode picks tokens by argmax; else it samples each from the top {@code topK} (temperature 1). */
+    EndToEndBenchmark(Model model, int topK) {
         this.model = model;
+        this.topK = topK;
     }
 
     private int[] tokens(int n) {
@@ -100,6 +107,19 @@ final class EndToEndBenchmark {
         }
     }
 
+    /** One seeded sampler per row (the same seeds in every measurement), or null for greedy decoding. */
+    private Sampler[] samplers(int batch) {
+        if (topK == 0) {
+            return null;
+        }
+        int vocab = model.config().vocabSize();
+        Sampler[] out = new Sampler[batch];
+        for (int b = 0; b < batch; b++) {
+            out[b] = new Sampler(new SamplingParams(1f, topK, 1f, 0f, 1f, 1000 + b), new BitSet(vocab), vocab);
+        }
+        return out;
+    }
+
     /**
      * Decoded tokens/s of {@code n} steps of {@code batch} sequences; with {@code beside} &gt; 0 each step beside a
      * prefill chunk of that many tokens of another sequence, in the same pass when {@code shared}, else in a pass of
@@ -112,6 +132,8 @@ final class EndToEndBenchmark {
             g.forward(s, step, 1, Outputs.LAST);
             int[] chunk = beside > 0 ? tokens(beside) : null; // a step's cost does not depend on the ids
             int[] next = new int[batch + 1];
+            Sampler[] samplers = samplers(batch);
+            DeviceTopK top = new DeviceTopK();
             long t0 = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 Tensor logits;
@@ -123,8 +145,12 @@ final class EndToEndBenchmark {
                     }
                     logits = g.forward(s, step, 1, Outputs.LAST);
                 }
-                // the argmax brings the ids back, which also waits for an asynchronous (GPU) backend to finish
-                g.kernels().argmax(logits, next);
+                // bringing the ids back (argmax's, or top k's ids and values) also waits for an asynchronous (GPU) backend
+                if (samplers == null) {
+                    g.kernels().argmax(logits, next);
+                } else {
+                    top.sample(g.kernels(), logits, samplers, next);
+                }
                 System.arraycopy(next, 0, step, 0, batch);
             }
             return (double) n * batch * 1e9 / (System.nanoTime() - t0);

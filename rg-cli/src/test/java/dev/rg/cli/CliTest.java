@@ -154,15 +154,29 @@ class CliTest {
     void benchBesidePrefillMeasuresOnePassAndTwo() {
         try (dev.rg.core.model.Model m = dev.rg.core.model.Model.load(SHARED.resolve("fixtures/model/tiny-f32"),
                 dev.rg.core.model.LoadOptions.defaults().withBackend("reference"))) {
-            EndToEndBenchmark.Result r = new EndToEndBenchmark(m).run(0, 2, 2, 3, 2, () -> { });
+            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 0).run(0, 2, 2, 3, 2, () -> { });
             assertTrue(r.decode().median() > 0 && r.decodeApart().median() > 0, r.toString());
             assertEquals(2, r.decodeApart().samples().length);
-            assertEquals(null, new EndToEndBenchmark(m).run(0, 2, 2, 0, 1, () -> { }).decodeApart(), "nothing beside");
+            assertEquals(null, new EndToEndBenchmark(m, 0).run(0, 2, 2, 0, 1, () -> { }).decodeApart(), "nothing beside");
         }
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(2, rg(err, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "-b", "2", "--beside-prefill", "255"));
         assertTrue(err.toString().startsWith("rg: error: --beside-prefill must be >= 0, needs -n > 0, and --batch + --beside-prefill"
                 + " must be at most 256 token-rows; got 255 beside a batch of 2"), err.toString());
+    }
+
+    /** {@code rg bench --top-k K}: decode samples every row's token from the backend's top k; K is checked against the vocabulary. */
+    @Test
+    void benchTopKSamplesDecodedTokens() {
+        try (dev.rg.core.model.Model m = dev.rg.core.model.Model.load(SHARED.resolve("fixtures/model/tiny-f32"),
+                dev.rg.core.model.LoadOptions.defaults().withBackend("reference"))) {
+            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 5).run(0, 3, 2, 0, 1, () -> { });
+            assertTrue(r.decode().median() > 0, r.toString());
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, rg(err, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "--top-k", "100000", "--probe-mb", "1"));
+        assertTrue(err.toString().startsWith("rg: error: --top-k must be in 0.."), err.toString());
+        assertTrue(err.toString().contains("got 100000"), err.toString());
     }
 
     @Test
