@@ -5,6 +5,8 @@ module dev.rg.cli {
     requires dev.rg.server;
     requires info.picocli;
     requires com.fasterxml.jackson.databind;
+    // rg bench's warm-up waits for the JIT compiler to go quiet (CompilationMXBean)
+    requires java.management;
 
     opens dev.rg.cli to info.picocli;
 

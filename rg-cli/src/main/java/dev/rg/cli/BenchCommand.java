@@ -80,6 +80,12 @@ final class BenchCommand implements Callable<Integer> {
                     + " greedy.")
     int topK;
 
+    @Option(names = "--warmup-seconds", defaultValue = "1", paramLabel = "S",
+            description = "Unmeasured runs of each kind of work (prefill, decode at each batch) before its repetitions: at least"
+                    + " S seconds, then until the JIT compiler has finished nothing for a second, at most 60 s (default"
+                    + " ${DEFAULT-VALUE}).")
+    double warmupSeconds;
+
     @Option(names = "--probe-mb", defaultValue = "1024", paramLabel = "MB", description = "Size of the memory-read probe buffer.")
     int probeMb;
 
@@ -95,8 +101,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         boolean prefill = Arrays.stream(prompts).anyMatch(p -> p > 0);
         if (Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(prompts).anyMatch(p -> p < 0) || generate < 0
-                || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0)) {
-            throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1");
+                || repetitions < 1 || probeMb < 1 || (!prefill && generate == 0) || !(warmupSeconds >= 0 && warmupSeconds <= 3600)) {
+            throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1,"
+                    + " --warmup-seconds in [0, 3600]");
         }
         int largestBatch = Arrays.stream(batches).max().orElse(1);
         if (beside < 0 || (beside > 0 && (generate == 0 || (long) largestBatch + beside > Griffin.maxRowsTogether()))) {
@@ -266,7 +273,7 @@ final class BenchCommand implements Callable<Integer> {
                 : MemoryReadProbe.measure(hostProbe(probeBytes, t), 5);
         double[] probeSamples = new double[repetitions];
         int besideNow = generate > 0 ? beside : 0;
-        EndToEndBenchmark.Result r = new EndToEndBenchmark(m, topK).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
+        EndToEndBenchmark.Result r = new EndToEndBenchmark(m, topK, warmupSeconds, Math.max(JitWarmUp.MAX_SECONDS, warmupSeconds)).run(prompt, generate, batch, besideNow, repetitions, new Runnable() {
             int i;
 
             @Override

@@ -154,10 +154,10 @@ class CliTest {
     void benchBesidePrefillMeasuresOnePassAndTwo() {
         try (dev.rg.core.model.Model m = dev.rg.core.model.Model.load(SHARED.resolve("fixtures/model/tiny-f32"),
                 dev.rg.core.model.LoadOptions.defaults().withBackend("reference"))) {
-            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 0).run(0, 2, 2, 3, 2, () -> { });
+            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 0, 0, 0).run(0, 2, 2, 3, 2, () -> { });
             assertTrue(r.decode().median() > 0 && r.decodeApart().median() > 0, r.toString());
             assertEquals(2, r.decodeApart().samples().length);
-            assertEquals(null, new EndToEndBenchmark(m, 0).run(0, 2, 2, 0, 1, () -> { }).decodeApart(), "nothing beside");
+            assertEquals(null, new EndToEndBenchmark(m, 0, 0, 0).run(0, 2, 2, 0, 1, () -> { }).decodeApart(), "nothing beside");
         }
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         assertEquals(2, rg(err, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "-b", "2", "--beside-prefill", "255"));
@@ -170,7 +170,7 @@ class CliTest {
     void benchTopKSamplesDecodedTokens() {
         try (dev.rg.core.model.Model m = dev.rg.core.model.Model.load(SHARED.resolve("fixtures/model/tiny-f32"),
                 dev.rg.core.model.LoadOptions.defaults().withBackend("reference"))) {
-            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 5).run(0, 3, 2, 0, 1, () -> { });
+            EndToEndBenchmark.Result r = new EndToEndBenchmark(m, 5, 0, 0).run(0, 3, 2, 0, 1, () -> { });
             assertTrue(r.decode().median() > 0, r.toString());
         }
         ByteArrayOutputStream err = new ByteArrayOutputStream();
