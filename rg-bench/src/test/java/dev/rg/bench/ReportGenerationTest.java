@@ -99,7 +99,10 @@ class ReportGenerationTest {
         assertTrue(html.contains("20.1 / 21.5 / 22.0"));
         // other processes' and steal's share of the CPU while it ran (3.7% + 0.5%), empty where the file does not say
         assertTrue(md.contains("| 19.3 | 40.2 | 48% | 4.2% |"), md);
-        assertTrue(md.contains("| rg-bench.json | preset 2b | reference | bf16 | 1 | 1 | 0.210 / 0.210 / 0.210 | 0.200 / 0.200 / 0.200 |"));
+        assertTrue(md.contains("| rg-bench.json | preset 2b | reference | bf16 | 1 | 1 | argmax | 0.210 / 0.210 / 0.210 | 0.200 / 0.200 / 0.200 |"),
+                md);
+        // decode that sampled from the top 40 (rg bench --top-k) is told apart from argmax decoding
+        assertTrue(md.contains("| rg-bench.json | preset 2b | vector | bf16 | 2 | 1 | top 40 | 20.1 / 21.5 / 22.0 |"), md);
     }
 
     @Test

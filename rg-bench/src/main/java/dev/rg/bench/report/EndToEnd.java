@@ -18,9 +18,12 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param measuredReadGbPerS the memory-read probe of that run
  * @param otherLoadPercent  other processes' and the hypervisor's share of the CPU while it was measured (NaN when the
  *                          file does not say: before the field existed, or not on Linux)
+ * @param decodeTopK        0: decode picked tokens by argmax (also files from before the field); else it sampled each
+ *                          from the top k ({@code rg bench --top-k})
  */
 public record EndToEnd(String source, String model, String backend, String format, int threads, int batch, double[] prefill,
-        double[] decode, long weightBytes, double decodeGbPerS, double measuredReadGbPerS, double otherLoadPercent) {
+        double[] decode, long weightBytes, double decodeGbPerS, double measuredReadGbPerS, double otherLoadPercent,
+        int decodeTopK) {
 
     /** Whether a JSON object is an {@code rg bench --json} result. */
     static boolean accepts(JsonNode n) {
@@ -38,7 +41,8 @@ public record EndToEnd(String source, String model, String backend, String forma
                 triple(n, "prefill_tokens_per_s"), triple(n, "decode_tokens_per_s"), bytes, gbs,
                 n.path("measured_read_gb_per_s").asDouble(Double.NaN),
                 n.has("other_processes_cpu_percent")
-                        ? n.get("other_processes_cpu_percent").asDouble() + n.path("steal_percent").asDouble(0) : Double.NaN);
+                        ? n.get("other_processes_cpu_percent").asDouble() + n.path("steal_percent").asDouble(0) : Double.NaN,
+                n.path("decode_top_k").asInt(0));
     }
 
     private static double[] triple(JsonNode n, String key) {
@@ -55,8 +59,14 @@ public record EndToEnd(String source, String model, String backend, String forma
         return 100 * decodeGbPerS / measuredReadGbPerS;
     }
 
+    /** How decode picked its tokens: "argmax", or "top k" when it sampled. */
+    public String tokenChoice() {
+        return decodeTopK > 0 ? "top " + decodeTopK : "argmax";
+    }
+
     /** What distinguishes it on a chart. */
     public String label() {
-        return backend + " " + format + " " + threads + "t" + (batch > 1 ? " x" + batch : "") + " (" + model + ")";
+        return backend + " " + format + " " + threads + "t" + (batch > 1 ? " x" + batch : "")
+                + (decodeTopK > 0 ? " top " + decodeTopK : "") + " (" + model + ")";
     }
 }

@@ -158,12 +158,12 @@ final class Tables {
     /** The {@code rg bench --json} results. */
     static Table endToEnd(ReportModel model) {
         Table.Builder t = new Table.Builder().text("file").text("model").text("backend").text("format").number("threads")
-                .number("batch").number("prefill tok/s (min / median / max)").number("decode tok/s (min / median / max)")
+                .number("batch").text("decode picks").number("prefill tok/s (min / median / max)").number("decode tok/s (min / median / max)")
                 .number("weights GB/token").number("decode GB/s").number("read probe GB/s").number("% of read")
                 .number("other CPU load");
         for (EndToEnd e : model.endToEnd()) {
             t.row(List.of(e.source(), e.model(), e.backend(), e.format(), Integer.toString(e.threads()), Integer.toString(e.batch()),
-                    triple(e.prefill()), triple(e.decode()), Fmt.sig(e.weightBytes() / 1e9), Fmt.sig(e.decodeGbPerS()),
+                    e.tokenChoice(), triple(e.prefill()), triple(e.decode()), Fmt.sig(e.weightBytes() / 1e9), Fmt.sig(e.decodeGbPerS()),
                     Fmt.sig(e.measuredReadGbPerS()), Fmt.pct(e.percentOfRead()),
                     Fmt.pct(e.otherLoadPercent()))); // empty where the file does not say
         }
