@@ -751,6 +751,128 @@ RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3,
 #define MMA_WORD(arr, row, col) (*(RG_LOCAL rg_u32*) &(arr)[(row) * MMA_PAD + (col)])
 
 /*
+ * What the tensor-core kernels (bf16 and int8 weights) share: the activations of a 32-deep k step loaded into
+ * registers (pieces t and t + 256 of the 64 x 32 tile: token = e / 8, 4 floats at (e % 8) * 4), staged in shared
+ * memory split into bf16 hi and lo halves, one k step of mma work on the staged tiles, and the epilogue.
+ */
+RG_DEVICE void rg_mma_load_x(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int n0, int k0, int t, rg_f32x4* xreg) {
+    RG_UNROLL
+    for (int h = 0; h < 2; h++) {
+        int e = t + h * MMA_THREADS;
+        int tok = n0 + e / 8;
+        int kx = k0 + (e % 8) * 4;
+        if (tok < n && kx < in) {
+            xreg[h] = *(const RG_GLOBAL rg_f32x4*) (x + (rg_i64) tok * in + kx);
+        } else {
+            xreg[h].x = 0.0f;
+            xreg[h].y = 0.0f;
+            xreg[h].z = 0.0f;
+            xreg[h].w = 0.0f;
+        }
+    }
+}
+
+RG_DEVICE void rg_mma_stage_x(const rg_f32x4* xreg, int t, RG_LOCAL rg_u16* xh, RG_LOCAL rg_u16* xl) {
+    RG_UNROLL
+    for (int h = 0; h < 2; h++) {
+        int e = t + h * MMA_THREADS;
+        float v[4];
+        v[0] = xreg[h].x;
+        v[1] = xreg[h].y;
+        v[2] = xreg[h].z;
+        v[3] = xreg[h].w;
+        rg_u32 hi[4];
+        rg_u32 lo[4];
+        RG_UNROLL
+        for (int i = 0; i < 4; i++) {
+            hi[i] = rg_bf16_bits(v[i]);
+            lo[i] = rg_bf16_bits(v[i] - RG_AS_FLOAT(hi[i]));
+        }
+        int base = (e / 8) * MMA_PAD + (e % 8) * 4;
+        RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &xh[base];
+        RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &xl[base];
+        hd[0] = (hi[0] >> 16) | hi[1];
+        hd[1] = (hi[2] >> 16) | hi[3];
+        ld[0] = (lo[0] >> 16) | lo[1];
+        ld[1] = (lo[2] >> 16) | lo[3];
+    }
+}
+
+/* acc[(mt * 4 + nt) * 4 + e] += this warp's 32 x 32 tile of one staged k step (weights ws, activations xh + xl). */
+RG_DEVICE void rg_mma_step(RG_LOCAL rg_u16* ws, RG_LOCAL rg_u16* xh, RG_LOCAL rg_u16* xl, int wm, int wn, int g, int q,
+        float* acc) {
+#ifdef RG_CUDA
+    RG_UNROLL
+    for (int ks = 0; ks < MMA_BK; ks += 16) {
+        rg_u32 a[2][4];
+        RG_UNROLL
+        for (int mt = 0; mt < 2; mt++) {
+            int r = wm + mt * 16 + g;
+            a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
+            a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
+            a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
+            a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
+        }
+        RG_UNROLL
+        for (int nt = 0; nt < 4; nt++) {
+            int c = wn + nt * 8 + g;
+            rg_u32 bh0 = MMA_WORD(xh, c, ks + 2 * q);
+            rg_u32 bh1 = MMA_WORD(xh, c, ks + 2 * q + 8);
+            rg_u32 bl0 = MMA_WORD(xl, c, ks + 2 * q);
+            rg_u32 bl1 = MMA_WORD(xl, c, ks + 2 * q + 8);
+            RG_UNROLL
+            for (int mt = 0; mt < 2; mt++) {
+                rg_mma16816(&acc[(mt * 4 + nt) * 4], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bl0, bl1);
+                rg_mma16816(&acc[(mt * 4 + nt) * 4], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bh0, bh1);
+            }
+        }
+    }
+#else
+    /* The CPU check computes what the mma fragments above compute, element by element from the staged tiles:
+       accumulator e of tile (mt, nt) is C[g + 8 * (e / 2)][2 q + e % 2] of that tile, the lo products first. */
+    for (int mt = 0; mt < 2; mt++) {
+        for (int nt = 0; nt < 4; nt++) {
+            for (int e = 0; e < 4; e++) {
+                int r = wm + mt * 16 + g + (e >> 1) * 8;
+                int c = wn + nt * 8 + 2 * q + (e & 1);
+                float sl = 0.0f;
+                float sh = 0.0f;
+                for (int kk = 0; kk < MMA_BK; kk++) {
+                    float wv = RG_AS_FLOAT((rg_u32) ws[r * MMA_PAD + kk] << 16);
+                    sl = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xl[c * MMA_PAD + kk] << 16), sl);
+                    sh = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xh[c * MMA_PAD + kk] << 16), sh);
+                }
+                acc[(mt * 4 + nt) * 4 + e] += sl + sh;
+            }
+        }
+    }
+#endif
+}
+
+/* Writes accumulator e of tile (mt, nt): output row m0 + wm + mt * 16 + g + 8 (e / 2), token n0 + wn + nt * 8 + 2 q + e % 2. */
+RG_DEVICE void rg_mma_store(const float* acc, int m0, int n0, int wm, int wn, int g, int q, int n, int outDim,
+        const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_UNROLL
+    for (int mt = 0; mt < 2; mt++) {
+        RG_UNROLL
+        for (int nt = 0; nt < 4; nt++) {
+            RG_UNROLL
+            for (int e = 0; e < 4; e++) {
+                int row = m0 + wm + mt * 16 + g + (e >> 1) * 8;
+                int tok = n0 + wn + nt * 8 + 2 * q + (e & 1);
+                if (row < outDim && tok < n) {
+                    float v = acc[(mt * 4 + nt) * 4 + e];
+                    if (epilogue & RG_EPI_BIAS) {
+                        v += rg_dense(bias, biasFmt, row);
+                    }
+                    rg_epi_store(out, (rg_i64) tok * outDim + row, v, epilogue);
+                }
+            }
+        }
+    }
+}
+
+/*
  * out[n, outDim] = x[n, in] @ w^T (+ bias) for bf16 w on tensor cores. Grid (ceil(outDim / 128), ceil(n / 64)),
  * 256 threads = 8 warps as 4 (weight rows) x 2 (tokens), each warp a 32 x 32 tile of 2 x 4 mma tiles. Each 32-deep
  * k step stages 128 weight rows and 64 activation rows (split into hi/lo bf16) in shared memory; the next step's
@@ -772,19 +894,12 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
     int wn = (warp >> 2) * 32;
     int m0 = RG_BID * MMA_BM;
     int n0 = RG_BID_Y * MMA_BN;
-    float acc[2][4][4];
+    float acc[32];
     RG_UNROLL
-    for (int i = 0; i < 2; i++) {
-        RG_UNROLL
-        for (int j = 0; j < 4; j++) {
-            RG_UNROLL
-            for (int e = 0; e < 4; e++) {
-                acc[i][j][e] = 0.0f;
-            }
-        }
+    for (int i = 0; i < 32; i++) {
+        acc[i] = 0.0f;
     }
-    /* this thread's share of a k step: weight chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) and
-       activation pieces t and t + 256 (token = e / 8, 4 floats at (e % 8) * 4) */
+    /* this thread's share of a k step's weights: chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) */
     rg_u32x4 wreg[2];
     rg_f32x4 xreg[2];
     for (int k0 = 0; k0 < in; k0 += MMA_BK) {
@@ -801,17 +916,8 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
                 wreg[h].z = 0u;
                 wreg[h].w = 0u;
             }
-            int tok = n0 + e / 8;
-            int kx = k0 + (e % 8) * 4;
-            if (tok < n && kx < in) {
-                xreg[h] = *(const RG_GLOBAL rg_f32x4*) (x + (rg_i64) tok * in + kx);
-            } else {
-                xreg[h].x = 0.0f;
-                xreg[h].y = 0.0f;
-                xreg[h].z = 0.0f;
-                xreg[h].w = 0.0f;
-            }
         }
+        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
         RG_SYNC();
         RG_UNROLL
         for (int h = 0; h < 2; h++) {
@@ -821,92 +927,97 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
             wd[1] = wreg[h].y;
             wd[2] = wreg[h].z;
             wd[3] = wreg[h].w;
-            float v[4];
-            v[0] = xreg[h].x;
-            v[1] = xreg[h].y;
-            v[2] = xreg[h].z;
-            v[3] = xreg[h].w;
-            rg_u32 hi[4];
-            rg_u32 lo[4];
-            RG_UNROLL
-            for (int i = 0; i < 4; i++) {
-                hi[i] = rg_bf16_bits(v[i]);
-                lo[i] = rg_bf16_bits(v[i] - RG_AS_FLOAT(hi[i]));
-            }
-            int base = (e / 8) * MMA_PAD + (e % 8) * 4;
-            RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &xh[base];
-            RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &xl[base];
-            hd[0] = (hi[0] >> 16) | hi[1];
-            hd[1] = (hi[2] >> 16) | hi[3];
-            ld[0] = (lo[0] >> 16) | lo[1];
-            ld[1] = (lo[2] >> 16) | lo[3];
         }
+        rg_mma_stage_x(xreg, t, xh, xl);
         RG_SYNC();
-#ifdef RG_CUDA
-        RG_UNROLL
-        for (int ks = 0; ks < MMA_BK; ks += 16) {
-            rg_u32 a[2][4];
-            RG_UNROLL
-            for (int mt = 0; mt < 2; mt++) {
-                int r = wm + mt * 16 + g;
-                a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
-                a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
-                a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
-                a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
-            }
-            RG_UNROLL
-            for (int nt = 0; nt < 4; nt++) {
-                int c = wn + nt * 8 + g;
-                rg_u32 bh0 = MMA_WORD(xh, c, ks + 2 * q);
-                rg_u32 bh1 = MMA_WORD(xh, c, ks + 2 * q + 8);
-                rg_u32 bl0 = MMA_WORD(xl, c, ks + 2 * q);
-                rg_u32 bl1 = MMA_WORD(xl, c, ks + 2 * q + 8);
-                RG_UNROLL
-                for (int mt = 0; mt < 2; mt++) {
-                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bl0, bl1);
-                    rg_mma16816(acc[mt][nt], a[mt][0], a[mt][1], a[mt][2], a[mt][3], bh0, bh1);
-                }
-            }
-        }
-#else
-        /* The CPU check computes what the mma fragments above compute, element by element from the staged tiles:
-           accumulator e of tile (mt, nt) is C[g + 8 * (e / 2)][2 q + e % 2] of that tile, the lo products first. */
-        for (int mt = 0; mt < 2; mt++) {
-            for (int nt = 0; nt < 4; nt++) {
-                for (int e = 0; e < 4; e++) {
-                    int r = wm + mt * 16 + g + (e >> 1) * 8;
-                    int c = wn + nt * 8 + 2 * q + (e & 1);
-                    float sl = 0.0f;
-                    float sh = 0.0f;
-                    for (int kk = 0; kk < MMA_BK; kk++) {
-                        float wv = RG_AS_FLOAT((rg_u32) ws[r * MMA_PAD + kk] << 16);
-                        sl = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xl[c * MMA_PAD + kk] << 16), sl);
-                        sh = RG_FMA(wv, RG_AS_FLOAT((rg_u32) xh[c * MMA_PAD + kk] << 16), sh);
-                    }
-                    acc[mt][nt][e] += sl + sh;
-                }
-            }
-        }
-#endif
+        rg_mma_step(ws, xh, xl, wm, wn, g, q, acc);
     }
+    rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
+}
+
+/*
+ * out[n, outDim] = x[n, in] @ w^T (+ bias) for int8 weights with one scale per 32 elements of a row, on tensor cores:
+ * the layout of rg_matmul_mma_bf16, with each k step exactly one scale block. An int8 code is a bf16 value exactly
+ * (8 significant bits), so the codes are staged as bf16 and the activations split into hi and lo as there; each k
+ * step's products go into their own accumulators, which are then added to the sums times the row's scale
+ * (acc += scale * step, one rounding more than dequantising first: within the kernel tolerance). Requires
+ * blockSize == 32 and in % 32 == 0 (16-byte loads of codes); any n, outDim. scaleFmt: RG_FMT_F16 or RG_FMT_F32.
+ */
+RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim,
+        const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT scales, int scaleFmt,
+        const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED rg_u16 ws[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
+    RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
+    RG_SHARED float wscale[MMA_BM];
+    int t = RG_TID;
+    int lane = t & 31;
+    int warp = t >> 5;
+    int g = lane >> 2;
+    int q = lane & 3;
+    int wm = (warp & 3) * 32;
+    int wn = (warp >> 2) * 32;
+    int m0 = RG_BID * MMA_BM;
+    int n0 = RG_BID_Y * MMA_BN;
+    int blocks = in / MMA_BK;
+    float acc[32];
+    float step[32];
     RG_UNROLL
-    for (int mt = 0; mt < 2; mt++) {
+    for (int i = 0; i < 32; i++) {
+        acc[i] = 0.0f;
+    }
+    /* this thread's share of a k step's codes: 16 of row t / 2, from column (t % 2) * 16; and row t's scale */
+    rg_u32x4 wreg;
+    float sreg;
+    rg_f32x4 xreg[2];
+    for (int k0 = 0; k0 < in; k0 += MMA_BK) {
+        int row = m0 + t / 2;
+        if (row < outDim) {
+            wreg = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + k0 + (t % 2) * 16);
+        } else {
+            wreg.x = 0u;
+            wreg.y = 0u;
+            wreg.z = 0u;
+            wreg.w = 0u;
+        }
+        sreg = t < MMA_BM && m0 + t < outDim ? rg_dense(scales, scaleFmt, (rg_i64) (m0 + t) * blocks + k0 / MMA_BK) : 0.0f;
+        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        RG_SYNC();
+        rg_u32 words[4];
+        words[0] = wreg.x;
+        words[1] = wreg.y;
+        words[2] = wreg.z;
+        words[3] = wreg.w;
+        RG_LOCAL rg_u32* wd = (RG_LOCAL rg_u32*) &ws[(t / 2) * MMA_PAD + (t % 2) * 16];
         RG_UNROLL
-        for (int nt = 0; nt < 4; nt++) {
-            RG_UNROLL
-            for (int e = 0; e < 4; e++) {
-                int row = m0 + wm + mt * 16 + g + (e >> 1) * 8;
-                int tok = n0 + wn + nt * 8 + 2 * q + (e & 1);
-                if (row < outDim && tok < n) {
-                    float v = acc[mt][nt][e];
-                    if (epilogue & RG_EPI_BIAS) {
-                        v += rg_dense(bias, biasFmt, row);
-                    }
-                    rg_epi_store(out, (rg_i64) tok * outDim + row, v, epilogue);
-                }
-            }
+        for (int i = 0; i < 4; i++) {
+            /* four codes, little-endian: each code's bf16 bits, two per 32-bit word (the even one low) */
+            rg_u32 v = words[i];
+            rg_u32 b0 = RG_AS_UINT((float) (int) (rg_i8) (v & 0xffu)) >> 16;
+            rg_u32 b1 = RG_AS_UINT((float) (int) (rg_i8) ((v >> 8) & 0xffu)) & 0xffff0000u;
+            rg_u32 b2 = RG_AS_UINT((float) (int) (rg_i8) ((v >> 16) & 0xffu)) >> 16;
+            rg_u32 b3 = RG_AS_UINT((float) (int) (rg_i8) (v >> 24)) & 0xffff0000u;
+            wd[2 * i] = b0 | b1;
+            wd[2 * i + 1] = b2 | b3;
+        }
+        if (t < MMA_BM) {
+            wscale[t] = sreg;
+        }
+        rg_mma_stage_x(xreg, t, xh, xl);
+        RG_SYNC();
+        RG_UNROLL
+        for (int i = 0; i < 32; i++) {
+            step[i] = 0.0f;
+        }
+        rg_mma_step(ws, xh, xl, wm, wn, g, q, step);
+        RG_UNROLL
+        for (int i = 0; i < 32; i++) {
+            /* accumulator i = (mt * 4 + nt) * 4 + e belongs to weight row wm + mt * 16 + g + 8 (e / 2) */
+            int r = wm + (i >> 4) * 16 + g + ((i & 3) >> 1) * 8;
+            acc[i] = RG_FMA(wscale[r], step[i], acc[i]);
         }
     }
+    rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
 }
 
 /* out[r][c] = table[ids[r]][c] * scale, any weight format. Grid-stride over rows*cols; 256 threads. */

@@ -65,6 +65,7 @@ public final class OpConformance {
                 matmul(format, 5, 256, 96);
                 matmul(format, 17, 130, 64);
                 matmul(format, 70, 264, 200); // prefill-sized, with partial tiles in every dimension (tensor-core path)
+                matmul(format, 70, 256, 200); // the same with K a multiple of 32: whole scale blocks per k step (cuda int8)
                 matmulGroup(format, true, 1, 131, 67, 8, 8);   // decode q/k/v-like: a large and two small weights
                 matmulGroup(format, true, 19, 130, 45, 45);   // prefill gate/up-like
                 // one format throughout, as a model has it (device backends then run the group as one launch)

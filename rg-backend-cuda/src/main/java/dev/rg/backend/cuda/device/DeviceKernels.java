@@ -39,6 +39,8 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
     /** Weight rows and tokens per block of the tensor-core matmul (MMA_BM, MMA_BN). */
     static final int MMA_ROWS = 128;
     static final int MMA_TOKENS = 64;
+    /** Columns per k step of the tensor-core matmuls (MMA_BK): also the int8 scale block they take. */
+    static final int MMA_DEPTH = 32;
     /**
      * bf16 matmuls of more than {@link #MATVEC_MAX_ROWS} rows run on tensor cores (split hi/lo activations, see
      * rg_matmul_mma_bf16); {@code -Drg.cuda.tensorCores=false} sends them to the float32 tiled kernel instead, for
@@ -256,6 +258,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         } else if (c.fmt() == WeightCodec.BF16 && in % 8 == 0 && TENSOR_CORES) {
             l.launch(Kernel.MATMUL_MMA_BF16, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
                     outDim, dw.data(), b, bFmt, epilogue, ot.span());
+        } else if (c.fmt() == WeightCodec.I8 && c.blockSize() == MMA_DEPTH && in % MMA_DEPTH == 0 && TENSOR_CORES) {
+            // one k step per scale block: the codes are bf16 values exactly, the scale multiplies each step's sums
+            l.launch(Kernel.MATMUL_MMA_I8, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
+                    outDim, dw.data(), dw.aux(), c.auxFmt(), b, bFmt, epilogue, ot.span());
         } else {
             l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
                     c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());
