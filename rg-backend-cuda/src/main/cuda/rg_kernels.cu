@@ -747,6 +747,19 @@ RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3,
 }
 #endif
 
+/*
+ * This thread's place in a tensor-core block of 8 warps (4 over weight rows x 2 over tokens): t, the warp's 32 x 32
+ * tile at (wm, wn) inside the block's (m0, n0), and the fragment's row g and column pair q within an mma tile.
+ */
+#define MMA_PLACE \
+    int t = RG_TID; \
+    int g = (t & 31) >> 2; \
+    int q = t & 3; \
+    int wm = ((t >> 5) & 3) * 32; \
+    int wn = (t >> 7) * 32; \
+    int m0 = RG_BID * MMA_BM; \
+    int n0 = RG_BID_Y * MMA_BN
+
 /* A 32-bit word of two staged halves (the even one in the low bits), from a u16 array of shared memory. */
 #define MMA_WORD(arr, row, col) (*(RG_LOCAL rg_u32*) &(arr)[(row) * MMA_PAD + (col)])
 
@@ -885,15 +898,7 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
     RG_SHARED rg_u16 ws[MMA_BM * MMA_PAD];
     RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
-    int t = RG_TID;
-    int lane = t & 31;
-    int warp = t >> 5;
-    int g = lane >> 2;
-    int q = lane & 3;
-    int wm = (warp & 3) * 32;
-    int wn = (warp >> 2) * 32;
-    int m0 = RG_BID * MMA_BM;
-    int n0 = RG_BID_Y * MMA_BN;
+    MMA_PLACE;
     float acc[32];
     RG_UNROLL
     for (int i = 0; i < 32; i++) {
@@ -950,15 +955,7 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
     RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
     RG_SHARED float wscale[MMA_BM];
-    int t = RG_TID;
-    int lane = t & 31;
-    int warp = t >> 5;
-    int g = lane >> 2;
-    int q = lane & 3;
-    int wm = (warp & 3) * 32;
-    int wn = (warp >> 2) * 32;
-    int m0 = RG_BID * MMA_BM;
-    int n0 = RG_BID_Y * MMA_BN;
+    MMA_PLACE;
     int blocks = in / MMA_BK;
     float acc[32];
     float step[32];

@@ -25,8 +25,7 @@ class NestedScalesTest {
     void resolvesEveryBlockWithTwoRoundings() {
         SplittableRandom r = new SplittableRandom(5);
         try (Arena arena = Arena.ofConfined()) {
-            HostWeight w = weight(arena, r, BLOCKS, List.of("data", "absmax", NestedScales.NESTED_ABSMAX,
-                    NestedScales.NESTED_QUANT_MAP));
+            HostWeight w = complete(arena, r);
             float offset = (float) w.param(NestedScales.OFFSET);
             float[] scales = NestedScales.resolve(w, BLOCKS);
             int fusedWouldDiffer = 0;
@@ -50,8 +49,7 @@ class NestedScalesTest {
     void shortPartsAndPlainScalesAreNamed() {
         SplittableRandom r = new SplittableRandom(6);
         try (Arena arena = Arena.ofConfined()) {
-            HostWeight w = weight(arena, r, BLOCKS, List.of("data", "absmax", NestedScales.NESTED_ABSMAX,
-                    NestedScales.NESTED_QUANT_MAP));
+            HostWeight w = complete(arena, r);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> NestedScales.resolve(w, BLOCKS + 1));
             assertEquals("weight 'w' part 'absmax' has 600 bytes, expected at least 601 (601 u8 scale codes)",
@@ -63,6 +61,11 @@ class NestedScalesTest {
             e = assertThrows(IllegalArgumentException.class, () -> NestedScales.resolve(missingPart, 1));
             assertEquals("weight 'w' in format test-nested has no nested (u8) block scales", e.getMessage());
         }
+    }
+
+    /** {@link #BLOCKS} blocks whose layout names every part nested scales need. */
+    private static HostWeight complete(Arena arena, SplittableRandom r) {
+        return weight(arena, r, BLOCKS, List.of("data", "absmax", NestedScales.NESTED_ABSMAX, NestedScales.NESTED_QUANT_MAP));
     }
 
     /** A weight with random u8 codes, map, nested absmax and offset (no data: nothing here reads it). */

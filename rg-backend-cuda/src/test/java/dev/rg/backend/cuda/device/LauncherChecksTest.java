@@ -176,20 +176,12 @@ class LauncherChecksTest {
         be.kernels().matmul(x17, w32, null, y17);
         assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "other formats: the float32 tiles");
         org.junit.jupiter.api.Assumptions.assumeTrue(WeightFormats.find("int8").isPresent(), "rg-quant on the class path");
-        Weight w8 = be.loadWeight(WeightFormats.byName("int8").quantize("w8", Shape.matrix(37, 64), (rr, d) -> {
-            for (int c = 0; c < d.length; c++) {
-                d[c] = (float) Math.sin(rr * 64 + c);
-            }
-        }, arena));
+        Weight w8 = be.loadWeight(int8(37, 64, arena));
         l.launches.clear();
         be.kernels().matmul(x17, w8, null, y17);
         assertEquals(Kernel.MATMUL_MMA_I8, l.launches.get(0).kernel(), "int8 blocks of 32, K a multiple of 32: tensor cores");
         Tensor x17w = be.allocate(17, 48);
-        Weight w8odd = be.loadWeight(WeightFormats.byName("int8").quantize("w8odd", Shape.matrix(37, 48), (rr, d) -> {
-            for (int c = 0; c < d.length; c++) {
-                d[c] = (float) Math.cos(rr * 48 + c);
-            }
-        }, arena));
+        Weight w8odd = be.loadWeight(int8(37, 48, arena));
         l.launches.clear();
         be.kernels().matmul(x17w, w8odd, null, y17);
         assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "K not a multiple of 32: the float32 tiles");
@@ -208,5 +200,14 @@ class LauncherChecksTest {
         assertEquals(w0 + 3, l.writes, "the next step's positions");
         assertEquals(3, l.launches.size());
         assertFalse(l.isClosed());
+    }
+
+    /** An int8 weight (rg-quant) of varied, non-zero values. */
+    private static dev.rg.api.tensor.HostWeight int8(int rows, int cols, java.lang.foreign.Arena arena) {
+        return WeightFormats.byName("int8").quantize("w8", Shape.matrix(rows, cols), (r, d) -> {
+            for (int c = 0; c < d.length; c++) {
+                d[c] = (float) Math.sin(r * cols + c + 0.5);
+            }
+        }, arena);
     }
 }
