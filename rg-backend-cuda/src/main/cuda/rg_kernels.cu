@@ -1017,6 +1017,73 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
     rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
 }
 
+/*
+ * out[n, outDim] = x[n, in] @ w^T (+ bias) for 4-bit code-book weights (NF4, FP4; bitsandbytes' layout, one f32 absmax
+ * per block of blockSize elements) on tensor cores: the layout of rg_matmul_mma_bf16. Each weight is dequantised as
+ * the reference does (code-book value x absmax, one float32 multiply), then split like the activations into bf16 hi
+ * and lo halves (a code-book value is not a bf16 value), and both halves go through the mma: four products per pair
+ * of halves, each weight and activation keeping 16 significant bits. Requires blockSize % 32 == 0 and
+ * in % blockSize == 0 (a k step inside one block of one row); any n, outDim.
+ */
+RG_KERNEL rg_matmul_mma_q4(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim,
+        const RG_GLOBAL rg_u8* RG_RESTRICT w, const RG_GLOBAL float* RG_RESTRICT absmax,
+        const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt,
+        int epilogue, RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED rg_u16 wh[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 wl[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
+    RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
+    RG_SHARED float cb[16];
+    MMA_PLACE;
+    if (t < 16) {
+        cb[t] = codebook[t];
+    }
+    float acc[32];
+    RG_UNROLL
+    for (int i = 0; i < 32; i++) {
+        acc[i] = 0.0f;
+    }
+    /* this thread's share of a k step's codes: 16 of row t / 2 from column (t % 2) * 16 (8 bytes), and their absmax */
+    rg_u32 code0;
+    rg_u32 code1;
+    float scale;
+    rg_f32x4 xreg[2];
+    for (int k0 = 0; k0 < in; k0 += MMA_BK) {
+        int row = m0 + t / 2;
+        if (row < outDim) {
+            rg_i64 first = (rg_i64) row * in + k0 + (t % 2) * 16; /* even: whole bytes */
+            const RG_GLOBAL rg_u32* p = (const RG_GLOBAL rg_u32*) (w + first / 2);
+            code0 = p[0];
+            code1 = p[1];
+            scale = absmax[first / blockSize];
+        } else {
+            code0 = 0u;
+            code1 = 0u;
+            scale = 0.0f;
+        }
+        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        RG_SYNC();
+        RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &wh[(t / 2) * MMA_PAD + (t % 2) * 16];
+        RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &wl[(t / 2) * MMA_PAD + (t % 2) * 16];
+        RG_UNROLL
+        for (int i = 0; i < 8; i++) {
+            /* byte i: element 2i in the high nibble, 2i + 1 in the low one; the even element goes in the low half */
+            rg_u32 b = ((i < 4 ? code0 : code1) >> (8 * (i & 3))) & 0xffu;
+            float v0 = cb[b >> 4] * scale;
+            float v1 = cb[b & 15u] * scale;
+            rg_u32 h0 = rg_bf16_bits(v0);
+            rg_u32 h1 = rg_bf16_bits(v1);
+            hd[i] = (h0 >> 16) | h1;
+            ld[i] = (rg_bf16_bits(v0 - RG_AS_FLOAT(h0)) >> 16) | rg_bf16_bits(v1 - RG_AS_FLOAT(h1));
+        }
+        rg_mma_stage_x(xreg, t, xh, xl);
+        RG_SYNC();
+        rg_mma_step(wh, xh, xl, wm, wn, g, q, acc);
+        rg_mma_step(wl, xh, xl, wm, wn, g, q, acc);
+    }
+    rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
+}
+
 /* out[r][c] = table[ids[r]][c] * scale, any weight format. Grid-stride over rows*cols; 256 threads. */
 RG_KERNEL rg_embed(const RG_GLOBAL int* RG_RESTRICT ids, int rows, int cols, int fmt, const RG_GLOBAL rg_u8* RG_RESTRICT w,
         const RG_GLOBAL rg_u8* RG_RESTRICT aux, int auxFmt, const RG_GLOBAL float* RG_RESTRICT codebook, int blockSize,

@@ -262,6 +262,10 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
             // one k step per scale block: the codes are bf16 values exactly, the scale multiplies each step's sums
             l.launch(Kernel.MATMUL_MMA_I8, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
                     outDim, dw.data(), dw.aux(), c.auxFmt(), b, bFmt, epilogue, ot.span());
+        } else if (c.fmt() == WeightCodec.Q4 && c.blockSize() % MMA_DEPTH == 0 && in % c.blockSize() == 0 && TENSOR_CORES) {
+            // every k step inside one absmax block of one row: weights dequantised and split into bf16 hi and lo
+            l.launch(Kernel.MATMUL_MMA_Q4, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
+                    outDim, dw.data(), dw.aux(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());
         } else {
             l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
                     c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());

@@ -185,6 +185,14 @@ class LauncherChecksTest {
         l.launches.clear();
         be.kernels().matmul(x17w, w8odd, null, y17);
         assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "K not a multiple of 32: the float32 tiles");
+        Weight w4 = be.loadWeight(WeightFormats.byName("nf4").quantize("w4", Shape.matrix(37, 64), (row, d) -> {
+            for (int c = 0; c < d.length; c++) {
+                d[c] = (float) Math.cos(row * 64 + c + 0.5);
+            }
+        }, arena));
+        l.launches.clear();
+        be.kernels().matmul(x17, w4, null, y17);
+        assertEquals(Kernel.MATMUL_MMA_Q4, l.launches.get(0).kernel(), "4-bit, K whole absmax blocks: tensor cores");
     }
 
     @Test
