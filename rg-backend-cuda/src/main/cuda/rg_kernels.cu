@@ -1017,6 +1017,76 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
     rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
 }
 
+/* A weight's bf16 hi and lo halves as two words of staged pairs: v0 the even element (low half), v1 the odd one. */
+RG_DEVICE void rg_mma_split_pair(float v0, float v1, RG_LOCAL rg_u32* hi, RG_LOCAL rg_u32* lo) {
+    rg_u32 h0 = rg_bf16_bits(v0);
+    rg_u32 h1 = rg_bf16_bits(v1);
+    *hi = (h0 >> 16) | h1;
+    *lo = (rg_bf16_bits(v0 - RG_AS_FLOAT(h0)) >> 16) | rg_bf16_bits(v1 - RG_AS_FLOAT(h1));
+}
+
+/*
+ * out[n, outDim] = x[n, in] @ w^T (+ bias) for f16 weights on tensor cores: the layout of rg_matmul_mma_bf16, each
+ * weight split into bf16 hi and lo halves (exact: an f16 value has 11 significant bits, the two halves 16, and bf16's
+ * exponent range holds f16's), both staged and run through the mma step. Requires in % 8 == 0; any n, outDim.
+ */
+RG_KERNEL rg_matmul_mma_f16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int outDim,
+        const RG_GLOBAL rg_u16* RG_RESTRICT w, const RG_GLOBAL rg_u8* RG_RESTRICT bias, int biasFmt, int epilogue,
+        RG_GLOBAL float* RG_RESTRICT out) {
+    RG_SHARED rg_u16 wh[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 wl[MMA_BM * MMA_PAD];
+    RG_SHARED rg_u16 xh[MMA_BN * MMA_PAD];
+    RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
+    MMA_PLACE;
+    float acc[32];
+    RG_UNROLL
+    for (int i = 0; i < 32; i++) {
+        acc[i] = 0.0f;
+    }
+    /* this thread's share of a k step's weights: chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) */
+    rg_u32x4 wreg[2];
+    rg_f32x4 xreg[2];
+    for (int k0 = 0; k0 < in; k0 += MMA_BK) {
+        RG_UNROLL
+        for (int h = 0; h < 2; h++) {
+            int e = t + h * MMA_THREADS;
+            int row = m0 + e / 4;
+            int kk = k0 + (e % 4) * 8;
+            if (row < outDim && kk < in) {
+                wreg[h] = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + kk);
+            } else {
+                wreg[h].x = 0u;
+                wreg[h].y = 0u;
+                wreg[h].z = 0u;
+                wreg[h].w = 0u;
+            }
+        }
+        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        RG_SYNC();
+        RG_UNROLL
+        for (int h = 0; h < 2; h++) {
+            int e = t + h * MMA_THREADS;
+            int at = (e / 4) * MMA_PAD + (e % 4) * 8;
+            RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &wh[at];
+            RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &wl[at];
+            rg_u32 words[4];
+            words[0] = wreg[h].x;
+            words[1] = wreg[h].y;
+            words[2] = wreg[h].z;
+            words[3] = wreg[h].w;
+            RG_UNROLL
+            for (int i = 0; i < 4; i++) {
+                rg_mma_split_pair(rg_f16(words[i] & 0xffffu), rg_f16(words[i] >> 16), &hd[i], &ld[i]);
+            }
+        }
+        rg_mma_stage_x(xreg, t, xh, xl);
+        RG_SYNC();
+        rg_mma_step(wh, xh, xl, wm, wn, g, q, acc);
+        rg_mma_step(wl, xh, xl, wm, wn, g, q, acc);
+    }
+    rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
+}
+
 /*
  * out[n, outDim] = x[n, in] @ w^T (+ bias) for 4-bit code-book weights (NF4, FP4; bitsandbytes' layout, one f32 absmax
  * per block of blockSize elements) on tensor cores: the layout of rg_matmul_mma_bf16. Each weight is dequantised as
@@ -1069,12 +1139,7 @@ RG_KERNEL rg_matmul_mma_q4(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
         for (int i = 0; i < 8; i++) {
             /* byte i: element 2i in the high nibble, 2i + 1 in the low one; the even element goes in the low half */
             rg_u32 b = ((i < 4 ? code0 : code1) >> (8 * (i & 3))) & 0xffu;
-            float v0 = cb[b >> 4] * scale;
-            float v1 = cb[b & 15u] * scale;
-            rg_u32 h0 = rg_bf16_bits(v0);
-            rg_u32 h1 = rg_bf16_bits(v1);
-            hd[i] = (h0 >> 16) | h1;
-            ld[i] = (rg_bf16_bits(v0 - RG_AS_FLOAT(h0)) >> 16) | rg_bf16_bits(v1 - RG_AS_FLOAT(h1));
+            rg_mma_split_pair(cb[b >> 4] * scale, cb[b & 15u] * scale, &hd[i], &ld[i]);
         }
         rg_mma_stage_x(xreg, t, xh, xl);
         RG_SYNC();

@@ -174,7 +174,15 @@ class LauncherChecksTest {
         Weight w32 = be.loadWeight(WeightFormats.f32().quantize("w32", Shape.matrix(37, 64), (rr, d) -> {}, arena));
         l.launches.clear();
         be.kernels().matmul(x17, w32, null, y17);
-        assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "other formats: the float32 tiles");
+        assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "f32: the float32 tiles");
+        Weight w16 = be.loadWeight(WeightFormats.f16().quantize("w16", Shape.matrix(37, 64), (row, d) -> {
+            for (int c = 0; c < d.length; c++) {
+                d[c] = (float) Math.sin(row + 0.25 * c);
+            }
+        }, arena));
+        l.launches.clear();
+        be.kernels().matmul(x17, w16, null, y17);
+        assertEquals(Kernel.MATMUL_MMA_F16, l.launches.get(0).kernel(), "f16: tensor cores, split into bf16 halves");
         org.junit.jupiter.api.Assumptions.assumeTrue(WeightFormats.find("int8").isPresent(), "rg-quant on the class path");
         Weight w8 = be.loadWeight(int8(37, 64, arena));
         l.launches.clear();
