@@ -54,7 +54,7 @@ bench 2b-bf16-beside-prefill --preset 2b -p 0 -n 32 -b 1,16 --beside-prefill 16 
 # decode that samples from the top 40 (what chat and serve do) instead of argmax: the cost of rg_topk per step
 bench 2b-bf16-topk40 --preset 2b -p 0 -n 64 -b 1,8 --top-k 40 -r 3
 bench 2b-int8 --preset 2b --format int8 -p 128,1024 -n 64 -b 1,8 -r 3   # prefill: rg_matmul_mma_i8
-bench 2b-nf4 --preset 2b --format nf4 -p 0 -n 64 -b 1,8 -r 3
+bench 2b-nf4 --preset 2b --format nf4 -p 128,1024 -n 64 -b 1,8 -r 3    # prefill: rg_matmul_mma_q4
 if [ -z "${QUICK:-}" ]; then
   bench 9b-bf16 --preset 9b -p 0 -n 32 -r 3
 fi
