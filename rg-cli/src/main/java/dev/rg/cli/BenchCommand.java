@@ -199,8 +199,9 @@ final class BenchCommand implements Callable<Integer> {
 
         /** "G GFLOP/s = P% of the FMA probe", or empty without a probe. */
         String ofFma(double gflops) {
-            return fma == null ? "" : String.format(Locale.ROOT, "%.0f GFLOP/s = %.0f%% of the FMA probe", gflops,
-                    100 * gflops / fma.bestGflops());
+            // each configuration has its own probes: the line names the one it is compared with
+            return fma == null ? "" : String.format(Locale.ROOT, "%.0f GFLOP/s = %.0f%% of the FMA probe's %.0f", gflops,
+                    100 * gflops / fma.bestGflops(), fma.bestGflops());
         }
 
         /** {@code settings}: the {@code --backend-option}s, so that a result says which variant of a backend ran. */
@@ -299,6 +300,8 @@ final class BenchCommand implements Callable<Integer> {
         String backendName = m.backend().name() + (settings.isEmpty() ? "" : " " + new java.util.TreeMap<>(settings));
         out.printf(Locale.ROOT, "model %s | backend %s | format %s, head %s | threads %d | weights %.3f GB/token%n", what,
                 backendName, m.linearFormat(), m.headFormat(), m.backend().threads(), first.bytesPerToken() / 1e9);
+        // the best of the first configuration's probes (before and between its repetitions); every line below names
+        // the best of its own configuration's, which it is compared with
         out.printf(Locale.ROOT, "memory read probe (%s): best %.1f GB/s, median %.1f GB/s%n", first.probe().reader(),
                 first.bandwidth(), first.probe().medianGbPerS());
         if (first.topK() > 0 && results.stream().anyMatch(x -> x.generate() > 0)) {
@@ -337,9 +340,9 @@ final class BenchCommand implements Callable<Integer> {
             } else if (x.generate() > 0) {
                 EndToEndBenchmark.Stats v = x.r().decode();
                 String fma = x.batch() > 1 ? x.ofFma(x.decodeGflops()) : "";
-                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the measured read bandwidth%s)%n",
+                out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f   (%.1f GB/s of weights = %.0f%% of the %.1f GB/s read probe%s)%n",
                         "tg" + x.generate() + (x.batch() > 1 ? "x" + x.batch() : ""), v.min(), v.median(), v.max(),
-                        x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth(), fma.isEmpty() ? "" : "; " + fma);
+                        x.decodeGbs(), 100 * x.decodeGbs() / x.bandwidth(), x.bandwidth(), fma.isEmpty() ? "" : "; " + fma);
             }
         }
         load.ifPresent(l -> out.println("machine during the measurements: " + l.describe() + (l.busy() ? " (busy: absolute"
