@@ -105,6 +105,9 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("need --batch >= 1, -p/-n >= 0 (not both 0), -r >= 1, --probe-mb >= 1,"
                     + " --warmup-seconds in [0, 3600]");
         }
+        if (topK < 0) { // the vocabulary's bound is checked once the model is loaded
+            throw new IllegalArgumentException("--top-k must be 0 (greedy) or a positive number of tokens, got " + topK);
+        }
         int largestBatch = Arrays.stream(batches).max().orElse(1);
         if (beside < 0 || (beside > 0 && (generate == 0 || (long) largestBatch + beside > Griffin.maxRowsTogether()))) {
             throw new IllegalArgumentException("--beside-prefill must be >= 0, needs -n > 0, and --batch + --beside-prefill"

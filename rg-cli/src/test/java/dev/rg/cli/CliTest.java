@@ -177,6 +177,10 @@ class CliTest {
         assertEquals(2, rg(err, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "--top-k", "100000", "--probe-mb", "1"));
         assertTrue(err.toString().startsWith("rg: error: --top-k must be in 0.."), err.toString());
         assertTrue(err.toString().contains("got 100000"), err.toString());
+        ByteArrayOutputStream negative = new ByteArrayOutputStream();
+        assertEquals(2, rg(negative, "bench", "--preset", "tiny", "-p", "0", "-n", "2", "--top-k", "-1"));
+        assertEquals("rg: error: --top-k must be 0 (greedy) or a positive number of tokens, got -1",
+                negative.toString().strip().lines().reduce((a, b) -> b).orElse(""), negative.toString());
     }
 
     @Test
