@@ -42,7 +42,7 @@ class TensorCorePrefillTest {
     void quantisedPrefillMatchesTheReference() {
         var provider = new OpenClSimBackendProvider();
         Assumptions.assumeTrue(provider.probe().available(), () -> "skipped: no OpenCL device (" + provider.probe().reason() + ")");
-        for (String format : new String[] {"f16", "int8", "nf4", "fp4"}) {
+        for (String format : new String[] {"f32", "f16", "int8", "nf4", "fp4"}) {
             float[] device = prefillLogits(OpenClSimBackendProvider.NAME, format);
             float[] reference = prefillLogits("reference", format);
             CheckResult c = Tolerance.LOGITS.compare(format + " prefill logits", device, reference, device.length);

@@ -174,7 +174,7 @@ class LauncherChecksTest {
         Weight w32 = be.loadWeight(WeightFormats.f32().quantize("w32", Shape.matrix(37, 64), (rr, d) -> {}, arena));
         l.launches.clear();
         be.kernels().matmul(x17, w32, null, y17);
-        assertEquals(Kernel.MATMUL_TILED, l.launches.get(0).kernel(), "f32: the float32 tiles");
+        assertEquals(Kernel.MATMUL_MMA_F32, l.launches.get(0).kernel(), "f32: tensor cores, split into bf16 halves");
         Weight w16 = be.loadWeight(WeightFormats.f16().quantize("w16", Shape.matrix(37, 64), (row, d) -> {
             for (int c = 0; c < d.length; c++) {
                 d[c] = (float) Math.sin(row + 0.25 * c);
