@@ -768,20 +768,48 @@ RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3,
  * registers (pieces t and t + 256 of the 64 x 32 tile: token = e / 8, 4 floats at (e % 8) * 4), staged in shared
  * memory split into bf16 hi and lo halves, one k step of mma work on the staged tiles, and the epilogue.
  */
-RG_DEVICE void rg_mma_load_x(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, int n0, int k0, int t, rg_f32x4* xreg) {
+RG_DEVICE void rg_mma_load_f32(const RG_GLOBAL float* RG_RESTRICT src, int rows, int in, int r0, int k0, int t,
+        rg_f32x4* reg, int pieces) {
+    RG_UNROLL
+    for (int h = 0; h < pieces; h++) {
+        int e = t + h * MMA_THREADS;
+        int row = r0 + e / 8;
+        int kx = k0 + (e % 8) * 4;
+        if (row < rows && kx < in) {
+            reg[h] = *(const RG_GLOBAL rg_f32x4*) (src + (rg_i64) row * in + kx);
+        } else {
+            reg[h].x = 0.0f;
+            reg[h].y = 0.0f;
+            reg[h].z = 0.0f;
+            reg[h].w = 0.0f;
+        }
+    }
+}
+
+/* A k step of 16-bit weights (bf16, f16): chunks t and t + 256 of the 128 x 32 tile (row = e / 4, 8 halves at (e % 4) * 8). */
+RG_DEVICE void rg_mma_load_w16(const RG_GLOBAL rg_u16* RG_RESTRICT w, int in, int outDim, int m0, int k0, int t,
+        rg_u32x4* wreg) {
     RG_UNROLL
     for (int h = 0; h < 2; h++) {
         int e = t + h * MMA_THREADS;
-        int tok = n0 + e / 8;
-        int kx = k0 + (e % 8) * 4;
-        if (tok < n && kx < in) {
-            xreg[h] = *(const RG_GLOBAL rg_f32x4*) (x + (rg_i64) tok * in + kx);
+        int row = m0 + e / 4;
+        int kk = k0 + (e % 4) * 8;
+        if (row < outDim && kk < in) {
+            wreg[h] = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + kk);
         } else {
-            xreg[h].x = 0.0f;
-            xreg[h].y = 0.0f;
-            xreg[h].z = 0.0f;
-            xreg[h].w = 0.0f;
+            wreg[h].x = 0u;
+            wreg[h].y = 0u;
+            wreg[h].z = 0u;
+            wreg[h].w = 0u;
         }
+    }
+}
+
+/* Zeroes a warp tile's 32 accumulators. */
+RG_DEVICE void rg_mma_zero(float* acc) {
+    RG_UNROLL
+    for (int i = 0; i < 32; i++) {
+        acc[i] = 0.0f;
     }
 }
 
@@ -918,7 +946,7 @@ RG_DEVICE void rg_mma_step1(RG_LOCAL rg_u16* ws, RG_LOCAL rg_u16* xs, int wm, in
 #endif
 }
 
-/* The activations of rg_mma_load_x staged in three bf16 parts (all 24 significant bits), for float32 weights. */
+/* The activations of rg_mma_load_f32 staged in three bf16 parts (all 24 significant bits), for float32 weights. */
 RG_DEVICE void rg_mma_stage_x3(const rg_f32x4* xreg, int t, RG_LOCAL rg_u16* xh, RG_LOCAL rg_u16* xm,
         RG_LOCAL rg_u16* xl) {
     RG_UNROLL
@@ -971,29 +999,12 @@ RG_KERNEL rg_matmul_mma_bf16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
     MMA_PLACE;
     float acc[32];
-    RG_UNROLL
-    for (int i = 0; i < 32; i++) {
-        acc[i] = 0.0f;
-    }
-    /* this thread's share of a k step's weights: chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) */
+    rg_mma_zero(acc);
     rg_u32x4 wreg[2];
     rg_f32x4 xreg[2];
     for (int k0 = 0; k0 < in; k0 += MMA_BK) {
-        RG_UNROLL
-        for (int h = 0; h < 2; h++) {
-            int e = t + h * MMA_THREADS;
-            int row = m0 + e / 4;
-            int kk = k0 + (e % 4) * 8;
-            if (row < outDim && kk < in) {
-                wreg[h] = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + kk);
-            } else {
-                wreg[h].x = 0u;
-                wreg[h].y = 0u;
-                wreg[h].z = 0u;
-                wreg[h].w = 0u;
-            }
-        }
-        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        rg_mma_load_w16(w, in, outDim, m0, k0, t, wreg);
+        rg_mma_load_f32(x, n, in, n0, k0, t, xreg, 2);
         RG_SYNC();
         RG_UNROLL
         for (int h = 0; h < 2; h++) {
@@ -1030,10 +1041,7 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
     int blocks = in / MMA_BK;
     float acc[32];
     float step[32];
-    RG_UNROLL
-    for (int i = 0; i < 32; i++) {
-        acc[i] = 0.0f;
-    }
+    rg_mma_zero(acc);
     /* this thread's share of a k step's codes: 16 of row t / 2, from column (t % 2) * 16; and row t's scale */
     rg_u32x4 wreg;
     float sreg;
@@ -1049,7 +1057,7 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
             wreg.w = 0u;
         }
         sreg = t < MMA_BM && m0 + t < outDim ? rg_dense(scales, scaleFmt, (rg_i64) (m0 + t) * blocks + k0 / MMA_BK) : 0.0f;
-        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        rg_mma_load_f32(x, n, in, n0, k0, t, xreg, 2);
         RG_SYNC();
         rg_u32 words[4];
         words[0] = wreg.x;
@@ -1073,10 +1081,7 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
         }
         rg_mma_stage_x(xreg, t, xh, xl);
         RG_SYNC();
-        RG_UNROLL
-        for (int i = 0; i < 32; i++) {
-            step[i] = 0.0f;
-        }
+        rg_mma_zero(step);
         rg_mma_step(ws, xh, xl, wm, wn, g, q, step);
         RG_UNROLL
         for (int i = 0; i < 32; i++) {
@@ -1110,29 +1115,12 @@ RG_KERNEL rg_matmul_mma_f16(const RG_GLOBAL float* RG_RESTRICT x, int n, int in,
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
     MMA_PLACE;
     float acc[32];
-    RG_UNROLL
-    for (int i = 0; i < 32; i++) {
-        acc[i] = 0.0f;
-    }
-    /* this thread's share of a k step's weights: chunks t and t + 256 (row = e / 4, 8 halves at (e % 4) * 8) */
+    rg_mma_zero(acc);
     rg_u32x4 wreg[2];
     rg_f32x4 xreg[2];
     for (int k0 = 0; k0 < in; k0 += MMA_BK) {
-        RG_UNROLL
-        for (int h = 0; h < 2; h++) {
-            int e = t + h * MMA_THREADS;
-            int row = m0 + e / 4;
-            int kk = k0 + (e % 4) * 8;
-            if (row < outDim && kk < in) {
-                wreg[h] = *(const RG_GLOBAL rg_u32x4*) (w + (rg_i64) row * in + kk);
-            } else {
-                wreg[h].x = 0u;
-                wreg[h].y = 0u;
-                wreg[h].z = 0u;
-                wreg[h].w = 0u;
-            }
-        }
-        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        rg_mma_load_w16(w, in, outDim, m0, k0, t, wreg);
+        rg_mma_load_f32(x, n, in, n0, k0, t, xreg, 2);
         RG_SYNC();
         RG_UNROLL
         for (int h = 0; h < 2; h++) {
@@ -1176,29 +1164,13 @@ RG_KERNEL rg_matmul_mma_f32(const RG_GLOBAL float* RG_RESTRICT x, int n, int in,
     RG_SHARED rg_u16 xl[MMA_BN * MMA_PAD];
     MMA_PLACE;
     float acc[32];
-    RG_UNROLL
-    for (int i = 0; i < 32; i++) {
-        acc[i] = 0.0f;
-    }
+    rg_mma_zero(acc);
     /* this thread's share of a k step's weights: pieces t + 256 h, h < 4 (row = e / 8, 4 floats at (e % 8) * 4) */
     rg_f32x4 wreg[4];
     rg_f32x4 xreg[2];
     for (int k0 = 0; k0 < in; k0 += MMA_BK) {
-        RG_UNROLL
-        for (int h = 0; h < 4; h++) {
-            int e = t + h * MMA_THREADS;
-            int row = m0 + e / 8;
-            int kk = k0 + (e % 8) * 4;
-            if (row < outDim && kk < in) {
-                wreg[h] = *(const RG_GLOBAL rg_f32x4*) (w + (rg_i64) row * in + kk);
-            } else {
-                wreg[h].x = 0.0f;
-                wreg[h].y = 0.0f;
-                wreg[h].z = 0.0f;
-                wreg[h].w = 0.0f;
-            }
-        }
-        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        rg_mma_load_f32(w, outDim, in, m0, k0, t, wreg, 4);
+        rg_mma_load_f32(x, n, in, n0, k0, t, xreg, 2);
         RG_SYNC();
         RG_UNROLL
         for (int h = 0; h < 4; h++) {
@@ -1242,10 +1214,7 @@ RG_KERNEL rg_matmul_mma_q4(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
         cb[t] = codebook[t];
     }
     float acc[32];
-    RG_UNROLL
-    for (int i = 0; i < 32; i++) {
-        acc[i] = 0.0f;
-    }
+    rg_mma_zero(acc);
     /* this thread's share of a k step's codes: 16 of row t / 2 from column (t % 2) * 16 (8 bytes), and their absmax */
     rg_u32 code0;
     rg_u32 code1;
@@ -1264,7 +1233,7 @@ RG_KERNEL rg_matmul_mma_q4(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
             code1 = 0u;
             scale = 0.0f;
         }
-        rg_mma_load_x(x, n, in, n0, k0, t, xreg);
+        rg_mma_load_f32(x, n, in, n0, k0, t, xreg, 2);
         RG_SYNC();
         RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &wh[(t / 2) * MMA_PAD + (t % 2) * 16];
         RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &wl[(t / 2) * MMA_PAD + (t % 2) * 16];
