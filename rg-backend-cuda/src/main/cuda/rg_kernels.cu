@@ -1879,7 +1879,7 @@ RG_KERNEL rg_argmax(const RG_GLOBAL float* RG_RESTRICT x, int cols, RG_GLOBAL in
  * The k largest values of each row in descending Float.compare order, lowest index first on ties; one 256-thread
  * block per row.
  *
- * k <= block size (sampling's top-k, 40 by default): two passes over the row. The first gives each thread the
+ * k <= block size (a sampler's top-k, e.g. 40): three passes over the row. The first gives each thread the
  * largest key of its strided slice; the k-th largest of those maxima is a lower bound of the row's k-th largest
  * key (k distinct elements reach it). Each thread counts its elements at or above that bound (typically k to 2k
  * in all), a prefix sum of the counts gives each thread its slots, a third pass writes them to shared memory (no
