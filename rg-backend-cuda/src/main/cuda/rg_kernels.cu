@@ -764,9 +764,9 @@ RG_DEVICE void rg_mma16816(float* c, rg_u32 a0, rg_u32 a1, rg_u32 a2, rg_u32 a3,
 #define MMA_WORD(arr, row, col) (*(RG_LOCAL rg_u32*) &(arr)[(row) * MMA_PAD + (col)])
 
 /*
- * What the tensor-core kernels (bf16 and int8 weights) share: the activations of a 32-deep k step loaded into
- * registers (pieces t and t + 256 of the 64 x 32 tile: token = e / 8, 4 floats at (e % 8) * 4), staged in shared
- * memory split into bf16 hi and lo halves, one k step of mma work on the staged tiles, and the epilogue.
+ * What the tensor-core kernels (every weight format) share: a 32-deep k step of activations (and of f32 weights)
+ * loaded into registers (piece e = t + 256 h of the tile: row = e / 8, 4 floats at (e % 8) * 4), values split into
+ * bf16 parts and staged in shared memory, one k step of mma work on the staged tiles, and the epilogue.
  */
 RG_DEVICE void rg_mma_load_f32(const RG_GLOBAL float* RG_RESTRICT src, int rows, int in, int r0, int k0, int t,
         rg_f32x4* reg, int pieces) {
@@ -813,31 +813,40 @@ RG_DEVICE void rg_mma_zero(float* acc) {
     }
 }
 
+/* A pair of values' bf16 hi and lo halves as two words of staged pairs: v0 the even element (low half), v1 the odd one. */
+RG_DEVICE void rg_mma_split_pair(float v0, float v1, RG_LOCAL rg_u32* hi, RG_LOCAL rg_u32* lo) {
+    rg_u32 h0 = rg_bf16_bits(v0);
+    rg_u32 h1 = rg_bf16_bits(v1);
+    *hi = (h0 >> 16) | h1;
+    *lo = (rg_bf16_bits(v0 - RG_AS_FLOAT(h0)) >> 16) | rg_bf16_bits(v1 - RG_AS_FLOAT(h1));
+}
+
+/* The activations of rg_mma_load_f32 staged as bf16 hi and lo halves (16 significant bits). */
 RG_DEVICE void rg_mma_stage_x(const rg_f32x4* xreg, int t, RG_LOCAL rg_u16* xh, RG_LOCAL rg_u16* xl) {
     RG_UNROLL
     for (int h = 0; h < 2; h++) {
         int e = t + h * MMA_THREADS;
-        float v[4];
-        v[0] = xreg[h].x;
-        v[1] = xreg[h].y;
-        v[2] = xreg[h].z;
-        v[3] = xreg[h].w;
-        rg_u32 hi[4];
-        rg_u32 lo[4];
-        RG_UNROLL
-        for (int i = 0; i < 4; i++) {
-            hi[i] = rg_bf16_bits(v[i]);
-            lo[i] = rg_bf16_bits(v[i] - RG_AS_FLOAT(hi[i]));
-        }
         int base = (e / 8) * MMA_PAD + (e % 8) * 4;
         RG_LOCAL rg_u32* hd = (RG_LOCAL rg_u32*) &xh[base];
         RG_LOCAL rg_u32* ld = (RG_LOCAL rg_u32*) &xl[base];
-        hd[0] = (hi[0] >> 16) | hi[1];
-        hd[1] = (hi[2] >> 16) | hi[3];
-        ld[0] = (lo[0] >> 16) | lo[1];
-        ld[1] = (lo[2] >> 16) | lo[3];
+        rg_mma_split_pair(xreg[h].x, xreg[h].y, &hd[0], &ld[0]);
+        rg_mma_split_pair(xreg[h].z, xreg[h].w, &hd[1], &ld[1]);
     }
 }
+
+#ifdef RG_CUDA
+/* The weight fragments (mma operand A) of this warp's two 16-row tiles at k offset ks of the staged weights. */
+RG_DEVICE void rg_mma_frag_a(RG_LOCAL rg_u16* ws, int wm, int g, int q, int ks, rg_u32 a[2][4]) {
+    RG_UNROLL
+    for (int mt = 0; mt < 2; mt++) {
+        int r = wm + mt * 16 + g;
+        a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
+        a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
+        a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
+        a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
+    }
+}
+#endif
 
 /* acc[(mt * 4 + nt) * 4 + e] += this warp's 32 x 32 tile of one staged k step (weights ws, activations xh + xl). */
 RG_DEVICE void rg_mma_step(RG_LOCAL rg_u16* ws, RG_LOCAL rg_u16* xh, RG_LOCAL rg_u16* xl, int wm, int wn, int g, int q,
@@ -846,14 +855,7 @@ RG_DEVICE void rg_mma_step(RG_LOCAL rg_u16* ws, RG_LOCAL rg_u16* xh, RG_LOCAL rg
     RG_UNROLL
     for (int ks = 0; ks < MMA_BK; ks += 16) {
         rg_u32 a[2][4];
-        RG_UNROLL
-        for (int mt = 0; mt < 2; mt++) {
-            int r = wm + mt * 16 + g;
-            a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
-            a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
-            a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
-            a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
-        }
+        rg_mma_frag_a(ws, wm, g, q, ks, a);
         RG_UNROLL
         for (int nt = 0; nt < 4; nt++) {
             int c = wn + nt * 8 + g;
@@ -909,14 +911,7 @@ RG_DEVICE void rg_mma_step1(RG_LOCAL rg_u16* ws, RG_LOCAL rg_u16* xs, int wm, in
     RG_UNROLL
     for (int ks = 0; ks < MMA_BK; ks += 16) {
         rg_u32 a[2][4];
-        RG_UNROLL
-        for (int mt = 0; mt < 2; mt++) {
-            int r = wm + mt * 16 + g;
-            a[mt][0] = MMA_WORD(ws, r, ks + 2 * q);
-            a[mt][1] = MMA_WORD(ws, r + 8, ks + 2 * q);
-            a[mt][2] = MMA_WORD(ws, r, ks + 2 * q + 8);
-            a[mt][3] = MMA_WORD(ws, r + 8, ks + 2 * q + 8);
-        }
+        rg_mma_frag_a(ws, wm, g, q, ks, a);
         RG_UNROLL
         for (int nt = 0; nt < 4; nt++) {
             int c = wn + nt * 8 + g;
@@ -1093,13 +1088,6 @@ RG_KERNEL rg_matmul_mma_i8(const RG_GLOBAL float* RG_RESTRICT x, int n, int in, 
     rg_mma_store(acc, m0, n0, wm, wn, g, q, n, outDim, bias, biasFmt, epilogue, out);
 }
 
-/* A weight's bf16 hi and lo halves as two words of staged pairs: v0 the even element (low half), v1 the odd one. */
-RG_DEVICE void rg_mma_split_pair(float v0, float v1, RG_LOCAL rg_u32* hi, RG_LOCAL rg_u32* lo) {
-    rg_u32 h0 = rg_bf16_bits(v0);
-    rg_u32 h1 = rg_bf16_bits(v1);
-    *hi = (h0 >> 16) | h1;
-    *lo = (rg_bf16_bits(v0 - RG_AS_FLOAT(h0)) >> 16) | rg_bf16_bits(v1 - RG_AS_FLOAT(h1));
-}
 
 /*
  * out[n, outDim] = x[n, in] @ w^T (+ bias) for f16 weights on tensor cores: the layout of rg_matmul_mma_bf16, each

@@ -252,27 +252,26 @@ public final class DeviceKernels implements Kernels, AutoCloseable {
         int bFmt = db == null ? 0 : db.codec().fmt();
         int epilogue = epilogue(db, add);
         WeightCodec c = dw.codec();
+        Launch mma = new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256);
         if (n <= MATVEC_MAX_ROWS) {
             matvecPasses(matvecKernel(c, Kernel.MATVEC_F32, Kernel.MATVEC_BF16, Kernel.MATVEC_F16, Kernel.MATVEC_I8,
                     Kernel.MATVEC_Q4), new Span[] {xt.span()}, n, in, dw, b, bFmt, epilogue, ot.span());
         } else if (c.dense() && in % 8 == 0 && TENSOR_CORES) {
-            // f16 and f32 weights are split into bf16 hi and lo halves (f16 exactly, f32 to the activations' 16 bits),
-            // and both halves go through the mma
+            // f16 weights are split into two bf16 parts (exactly), f32 weights and their activations into three
             Kernel k = switch (c.fmt()) {
                 case WeightCodec.BF16 -> Kernel.MATMUL_MMA_BF16;
                 case WeightCodec.F16 -> Kernel.MATMUL_MMA_F16;
                 default -> Kernel.MATMUL_MMA_F32;
             };
-            l.launch(k, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in, outDim, dw.data(), b,
-                    bFmt, epilogue, ot.span());
+            l.launch(k, mma, xt.span(), n, in, outDim, dw.data(), b, bFmt, epilogue, ot.span());
         } else if (c.fmt() == WeightCodec.I8 && c.blockSize() == MMA_DEPTH && in % MMA_DEPTH == 0 && TENSOR_CORES) {
             // one k step per scale block: the codes are bf16 values exactly, the scale multiplies each step's sums
-            l.launch(Kernel.MATMUL_MMA_I8, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
-                    outDim, dw.data(), dw.aux(), c.auxFmt(), b, bFmt, epilogue, ot.span());
+            l.launch(Kernel.MATMUL_MMA_I8, mma, xt.span(), n, in, outDim, dw.data(), dw.aux(), c.auxFmt(), b, bFmt, epilogue,
+                    ot.span());
         } else if (c.fmt() == WeightCodec.Q4 && c.blockSize() % MMA_DEPTH == 0 && in % c.blockSize() == 0 && TENSOR_CORES) {
             // every k step inside one absmax block of one row: weights dequantised and split into bf16 hi and lo
-            l.launch(Kernel.MATMUL_MMA_Q4, new Launch(ceil(outDim, MMA_ROWS), ceil(n, MMA_TOKENS), 256), xt.span(), n, in,
-                    outDim, dw.data(), dw.aux(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());
+            l.launch(Kernel.MATMUL_MMA_Q4, mma, xt.span(), n, in, outDim, dw.data(), dw.aux(), dw.codebook(), c.blockSize(), b,
+                    bFmt, epilogue, ot.span());
         } else {
             l.launch(Kernel.MATMUL_TILED, new Launch(ceil(outDim, TILE), ceil(n, TILE), 256), xt.span(), n, in, outDim,
                     c.fmt(), dw.data(), dw.aux(), c.auxFmt(), dw.codebook(), c.blockSize(), b, bFmt, epilogue, ot.span());
