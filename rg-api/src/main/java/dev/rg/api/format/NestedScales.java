@@ -50,10 +50,16 @@ public final class NestedScales {
         return scaled + offset;
     }
 
-    /** The float32 scale of block {@code block} of {@code w}. */
+    /**
+     * The float32 scale of block {@code block} of {@code w}. Called once per block by a format's row dequantisation, so
+     * it checks only the scale type (a missing part is named by {@link HostWeight#part}); {@link #resolve} checks all.
+     */
     public static float scale(HostWeight w, long block) {
-        String scalePart = requireNested(w);
-        int code = w.part(scalePart).get(ValueLayout.JAVA_BYTE, block) & 0xFF;
+        FormatLayout l = w.format().layout();
+        if (l == null || l.scaleType() != FormatLayout.ScaleType.U8_NESTED || l.scalePart() == null) {
+            throw notNested(w);
+        }
+        int code = w.part(l.scalePart()).get(ValueLayout.JAVA_BYTE, block) & 0xFF;
         return dequantize(w.part(NESTED_QUANT_MAP).get(F32, code * 4L),
                 w.part(NESTED_ABSMAX).get(F32, block / NESTED_BLOCK_SIZE * 4), (float) w.param(OFFSET));
     }
@@ -88,10 +94,14 @@ public final class NestedScales {
     private static String requireNested(HostWeight w) {
         FormatLayout l = w.format().layout();
         if (l == null || !describes(l)) {
-            throw new IllegalArgumentException("weight '" + w.name() + "' in format " + w.format().name()
-                    + " has no nested (u8) block scales");
+            throw notNested(w);
         }
         return l.scalePart();
+    }
+
+    private static IllegalArgumentException notNested(HostWeight w) {
+        return new IllegalArgumentException("weight '" + w.name() + "' in format " + w.format().name()
+                + " has no nested (u8) block scales");
     }
 
     private static void requireBytes(HostWeight w, String part, MemorySegment s, long bytes, String what) {
