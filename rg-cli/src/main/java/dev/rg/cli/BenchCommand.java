@@ -132,7 +132,7 @@ final class BenchCommand implements Callable<Integer> {
             Model m = rg.model();
             Warnings.print(m);
             int vocab = m.config().vocabSize();
-            if (topK < 0 || topK > vocab) {
+            if (topK > vocab) { // a negative one was refused above
                 throw new IllegalArgumentException("--top-k must be in 0.." + vocab + " (0 = greedy; the model's vocabulary has "
                         + vocab + " tokens), got " + topK);
             }

@@ -36,7 +36,7 @@ final class JitWarmUp {
         long start = System.nanoTime();
         long min = (long) (minSeconds * 1e9);
         long max = Math.max(min, (long) (maxSeconds * 1e9));
-        long quietFrom = System.nanoTime();
+        long quietFrom = start;
         long compiled = compileMillis.getAsLong();
         int runs = 0;
         while (true) {
